@@ -1,0 +1,201 @@
+/**
+ * `edc-sync` command line (DESIGN section 8). Runs under plain Node on the same core the app uses.
+ * Exit 0 on success; on failure one line `edc-sync: <what happened and what to do> [CODE]` and a non-zero exit.
+ * Progress of long work goes to stderr; `--json` output on stdout is stable.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EdcError, isEdcError } from '../shared/errors.ts';
+import { ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
+import { Consumer, type ConsumeResult } from './core/consumer.ts';
+import { copyFrom } from './core/copy.ts';
+import { KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
+import { seed } from './core/seed.ts';
+import { withSetting } from './core/settings-file.ts';
+import { readStatus } from './core/status.ts';
+import { Store } from './core/store.ts';
+import { readFileSync } from 'node:fs';
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: Io = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+  env: process.env,
+};
+
+function progressPrinter(io: Io, label: string): (p: { done: number; total: number }) => void {
+  let last = 0;
+  return ({ done, total }) => {
+    const now = Date.now();
+    if (done === total || now - last > 250) {
+      last = now;
+      io.err(`${label}: ${done}/${total}`);
+    }
+  };
+}
+
+export function buildProgram(io: Io = defaultIo): Command {
+  const program = new Command('edc-sync')
+    .description('Offline-first sync of clinical-research data: field laptops → middleman → site server → central.')
+    .option('--data <dir>', 'device data folder (default: $EDC_SYNC_DATA or ~/.edc-sync)')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride()
+    .showHelpAfterError(false);
+
+  const dataDir = (): string => {
+    const opt = program.opts<{ data?: string }>().data;
+    return path.resolve(opt ?? io.env.EDC_SYNC_DATA ?? path.join(os.homedir(), '.edc-sync'));
+  };
+  const withStore = <T>(fn: (store: Store) => T): T => {
+    const store = Store.open(dataDir());
+    try {
+      return fn(store);
+    } finally {
+      store.close();
+    }
+  };
+  const actor = () => ({ user: io.env.EDC_SYNC_USER ?? os.userInfo().username });
+
+  program.command('init')
+    .description('create the store and settings for a role')
+    .addOption(new Option('--role <role>', 'device role').choices(ROLES).makeOptionMandatory())
+    .requiredOption('--device-id <id>', 'unique id of this device in the study, e.g. ra-07')
+    .option('--site-code <code>', 'prefix of subject identifiers, e.g. S01')
+    .option('--key-dir <dir>', 'folder holding the project key set (default: <data>/keys)')
+    .action((o: { role: Role; deviceId: string; siteCode?: string; keyDir?: string }) => {
+      const dir = dataDir();
+      const store = Store.init(dir, o.role, o.deviceId, {
+        ...(o.siteCode ? { siteCode: o.siteCode } : {}), ...(o.keyDir ? { keyDir: path.resolve(o.keyDir) } : {}),
+      });
+      const keys = store.hasKeys() ? 'key set found' : 'no key set yet: run `edc-sync keys import FILE` (or `keys create` once per study)';
+      store.close();
+      io.out(`initialised ${o.role} device ${o.deviceId} in ${dir} (${keys})`);
+    });
+
+  const keys = program.command('keys').description('the project key set (AES-256-GCM keys + lookup key)');
+  keys.command('create').description('generate the study\'s key set (once per study)').action(() => withStore((store) => {
+    if (keySetExists(store.keyDir)) throw new EdcError('KEYS_EXIST', store.keyDir);
+    const set = KeySet.generate();
+    writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), set);
+    io.out(`created key set for project ${set.projectId} (active key ${set.activeKeyId}) in ${store.keyDir}`);
+  }));
+  keys.command('export').description('write the key set to a file, to copy to the study\'s other devices')
+    .requiredOption('--out <file>', 'file to write (must not exist)').action((o: { out: string }) => withStore((store) => {
+      const set = loadKeySet(store.keyDir);
+      const out = path.resolve(o.out);
+      if (existsSync(out)) throw new EdcError('IO_FAILED', `${out} already exists; choose a new file name`);
+      writeKeySetFile(out, set);
+      io.out(`exported ${set.file.keys.length} key(s) of project ${set.projectId} to ${out}; keep it secret and delete it after import`);
+    }));
+  keys.command('import').description('install or add keys from an exported key set').argument('<file>').action((file: string) => withStore((store) => {
+    let text: string;
+    try {
+      text = readFileSync(path.resolve(file), 'utf8');
+    } catch (cause) {
+      throw new EdcError('KEYS_UNREADABLE', `cannot read ${file}`, { cause });
+    }
+    const incoming = KeySet.parse(text, file);
+    const next = keySetExists(store.keyDir) ? loadKeySet(store.keyDir).merged(incoming) : incoming;
+    writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), next);
+    io.out(`key set of project ${next.projectId} installed: ${next.file.keys.length} key(s), active ${next.activeKeyId}`);
+  }));
+  keys.command('rotate').description('add a new active key; older keys keep decrypting').action(() => withStore((store) => {
+    const next = loadKeySet(store.keyDir).rotated();
+    writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), next);
+    io.out(`new active key ${next.activeKeyId}; export the key set again and import it on every device`);
+  }));
+
+  program.command('seed').description('write realistic demo data through the normal write path')
+    .requiredOption('--subjects <n>', 'number of subjects', (v) => positiveInt(v, '--subjects'))
+    .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'))
+    .action((o: { subjects: number; seed?: number }) => withStore((store) => {
+      const r = seed(store, o.subjects, { ...(o.seed ? { seed: o.seed } : {}), actor: actor(), onProgress: progressPrinter(io, 'seed') });
+      io.out(`seeded ${r.subjects} subjects (${r.changes} changes)`);
+    }));
+
+  program.command('status').description('counts of outgoing and incoming transactions, gaps, records')
+    .option('--json', 'stable JSON output').action((o: { json?: boolean }) => withStore((store) => {
+      const s = readStatus(store);
+      if (o.json) {
+        io.out(JSON.stringify(s));
+        return;
+      }
+      io.out(`${s.role} ${s.deviceId}`);
+      io.out(`outgoing: ${s.outgoing.total} total, ${s.outgoing.pendingServer} waiting for the server, ${s.outgoing.pendingMiddleman} waiting for a middleman or the server`);
+      io.out(`incoming: ${s.incoming.total} total, ${s.incoming.consumed} consumed, ${s.incoming.pending} pending (${s.incoming.deferred} deferred), ${s.incoming.error} error, ${s.incoming.conflicts} conflicts`);
+      for (const g of s.incoming.gaps) io.out(`waiting for ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
+      io.out(`records: ${Object.entries(s.records).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      io.out(`last sync: ${s.lastSync ?? 'never'}`);
+    }));
+
+  program.command('copy').description("copy another store's outgoing transactions into this store's incoming ones")
+    .requiredOption('--from <dir>', 'data folder of the other store').option('--json', 'JSON output')
+    .action((o: { from: string; json?: boolean }) => withStore((store) => {
+      const r = copyFrom(store, path.resolve(o.from), progressPrinter(io, 'copy'));
+      if (o.json) io.out(JSON.stringify({ accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected.length }));
+      else io.out(`copied ${r.accepted} new transaction(s), ${r.duplicates} duplicate(s) ignored${r.rejected.length ? `, ${r.rejected.length} rejected: ${r.rejected[0]!.reason}` : ''}`);
+    }));
+
+  program.command('consume').description('apply received transactions in order (middleman, site, central)')
+    .option('--retry-errors', 'try the transactions marked as errors again').option('--json', 'JSON output')
+    .action((o: { retryErrors?: boolean; json?: boolean }) => withStore((store) => {
+      const c = new Consumer(store);
+      const r: ConsumeResult = o.retryErrors ? c.retryErrors(progressPrinter(io, 'retry')) : c.consume(progressPrinter(io, 'consume'));
+      if (o.json) {
+        io.out(JSON.stringify(r));
+        return;
+      }
+      io.out(`applied ${r.applied}, ignored ${r.ignored}, errors ${r.errors}, conflicts ${r.conflicts}, deferred ${r.deferred}`);
+      for (const g of r.gaps) io.out(`waiting for ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
+    }));
+
+  const config = program.command('config').description('settings (DIR/settings.json, validated)');
+  config.command('get').argument('[key]').description('print one setting, or all').action((key?: string) => withStore((store) => {
+    if (key === undefined) {
+      for (const k of SETTING_KEYS) io.out(`${k}=${JSON.stringify(store.settings[k])}`);
+      return;
+    }
+    if (!(SETTING_KEYS as string[]).includes(key)) throw new EdcError('SETTING_UNKNOWN', `"${key}"`);
+    const v = store.settings[key as (typeof SETTING_KEYS)[number]];
+    io.out(typeof v === 'string' ? v : JSON.stringify(v));
+  }));
+  config.command('set').argument('<key>').argument('<value>').description('change one setting').action((key: string, value: string) => withStore((store) => {
+    store.saveSettings(withSetting(store.settings, key, value));
+    io.out(`${key} set`);
+  }));
+
+  return program;
+}
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new EdcError('INPUT_INVALID', `${name} must be a whole number ≥ 1, not "${v}"`);
+  return n;
+}
+
+/** Returns the exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      return 2; // commander already printed a one-line reason
+    }
+    if (isEdcError(e)) {
+      io.err(`edc-sync: ${e.message} [${e.code}]`);
+      return 1;
+    }
+    io.err(`edc-sync: unexpected failure: ${e instanceof Error ? e.message : String(e)} [INTERNAL]`);
+    return 1;
+  }
+}

@@ -1,0 +1,368 @@
+/**
+ * The consumer: ingest envelopes idempotently, then apply them per producer in producerSeq order.
+ *
+ * - ingest: INSERT … ON CONFLICT(id) DO NOTHING; a duplicate id is counted, a different id claiming a taken
+ *   (producer, producerSeq) is rejected with a reason. Nothing is decrypted at ingest.
+ * - apply: each producer has a cursor (producer_cursor.applied_seq). The next transaction must be cursor + 1:
+ *   a missing number holds the producer's later transactions (a gap, reported by status). A record whose parent
+ *   (or, for an update, whose own insert) has not arrived is deferred: the producer waits at it, and it is retried
+ *   on the next pass, after other producers' transactions have been applied. Errors (undecryptable, invalid,
+ *   constraint) and conflicts (base revision differs from the local one) are kept, flagged, and the cursor moves on.
+ * - atomicity: applying a transaction, its history row and marking it consumed run in one SAVEPOINT inside the
+ *   chunk's IMMEDIATE transaction, so they happen together or not at all.
+ */
+import type { Statement } from 'better-sqlite3';
+import { payloadSchema, wireEnvelopeSchema, type Payload, type ReceivedVia, type WireEnvelope } from '../../shared/envelope.ts';
+import { EdcError, isEdcError } from '../../shared/errors.ts';
+import { CONSUMING_ROLES } from '../../shared/settings.ts';
+import type { Gap } from '../../shared/status.ts';
+import type { KeySet } from './crypto/keyset.ts';
+import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
+import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
+import type { Store } from './store.ts';
+import { insertSql, mapSqliteError, updateSql } from './write-path.ts';
+
+export interface IngestResult {
+  accepted: string[];
+  duplicates: string[];
+  rejected: { id: string; reason: string }[];
+}
+
+export interface ConsumeResult {
+  applied: number;
+  ignored: number;
+  errors: number;
+  conflicts: number;
+  /** Transactions waiting for a parent that has not arrived (still pending). */
+  deferred: number;
+  gaps: Gap[];
+}
+
+export interface ConsumeProgress {
+  done: number;
+  total: number;
+}
+
+type Outcome =
+  | { kind: 'applied' }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'deferred'; reason: string }
+  | { kind: 'error'; reason: string }
+  | { kind: 'conflict'; reason: string; localRevision: number | null; local: RawRow | null; baseRevision: number; incoming: RawRow };
+
+interface IncomingRow extends EnvelopeRow {
+  deferred_count: number;
+}
+
+const CHUNK = 500;
+
+export class Consumer {
+  private readonly stmts = new Map<string, Statement>();
+
+  constructor(private readonly store: Store) {}
+
+  /** Wire envelopes (already parsed from JSON) → incoming_transaction. Each one is validated first. */
+  ingest(envelopes: Iterable<unknown>, via: ReceivedVia, batchId: string | null = null): IngestResult {
+    this.assertConsumingRole('receive transactions');
+    const result: IngestResult = { accepted: [], duplicates: [], rejected: [] };
+    const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
+    const now = new Date().toISOString();
+    this.store.sqlite.transaction(() => {
+      for (const raw of envelopes) {
+        const parsed = wireEnvelopeSchema.safeParse(raw);
+        const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : '(no id)';
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          result.rejected.push({ id, reason: `${issue?.path.join('.') || 'envelope'}: ${issue?.message ?? 'invalid'}` });
+          continue;
+        }
+        const e: WireEnvelope = parsed.data;
+        if (e.producer === this.store.deviceId) {
+          result.rejected.push({ id, reason: `producer ${e.producer} is this device; its own transactions cannot come back in` });
+          continue;
+        }
+        try {
+          const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId);
+          (res.changes === 1 ? result.accepted : result.duplicates).push(e.id);
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+            result.rejected.push({ id, reason: `${e.producer} #${e.producerSeq} is already taken by another transaction id` });
+          } else {
+            throw err;
+          }
+        }
+      }
+    }).immediate();
+    return result;
+  }
+
+  /** Apply every applicable pending transaction. Safe to call at any time; does nothing when nothing is pending. */
+  consume(onProgress?: (p: ConsumeProgress) => void): ConsumeResult {
+    this.assertConsumingRole('consume transactions');
+    const keys = this.store.requireKeys();
+    const total = (this.stmt('pending-count', () => `SELECT count(*) AS n FROM incoming_transaction
+      WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0`).get() as { n: number }).n;
+    const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
+    const deferredIds = new Set<string>();
+    let done = 0;
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      const producers = (this.stmt('producers', () => `SELECT DISTINCT producer FROM incoming_transaction
+        WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 ORDER BY producer`).all() as { producer: string }[]).map((r) => r.producer);
+      for (const producer of producers) {
+        let cursor = this.cursor(producer);
+        for (;;) {
+          const rows = this.stmt('next', () => `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
+            AND is_consumed = 0 AND is_error = 0 AND is_conflict = 0 ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, cursor) as IncomingRow[];
+          if (rows.length === 0) break;
+          let held = false;
+          this.store.guarded(() => {
+            for (const row of rows) {
+              if (row.producer_seq !== cursor + 1) {
+                held = true; // gap: cursor+1 … row.producer_seq-1 not received yet
+                break;
+              }
+              const outcome = this.applyAtomically(row, keys);
+              if (outcome.kind === 'deferred') {
+                this.stmt('defer', () => 'UPDATE incoming_transaction SET deferred_count = deferred_count + 1, deferred_reason = ? WHERE id = ?').run(outcome.reason, row.id);
+                deferredIds.add(row.id);
+                held = true;
+                break;
+              }
+              deferredIds.delete(row.id);
+              count(result, outcome);
+              cursor = row.producer_seq;
+              progressed = true;
+              done++;
+            }
+            this.stmt('cursor', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, ?, ?)
+              ON CONFLICT(producer) DO UPDATE SET applied_seq = excluded.applied_seq, updated_at = excluded.updated_at`).run(producer, cursor, new Date().toISOString());
+          });
+          onProgress?.({ done, total });
+          if (held) break;
+        }
+      }
+    }
+    result.deferred = deferredIds.size;
+    result.gaps = this.gaps();
+    return result;
+  }
+
+  /** Try the transactions marked isError again (after the cause was fixed, e.g. the right key imported). */
+  retryErrors(onProgress?: (p: ConsumeProgress) => void): ConsumeResult {
+    this.assertConsumingRole('consume transactions');
+    const keys = this.store.requireKeys();
+    const rows = this.stmt('errors', () => 'SELECT * FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
+    const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
+    let done = 0;
+    for (const row of rows) {
+      this.store.guarded(() => {
+        const outcome = this.applyAtomically(row, keys);
+        if (outcome.kind === 'deferred') {
+          this.stmt('mark-error', () => 'UPDATE incoming_transaction SET is_error = 1, error = ? WHERE id = ?').run(outcome.reason, row.id);
+          result.deferred++;
+        } else {
+          count(result, outcome);
+        }
+      });
+      onProgress?.({ done: ++done, total: rows.length });
+    }
+    // Later transactions of a producer may have waited on these.
+    const more = this.consume();
+    result.applied += more.applied;
+    result.ignored += more.ignored;
+    result.errors += more.errors;
+    result.conflicts += more.conflicts;
+    result.deferred += more.deferred;
+    result.gaps = more.gaps;
+    return result;
+  }
+
+  /** Per producer, the ranges of producerSeq not received yet but needed before later ones can apply. */
+  gaps(): Gap[] {
+    return this.stmt('gaps', () => `SELECT producer, prev + 1 AS "from", seq - 1 AS "to" FROM (
+        SELECT i.producer, i.producer_seq AS seq,
+          LAG(i.producer_seq, 1, coalesce(c.applied_seq, 0)) OVER (PARTITION BY i.producer ORDER BY i.producer_seq) AS prev
+        FROM incoming_transaction i LEFT JOIN producer_cursor c ON c.producer = i.producer
+        WHERE i.producer_seq > coalesce(c.applied_seq, 0)
+      ) WHERE seq - prev > 1 ORDER BY producer, "from"`).all() as Gap[];
+  }
+
+  private cursor(producer: string): number {
+    const row = this.stmt('get-cursor', () => 'SELECT applied_seq FROM producer_cursor WHERE producer = ?').get(producer) as { applied_seq: number } | undefined;
+    return row?.applied_seq ?? 0;
+  }
+
+  /** apply + history + mark, in a savepoint: all three or none. */
+  private applyAtomically(row: IncomingRow, keys: KeySet): Outcome {
+    const now = new Date().toISOString();
+    let outcome: Outcome;
+    try {
+      outcome = this.store.sqlite.transaction(() => {
+        const o = this.apply(row, keys);
+        if (o.kind === 'applied' || o.kind === 'ignored') {
+          this.stmt('mark-consumed', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = ?, is_error = 0, error = NULL, deferred_reason = NULL WHERE id = ?`)
+            .run(now, o.kind === 'ignored' ? 1 : 0, row.id);
+        }
+        return o;
+      })();
+    } catch (e) {
+      outcome = { kind: 'error', reason: describe(e) };
+    }
+    if (outcome.kind === 'error') {
+      this.stmt('mark-error', () => 'UPDATE incoming_transaction SET is_error = 1, error = ? WHERE id = ?').run(outcome.reason, row.id);
+    } else if (outcome.kind === 'conflict') {
+      this.stmt('mark-conflict', () => 'UPDATE incoming_transaction SET is_conflict = 1, is_error = 0, error = ? WHERE id = ?').run(outcome.reason, row.id);
+      this.stmt('conflict', () => `INSERT INTO sync_conflict (incoming_id, tx_name, tx_pk, local_revision, incoming_base_revision, local_record, incoming_record, detected_at)
+        VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(incoming_id) DO NOTHING`)
+        .run(row.id, row.tx_name, row.tx_pk, outcome.localRevision, outcome.baseRevision, outcome.local ? JSON.stringify(outcome.local) : null, JSON.stringify(outcome.incoming), now);
+    }
+    return outcome;
+  }
+
+  private apply(row: IncomingRow, keys: KeySet): Outcome {
+    const model = MODELS.get(row.tx_name);
+    if (!model) return { kind: 'error', reason: new EdcError('MODEL_UNKNOWN', row.tx_name).message };
+    if (row.schema_version > SCHEMA_VERSION) return { kind: 'error', reason: new EdcError('SCHEMA_TOO_NEW', `schema ${row.schema_version} > ${SCHEMA_VERSION}`).message };
+    const payload = this.decode(row, model, keys);
+    if ('error' in payload) return { kind: 'error', reason: payload.error };
+    const { record, baseRevision } = payload;
+    const current = this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) as RawRow | undefined;
+    const conflict = (reason: string, local: RawRow | null = current ?? null): Outcome => ({
+      kind: 'conflict', reason, localRevision: local ? Number(local.revision) : null, local, baseRevision, incoming: record,
+    });
+
+    switch (row.action) {
+      case 'I': {
+        if (current) return conflict(`${model.txName} ${row.tx_pk} already exists here at revision ${String(current.revision)}`);
+        const waiting = this.missingParent(model, record);
+        if (waiting) return { kind: 'deferred', reason: waiting };
+        const holder = this.naturalKeyHolder(model, record);
+        if (holder) return conflict(`${model.txName} natural key (${model.naturalKeySql.join(', ')}) is already used by record ${String(holder.id)}`, holder);
+        this.exec(model, 'I', () => this.stmt(`ins:${model.txName}`, () => insertSql(model)).run(model.columns.map((c) => record[c.sql])));
+        break;
+      }
+      case 'U': {
+        if (!current) {
+          if (this.wasDeleted(model, row.tx_pk)) return conflict(`${model.txName} ${row.tx_pk} was deleted here; the update was not applied`);
+          return { kind: 'deferred', reason: `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)` };
+        }
+        if (Number(current.revision) !== baseRevision) {
+          return conflict(`${model.txName} ${row.tx_pk}: the update was made from revision ${baseRevision} but this copy is at revision ${String(current.revision)}`);
+        }
+        const waiting = this.missingParent(model, record);
+        if (waiting) return { kind: 'deferred', reason: waiting };
+        this.exec(model, 'U', () => this.stmt(`upd:${model.txName}`, () => updateSql(model))
+          .run([...model.columns.filter((c) => c.sql !== 'id').map((c) => record[c.sql]), row.tx_pk, baseRevision]));
+        break;
+      }
+      case 'D': {
+        if (!current) {
+          if (this.wasDeleted(model, row.tx_pk)) return { kind: 'ignored', reason: 'already deleted' };
+          return { kind: 'deferred', reason: `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)` };
+        }
+        if (Number(current.revision) !== baseRevision) {
+          return conflict(`${model.txName} ${row.tx_pk}: deleted from revision ${baseRevision} but this copy is at revision ${String(current.revision)}`);
+        }
+        this.exec(model, 'D', () => this.stmt(`del:${model.txName}`, () => `DELETE FROM "${model.tableName}" WHERE id = ?`).run(row.tx_pk));
+        break;
+      }
+      default: {
+        const never: never = row.action;
+        return { kind: 'error', reason: `unknown action ${String(never)}` };
+      }
+    }
+    const h = payload.history;
+    this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
+      .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(h.changes), h.user, h.hostname, row.producer, h.at, row.id);
+    return { kind: 'applied' };
+  }
+
+  private decode(row: IncomingRow, model: Model, keys: KeySet): Payload | { error: string } {
+    let plain: Buffer;
+    try {
+      plain = keys.decrypt(row.key_id, row.tx, envelopeAad(row));
+    } catch (e) {
+      return { error: describe(e) };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(plain.toString('utf8'));
+    } catch {
+      return { error: new EdcError('PAYLOAD_INVALID', 'not JSON').message };
+    }
+    const parsed = payloadSchema.safeParse(json);
+    if (!parsed.success) return { error: new EdcError('PAYLOAD_INVALID', parsed.error.issues[0]?.message).message };
+    const p = parsed.data;
+    if (row.action !== 'D' || Object.keys(p.record).length > 0) {
+      if (p.record.id !== row.tx_pk) return { error: new EdcError('PAYLOAD_INVALID', 'record id differs from the envelope txPk').message };
+      const missing = model.columns.find((c) => !(c.sql in p.record));
+      if (missing) return { error: new EdcError('PAYLOAD_INVALID', `${model.txName} record lacks column ${missing.sql}`).message };
+    }
+    return p;
+  }
+
+  private missingParent(model: Model, record: RawRow): string | null {
+    for (const p of model.parents) {
+      const parentId = record[p.columnSql];
+      if (parentId === null || parentId === undefined) continue;
+      const found = this.stmt(`exists:${p.tableName}`, () => `SELECT 1 FROM "${p.tableName}" WHERE id = ?`).get(parentId);
+      if (!found) return `waiting for parent ${p.txName} ${String(parentId)}`;
+    }
+    return null;
+  }
+
+  private naturalKeyHolder(model: Model, record: RawRow): RawRow | undefined {
+    const where = model.naturalKeySql.map((c) => `"${c}" = ?`).join(' AND ');
+    return this.stmt(`nk:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE ${where}`)
+      .get(model.naturalKeySql.map((c) => record[c])) as RawRow | undefined;
+  }
+
+  private wasDeleted(model: Model, id: string): boolean {
+    return !!this.stmt('deleted', () => `SELECT 1 FROM audit_history WHERE tx_name = ? AND record_id = ? AND action = 'D'`).get(model.txName, id);
+  }
+
+  private exec(model: Model, action: 'I' | 'U' | 'D', fn: () => unknown): void {
+    try {
+      fn();
+    } catch (e) {
+      throw mapSqliteError(e, model, action);
+    }
+  }
+
+  private assertConsumingRole(what: string): void {
+    if (!CONSUMING_ROLES.includes(this.store.role)) {
+      throw new EdcError('ROLE_NOT_ALLOWED', `a ${this.store.role} device does not ${what}; only middleman, site and central do`);
+    }
+  }
+
+  private stmt(key: string, sql: () => string): Statement {
+    let s = this.stmts.get(key);
+    if (!s) {
+      s = this.store.sqlite.prepare(sql());
+      this.stmts.set(key, s);
+    }
+    return s;
+  }
+}
+
+function count(result: ConsumeResult, outcome: Exclude<Outcome, { kind: 'deferred' }>): void {
+  switch (outcome.kind) {
+    case 'applied': result.applied++; break;
+    case 'ignored': result.ignored++; break;
+    case 'error': result.errors++; break;
+    case 'conflict': result.conflicts++; break;
+    default: {
+      const never: never = outcome;
+      throw new Error(`unexpected outcome ${String(never)}`);
+    }
+  }
+}
+
+function describe(e: unknown): string {
+  if (isEdcError(e)) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}

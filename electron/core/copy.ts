@@ -1,0 +1,66 @@
+/**
+ * The original's DB→DB path (copy_to_incoming_transaction): the outgoing transactions of another store, read
+ * through a read-only connection, become incoming transactions here. The source is never modified, so copying the
+ * same store twice only counts duplicates.
+ */
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { WireEnvelope } from '../../shared/envelope.ts';
+import { EdcError } from '../../shared/errors.ts';
+import { Consumer, type IngestResult } from './consumer.ts';
+import type { EnvelopeRow } from './envelope.ts';
+import { LAST_SYNC_KEY } from './status.ts';
+import { DB_FILE, type Store } from './store.ts';
+
+export interface CopyResult {
+  accepted: number;
+  duplicates: number;
+  rejected: IngestResult['rejected'];
+}
+
+const CHUNK = 1000;
+
+export function toWire(row: EnvelopeRow): WireEnvelope {
+  return {
+    id: row.id, producer: row.producer, producerSeq: row.producer_seq, txName: row.tx_name, txPk: row.tx_pk, action: row.action,
+    timestamp: row.timestamp, schemaVersion: row.schema_version, keyId: row.key_id, tx: row.tx.toString('base64'),
+  };
+}
+
+export function copyFrom(store: Store, sourceDir: string, onProgress?: (p: { done: number; total: number }) => void): CopyResult {
+  const file = path.join(sourceDir, DB_FILE);
+  if (!existsSync(file)) throw new EdcError('SOURCE_STORE_INVALID', `${sourceDir} has no ${DB_FILE}`);
+  if (path.resolve(sourceDir) === path.resolve(store.dir)) throw new EdcError('SOURCE_STORE_INVALID', 'a store cannot copy from itself');
+  let source: Database.Database;
+  try {
+    source = new Database(file, { readonly: true, fileMustExist: true });
+    source.prepare('SELECT 1 FROM outgoing_transaction LIMIT 1').get();
+  } catch (cause) {
+    throw new EdcError('SOURCE_STORE_INVALID', `${file}: ${(cause as Error).message}`, { cause });
+  }
+  const consumer = new Consumer(store);
+  const result: CopyResult = { accepted: 0, duplicates: 0, rejected: [] };
+  try {
+    const total = (source.prepare('SELECT count(*) AS n FROM outgoing_transaction').get() as { n: number }).n;
+    const page = source.prepare(`SELECT id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx
+      FROM outgoing_transaction WHERE producer_seq > ? ORDER BY producer_seq LIMIT ${CHUNK}`);
+    let after = 0;
+    let done = 0;
+    for (;;) {
+      const rows = page.all(after) as EnvelopeRow[];
+      if (rows.length === 0) break;
+      const r = consumer.ingest(rows.map(toWire), 'copy');
+      result.accepted += r.accepted.length;
+      result.duplicates += r.duplicates.length;
+      result.rejected.push(...r.rejected);
+      after = rows[rows.length - 1]!.producer_seq;
+      done += rows.length;
+      onProgress?.({ done, total });
+    }
+  } finally {
+    source.close();
+  }
+  store.setState(LAST_SYNC_KEY, new Date().toISOString());
+  return result;
+}

@@ -1,0 +1,210 @@
+/**
+ * The store's tables: the one source of types for rows. Synced models carry the common sync columns and are
+ * registered in ../domain/registry.ts (txName, natural key, parents, PII). Datetimes are ISO-8601 UTC text
+ * (sortable, readable, the same in every dialect); booleans are 0/1 integers.
+ *
+ * This file imports only drizzle-orm so that drizzle-kit can load it on its own.
+ */
+
+import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** Columns every synced model has. */
+const syncColumns = () => ({
+  id: text('id').primaryKey(),
+  created: text('created').notNull(),
+  modified: text('modified').notNull(),
+  userCreated: text('user_created').notNull(),
+  userModified: text('user_modified').notNull(),
+  hostnameCreated: text('hostname_created').notNull(),
+  hostnameModified: text('hostname_modified').notNull(),
+  deviceId: text('device_id').notNull(),
+  revision: integer('revision').notNull(),
+});
+
+// ---------------------------------------------------------------- study domain (synced)
+
+/** Subject registration. PII columns hold AES-GCM ciphertext; *_hash a keyed HMAC for exact lookups. */
+export const subject = sqliteTable('subject', {
+  ...syncColumns(),
+  subjectIdentifier: text('subject_identifier').notNull(),
+  firstName: text('first_name').notNull(),
+  firstNameHash: text('first_name_hash').notNull(),
+  lastName: text('last_name').notNull(),
+  lastNameHash: text('last_name_hash').notNull(),
+  dob: text('dob').notNull(),
+  dobHash: text('dob_hash').notNull(),
+  identityNumber: text('identity_number').notNull(),
+  identityNumberHash: text('identity_number_hash').notNull(),
+  phone: text('phone'),
+  phoneHash: text('phone_hash'),
+  gender: text('gender', { enum: ['M', 'F'] }).notNull(),
+  registrationDatetime: text('registration_datetime').notNull(),
+}, (t) => [
+  uniqueIndex('subject_nk').on(t.subjectIdentifier),
+  index('subject_identity_number_hash').on(t.identityNumberHash),
+  index('subject_last_name_hash').on(t.lastNameHash),
+]);
+
+export const consent = sqliteTable('consent', {
+  ...syncColumns(),
+  subjectId: text('subject_id').notNull().references(() => subject.id),
+  version: text('version').notNull(),
+  consentDatetime: text('consent_datetime').notNull(),
+  isLiterate: integer('is_literate', { mode: 'boolean' }).notNull(),
+  language: text('language').notNull(),
+}, (t) => [uniqueIndex('consent_nk').on(t.subjectId, t.version)]);
+
+export const visit = sqliteTable('visit', {
+  ...syncColumns(),
+  subjectId: text('subject_id').notNull().references(() => subject.id),
+  visitCode: text('visit_code').notNull(),
+  visitCodeSequence: integer('visit_code_sequence').notNull(),
+  visitDatetime: text('visit_datetime').notNull(),
+  reason: text('reason', { enum: ['scheduled', 'unscheduled', 'missed'] }).notNull(),
+}, (t) => [uniqueIndex('visit_nk').on(t.subjectId, t.visitCode, t.visitCodeSequence)]);
+
+/** CRF: vital signs, one per visit. */
+export const vitalSigns = sqliteTable('vital_signs', {
+  ...syncColumns(),
+  visitId: text('visit_id').notNull().references(() => visit.id),
+  weightKg: real('weight_kg'),
+  heightCm: real('height_cm'),
+  systolic: integer('systolic'),
+  diastolic: integer('diastolic'),
+  temperatureC: real('temperature_c'),
+}, (t) => [uniqueIndex('vital_signs_nk').on(t.visitId)]);
+
+/** CRF: medical history, one per visit. */
+export const medicalHistory = sqliteTable('medical_history', {
+  ...syncColumns(),
+  visitId: text('visit_id').notNull().references(() => visit.id),
+  hypertension: integer('hypertension', { mode: 'boolean' }).notNull(),
+  diabetes: integer('diabetes', { mode: 'boolean' }).notNull(),
+  hivStatus: text('hiv_status', { enum: ['positive', 'negative', 'unknown'] }).notNull(),
+  currentMedications: text('current_medications'),
+}, (t) => [uniqueIndex('medical_history_nk').on(t.visitId)]);
+
+/** Specimen requisition; the identifier is printed as a Code 128 barcode on the tube label. */
+export const specimenRequisition = sqliteTable('specimen_requisition', {
+  ...syncColumns(),
+  visitId: text('visit_id').notNull().references(() => visit.id),
+  requisitionIdentifier: text('requisition_identifier').notNull(),
+  panel: text('panel').notNull(),
+  specimenType: text('specimen_type').notNull(),
+  drawnDatetime: text('drawn_datetime').notNull(),
+  itemCount: integer('item_count').notNull(),
+}, (t) => [uniqueIndex('specimen_requisition_nk').on(t.requisitionIdentifier)]);
+
+/** Result of scanning physical specimens against pulled requisitions (middleman, site). */
+export const specimenReconciliation = sqliteTable('specimen_reconciliation', {
+  ...syncColumns(),
+  reconciliationIdentifier: text('reconciliation_identifier').notNull(),
+  reconciledAt: text('reconciled_at').notNull(),
+  location: text('location').notNull(),
+  /** JSON arrays of requisition identifiers. */
+  matched: text('matched').notNull(),
+  missing: text('missing').notNull(),
+  unexpected: text('unexpected').notNull(),
+}, (t) => [uniqueIndex('specimen_reconciliation_nk').on(t.reconciliationIdentifier)]);
+
+// ---------------------------------------------------------------- audit history (written with every change)
+
+export const auditHistory = sqliteTable('audit_history', {
+  id: text('id').primaryKey(),
+  txName: text('tx_name').notNull(),
+  recordId: text('record_id').notNull(),
+  action: text('action', { enum: ['I', 'U', 'D'] }).notNull(),
+  revision: integer('revision').notNull(),
+  /** JSON {column: [old, new]} of stored values (PII stays ciphertext). */
+  changes: text('changes').notNull(),
+  user: text('user').notNull(),
+  hostname: text('hostname').notNull(),
+  deviceId: text('device_id').notNull(),
+  at: text('at').notNull(),
+  transactionId: text('transaction_id'),
+}, (t) => [index('audit_history_record').on(t.txName, t.recordId)]);
+
+// ---------------------------------------------------------------- transaction log
+
+export const outgoingTransaction = sqliteTable('outgoing_transaction', {
+  id: text('id').primaryKey(),
+  producer: text('producer').notNull(),
+  producerSeq: integer('producer_seq').notNull(),
+  txName: text('tx_name').notNull(),
+  txPk: text('tx_pk').notNull(),
+  action: text('action', { enum: ['I', 'U', 'D'] }).notNull(),
+  timestamp: text('timestamp').notNull(),
+  schemaVersion: integer('schema_version').notNull(),
+  keyId: text('key_id').notNull(),
+  tx: blob('tx', { mode: 'buffer' }).notNull(),
+  isConsumedMiddleman: integer('is_consumed_middleman', { mode: 'boolean' }).notNull().default(false),
+  consumedMiddlemanAt: text('consumed_middleman_at'),
+  consumerMiddleman: text('consumer_middleman'),
+  isConsumedServer: integer('is_consumed_server', { mode: 'boolean' }).notNull().default(false),
+  consumedServerAt: text('consumed_server_at'),
+  consumerServer: text('consumer_server'),
+  batchId: text('batch_id'),
+  batchSeq: integer('batch_seq'),
+}, (t) => [
+  uniqueIndex('outgoing_producer_seq').on(t.producer, t.producerSeq),
+  index('outgoing_pending_server').on(t.isConsumedServer, t.producerSeq),
+]);
+
+export const incomingTransaction = sqliteTable('incoming_transaction', {
+  id: text('id').primaryKey(),
+  producer: text('producer').notNull(),
+  producerSeq: integer('producer_seq').notNull(),
+  txName: text('tx_name').notNull(),
+  txPk: text('tx_pk').notNull(),
+  action: text('action', { enum: ['I', 'U', 'D'] }).notNull(),
+  timestamp: text('timestamp').notNull(),
+  schemaVersion: integer('schema_version').notNull(),
+  keyId: text('key_id').notNull(),
+  tx: blob('tx', { mode: 'buffer' }).notNull(),
+  receivedAt: text('received_at').notNull(),
+  receivedVia: text('received_via', { enum: ['rest', 'middleman', 'file', 'copy'] }).notNull(),
+  batchId: text('batch_id'),
+  isConsumed: integer('is_consumed', { mode: 'boolean' }).notNull().default(false),
+  consumedAt: text('consumed_at'),
+  isIgnored: integer('is_ignored', { mode: 'boolean' }).notNull().default(false),
+  isError: integer('is_error', { mode: 'boolean' }).notNull().default(false),
+  error: text('error'),
+  /** Set when the change was not applied because the record changed elsewhere meanwhile; see sync_conflict. */
+  isConflict: integer('is_conflict', { mode: 'boolean' }).notNull().default(false),
+  deferredCount: integer('deferred_count').notNull().default(0),
+  deferredReason: text('deferred_reason'),
+}, (t) => [
+  uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
+  index('incoming_pending').on(t.isConsumed, t.producer, t.producerSeq),
+]);
+
+/** Per producer: the highest producerSeq up to which every transaction has been dealt with (applied, error or conflict). */
+export const producerCursor = sqliteTable('producer_cursor', {
+  producer: text('producer').primaryKey(),
+  appliedSeq: integer('applied_seq').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/** An update or delete whose base revision did not match: both versions kept for review, nothing applied. */
+export const syncConflict = sqliteTable('sync_conflict', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  incomingId: text('incoming_id').notNull().references(() => incomingTransaction.id),
+  txName: text('tx_name').notNull(),
+  txPk: text('tx_pk').notNull(),
+  localRevision: integer('local_revision'),
+  incomingBaseRevision: integer('incoming_base_revision').notNull(),
+  /** JSON of the local row and of the incoming record (stored form: PII stays ciphertext). */
+  localRecord: text('local_record'),
+  incomingRecord: text('incoming_record').notNull(),
+  detectedAt: text('detected_at').notNull(),
+  resolvedAt: text('resolved_at'),
+}, (t) => [uniqueIndex('sync_conflict_incoming').on(t.incomingId)]);
+
+// ---------------------------------------------------------------- local device state (never synced)
+
+/** Small key/value facts of this device: identifier counters, last sync time. */
+export const deviceState = sqliteTable('device_state', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+

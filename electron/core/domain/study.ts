@@ -1,0 +1,71 @@
+/**
+ * Study operations on top of the write path: identifiers are allocated here (per-device counters kept in
+ * device_state, in the same transaction as the insert), PII is decrypted for authorised reads.
+ */
+import type { ModelInput, TxName } from '../../../shared/domain.ts';
+import { EdcError } from '../../../shared/errors.ts';
+import { requisitionIdentifier, subjectIdentifier } from '../../../shared/identifiers.ts';
+import type { RawRow } from '../envelope.ts';
+import type { Store } from '../store.ts';
+import { WritePath, type Actor } from '../write-path.ts';
+import { MODELS } from './registry.ts';
+
+export type SubjectRegistration = Omit<ModelInput<'edc.subject'>, 'subjectIdentifier'>;
+export type RequisitionInput = Omit<ModelInput<'edc.specimen_requisition'>, 'requisitionIdentifier'>;
+
+export class Study {
+  readonly write: WritePath;
+
+  constructor(private readonly store: Store) {
+    this.write = new WritePath(store);
+  }
+
+  registerSubject(input: SubjectRegistration, actor: Actor): RawRow {
+    return this.write.batch(() => {
+      const n = this.nextCounter('subject');
+      return this.write.insert('edc.subject', { ...input, subjectIdentifier: subjectIdentifier(this.store.settings.siteCode, this.store.deviceId, n) }, actor);
+    });
+  }
+
+  requisition(input: RequisitionInput, actor: Actor): RawRow {
+    return this.write.batch(() => {
+      const n = this.nextCounter('requisition');
+      return this.write.insert('edc.specimen_requisition', { ...input, requisitionIdentifier: requisitionIdentifier(this.store.deviceId, n) }, actor);
+    });
+  }
+
+  /** Exact lookup through the keyed hash: the database never sees the plaintext. */
+  findSubjectsByIdentityNumber(identityNumber: string): RawRow[] {
+    const hash = this.store.requireKeys().lookupHash('identity_number', identityNumber);
+    const rows = this.store.sqlite.prepare('SELECT * FROM subject WHERE identity_number_hash = ?').all(hash) as RawRow[];
+    return rows.map((r) => this.decrypted('edc.subject', r));
+  }
+
+  get(txName: TxName, id: string): RawRow | undefined {
+    const model = MODELS.get(txName)!;
+    const row = this.store.sqlite.prepare(`SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id) as RawRow | undefined;
+    return row && this.decrypted(txName, row);
+  }
+
+  /** A stored row with its PII columns decrypted (hash columns dropped). */
+  decrypted(txName: TxName, row: RawRow): RawRow {
+    const model = MODELS.get(txName)!;
+    if (model.pii.length === 0) return row;
+    const keys = this.store.requireKeys();
+    const out: RawRow = { ...row };
+    for (const p of model.pii) {
+      const v = row[p.sql];
+      out[p.sql] = typeof v === 'string' ? keys.decryptField(p.sql, v) : null;
+      delete out[p.hashSql];
+    }
+    return out;
+  }
+
+  private nextCounter(name: string): number {
+    const key = `counter:${name}`;
+    const current = Number(this.store.getState(key) ?? '0');
+    if (!Number.isSafeInteger(current)) throw new EdcError('STORE_CORRUPT', `device_state ${key} is not a number`);
+    this.store.setState(key, String(current + 1));
+    return current + 1;
+  }
+}

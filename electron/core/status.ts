@@ -1,0 +1,38 @@
+import type { Status } from '../../shared/status.ts';
+import { Consumer } from './consumer.ts';
+import { MODELS } from './domain/registry.ts';
+import type { Store } from './store.ts';
+
+export const LAST_SYNC_KEY = 'lastSync';
+
+/** The counts of `status --json` (DESIGN section 8). */
+export function readStatus(store: Store): Status {
+  const q = <T>(sql: string): T => store.sqlite.prepare(sql).get() as T;
+  const out = q<{ total: number; pendingServer: number | null; pendingMiddleman: number | null }>(`SELECT count(*) AS total,
+      sum(is_consumed_server = 0) AS pendingServer,
+      sum(is_consumed_server = 0 AND is_consumed_middleman = 0) AS pendingMiddleman FROM outgoing_transaction`);
+  const inc = q<Record<'total' | 'consumed' | 'deferred' | 'error' | 'conflicts' | 'pending', number | null>>(`SELECT count(*) AS total,
+      sum(is_consumed) AS consumed,
+      sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND deferred_count > 0) AS deferred,
+      sum(is_error) AS error,
+      sum(is_conflict) AS conflicts,
+      sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0) AS pending FROM incoming_transaction`);
+  const records: Record<string, number> = {};
+  for (const m of MODELS.values()) {
+    records[m.txName] = (store.sqlite.prepare(`SELECT count(*) AS n FROM "${m.tableName}"`).get() as { n: number }).n;
+  }
+  return {
+    role: store.role,
+    deviceId: store.deviceId,
+    outgoing: { total: out.total, pendingServer: out.pendingServer ?? 0, pendingMiddleman: out.pendingMiddleman ?? 0 },
+    incoming: {
+      total: inc.total ?? 0, consumed: inc.consumed ?? 0, deferred: inc.deferred ?? 0, error: inc.error ?? 0,
+      conflicts: inc.conflicts ?? 0, pending: inc.pending ?? 0,
+      // File import (quarantine) is not part of this build yet: no file can have been quarantined.
+      quarantinedFiles: 0,
+      gaps: new Consumer(store).gaps(),
+    },
+    records,
+    lastSync: store.getState(LAST_SYNC_KEY),
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * One device's store: a data folder holding settings.json, the SQLite file (WAL) and, by default, the key folder.
+ * Opening applies drizzle-kit migrations; a store written by a newer app is refused rather than damaged.
+ */
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EdcError } from '../../shared/errors.ts';
+import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
+import { keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
+import * as schema from './db/schema.ts';
+import { readSettings, writeSettings } from './settings-file.ts';
+
+export const DB_FILE = 'edc-sync.db';
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface OpenOptions {
+  /** Apply migrations up to this many (tests of migrations); default all. */
+  migrationsDir?: string;
+  readonly?: boolean;
+}
+
+export class Store {
+  readonly sqlite: Database.Database;
+  readonly db: Db;
+  private guard = 0;
+  private keys: KeySet | undefined;
+
+  private constructor(readonly dir: string, public settings: Settings, opts: OpenOptions = {}) {
+    const file = path.join(dir, DB_FILE);
+    try {
+      this.sqlite = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+      this.sqlite.pragma('journal_mode = WAL');
+      this.sqlite.pragma('synchronous = NORMAL');
+      this.sqlite.pragma('foreign_keys = ON');
+      this.sqlite.pragma('busy_timeout = 5000');
+    } catch (cause) {
+      throw new EdcError('STORE_CORRUPT', `${file}: ${(cause as Error).message}`, { cause });
+    }
+    this.sqlite.function('edc_write_guard', { deterministic: false, varargs: false }, () => this.guard);
+    this.db = drizzle(this.sqlite, { schema });
+    if (!opts.readonly) applyMigrations(this.sqlite, this.db, opts.migrationsDir ?? MIGRATIONS_DIR);
+  }
+
+  /** Creates the data folder's settings and store. Refuses a folder that already holds one. */
+  static init(dir: string, role: Role, deviceId: string, extra: Partial<Settings> = {}): Store {
+    const settings = settingsSchema.safeParse({ ...extra, role, deviceId });
+    if (!settings.success) {
+      const issue = settings.error.issues[0];
+      const code = issue?.path[0] === 'role' ? 'ROLE_INVALID' : issue?.path[0] === 'deviceId' ? 'DEVICE_ID_INVALID' : 'SETTINGS_INVALID';
+      throw new EdcError(code, `${String(issue?.path[0] ?? '')}: ${issue?.message ?? ''}`);
+    }
+    if (existsSync(path.join(dir, 'settings.json')) || existsSync(path.join(dir, DB_FILE))) {
+      throw new EdcError('DATA_DIR_EXISTS', dir);
+    }
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (cause) {
+      throw new EdcError('IO_FAILED', `cannot create ${dir}`, { cause });
+    }
+    const store = new Store(dir, settings.data);
+    writeSettings(dir, settings.data);
+    return store;
+  }
+
+  static open(dir: string, opts: OpenOptions = {}): Store {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new EdcError('DATA_DIR_MISSING', `${dir} does not exist`);
+    const settings = readSettings(dir);
+    if (!existsSync(path.join(dir, DB_FILE))) throw new EdcError('DATA_DIR_MISSING', `${dir} has settings but no ${DB_FILE}`);
+    return new Store(dir, settings, opts);
+  }
+
+  get role(): Role {
+    return this.settings.role;
+  }
+
+  get deviceId(): string {
+    return this.settings.deviceId;
+  }
+
+  get hostname(): string {
+    return this.settings.hostname || os.hostname();
+  }
+
+  get keyDir(): string {
+    return path.resolve(this.dir, this.settings.keyDir);
+  }
+
+  hasKeys(): boolean {
+    return this.keys !== undefined || keySetExists(this.keyDir);
+  }
+
+  /** The project key set; KEYS_MISSING when none is installed (callers refuse to sync then). */
+  requireKeys(): KeySet {
+    this.keys ??= loadKeySet(this.keyDir);
+    return this.keys;
+  }
+
+  /** Forget the cached key set (after keys import / rotate). */
+  reloadKeys(): void {
+    this.keys = undefined;
+  }
+
+  saveSettings(next: Settings): void {
+    writeSettings(this.dir, next);
+    this.settings = next;
+  }
+
+  /**
+   * Runs fn in one IMMEDIATE SQLite transaction with the write guard open: the only way synced tables,
+   * audit_history and outgoing_transaction accept writes (see migration 0001_write_guard). Nested calls join the
+   * outer transaction.
+   */
+  guarded<T>(fn: () => T): T {
+    if (this.sqlite.inTransaction) {
+      const was = this.guard;
+      this.guard = 1;
+      try {
+        return fn();
+      } finally {
+        this.guard = was;
+      }
+    }
+    return this.sqlite.transaction(() => {
+      this.guard = 1;
+      try {
+        return fn();
+      } finally {
+        this.guard = 0;
+      }
+    }).immediate();
+  }
+
+  getState(key: string): string | null {
+    const row = this.sqlite.prepare('SELECT value FROM device_state WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setState(key: string, value: string): void {
+    this.sqlite.prepare('INSERT INTO device_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+}
+
+interface Journal { entries: { idx: number; when: number; tag: string }[] }
+
+export function readJournal(migrationsDir: string): Journal {
+  return JSON.parse(readFileSync(path.join(migrationsDir, 'meta', '_journal.json'), 'utf8')) as Journal;
+}
+
+function applyMigrations(sqlite: Database.Database, db: Db, migrationsDir: string): void {
+  const journal = readJournal(migrationsDir);
+  const newestKnown = Math.max(...journal.entries.map((e) => e.when));
+  const hasTable = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
+  if (hasTable) {
+    const row = sqlite.prepare('SELECT max(created_at) AS newest FROM __drizzle_migrations').get() as { newest: number | null };
+    if (row.newest !== null && Number(row.newest) > newestKnown) {
+      throw new EdcError('STORE_NEWER', `the store has a migration from ${new Date(Number(row.newest)).toISOString()}`);
+    }
+  }
+  try {
+    migrate(db, { migrationsFolder: migrationsDir });
+  } catch (cause) {
+    throw new EdcError('STORE_CORRUPT', `migrations failed: ${(cause as Error).message}`, { cause });
+  }
+}

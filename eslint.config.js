@@ -1,0 +1,58 @@
+// Runtime boundaries are enforced here and by the per-runtime tsconfigs:
+//  - shared/   imports neither electron, node:* (or bare Node built-ins) nor the DOM (tsconfig.shared.json has no DOM lib)
+//  - electron/ only main.ts and preload.ts may import electron; the rest runs under plain Node
+//  - renderer/ never imports main-process code
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist*/**', 'electron/core/db/migrations/**', 'test-results/**', 'playwright-report/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    ignores: ['shared/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['electron', ...nodeBuiltins].map((name) => ({ name, message: 'shared/ runs everywhere: no electron or Node built-ins.' })),
+        patterns: [{ group: ['node:*', '../electron/*', '../renderer/*'], message: 'shared/ imports nothing runtime-specific.' }],
+      }],
+    },
+  },
+  {
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/main.ts', 'electron/preload.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'Only electron/main.ts and the preload import electron; the rest runs under plain Node.' }],
+        patterns: [{ group: ['../renderer/*', '../../renderer/*'], message: 'The main process never imports renderer code.' }],
+      }],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['electron', ...nodeBuiltins].map((name) => ({ name, message: 'The renderer talks to the main process through the contract in shared/.' })),
+        patterns: [{ group: ['**/electron/*', 'node:*'], message: 'The renderer never imports main-process code.' }],
+      }],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+);

@@ -1,0 +1,104 @@
+/**
+ * What a user (or the seed, or a future screen) may write, per model: plaintext, before PII encryption, without
+ * the sync columns. The write path validates every insert and update against these schemas.
+ */
+import { z } from 'zod';
+
+const isoDate = z.iso.date();
+const isoDateTime = z.iso.datetime();
+const id = z.uuid();
+const name = z.string().trim().min(1).max(80);
+
+export const subjectInput = z.object({
+  subjectIdentifier: z.string().regex(/^[A-Z0-9-]{6,40}$/),
+  firstName: name,
+  lastName: name,
+  dob: isoDate,
+  identityNumber: z.string().trim().min(4).max(40),
+  phone: z.string().regex(/^\+?[0-9 ]{6,20}$/).nullable(),
+  gender: z.enum(['M', 'F']),
+  registrationDatetime: isoDateTime,
+}).strict();
+
+export const consentInput = z.object({
+  subjectId: id,
+  version: z.string().regex(/^[0-9]{1,3}(\.[0-9]{1,3})?$/),
+  consentDatetime: isoDateTime,
+  isLiterate: z.boolean(),
+  language: z.string().min(2).max(10),
+}).strict();
+
+export const VISIT_CODES = ['1000', '2000', '3000', '4000'] as const;
+export const visitInput = z.object({
+  subjectId: id,
+  visitCode: z.enum(VISIT_CODES),
+  visitCodeSequence: z.number().int().min(0).max(99),
+  visitDatetime: isoDateTime,
+  reason: z.enum(['scheduled', 'unscheduled', 'missed']),
+}).strict();
+
+export const vitalSignsInput = z.object({
+  visitId: id,
+  weightKg: z.number().min(0.5).max(400).nullable(),
+  heightCm: z.number().min(30).max(250).nullable(),
+  systolic: z.number().int().min(50).max(300).nullable(),
+  diastolic: z.number().int().min(20).max(200).nullable(),
+  temperatureC: z.number().min(30).max(45).nullable(),
+}).strict();
+
+export const medicalHistoryInput = z.object({
+  visitId: id,
+  hypertension: z.boolean(),
+  diabetes: z.boolean(),
+  hivStatus: z.enum(['positive', 'negative', 'unknown']),
+  currentMedications: z.string().max(2000).nullable(),
+}).strict();
+
+export const PANELS = {
+  'CD4': ['whole blood'],
+  'Viral load': ['plasma', 'whole blood'],
+  'Full blood count': ['whole blood'],
+  'Chemistry': ['serum'],
+  'Stored plasma': ['plasma'],
+} as const satisfies Record<string, readonly string[]>;
+
+export const specimenRequisitionInput = z.object({
+  visitId: id,
+  requisitionIdentifier: z.string().regex(/^[A-Z0-9]{8,48}$/),
+  panel: z.string().min(1).max(60),
+  specimenType: z.string().min(1).max(40),
+  drawnDatetime: isoDateTime,
+  itemCount: z.number().int().min(1).max(20),
+}).strict();
+
+const identifierList = z.string().refine((s) => {
+  try {
+    const v: unknown = JSON.parse(s);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  } catch {
+    return false;
+  }
+}, 'a JSON array of requisition identifiers');
+
+export const specimenReconciliationInput = z.object({
+  reconciliationIdentifier: z.string().regex(/^[A-Z0-9-]{6,40}$/),
+  reconciledAt: isoDateTime,
+  location: z.string().min(1).max(80),
+  matched: identifierList,
+  missing: identifierList,
+  unexpected: identifierList,
+}).strict();
+
+export const modelInputs = {
+  'edc.subject': subjectInput,
+  'edc.consent': consentInput,
+  'edc.visit': visitInput,
+  'edc.vital_signs': vitalSignsInput,
+  'edc.medical_history': medicalHistoryInput,
+  'edc.specimen_requisition': specimenRequisitionInput,
+  'edc.specimen_reconciliation': specimenReconciliationInput,
+} as const;
+
+export type TxName = keyof typeof modelInputs;
+export type ModelInput<K extends TxName> = z.infer<(typeof modelInputs)[K]>;
+export const TX_NAMES = Object.keys(modelInputs) as TxName[];

@@ -1,0 +1,50 @@
+/**
+ * The closed set of error codes. Every failure the user can see is one of these, with a message that says
+ * what happened and what to do. Code is stable (scripts and the UI match on it); message is for people.
+ */
+export const ERROR_CODES = {
+  DATA_DIR_MISSING: 'The data folder does not exist or holds no EDC Sync store. Run `edc-sync init --role R --device-id ID --data DIR` first, or check --data / EDC_SYNC_DATA.',
+  DATA_DIR_EXISTS: 'The data folder already holds an EDC Sync store. Use another folder, or keep using this one.',
+  SETTINGS_INVALID: 'The settings file is not valid. Fix or restore DIR/settings.json (see the README, "Settings").',
+  SETTING_UNKNOWN: 'There is no such setting. `edc-sync config get` lists them.',
+  SETTING_VALUE_INVALID: 'That value is not allowed for this setting.',
+  ROLE_INVALID: 'Unknown role. Use one of: field, middleman, site, central.',
+  DEVICE_ID_INVALID: 'The device id must be 2–32 characters: letters, digits and dashes, starting with a letter or digit.',
+  ROLE_NOT_ALLOWED: 'This device\'s role cannot do that.',
+  KEYS_MISSING: 'No project key set is installed, so nothing can be encrypted or decrypted. Import the study\'s keys with `edc-sync keys import FILE` (or create them once per study with `edc-sync keys create`).',
+  KEYS_EXIST: 'A project key set is already installed here. Keys are created once per study; use `keys import` to add keys from another device.',
+  KEYS_UNREADABLE: 'The key file cannot be read or is not a valid EDC Sync key set. Check the file, or export it again from a device that works.',
+  KEYS_FOREIGN: 'That key set belongs to another study (project id differs). Import the keys of this study.',
+  KEY_UNKNOWN: 'A transaction was encrypted with a key this device does not have. Import the newer key set from the study coordinator.',
+  DECRYPT_FAILED: 'A transaction could not be decrypted: it was altered or corrupted on the way. Ask the sending device to send it again.',
+  PAYLOAD_INVALID: 'A transaction decrypted but its content is not a valid record for this model.',
+  MODEL_UNKNOWN: 'A transaction names a model this version does not know. Update EDC Sync on this device.',
+  SCHEMA_TOO_NEW: 'A transaction was produced by a newer schema than this device has. Update EDC Sync on this device.',
+  RECORD_NOT_FOUND: 'The record does not exist (it may have been deleted).',
+  RECORD_INVALID: 'The record is not valid.',
+  NATURAL_KEY_TAKEN: 'Another record already has this identifier.',
+  HAS_CHILDREN: 'This record still has dependent records (visits, CRFs, requisitions). Delete those first.',
+  WRITE_OUTSIDE_PATH: 'A synced table was written outside the write path. This is a bug: every change must go through the write path.',
+  STORE_NEWER: 'This store was written by a newer version of EDC Sync. Update the app on this device.',
+  STORE_CORRUPT: 'The store file cannot be opened as a database. Restore it from a backup.',
+  SOURCE_STORE_INVALID: 'The folder to copy from is not an EDC Sync store.',
+  INPUT_INVALID: 'The input is not valid.',
+  IO_FAILED: 'A file could not be read or written. Check that the folder exists, is writable and the disk is not full.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class EdcError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ? `${detail}. ${ERROR_CODES[code]}` : ERROR_CODES[code], options);
+    this.name = 'EdcError';
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export function isEdcError(e: unknown, code?: ErrorCode): e is EdcError {
+  return e instanceof EdcError && (code === undefined || e.code === code);
+}

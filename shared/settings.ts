@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+export const ROLES = ['field', 'middleman', 'site', 'central'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+/** Roles that apply incoming transactions to their own tables. A field laptop only produces. */
+export const CONSUMING_ROLES: readonly Role[] = ['middleman', 'site', 'central'];
+
+export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/, 'letters, digits and dashes, 2–32 characters');
+
+/**
+ * DIR/settings.json. Names of the file-transfer settings are the original edc-sync's.
+ * Every key has a default except role and deviceId, so `config set` can validate one key at a time.
+ */
+export const settingsSchema = z.object({
+  role: roleSchema,
+  deviceId: deviceIdSchema,
+  /** Prefix of subject identifiers, e.g. the site code. */
+  siteCode: z.string().regex(/^[A-Z0-9]{1,8}$/, '1–8 capital letters or digits').default('S01'),
+  /** Folder holding the project key set; relative paths are relative to the data folder. */
+  keyDir: z.string().min(1).default('keys'),
+  /** When false, writes change the tables and the audit history but produce no outgoing transactions. */
+  allowModelSerialization: z.boolean().default(true),
+  /** Name recorded as hostnameCreated / hostnameModified. Empty: the machine's hostname. */
+  hostname: z.string().max(255).default(''),
+  localTransactionDir: z.string().default('transactions/outgoing'),
+  localArchiveDir: z.string().default('transactions/archive'),
+  localMediaDir: z.string().default('media'),
+  remoteServerHost: z.string().default(''),
+  remotePort: z.number().int().min(1).max(65535).default(22),
+  remoteUser: z.string().default(''),
+  privateKeyPath: z.string().default(''),
+  hostKeyFingerprint: z.string().default(''),
+  remoteTransactionDir: z.string().default(''),
+  remoteMediaDir: z.string().default(''),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingKey = keyof Settings;
+export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { roleSchema } from './settings.ts';
+
+export const gapSchema = z.object({ producer: z.string(), from: z.number().int(), to: z.number().int() });
+export type Gap = z.infer<typeof gapSchema>;
+
+/** `edc-sync status --json`: the stable shape documented in DESIGN section 8 (extra keys may be added, never removed). */
+export const statusSchema = z.object({
+  role: roleSchema,
+  deviceId: z.string(),
+  outgoing: z.object({ total: z.number().int(), pendingServer: z.number().int(), pendingMiddleman: z.number().int() }),
+  incoming: z.object({
+    total: z.number().int(),
+    consumed: z.number().int(),
+    deferred: z.number().int(),
+    error: z.number().int(),
+    conflicts: z.number().int(),
+    pending: z.number().int(),
+    quarantinedFiles: z.number().int(),
+    gaps: z.array(gapSchema),
+  }),
+  records: z.record(z.string(), z.number().int()),
+  lastSync: z.string().nullable(),
+});
+export type Status = z.infer<typeof statusSchema>;
