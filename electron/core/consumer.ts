@@ -101,6 +101,7 @@ export class Consumer {
   consume(onProgress?: (p: ConsumeProgress) => void): ConsumeResult {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
+    this.assertSomeDecryptable(keys);
     const total = (this.stmt('pending-count', () => `SELECT count(*) AS n FROM incoming_transaction
       WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0`).get() as { n: number }).n;
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
@@ -188,6 +189,19 @@ export class Consumer {
         FROM incoming_transaction i LEFT JOIN producer_cursor c ON c.producer = i.producer
         WHERE i.producer_seq > coalesce(c.applied_seq, 0)
       ) WHERE seq - prev > 1 ORDER BY producer, "from"`).all() as Gap[];
+  }
+
+  /**
+   * Wrong key set (another study's, or an old one): no pending transaction names a key this device has. Refuse
+   * before anything is marked. A mix (a rotation not imported yet) becomes per-transaction KEY_UNKNOWN errors,
+   * cleared by retryErrors after the import.
+   */
+  private assertSomeDecryptable(keys: KeySet): void {
+    const keyIds = (this.stmt('pending-keys', () => `SELECT DISTINCT key_id FROM incoming_transaction
+      WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0`).all() as { key_id: string }[]).map((r) => r.key_id);
+    if (keyIds.length > 0 && !keyIds.some((k) => keys.hasKey(k))) {
+      throw new EdcError('KEY_UNKNOWN', `none of the pending transactions can be decrypted with this device's key set (they use ${keyIds.slice(0, 3).join(', ')}); wrong study keys?`);
+    }
   }
 
   private cursor(producer: string): number {

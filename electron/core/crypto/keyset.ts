@@ -121,7 +121,7 @@ export class KeySet {
     });
   }
 
-  /** Union with another key set of the same project; the other's active key wins if it is newer. */
+  /** Union with another key set of the same project; the imported set's active key wins unless it is older. */
   merged(other: KeySet): KeySet {
     if (other.projectId !== this.projectId) throw new EdcError('KEYS_FOREIGN', `project ${other.projectId} is not ${this.projectId}`);
     const byId = new Map(this.file.keys.map((k) => [k.keyId, k]));
@@ -131,7 +131,7 @@ export class KeySet {
       byId.set(k.keyId, k);
     }
     const created = (s: KeySet) => s.file.keys.find((k) => k.keyId === s.activeKeyId)!.created;
-    const activeKeyId = created(other) > created(this) ? other.activeKeyId : this.activeKeyId;
+    const activeKeyId = created(other) >= created(this) ? other.activeKeyId : this.activeKeyId;
     return new KeySet({ ...this.file, activeKeyId, keys: [...byId.values()].sort((a, b) => a.created.localeCompare(b.created)) });
   }
 

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { statusSchema } from '../shared/status.ts';
+import { main } from './cli.ts';
+import { Store } from './core/store.ts';
+
+const BIN = fileURLToPath(new URL('../scripts/edc-sync.mjs', import.meta.url));
+
+interface Run { code: number; out: string[]; err: string[] }
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'edc-sync', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), env: { EDC_SYNC_USER: 'tester', ...env } });
+  return { code, out, err };
+}
+
+/** Names, sizes and modification times of every file below dir: "nothing changed" means this is equal. */
+function fingerprint(dir: string): string {
+  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(d, e.name);
+    return e.isDirectory() ? walk(p) : [`${path.relative(dir, p)}:${statSync(p).size}:${statSync(p).mtimeMs}`];
+  });
+  return walk(dir).sort().join('\n');
+}
+
+describe('cli', () => {
+  let root: string;
+  before(() => { root = mkdtempSync(path.join(os.tmpdir(), 'edc-cli-')); });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('init, keys, seed, copy, consume and status --json work together', async () => {
+    const field = path.join(root, 'ra-01');
+    const site = path.join(root, 'site');
+    assert.equal((await run(['--data', field, 'init', '--role', 'field', '--device-id', 'ra-01'])).code, 0);
+    assert.equal((await run(['--data', field, 'keys', 'create'])).code, 0);
+    const again = await run(['--data', field, 'keys', 'create']);
+    assert.equal(again.code, 1);
+    assert.match(again.err[0]!, /\[KEYS_EXIST\]$/);
+    assert.equal((await run(['--data', field, 'keys', 'export', '--out', path.join(root, 'study.keys')])).code, 0);
+    assert.equal((statSync(path.join(root, 'study.keys')).mode & 0o777), 0o600, 'exported key file is private');
+    const seeded = await run(['--data', field, 'seed', '--subjects', '10']);
+    assert.equal(seeded.code, 0);
+    assert.match(seeded.out[0]!, /^seeded 10 subjects \(\d+ changes\)$/);
+    assert.ok(seeded.err.some((l) => l === 'seed: 10/10'), 'progress on stderr');
+    assert.equal((await run(['init', '--role', 'site', '--device-id', 'site-01'], { EDC_SYNC_DATA: site })).code, 0);
+    assert.equal((await run(['--data', site, 'keys', 'import', path.join(root, 'study.keys')])).code, 0);
+    const copied = await run(['--data', site, 'copy', '--from', field, '--json']);
+    assert.equal(copied.code, 0);
+    const c = JSON.parse(copied.out[0]!) as { accepted: number; duplicates: number };
+    assert.ok(c.accepted > 50);
+    const consumed = await run(['--data', site, 'consume', '--json']);
+    assert.equal(JSON.parse(consumed.out[0]!).applied, c.accepted);
+    const fieldStatus = statusSchema.parse(JSON.parse((await run(['--data', field, 'status', '--json'])).out[0]!));
+    assert.equal(fieldStatus.outgoing.total, c.accepted);
+    assert.equal(fieldStatus.outgoing.pendingServer, c.accepted);
+    assert.equal(fieldStatus.lastSync, null);
+    const siteStatus = statusSchema.parse(JSON.parse((await run(['--data', site, 'status', '--json'])).out[0]!));
+    assert.deepEqual(Object.keys(siteStatus).slice(0, 6), ['role', 'deviceId', 'outgoing', 'incoming', 'records', 'lastSync']);
+    assert.equal(siteStatus.incoming.consumed, c.accepted);
+    assert.equal(siteStatus.records['edc.subject'], 10);
+    assert.deepEqual(siteStatus.records, fieldStatus.records);
+    const fieldConsume = await run(['--data', field, 'consume']);
+    assert.equal(fieldConsume.code, 1);
+    assert.match(fieldConsume.err[0]!, /field device does not consume.*\[ROLE_NOT_ALLOWED\]$/);
+  });
+
+  it('config get/set validates and keeps the file valid', async () => {
+    const dir = path.join(root, 'cfg');
+    await run(['--data', dir, 'init', '--role', 'site', '--device-id', 'site-02']);
+    assert.equal((await run(['--data', dir, 'config', 'set', 'remotePort', '2222'])).code, 0);
+    assert.equal((await run(['--data', dir, 'config', 'get', 'remotePort'])).out[0], '2222');
+    assert.equal((await run(['--data', dir, 'config', 'set', 'remoteServerHost', 'central.example.org'])).code, 0);
+    assert.equal((await run(['--data', dir, 'config', 'set', 'allowModelSerialization', 'false'])).code, 0);
+    const before = readFileSync(path.join(dir, 'settings.json'), 'utf8');
+    for (const [args, code] of [
+      [['config', 'set', 'remotePort', '99999'], 'SETTING_VALUE_INVALID'],
+      [['config', 'set', 'allowModelSerialization', 'maybe'], 'SETTING_VALUE_INVALID'],
+      [['config', 'set', 'role', 'central'], 'SETTING_VALUE_INVALID'],
+      [['config', 'set', 'colour', 'blue'], 'SETTING_UNKNOWN'],
+      [['config', 'get', 'colour'], 'SETTING_UNKNOWN'],
+    ] as const) {
+      const r = await run(['--data', dir, ...args]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.err.length, 1);
+      assert.ok(r.err[0]!.endsWith(`[${code}]`), r.err[0]);
+    }
+    assert.equal(readFileSync(path.join(dir, 'settings.json'), 'utf8'), before);
+    const all = await run(['--data', dir, 'config', 'get']);
+    assert.ok(all.out.includes('allowModelSerialization=false'));
+    assert.ok(all.out.includes('remoteServerHost="central.example.org"'));
+  });
+
+  it('bad input gets one line, a non-zero exit, and changes nothing', async () => {
+    const dir = path.join(root, 'bad');
+    await run(['--data', dir, 'init', '--role', 'site', '--device-id', 'site-03']);
+    await run(['--data', dir, 'keys', 'create']);
+    const snapshot = fingerprint(dir);
+    const cases: [string[], RegExp][] = [
+      [['--data', path.join(root, 'other'), 'init', '--role', 'boss', '--device-id', 'x-1'], /invalid\. Allowed choices are field, middleman, site, central/],
+      [['--data', path.join(root, 'other'), 'init', '--role', 'field', '--device-id', '-bad id-'], /\[DEVICE_ID_INVALID\]$/],
+      [['--data', dir, 'init', '--role', 'field', '--device-id', 'ra-09'], /\[DATA_DIR_EXISTS\]$/],
+      [['--data', path.join(root, 'missing'), 'status'], /\[DATA_DIR_MISSING\]$/],
+      [['--data', dir, 'seed', '--subjects', 'lots'], /\[INPUT_INVALID\]$/],
+      [['--data', dir, 'copy', '--from', path.join(root, 'missing')], /\[SOURCE_STORE_INVALID\]$/],
+      [['--data', dir, 'copy', '--from', dir], /\[SOURCE_STORE_INVALID\]$/],
+      [['--data', dir, 'keys', 'import', path.join(root, 'missing.keys')], /\[KEYS_UNREADABLE\]$/],
+      [['--data', dir, 'nonsense'], /unknown command/],
+    ];
+    writeFileSync(path.join(root, 'garbage.keys'), '{"format":"edc-sync-keyset","version":1}');
+    cases.push([['--data', dir, 'keys', 'import', path.join(root, 'garbage.keys')], /\[KEYS_UNREADABLE\]$/]);
+    await run(['--data', path.join(root, 'foreign'), 'init', '--role', 'site', '--device-id', 'site-04']);
+    await run(['--data', path.join(root, 'foreign'), 'keys', 'create']);
+    await run(['--data', path.join(root, 'foreign'), 'keys', 'export', '--out', path.join(root, 'foreign2.keys')]);
+    cases.push([['--data', dir, 'keys', 'import', path.join(root, 'foreign2.keys')], /another study.*\[KEYS_FOREIGN\]$/]);
+    for (const [args, pattern] of cases) {
+      const r = await run(args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.equal(r.err.length, 1, `${args.join(' ')}: ${r.err.join(' | ')}`);
+      assert.match(r.err[0]!, pattern);
+      assert.equal(r.out.length, 0);
+    }
+    assert.equal(fingerprint(dir), snapshot, 'nothing in the data folder changed');
+
+    // A corrupt settings file and an unreadable key file: refused, and the store is not touched.
+    const settingsFile = path.join(dir, 'settings.json');
+    const good = readFileSync(settingsFile, 'utf8');
+    writeFileSync(settingsFile, '{"role": "field", ');
+    const corrupt = await run(['--data', dir, 'status']);
+    assert.equal(corrupt.code, 1);
+    assert.match(corrupt.err[0]!, /settings\.json is not readable JSON.*\[SETTINGS_INVALID\]$/);
+    writeFileSync(settingsFile, JSON.stringify({ role: 'boss', deviceId: 'site-03' }));
+    assert.match((await run(['--data', dir, 'status'])).err[0]!, /role: .*\[SETTINGS_INVALID\]$/);
+    writeFileSync(settingsFile, good);
+    writeFileSync(path.join(dir, 'keys', 'keyset.json'), 'garbage');
+    const keyless = await run(['--data', dir, 'consume']);
+    assert.equal(keyless.code, 1);
+    assert.match(keyless.err[0]!, /\[KEYS_UNREADABLE\]$/);
+  });
+
+  it('a store written by a newer app is refused, not damaged', () => {
+    const dir = path.join(root, 'newer');
+    const store = Store.init(dir, 'site', 'site-05');
+    store.sqlite.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('future', Date.now() + 10 * 365 * 86_400_000);
+    store.close();
+    assert.throws(() => Store.open(dir), /newer version of EDC Sync/);
+  });
+
+  it('the edc-sync bin runs under plain node with a one-line error and exit code', () => {
+    const help = execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    assert.match(help, /Usage: edc-sync/);
+    for (const cmd of ['init', 'keys', 'seed', 'status', 'copy', 'consume', 'config']) assert.match(help, new RegExp(`\\b${cmd}\\b`));
+    const r = spawnSync(process.execPath, [BIN, '--data', path.join(root, 'nowhere'), 'status', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /^edc-sync: .*\[DATA_DIR_MISSING\]\n$/);
+  });
+});

@@ -1,0 +1,50 @@
+/** Test fixtures: real stores in fresh temporary folders, sharing one project key set. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Role } from '../../../shared/settings.ts';
+import { KeySet, KEYSET_FILE, writeKeySetFile } from '../crypto/keyset.ts';
+import { Store } from '../store.ts';
+
+export class TestDirs {
+  readonly root = mkdtempSync(path.join(os.tmpdir(), 'edc-test-'));
+  private readonly stores: Store[] = [];
+  readonly keys = KeySet.generate();
+
+  path(name: string): string {
+    return path.join(this.root, name);
+  }
+
+  /** A store with the shared project key set installed (pass keys: null for none, or another KeySet). */
+  store(role: Role, deviceId: string, opts: { keys?: KeySet | null } = {}): Store {
+    const store = Store.init(this.path(deviceId), role, deviceId, { hostname: `${deviceId}.test` });
+    const keys = opts.keys === undefined ? this.keys : opts.keys;
+    if (keys) writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), keys);
+    this.stores.push(store);
+    return store;
+  }
+
+  track(store: Store): Store {
+    this.stores.push(store);
+    return store;
+  }
+
+  cleanup(): void {
+    for (const s of this.stores) s.close();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export function shuffle<T>(xs: T[], seed = 42): T[] {
+  const out = [...xs];
+  let a = seed;
+  const rnd = () => {
+    a = (a * 1103515245 + 12345) & 0x7fffffff;
+    return a / 0x7fffffff;
+  };
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
