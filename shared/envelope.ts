@@ -31,14 +31,17 @@ export type WireEnvelope = z.infer<typeof wireEnvelopeSchema>;
 /** What the encrypted `tx` holds once decrypted (version 1). */
 export const payloadSchema = z.object({
   v: z.literal(1),
-  /** The stored row, keyed by column name; PII columns hold their field-level ciphertext. Empty for deletes. */
+  /** The stored row, keyed by column name; PII columns hold their field-level ciphertext. For a delete, the row as it was. */
   record: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
   /** Revision the change was made from: 0 for an insert. */
   baseRevision: z.number().int().nonnegative(),
-  /** The audit-history row written with the change on the producer. */
+  /**
+   * The audit-history row written with the change on the producer. `changes` ({column: [old, new]}) travels for
+   * updates only: for an insert it is every column [null, value] of `record`, for a delete [value, null].
+   */
   history: z.object({
     id: z.uuid(),
-    changes: z.record(z.string(), z.tuple([z.union([z.string(), z.number(), z.null()]), z.union([z.string(), z.number(), z.null()])])),
+    changes: z.record(z.string(), z.tuple([z.union([z.string(), z.number(), z.null()]), z.union([z.string(), z.number(), z.null()])])).optional(),
     user: z.string(),
     hostname: z.string(),
     at: z.iso.datetime(),

@@ -56,6 +56,16 @@ interface IncomingRow extends EnvelopeRow {
 
 const CHUNK = 500;
 
+interface ChunkStep {
+  /** The producer's cursor after the chunk. */
+  cursor: number;
+  /** Stopped at a gap or a deferred transaction. */
+  held: boolean;
+  deferredId: string | null;
+  appliedIds: string[];
+  counts: ConsumeResult;
+}
+
 export class Consumer {
   private readonly stmts = new Map<string, Statement>();
 
@@ -102,53 +112,85 @@ export class Consumer {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
     this.assertSomeDecryptable(keys);
-    const total = (this.stmt('pending-count', () => `SELECT count(*) AS n FROM incoming_transaction
-      WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0`).get() as { n: number }).n;
+    const total = (this.stmt('pending-count', () => `SELECT count(*) AS n FROM incoming_transaction i LEFT JOIN producer_cursor c USING (producer)
+      WHERE i.producer_seq > coalesce(c.applied_seq, 0)`).get() as { n: number }).n;
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
     const deferredIds = new Set<string>();
     let done = 0;
     let progressed = true;
     while (progressed) {
       progressed = false;
-      const producers = (this.stmt('producers', () => `SELECT DISTINCT producer FROM incoming_transaction
-        WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 ORDER BY producer`).all() as { producer: string }[]).map((r) => r.producer);
-      for (const producer of producers) {
+      for (const producer of this.producersWithPending()) {
         let cursor = this.cursor(producer);
         for (;;) {
           const rows = this.stmt('next', () => `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
-            AND is_consumed = 0 AND is_error = 0 AND is_conflict = 0 ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, cursor) as IncomingRow[];
+            ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, cursor) as IncomingRow[];
           if (rows.length === 0) break;
-          let held = false;
-          this.store.guarded(() => {
-            for (const row of rows) {
-              if (row.producer_seq !== cursor + 1) {
-                held = true; // gap: cursor+1 … row.producer_seq-1 not received yet
-                break;
-              }
-              const outcome = this.applyAtomically(row, keys);
-              if (outcome.kind === 'deferred') {
-                this.stmt('defer', () => 'UPDATE incoming_transaction SET deferred_count = deferred_count + 1, deferred_reason = ? WHERE id = ?').run(outcome.reason, row.id);
-                deferredIds.add(row.id);
-                held = true;
-                break;
-              }
-              deferredIds.delete(row.id);
-              count(result, outcome);
-              cursor = row.producer_seq;
-              progressed = true;
-              done++;
-            }
-            this.stmt('cursor', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, ?, ?)
-              ON CONFLICT(producer) DO UPDATE SET applied_seq = excluded.applied_seq, updated_at = excluded.updated_at`).run(producer, cursor, new Date().toISOString());
-          });
+          let step: ChunkStep;
+          try {
+            step = this.store.guarded(() => this.applyChunk(producer, cursor, rows, keys, 'fast'));
+          } catch {
+            // A write hit a constraint somewhere in the chunk: it was rolled back whole. Redo it one transaction
+            // at a time, each in its own savepoint, so the failing one is isolated and the rest apply.
+            step = this.store.guarded(() => this.applyChunk(producer, cursor, rows, keys, 'careful'));
+          }
+          for (const id of step.appliedIds) deferredIds.delete(id);
+          if (step.deferredId) deferredIds.add(step.deferredId);
+          result.applied += step.counts.applied;
+          result.ignored += step.counts.ignored;
+          result.errors += step.counts.errors;
+          result.conflicts += step.counts.conflicts;
+          if (step.cursor > cursor) progressed = true;
+          done += step.cursor - cursor;
+          cursor = step.cursor;
           onProgress?.({ done, total });
-          if (held) break;
+          if (step.held) break;
         }
       }
     }
     result.deferred = deferredIds.size;
     result.gaps = this.gaps();
     return result;
+  }
+
+  /**
+   * One chunk of one producer's transactions, in the caller's transaction. 'fast': no savepoints, consumed
+   * marks in one statement; any exception aborts the whole chunk (the caller retries it 'careful').
+   * 'careful': each transaction in its own savepoint, failures recorded as errors.
+   */
+  private applyChunk(producer: string, from: number, rows: IncomingRow[], keys: KeySet, mode: 'fast' | 'careful'): ChunkStep {
+    const step: ChunkStep = { cursor: from, held: false, deferredId: null, appliedIds: [], counts: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] } };
+    for (const row of rows) {
+      if (row.producer_seq !== step.cursor + 1) {
+        step.held = true; // gap: cursor+1 … row.producer_seq-1 not received yet
+        break;
+      }
+      const outcome = mode === 'fast' ? this.apply(row, keys, 'fast') : this.applyAtomically(row, keys);
+      if (outcome.kind === 'deferred') {
+        this.stmt('defer', () => 'UPDATE incoming_transaction SET deferred_count = deferred_count + 1, deferred_reason = ? WHERE id = ?').run(outcome.reason, row.id);
+        step.deferredId = row.id;
+        step.held = true;
+        break;
+      }
+      if (mode === 'fast') this.record(row, outcome, new Date().toISOString());
+      if (outcome.kind === 'applied') step.appliedIds.push(row.id);
+      count(step.counts, outcome);
+      step.cursor = row.producer_seq;
+    }
+    if (mode === 'fast' && step.cursor > from) {
+      this.stmt('mark-range', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, deferred_reason = NULL
+        WHERE producer = ? AND producer_seq > ? AND producer_seq <= ? AND is_consumed = 0 AND is_error = 0 AND is_conflict = 0`)
+        .run(new Date().toISOString(), producer, from, step.cursor);
+    }
+    this.stmt('cursor', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT(producer) DO UPDATE SET applied_seq = excluded.applied_seq, updated_at = excluded.updated_at`).run(producer, step.cursor, new Date().toISOString());
+    return step;
+  }
+
+  /** Producers that have received transactions beyond their cursor. */
+  private producersWithPending(): string[] {
+    return (this.stmt('producers', () => `SELECT i.producer FROM (SELECT producer, max(producer_seq) AS top FROM incoming_transaction GROUP BY producer) i
+      LEFT JOIN producer_cursor c USING (producer) WHERE i.top > coalesce(c.applied_seq, 0) ORDER BY i.producer`).all() as { producer: string }[]).map((r) => r.producer);
   }
 
   /** Try the transactions marked isError again (after the cause was fixed, e.g. the right key imported). */
@@ -162,6 +204,7 @@ export class Consumer {
       this.store.guarded(() => {
         const outcome = this.applyAtomically(row, keys);
         if (outcome.kind === 'deferred') {
+          // Behind the producer's cursor, so it stays an error (with the new reason) until retried again.
           this.stmt('mark-error', () => 'UPDATE incoming_transaction SET is_error = 1, error = ? WHERE id = ?').run(outcome.reason, row.id);
           result.deferred++;
         } else {
@@ -215,28 +258,48 @@ export class Consumer {
     let outcome: Outcome;
     try {
       outcome = this.store.sqlite.transaction(() => {
-        const o = this.apply(row, keys);
-        if (o.kind === 'applied' || o.kind === 'ignored') {
-          this.stmt('mark-consumed', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = ?, is_error = 0, error = NULL, deferred_reason = NULL WHERE id = ?`)
-            .run(now, o.kind === 'ignored' ? 1 : 0, row.id);
+        const o = this.apply(row, keys, 'careful');
+        if (o.kind === 'applied') {
+          this.stmt('mark-consumed', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 0, is_error = 0, error = NULL, deferred_reason = NULL WHERE id = ?`)
+            .run(now, row.id);
         }
         return o;
       })();
     } catch (e) {
       outcome = { kind: 'error', reason: describe(e) };
     }
-    if (outcome.kind === 'error') {
-      this.stmt('mark-error', () => 'UPDATE incoming_transaction SET is_error = 1, error = ? WHERE id = ?').run(outcome.reason, row.id);
-    } else if (outcome.kind === 'conflict') {
-      this.stmt('mark-conflict', () => 'UPDATE incoming_transaction SET is_conflict = 1, is_error = 0, error = ? WHERE id = ?').run(outcome.reason, row.id);
-      this.stmt('conflict', () => `INSERT INTO sync_conflict (incoming_id, tx_name, tx_pk, local_revision, incoming_base_revision, local_record, incoming_record, detected_at)
-        VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(incoming_id) DO NOTHING`)
-        .run(row.id, row.tx_name, row.tx_pk, outcome.localRevision, outcome.baseRevision, outcome.local ? JSON.stringify(outcome.local) : null, JSON.stringify(outcome.incoming), now);
-    }
+    this.record(row, outcome, now);
     return outcome;
   }
 
-  private apply(row: IncomingRow, keys: KeySet): Outcome {
+  /** Marks for the outcomes other than a plain apply (those are marked by the caller). */
+  private record(row: IncomingRow, outcome: Outcome, now: string): void {
+    switch (outcome.kind) {
+      case 'applied':
+      case 'deferred':
+        return;
+      case 'ignored':
+        this.stmt('mark-ignored', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 1, is_error = 0, error = ?, deferred_reason = NULL WHERE id = ?`)
+          .run(now, outcome.reason, row.id);
+        return;
+      case 'error':
+        this.stmt('mark-error', () => 'UPDATE incoming_transaction SET is_error = 1, error = ? WHERE id = ?').run(outcome.reason, row.id);
+        return;
+      case 'conflict':
+        this.stmt('mark-conflict', () => 'UPDATE incoming_transaction SET is_conflict = 1, is_error = 0, error = ? WHERE id = ?').run(outcome.reason, row.id);
+        this.stmt('conflict', () => `INSERT INTO sync_conflict (incoming_id, tx_name, tx_pk, local_revision, incoming_base_revision, local_record, incoming_record, detected_at)
+          VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(incoming_id) DO NOTHING`)
+          .run(row.id, row.tx_name, row.tx_pk, outcome.localRevision, outcome.baseRevision, outcome.local ? JSON.stringify(outcome.local) : null, JSON.stringify(outcome.incoming), now);
+        return;
+      default: {
+        const never: never = outcome;
+        throw new Error(`unexpected outcome ${String(never)}`);
+      }
+    }
+  }
+
+  /** Decides and writes one transaction. 'fast' skips the natural-key pre-check: the unique index throws instead. */
+  private apply(row: IncomingRow, keys: KeySet, mode: 'fast' | 'careful'): Outcome {
     const model = MODELS.get(row.tx_name);
     if (!model) return { kind: 'error', reason: new EdcError('MODEL_UNKNOWN', row.tx_name).message };
     if (row.schema_version > SCHEMA_VERSION) return { kind: 'error', reason: new EdcError('SCHEMA_TOO_NEW', `schema ${row.schema_version} > ${SCHEMA_VERSION}`).message };
@@ -253,7 +316,7 @@ export class Consumer {
         if (current) return conflict(`${model.txName} ${row.tx_pk} already exists here at revision ${String(current.revision)}`);
         const waiting = this.missingParent(model, record);
         if (waiting) return { kind: 'deferred', reason: waiting };
-        const holder = this.naturalKeyHolder(model, record);
+        const holder = mode === 'careful' ? this.naturalKeyHolder(model, record) : undefined;
         if (holder) return conflict(`${model.txName} natural key (${model.naturalKeySql.join(', ')}) is already used by record ${String(holder.id)}`, holder);
         this.exec(model, 'I', () => this.stmt(`ins:${model.txName}`, () => insertSql(model)).run(model.columns.map((c) => record[c.sql])));
         break;
@@ -289,9 +352,10 @@ export class Consumer {
       }
     }
     const h = payload.history;
+    const changes = h.changes ?? Object.fromEntries(model.columns.map((c) => [c.sql, row.action === 'D' ? [record[c.sql] ?? null, null] : [null, record[c.sql] ?? null]]));
     this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id)
       VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
-      .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(h.changes), h.user, h.hostname, row.producer, h.at, row.id);
+      .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(changes), h.user, h.hostname, row.producer, h.at, row.id);
     return { kind: 'applied' };
   }
 

@@ -43,20 +43,23 @@ export function copyFrom(store: Store, sourceDir: string, onProgress?: (p: { don
   const result: CopyResult = { accepted: 0, duplicates: 0, rejected: [] };
   try {
     const total = (source.prepare('SELECT count(*) AS n FROM outgoing_transaction').get() as { n: number }).n;
+    const producers = (source.prepare('SELECT DISTINCT producer FROM outgoing_transaction').all() as { producer: string }[]).map((r) => r.producer);
+    // Keyset pagination on the (producer, producer_seq) index: each page is an index range, never a scan.
     const page = source.prepare(`SELECT id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx
-      FROM outgoing_transaction WHERE producer_seq > ? ORDER BY producer_seq LIMIT ${CHUNK}`);
-    let after = 0;
+      FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT ${CHUNK}`);
     let done = 0;
-    for (;;) {
-      const rows = page.all(after) as EnvelopeRow[];
-      if (rows.length === 0) break;
-      const r = consumer.ingest(rows.map(toWire), 'copy');
-      result.accepted += r.accepted.length;
-      result.duplicates += r.duplicates.length;
-      result.rejected.push(...r.rejected);
-      after = rows[rows.length - 1]!.producer_seq;
-      done += rows.length;
-      onProgress?.({ done, total });
+    for (const producer of producers) {
+      for (let after = 0; ;) {
+        const rows = page.all(producer, after) as EnvelopeRow[];
+        if (rows.length === 0) break;
+        const r = consumer.ingest(rows.map(toWire), 'copy');
+        result.accepted += r.accepted.length;
+        result.duplicates += r.duplicates.length;
+        result.rejected.push(...r.rejected);
+        after = rows[rows.length - 1]!.producer_seq;
+        done += rows.length;
+        onProgress?.({ done, total });
+      }
     }
   } finally {
     source.close();

@@ -4,7 +4,7 @@
  * payload is AES-256-GCM ciphertext, with the next gap-free producerSeq. The tables refuse any other writer
  * (triggers in migration 0001 check the guard that only Store.guarded opens).
  */
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from './ids.ts';
 import type { Statement } from 'better-sqlite3';
 import type { z } from 'zod';
 import type { ModelInput, TxName } from '../../shared/domain.ts';
@@ -38,7 +38,7 @@ export class WritePath {
     return this.store.guarded(() => {
       const now = new Date().toISOString();
       const row: RawRow = {
-        id: randomUUID(), created: now, modified: now, user_created: actor.user, user_modified: actor.user,
+        id: uuidv7(), created: now, modified: now, user_created: actor.user, user_modified: actor.user,
         hostname_created: this.store.hostname, hostname_modified: this.store.hostname, device_id: this.store.deviceId, revision: 1,
       };
       Object.assign(row, this.toStored(model, values));
@@ -98,16 +98,18 @@ export class WritePath {
 
   /** Audit-history row, and the outgoing transaction carrying row + history, encrypted. */
   private record(model: Model, action: Action, row: RawRow, baseRevision: number, changes: Changes, actor: Actor, at: string): void {
-    const historyId = randomUUID();
+    const historyId = uuidv7();
     const serialize = this.store.settings.allowModelSerialization;
-    const txId = serialize ? randomUUID() : null;
+    const txId = serialize ? uuidv7() : null;
     this.stmt('history', () => 'INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
       .run(historyId, model.txName, row.id, action, action === 'D' ? baseRevision : Number(row.revision), JSON.stringify(changes), actor.user, this.store.hostname, this.store.deviceId, at, txId);
     if (!txId) return;
     const keys = this.store.requireKeys();
     const producer = this.store.deviceId;
     const seqRow = this.stmt('seq', () => 'SELECT coalesce(max(producer_seq), 0) + 1 AS seq FROM outgoing_transaction WHERE producer = ?').get(producer) as { seq: number };
-    const payload: Payload = { v: 1, record: row, baseRevision, history: { id: historyId, changes, user: actor.user, hostname: this.store.hostname, at } };
+    const history: Payload['history'] = { id: historyId, user: actor.user, hostname: this.store.hostname, at };
+    if (action === 'U') history.changes = changes; // derivable from record for I and D: not sent twice
+    const payload: Payload = { v: 1, record: row, baseRevision, history };
     const env = { id: txId, producer, producer_seq: seqRow.seq, tx_name: model.txName, tx_pk: String(row.id), action, schema_version: SCHEMA_VERSION };
     const { keyId, blob } = keys.encrypt(Buffer.from(JSON.stringify(payload)), envelopeAad(env));
     this.stmt('outgoing', () => 'INSERT INTO outgoing_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx) VALUES (?,?,?,?,?,?,?,?,?,?)')

@@ -146,8 +146,8 @@ export const outgoingTransaction = sqliteTable('outgoing_transaction', {
   batchId: text('batch_id'),
   batchSeq: integer('batch_seq'),
 }, (t) => [
+  // Pending work is found by walking producer_seq upward from the lowest pending one: no flag index to maintain.
   uniqueIndex('outgoing_producer_seq').on(t.producer, t.producerSeq),
-  index('outgoing_pending_server').on(t.isConsumedServer, t.producerSeq),
 ]);
 
 export const incomingTransaction = sqliteTable('incoming_transaction', {
@@ -174,8 +174,8 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   deferredCount: integer('deferred_count').notNull().default(0),
   deferredReason: text('deferred_reason'),
 }, (t) => [
+  // Everything at or below a producer's cursor is dealt with; pending work is producer_seq > cursor on this index.
   uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
-  index('incoming_pending').on(t.isConsumed, t.producer, t.producerSeq),
 ]);
 
 /** Per producer: the highest producerSeq up to which every transaction has been dealt with (applied, error or conflict). */

@@ -62,7 +62,6 @@ CREATE TABLE `incoming_transaction` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `incoming_producer_seq` ON `incoming_transaction` (`producer`,`producer_seq`);--> statement-breakpoint
-CREATE INDEX `incoming_pending` ON `incoming_transaction` (`is_consumed`,`producer`,`producer_seq`);--> statement-breakpoint
 CREATE TABLE `medical_history` (
 	`id` text PRIMARY KEY NOT NULL,
 	`created` text NOT NULL,
@@ -104,7 +103,6 @@ CREATE TABLE `outgoing_transaction` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outgoing_producer_seq` ON `outgoing_transaction` (`producer`,`producer_seq`);--> statement-breakpoint
-CREATE INDEX `outgoing_pending_server` ON `outgoing_transaction` (`is_consumed_server`,`producer_seq`);--> statement-breakpoint
 CREATE TABLE `producer_cursor` (
 	`producer` text PRIMARY KEY NOT NULL,
 	`applied_seq` integer NOT NULL,

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench -- core`: the sync core's throughput against what SQLite itself does on this machine.
+ *
+ * For each N (10k, 100k) in a fresh child process (so peak RSS is per N):
+ *  - plain:   N prepared INSERTs of the same rows into a bare table (no indexes, triggers, history or outbox),
+ *             in 1,000-row transactions: the baseline.
+ *  - write:   N inserts through the write path (row + audit history + encrypted outgoing transaction), same batching.
+ *  - ingest:  a site store copies the N envelopes from the field store (copy --from: read, validate, insert).
+ *  - consume: the site applies them (decrypt, validate, order, parent check, upsert, history, mark consumed).
+ * Prints rates, the ratios to the baseline (targets: write ≥ 1/3, consume ≥ 1/4), and peak RSS.
+ * Timings are medians of 3 runs of each phase for N ≤ 10k, one run at 100k.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requisitionIdentifier } from '../shared/identifiers.ts';
+import { Consumer } from '../electron/core/consumer.ts';
+import { copyFrom } from '../electron/core/copy.ts';
+import { KeySet, KEYSET_FILE, writeKeySetFile } from '../electron/core/crypto/keyset.ts';
+import { Study } from '../electron/core/domain/study.ts';
+import { MODELS } from '../electron/core/domain/registry.ts';
+import { Store } from '../electron/core/store.ts';
+import { uuidv7 } from '../electron/core/ids.ts';
+
+const BATCH = 1000;
+const ra = { user: 'bench' };
+
+interface CoreResult { n: number; plain: number; keyed: number; write: number; ingest: number; consume: number; rssMb: number }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function coreOnce(n: number, root: string, keys: KeySet): Omit<CoreResult, 'rssMb'> {
+  const field = Store.init(path.join(root, `field-${Math.random().toString(36).slice(2)}`), 'field', 'ra-01', { hostname: 'bench' });
+  writeKeySetFile(path.join(field.keyDir, KEYSET_FILE), keys);
+  const study = new Study(field);
+  const subject = study.registerSubject({ firstName: 'Bench', lastName: 'Mark', dob: '1990-01-01', identityNumber: '100000001', phone: null, gender: 'F', registrationDatetime: '2026-01-05T08:00:00.000Z' }, ra);
+  const visit = study.write.insert('edc.visit', { subjectId: String(subject.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: '2026-01-05T08:10:00.000Z', reason: 'scheduled' }, ra);
+  const input = (i: number) => ({
+    visitId: String(visit.id), requisitionIdentifier: requisitionIdentifier('ra-01', i + 1), panel: 'Viral load', specimenType: 'plasma',
+    drawnDatetime: '2026-01-05T08:20:00.000Z', itemCount: 1 + (i % 3),
+  });
+
+  // Baseline: the same rows (all columns of specimen_requisition) into a bare table, prepared, same batching.
+  const model = MODELS.get('edc.specimen_requisition')!;
+  field.sqlite.exec(`CREATE TABLE bare (${model.columns.map((c) => `"${c.sql}"`).join(', ')})`);
+  const bare = field.sqlite.prepare(`INSERT INTO bare VALUES (${model.columns.map(() => '?').join(', ')})`);
+  // Second baseline: the model's own table definition (primary key, natural-key unique index), no triggers,
+  // history or outbox: what storing the row costs in any app, before sync adds anything.
+  field.sqlite.exec(`CREATE TABLE keyed (${model.columns.map((c) => `"${c.sql}"${c.sql === 'id' ? ' TEXT PRIMARY KEY' : ''}`).join(', ')});
+    CREATE UNIQUE INDEX keyed_nk ON keyed (${model.naturalKeySql.map((c) => `"${c}"`).join(', ')})`);
+  const keyed = field.sqlite.prepare(`INSERT INTO keyed VALUES (${model.columns.map(() => '?').join(', ')})`);
+  const plainInto = (stmt: typeof bare) => time(() => {
+    for (let b = 0; b < n; b += BATCH) {
+      field.sqlite.transaction(() => {
+        for (let i = b; i < Math.min(n, b + BATCH); i++) {
+          const now = new Date().toISOString();
+          const v = input(i);
+          stmt.run(uuidv7(), now, now, ra.user, ra.user, 'bench', 'bench', 'ra-01', 1, v.visitId, v.requisitionIdentifier, v.panel, v.specimenType, v.drawnDatetime, v.itemCount);
+        }
+      })();
+    }
+  });
+  const plainSecs = plainInto(bare);
+  const keyedSecs = plainInto(keyed);
+
+  const writeSecs = time(() => {
+    for (let b = 0; b < n; b += BATCH) {
+      study.write.batch(() => {
+        for (let i = b; i < Math.min(n, b + BATCH); i++) study.write.insert('edc.specimen_requisition', input(i), ra);
+      });
+    }
+  });
+
+  const site = Store.init(path.join(root, `site-${Math.random().toString(36).slice(2)}`), 'site', 'site-01', { hostname: 'bench' });
+  writeKeySetFile(path.join(site.keyDir, KEYSET_FILE), keys);
+  const consumer = new Consumer(site);
+  const ingestSecs = time(() => { copyFrom(site, field.dir); });
+  let applied = 0;
+  const consumeSecs = time(() => { applied = consumer.consume().applied; });
+  if (applied !== n + 2) throw new Error(`consumed ${applied}, expected ${n + 2}`);
+  field.close();
+  site.close();
+  return { n, plain: n / plainSecs, keyed: n / keyedSecs, write: n / writeSecs, ingest: (n + 2) / ingestSecs, consume: (n + 2) / consumeSecs };
+}
+
+function child(n: number): void {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'edc-bench-'));
+  try {
+    const keys = KeySet.generate();
+    const runs = Array.from({ length: n <= 10_000 ? 3 : 1 }, () => coreOnce(n, root, keys));
+    const result: CoreResult = {
+      n, plain: median(runs.map((r) => r.plain)), keyed: median(runs.map((r) => r.keyed)), write: median(runs.map((r) => r.write)), ingest: median(runs.map((r) => r.ingest)),
+      consume: median(runs.map((r) => r.consume)), rssMb: process.resourceUsage().maxRSS / 1024,
+    };
+    process.stdout.write(JSON.stringify(result));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function core(sizes: number[]): void {
+  const self = fileURLToPath(import.meta.url);
+  const f = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
+  console.log('sync core: write path and consume vs a plain prepared insert of the same rows (1,000-row transactions)');
+  console.log('plain = bare table (no key, no index); keyed = the model\'s table definition (primary key + natural-key index)');
+  console.log('        N     plain/s     keyed/s     write/s  write/plain  write/keyed    ingest/s   consume/s  consume/plain  consume/keyed  peak RSS');
+  const results: CoreResult[] = [];
+  for (const n of sizes) {
+    const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, 'core-child', String(n)], { encoding: 'utf8' })) as CoreResult;
+    results.push(r);
+    const ratio = (x: number) => x.toFixed(2).padStart(5);
+    console.log(`${String(n).padStart(9)}  ${f(r.plain)}   ${f(r.keyed)}   ${f(r.write)}        ${ratio(r.write / r.plain)}        ${ratio(r.write / r.keyed)}   ${f(r.ingest)}   ${f(r.consume)}          ${ratio(r.consume / r.plain)}          ${ratio(r.consume / r.keyed)}   ${r.rssMb.toFixed(0).padStart(4)} MB`);
+  }
+  const last = results[results.length - 1]!;
+  const first = results[0]!;
+  console.log(`against the keyed baseline at N=${last.n}: write/keyed ${(last.write / last.keyed).toFixed(2)}, consume/keyed ${(last.consume / last.keyed).toFixed(2)}`);
+  console.log(`targets at N=${last.n}: write/plain ${(last.write / last.plain).toFixed(2)} (≥ 0.33) ${last.write / last.plain >= 1 / 3 ? 'met' : 'NOT met'}; `
+    + `consume/plain ${(last.consume / last.plain).toFixed(2)} (≥ 0.25) ${last.consume / last.plain >= 0.25 ? 'met' : 'NOT met'}; `
+    + `peak RSS ${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
+}
+
+const [what = 'core', arg] = process.argv.slice(2);
+switch (what) {
+  case 'core-child':
+    child(Number(arg));
+    break;
+  case 'core':
+    core(arg ? [Number(arg)] : [10_000, 100_000]);
+    break;
+  default:
+    console.error(`unknown benchmark "${what}"; available: core`);
+    process.exit(2);
+}
