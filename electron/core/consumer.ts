@@ -11,7 +11,6 @@
  * - atomicity: applying a transaction, its history row and marking it consumed run in one SAVEPOINT inside the
  *   chunk's IMMEDIATE transaction, so they happen together or not at all.
  */
-import type { Statement } from 'better-sqlite3';
 import { payloadSchema, wireEnvelopeSchema, type Payload, type ReceivedVia, type WireEnvelope } from '../../shared/envelope.ts';
 import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { CONSUMING_ROLES } from '../../shared/settings.ts';
@@ -19,6 +18,7 @@ import type { Gap } from '../../shared/status.ts';
 import type { KeySet } from './crypto/keyset.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
+import type { Query } from './db/port.ts';
 import type { Store } from './store.ts';
 import { insertSql, mapSqliteError, updateSql } from './write-path.ts';
 
@@ -67,7 +67,7 @@ interface ChunkStep {
 }
 
 export class Consumer {
-  private readonly stmts = new Map<string, Statement>();
+  private readonly stmts = new Map<string, Query>();
 
   constructor(private readonly store: Store) {}
 
@@ -78,7 +78,7 @@ export class Consumer {
     const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
     const now = new Date().toISOString();
-    this.store.sqlite.transaction(() => {
+    this.store.sql.transaction(() => {
       for (const raw of envelopes) {
         const parsed = wireEnvelopeSchema.safeParse(raw);
         const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : '(no id)';
@@ -103,7 +103,7 @@ export class Consumer {
           }
         }
       }
-    }).immediate();
+    });
     return result;
   }
 
@@ -257,14 +257,14 @@ export class Consumer {
     const now = new Date().toISOString();
     let outcome: Outcome;
     try {
-      outcome = this.store.sqlite.transaction(() => {
+      outcome = this.store.sql.savepoint(() => {
         const o = this.apply(row, keys, 'careful');
         if (o.kind === 'applied') {
           this.stmt('mark-consumed', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 0, is_error = 0, error = NULL, deferred_reason = NULL WHERE id = ?`)
             .run(now, row.id);
         }
         return o;
-      })();
+      });
     } catch (e) {
       outcome = { kind: 'error', reason: describe(e) };
     }
@@ -417,10 +417,10 @@ export class Consumer {
     }
   }
 
-  private stmt(key: string, sql: () => string): Statement {
+  private stmt(key: string, sql: () => string): Query {
     let s = this.stmts.get(key);
     if (!s) {
-      s = this.store.sqlite.prepare(sql());
+      s = this.store.sql.prepare(sql());
       this.stmts.set(key, s);
     }
     return s;

@@ -41,7 +41,7 @@ export function seed(store: Store, subjects: number, opts: { seed?: number; acto
   const actor = opts.actor ?? { user: `ra.${store.deviceId}` };
   const study = new Study(store);
   const w = study.write;
-  const before = (store.sqlite.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
+  const before = (store.sql.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
   const start = Date.UTC(2026, 0, 5, 7, 0, 0);
   const BATCH = 50;
   for (let done = 0; done < subjects; done += BATCH) {
@@ -85,6 +85,6 @@ export function seed(store: Store, subjects: number, opts: { seed?: number; acto
     });
     opts.onProgress?.({ done: Math.min(subjects, done + BATCH), total: subjects });
   }
-  const after = (store.sqlite.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
+  const after = (store.sql.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
   return { subjects, changes: after - before };
 }

@@ -7,7 +7,7 @@ export const LAST_SYNC_KEY = 'lastSync';
 
 /** The counts of `status --json` (DESIGN section 8). */
 export function readStatus(store: Store): Status {
-  const q = <T>(sql: string): T => store.sqlite.prepare(sql).get() as T;
+  const q = <T>(sql: string): T => store.sql.prepare(sql).get() as T;
   const out = q<{ total: number; pendingServer: number | null; pendingMiddleman: number | null }>(`SELECT count(*) AS total,
       sum(is_consumed_server = 0) AS pendingServer,
       sum(is_consumed_server = 0 AND is_consumed_middleman = 0) AS pendingMiddleman FROM outgoing_transaction`);
@@ -19,7 +19,7 @@ export function readStatus(store: Store): Status {
       sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0) AS pending FROM incoming_transaction`);
   const records: Record<string, number> = {};
   for (const m of MODELS.values()) {
-    records[m.txName] = (store.sqlite.prepare(`SELECT count(*) AS n FROM "${m.tableName}"`).get() as { n: number }).n;
+    records[m.txName] = (store.sql.prepare(`SELECT count(*) AS n FROM "${m.tableName}"`).get() as { n: number }).n;
   }
   return {
     role: store.role,

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { EdcError } from '../../shared/errors.ts';
 import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
 import { keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
+import { SqlitePort, type SqlPort } from './db/port.ts';
 import * as schema from './db/schema.ts';
 import { readSettings, writeSettings } from './settings-file.ts';
 
@@ -30,6 +31,8 @@ export interface OpenOptions {
 export class Store {
   readonly sqlite: Database.Database;
   readonly db: Db;
+  /** What the sync core writes and reads through (see db/port.ts). */
+  readonly sql: SqlPort;
   private guard = 0;
   private keys: KeySet | undefined;
 
@@ -51,6 +54,7 @@ export class Store {
     }
     this.sqlite.function('edc_write_guard', { deterministic: false, varargs: false }, () => this.guard);
     this.db = drizzle(this.sqlite, { schema });
+    this.sql = new SqlitePort(this.sqlite);
     if (!opts.readonly) applyMigrations(this.sqlite, this.db, opts.migrationsDir ?? MIGRATIONS_DIR);
   }
 
@@ -124,7 +128,7 @@ export class Store {
    * outer transaction.
    */
   guarded<T>(fn: () => T): T {
-    if (this.sqlite.inTransaction) {
+    return this.sql.transaction(() => {
       const was = this.guard;
       this.guard = 1;
       try {
@@ -132,24 +136,16 @@ export class Store {
       } finally {
         this.guard = was;
       }
-    }
-    return this.sqlite.transaction(() => {
-      this.guard = 1;
-      try {
-        return fn();
-      } finally {
-        this.guard = 0;
-      }
-    }).immediate();
+    });
   }
 
   getState(key: string): string | null {
-    const row = this.sqlite.prepare('SELECT value FROM device_state WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.sql.prepare('SELECT value FROM device_state WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   setState(key: string, value: string): void {
-    this.sqlite.prepare('INSERT INTO device_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.sql.prepare('INSERT INTO device_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   close(): void {

@@ -5,13 +5,13 @@
  * (triggers in migration 0001 check the guard that only Store.guarded opens).
  */
 import { uuidv7 } from './ids.ts';
-import type { Statement } from 'better-sqlite3';
 import type { z } from 'zod';
 import type { ModelInput, TxName } from '../../shared/domain.ts';
 import type { Action, Payload } from '../../shared/envelope.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, type RawRow, type RawValue } from './envelope.ts';
+import type { Query } from './db/port.ts';
 import type { Store } from './store.ts';
 
 export interface Actor {
@@ -22,7 +22,7 @@ export interface Actor {
 type Changes = Record<string, [RawValue, RawValue]>;
 
 export class WritePath {
-  private readonly stmts = new Map<string, Statement>();
+  private readonly stmts = new Map<string, Query>();
   private readonly partials = new Map<string, z.ZodType>();
 
   constructor(private readonly store: Store) {}
@@ -155,10 +155,10 @@ export class WritePath {
     return row;
   }
 
-  private stmt(key: string, sql: () => string): Statement {
+  private stmt(key: string, sql: () => string): Query {
     let s = this.stmts.get(key);
     if (!s) {
-      s = this.store.sqlite.prepare(sql());
+      s = this.store.sql.prepare(sql());
       this.stmts.set(key, s);
     }
     return s;

@@ -37,13 +37,13 @@ export class Study {
   /** Exact lookup through the keyed hash: the database never sees the plaintext. */
   findSubjectsByIdentityNumber(identityNumber: string): RawRow[] {
     const hash = this.store.requireKeys().lookupHash('identity_number', identityNumber);
-    const rows = this.store.sqlite.prepare('SELECT * FROM subject WHERE identity_number_hash = ?').all(hash) as RawRow[];
+    const rows = this.store.sql.prepare('SELECT * FROM subject WHERE identity_number_hash = ?').all(hash) as RawRow[];
     return rows.map((r) => this.decrypted('edc.subject', r));
   }
 
   get(txName: TxName, id: string): RawRow | undefined {
     const model = MODELS.get(txName)!;
-    const row = this.store.sqlite.prepare(`SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id) as RawRow | undefined;
+    const row = this.store.sql.prepare(`SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id) as RawRow | undefined;
     return row && this.decrypted(txName, row);
   }
 
