@@ -17,6 +17,13 @@ import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
 import { Store } from './core/store.ts';
 import { readFileSync } from 'node:fs';
+import type { Progress } from '../shared/api.ts';
+import { issuePairingCode, listDevices, revokeDevice } from './server/auth.ts';
+import { startSiteServer } from './server/site-server.ts';
+import { pull } from './sync/pull.ts';
+import { push } from './sync/push.ts';
+import { pair } from './sync/server-link.ts';
+import { startShare } from './sync/share.ts';
 
 export interface Io {
   out: (line: string) => void;
@@ -30,15 +37,28 @@ const defaultIo: Io = {
   env: process.env,
 };
 
-function progressPrinter(io: Io, label: string): (p: { done: number; total: number }) => void {
+function progressPrinter(io: Io, label: string): (p: { done: number; total: number; phase?: string; bytes?: number }) => void {
   let last = 0;
-  return ({ done, total }) => {
+  return ({ done, total, phase, bytes }: Partial<Progress> & { done: number; total: number }) => {
     const now = Date.now();
     if (done === total || now - last > 250) {
       last = now;
-      io.err(`${label}: ${done}/${total}`);
+      io.err(`${phase ?? label}: ${done}/${total}${bytes ? ` (${(bytes / 1e6).toFixed(1)} MB)` : ''}`);
     }
   };
+}
+
+/** Resolves on SIGTERM / SIGINT (the listeners are removed again). */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
 }
 
 export function buildProgram(io: Io = defaultIo): Command {
@@ -128,7 +148,7 @@ export function buildProgram(io: Io = defaultIo): Command {
         return;
       }
       io.out(`${s.role} ${s.deviceId}`);
-      io.out(`outgoing: ${s.outgoing.total} total, ${s.outgoing.pendingServer} waiting for the server, ${s.outgoing.pendingMiddleman} waiting for a middleman or the server`);
+      io.out(`outgoing: ${s.outgoing.total} total; waiting for the server: ${s.outgoing.pendingServer} (of which not yet with a middleman: ${s.outgoing.pendingMiddleman})`);
       io.out(`incoming: ${s.incoming.total} total, ${s.incoming.consumed} consumed, ${s.incoming.pending} pending (${s.incoming.deferred} deferred), ${s.incoming.error} error, ${s.incoming.conflicts} conflicts`);
       for (const g of s.incoming.gaps) io.out(`waiting for ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
       io.out(`records: ${Object.entries(s.records).map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -156,6 +176,101 @@ export function buildProgram(io: Io = defaultIo): Command {
       for (const g of r.gaps) io.out(`waiting for ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
     }));
 
+  program.command('server').description('site/central: REST API for devices; consumes what it receives in the background')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0: any free port)', (v) => port(v), 8080)
+    .option('--json', 'print {"url": …} once listening')
+    .action(async (o: { host: string; port: number; json?: boolean }) => {
+      const store = Store.open(dataDir());
+      try {
+        const server = await startSiteServer(store, o.host, o.port, (l) => io.err(l));
+        io.out(o.json ? JSON.stringify({ url: server.url }) : `${store.role} server ${store.deviceId} listening on ${server.url}`);
+        const sig = await untilSignal();
+        io.err(`${sig}: stopping (finishing the current consume step)`);
+        await server.close();
+      } finally {
+        store.close();
+      }
+    });
+
+  program.command('pairing-code').description('server: a one-time code (10 minutes) for pairing a device')
+    .option('--json', 'print {"code": …, "expiresAt": …}').action((o: { json?: boolean }) => withStore((store) => {
+      const c = issuePairingCode(store);
+      io.out(o.json ? JSON.stringify(c) : `pairing code ${c.code} (valid until ${c.expiresAt}, once)`);
+    }));
+
+  program.command('pair').description('device: pair with a server using the code it shows')
+    .requiredOption('--server <url>', 'server address, e.g. http://10.0.0.5:8080').requiredOption('--code <code>', 'pairing code')
+    .action(async (o: { server: string; code: string }) => {
+      const store = Store.open(dataDir());
+      try {
+        const link = await pair(store, o.server, o.code);
+        io.out(`paired ${link.deviceId} with server ${link.serverDeviceId} at ${link.url}`);
+      } finally {
+        store.close();
+      }
+    });
+
+  const devices = program.command('devices').description('server: paired devices');
+  devices.command('list').option('--json', 'JSON output').action((o: { json?: boolean }) => withStore((store) => {
+    const list = listDevices(store);
+    if (o.json) io.out(JSON.stringify(list));
+    else for (const d of list) io.out(`${d.deviceId} ${d.role} paired ${d.pairedAt}${d.revokedAt ? ` REVOKED ${d.revokedAt}` : ''}${d.lastSeenAt ? ` last seen ${d.lastSeenAt}` : ''}`);
+  }));
+  devices.command('revoke').argument('<deviceId>').description('the device\'s token stops working at once').action((id: string) => withStore((store) => {
+    revokeDevice(store, id);
+    io.out(`revoked ${id}; it must be paired again to push`);
+  }));
+
+  program.command('push').description('field/middleman: send pending transactions to the paired server')
+    .option('--batch-size <n>', 'transactions per request', (v) => positiveInt(v, '--batch-size')).option('--json', 'JSON output')
+    .action(async (o: { batchSize?: number; json?: boolean }) => {
+      const store = Store.open(dataDir());
+      try {
+        const r = await push(store, { onProgress: progressPrinter(io, 'push'), ...(o.batchSize ? { batchCount: o.batchSize } : {}) });
+        if (o.json) io.out(JSON.stringify({ ...r, rejected: r.rejected.length }));
+        else io.out(`pushed ${r.sent}: ${r.accepted} new at the server, ${r.duplicates} it already had${r.rejected.length ? `, ${r.rejected.length} REJECTED: ${r.rejected[0]!.reason}` : ''}`);
+        if (r.rejected.length) throw new EdcError('SERVER_REJECTED', `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program.command('share').description('field: let a middleman pull this laptop\'s transactions over the local network')
+    .option('--host <host>', 'address of the interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0: any free port)', (v) => port(v), 0)
+    .option('--idle-minutes <n>', 'close after this long without requests', (v) => positiveInt(v, '--idle-minutes'), 10)
+    .option('--json', 'print {"url": …, "code": …} once listening')
+    .action(async (o: { host: string; port: number; idleMinutes: number; json?: boolean }) => {
+      const store = Store.open(dataDir());
+      try {
+        const share = await startShare(store, {
+          host: o.host, port: o.port, idleMs: o.idleMinutes * 60_000,
+          onSession: (m) => io.err(`middleman ${m} connected`),
+          onAck: (p) => io.err(`acknowledged ${p.acknowledged}; ${p.total} still waiting for a middleman or the server`),
+        });
+        io.out(o.json ? JSON.stringify({ url: share.url, code: share.code }) : `sharing on ${share.url} — code ${share.code}`);
+        const why = await Promise.race([share.closed, untilSignal().then(async () => { await share.stop(); return 'stopped' as const; })]);
+        io.err(`share closed (${why})`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program.command('pull').description('middleman: pull a field laptop\'s transactions and apply them here')
+    .requiredOption('--from <url>', 'the URL the laptop shows').requiredOption('--code <code>', 'the code the laptop shows')
+    .option('--page-size <n>', 'transactions per page', (v) => positiveInt(v, '--page-size')).option('--json', 'JSON output')
+    .action(async (o: { from: string; code: string; pageSize?: number; json?: boolean }) => {
+      const store = Store.open(dataDir());
+      try {
+        const r = await pull(store, o.from, o.code, { onProgress: progressPrinter(io, 'pull'), ...(o.pageSize ? { pageSize: o.pageSize } : {}) });
+        if (o.json) io.out(JSON.stringify({ producer: r.producer, received: r.received, duplicates: r.duplicates, rejected: r.rejected.length, consumed: r.consumed }));
+        else io.out(`pulled ${r.received} new transaction(s) from ${r.producer} (${r.duplicates} already here); applied ${r.consumed.applied}, deferred ${r.consumed.deferred}, errors ${r.consumed.errors}`);
+      } finally {
+        store.close();
+      }
+    });
+
   const config = program.command('config').description('settings (DIR/settings.json, validated)');
   config.command('get').argument('[key]').description('print one setting, or all').action((key?: string) => withStore((store) => {
     if (key === undefined) {
@@ -172,6 +287,12 @@ export function buildProgram(io: Io = defaultIo): Command {
   }));
 
   return program;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new EdcError('INPUT_INVALID', `--port must be 0–65535, not "${v}"`);
+  return n;
 }
 
 function positiveInt(v: string, name: string): number {

@@ -3,5 +3,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `edc-sync status | head -1`: a reader that stops early is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+}
 const { main } = await import('../electron/cli.ts');
 process.exitCode = await main(process.argv);

@@ -30,6 +30,18 @@ export const ERROR_CODES = {
   SOURCE_STORE_INVALID: 'The folder to copy from is not an EDC Sync store.',
   INPUT_INVALID: 'The input is not valid.',
   IO_FAILED: 'A file could not be read or written. Check that the folder exists, is writable and the disk is not full.',
+  NOT_PAIRED: 'This device is not paired with a server. Ask for a pairing code on the server (`edc-sync pairing-code`) and run `edc-sync pair --server URL --code CODE`.',
+  PAIRING_CODE_INVALID: 'The pairing code is wrong, expired or already used. Ask for a new code on the server.',
+  AUTH_REQUIRED: 'The request has no device token. Pair the device first.',
+  AUTH_INVALID: 'The device token is not valid (wrong, or revoked on the server). Pair the device again.',
+  FORBIDDEN_PRODUCER: 'A device may only push its own transactions (a middleman forwards others\' on their behalf).',
+  RATE_LIMITED: 'Too many failed attempts from this address. Wait a minute and check the code or token.',
+  BODY_TOO_LARGE: 'The request is larger than the server accepts. Send smaller batches (the app does this itself; update it).',
+  TOO_MANY_TRANSACTIONS: 'The batch has more transactions than the server accepts in one request.',
+  REQUEST_INVALID: 'The request is malformed.',
+  SERVER_UNREACHABLE: 'The server cannot be reached. Check the network and the server address, then press Sync again; nothing is lost meanwhile.',
+  SERVER_REJECTED: 'The server refused the request.',
+  SHARE_CLOSED: 'The laptop is not sharing any more (finished, timed out or closed). Ask the Research Assistant to press "Let the driver pull" again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

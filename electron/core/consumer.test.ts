@@ -6,40 +6,20 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { WireEnvelope } from '../../shared/envelope.ts';
 import { isEdcError } from '../../shared/errors.ts';
 import { Consumer } from './consumer.ts';
-import { copyFrom, toWire } from './copy.ts';
+import { copyFrom } from './copy.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from './crypto/keyset.ts';
-import { MODELS } from './domain/registry.ts';
 import { Study } from './domain/study.ts';
-import type { EnvelopeRow, RawRow } from './envelope.ts';
+import type { RawRow } from './envelope.ts';
 import { seed } from './seed.ts';
 import { readStatus } from './status.ts';
 import type { Store } from './store.ts';
-import { shuffle, TestDirs } from './testing/fixtures.ts';
+import { mergeSnapshots, outgoingWire, shuffle, snapshot, TestDirs } from './testing/fixtures.ts';
 
 const ra = { user: 'ra.test' };
 
-function outgoing(store: Store): WireEnvelope[] {
-  return (store.sqlite.prepare('SELECT * FROM outgoing_transaction ORDER BY producer_seq').all() as EnvelopeRow[]).map(toWire);
-}
-
-/** Every synced table of a store, decrypted, keyed by txName, rows sorted by id. */
-function snapshot(store: Store): Record<string, RawRow[]> {
-  const study = new Study(store);
-  const out: Record<string, RawRow[]> = {};
-  for (const m of MODELS.values()) {
-    out[m.txName] = (store.sqlite.prepare(`SELECT * FROM "${m.tableName}" ORDER BY id`).all() as RawRow[]).map((r) => study.decrypted(m.txName, r));
-  }
-  return out;
-}
-
-function mergeSnapshots(snaps: Record<string, RawRow[]>[]): Record<string, RawRow[]> {
-  const out: Record<string, RawRow[]> = {};
-  for (const m of MODELS.keys()) out[m] = snaps.flatMap((s) => s[m]!).sort((a, b) => String(a.id).localeCompare(String(b.id)));
-  return out;
-}
+const outgoing = outgoingWire;
 
 function historyIds(store: Store): string[] {
   return (store.sqlite.prepare('SELECT id FROM audit_history ORDER BY id').all() as { id: string }[]).map((r) => r.id);
@@ -275,8 +255,11 @@ describe('consumer', () => {
     ], 'copy');
     assert.deepEqual(r.accepted, [good!.id]);
     assert.equal(r.rejected.length, 9);
-    assert.match(r.rejected[0]!.reason, /already taken/);
-    assert.match(r.rejected[1]!.reason, /is this device/);
+    const reason = (id: string) => r.rejected.find((x) => x.id === id)?.reason ?? '';
+    assert.match(reason('11111111-1111-4111-8111-111111111111'), /already taken/);
+    assert.match(reason('22222222-2222-4222-8222-222222222222'), /is this device/);
+    assert.match(reason('33333333-3333-4333-8333-333333333333'), /producerSeq/);
+    assert.match(reason('44444444-4444-4444-8444-444444444444'), /action/);
     for (const x of r.rejected) assert.ok(x.reason.length > 5);
     assert.equal(readStatus(site).incoming.total, 1);
   });

@@ -73,21 +73,33 @@ export class Consumer {
 
   /** Wire envelopes (already parsed from JSON) → incoming_transaction. Each one is validated first. */
   ingest(envelopes: Iterable<unknown>, via: ReceivedVia, batchId: string | null = null): IngestResult {
+    const valid: WireEnvelope[] = [];
+    const rejected: IngestResult['rejected'] = [];
+    for (const raw of envelopes) {
+      const parsed = wireEnvelopeSchema.safeParse(raw);
+      if (parsed.success) {
+        valid.push(parsed.data);
+      } else {
+        const issue = parsed.error.issues[0];
+        const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : '(no id)';
+        rejected.push({ id, reason: `${issue?.path.join('.') || 'envelope'}: ${issue?.message ?? 'invalid'}` });
+      }
+    }
+    const result = this.ingestValid(valid, via, batchId);
+    result.rejected.unshift(...rejected);
+    return result;
+  }
+
+  /** Envelopes already validated against wireEnvelopeSchema (e.g. by the server's request schema). One transaction. */
+  ingestValid(envelopes: readonly WireEnvelope[], via: ReceivedVia, batchId: string | null = null): IngestResult {
     this.assertConsumingRole('receive transactions');
     const result: IngestResult = { accepted: [], duplicates: [], rejected: [] };
     const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
     const now = new Date().toISOString();
     this.store.sql.transaction(() => {
-      for (const raw of envelopes) {
-        const parsed = wireEnvelopeSchema.safeParse(raw);
-        const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : '(no id)';
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          result.rejected.push({ id, reason: `${issue?.path.join('.') || 'envelope'}: ${issue?.message ?? 'invalid'}` });
-          continue;
-        }
-        const e: WireEnvelope = parsed.data;
+      for (const e of envelopes) {
+        const id = e.id;
         if (e.producer === this.store.deviceId) {
           result.rejected.push({ id, reason: `producer ${e.producer} is this device; its own transactions cannot come back in` });
           continue;
@@ -109,6 +121,18 @@ export class Consumer {
 
   /** Apply every applicable pending transaction. Safe to call at any time; does nothing when nothing is pending. */
   consume(onProgress?: (p: ConsumeProgress) => void): ConsumeResult {
+    const steps = this.steps(onProgress);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  }
+
+  /**
+   * consume() one chunk at a time: each next() applies up to one chunk (one SQLite transaction) and returns.
+   * A server drains it between requests (setImmediate), so consuming a large backlog never blocks the event loop.
+   */
+  *steps(onProgress?: (p: ConsumeProgress) => void): Generator<ConsumeProgress, ConsumeResult, void> {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
     this.assertSomeDecryptable(keys);
@@ -144,6 +168,7 @@ export class Consumer {
           done += step.cursor - cursor;
           cursor = step.cursor;
           onProgress?.({ done, total });
+          yield { done, total };
           if (step.held) break;
         }
       }
@@ -222,6 +247,17 @@ export class Consumer {
     result.deferred += more.deferred;
     result.gaps = more.gaps;
     return result;
+  }
+
+  /** Per producer: the highest producerSeq up to which every transaction has been received. */
+  highWater(producer: string): number {
+    const row = this.stmt('high-water', () => `SELECT coalesce(min(prev), (SELECT max(producer_seq) FROM incoming_transaction WHERE producer = ?), 0) AS hw FROM (
+        SELECT i.producer_seq AS seq,
+          LAG(i.producer_seq, 1, coalesce(c.applied_seq, 0)) OVER (ORDER BY i.producer_seq) AS prev
+        FROM incoming_transaction i LEFT JOIN producer_cursor c ON c.producer = i.producer
+        WHERE i.producer = ? AND i.producer_seq > coalesce(c.applied_seq, 0)
+      ) WHERE seq - prev > 1`).get(producer, producer) as { hw: number | null };
+    return Math.max(row.hw ?? 0, this.cursor(producer));
   }
 
   /** Per producer, the ranges of producerSeq not received yet but needed before later ones can apply. */

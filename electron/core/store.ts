@@ -41,7 +41,9 @@ export class Store {
     try {
       this.sqlite = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
       this.sqlite.pragma('journal_mode = WAL');
-      this.sqlite.pragma('synchronous = NORMAL');
+      // Devices that acknowledge what they receive (middleman to a field laptop, servers to devices) sync every
+      // commit to disk, so an acknowledged batch survives a power cut; a field laptop loses at most an ack mark.
+      this.sqlite.pragma(`synchronous = ${settings.role === 'field' ? 'NORMAL' : 'FULL'}`);
       this.sqlite.pragma('foreign_keys = ON');
       this.sqlite.pragma('busy_timeout = 5000');
       // A bounded 16 MB page cache: bulk sync touches many index pages; memory stays flat however large the store.

@@ -173,6 +173,8 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   isConflict: integer('is_conflict', { mode: 'boolean' }).notNull().default(false),
   deferredCount: integer('deferred_count').notNull().default(0),
   deferredReason: text('deferred_reason'),
+  /** Middleman: when this transaction was acknowledged by the site server it was forwarded to (unchanged). */
+  forwardedAt: text('forwarded_at'),
 }, (t) => [
   // Everything at or below a producer's cursor is dealt with; pending work is producer_seq > cursor on this index.
   uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
@@ -208,3 +210,24 @@ export const deviceState = sqliteTable('device_state', {
   value: text('value').notNull(),
 });
 
+
+// ---------------------------------------------------------------- site/central server: devices and pairing (never synced)
+
+/** A paired device. Only a SHA-256 of its token is kept; revoking sets revoked_at and the token stops working. */
+export const device = sqliteTable('device', {
+  deviceId: text('device_id').primaryKey(),
+  role: text('role', { enum: ['field', 'middleman', 'site', 'central'] }).notNull(),
+  tokenHash: text('token_hash').notNull(),
+  pairedAt: text('paired_at').notNull(),
+  revokedAt: text('revoked_at'),
+  lastSeenAt: text('last_seen_at'),
+}, (t) => [uniqueIndex('device_token_hash').on(t.tokenHash)]);
+
+/** One-time pairing codes shown on the server (hashed, short expiry). */
+export const pairingCode = sqliteTable('pairing_code', {
+  codeHash: text('code_hash').primaryKey(),
+  createdAt: text('created_at').notNull(),
+  expiresAt: text('expires_at').notNull(),
+  usedAt: text('used_at'),
+  usedBy: text('used_by'),
+});

@@ -2,7 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WireEnvelope } from '../../../shared/envelope.ts';
 import type { Role } from '../../../shared/settings.ts';
+import { toWire } from '../copy.ts';
+import { MODELS } from '../domain/registry.ts';
+import { Study } from '../domain/study.ts';
+import type { EnvelopeRow, RawRow } from '../envelope.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../crypto/keyset.ts';
 import { Store } from '../store.ts';
 
@@ -46,5 +51,25 @@ export function shuffle<T>(xs: T[], seed = 42): T[] {
     const j = Math.floor(rnd() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
+  return out;
+}
+
+export function outgoingWire(store: Store): WireEnvelope[] {
+  return (store.sql.prepare('SELECT * FROM outgoing_transaction ORDER BY producer_seq').all() as EnvelopeRow[]).map(toWire);
+}
+
+/** Every synced table of a store, decrypted, keyed by txName, rows sorted by id. */
+export function snapshot(store: Store): Record<string, RawRow[]> {
+  const study = new Study(store);
+  const out: Record<string, RawRow[]> = {};
+  for (const m of MODELS.values()) {
+    out[m.txName] = (store.sql.prepare(`SELECT * FROM "${m.tableName}" ORDER BY id`).all() as RawRow[]).map((r) => study.decrypted(m.txName, r));
+  }
+  return out;
+}
+
+export function mergeSnapshots(snaps: Record<string, RawRow[]>[]): Record<string, RawRow[]> {
+  const out: Record<string, RawRow[]> = {};
+  for (const m of MODELS.keys()) out[m] = snaps.flatMap((s) => s[m]!).sort((a, b) => String(a.id).localeCompare(String(b.id)));
   return out;
 }

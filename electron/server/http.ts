@@ -1,0 +1,105 @@
+/**
+ * HTTP plumbing shared by the site server and a field laptop's share endpoint: JSON bodies (optionally gzip)
+ * with a cap before and after inflating, errors as {error: {code, message}} from the closed set, bearer tokens.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { LIMITS, type ErrorBody } from '../../shared/api.ts';
+import { EdcError, isEdcError, type ErrorCode } from '../../shared/errors.ts';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  AUTH_REQUIRED: 401,
+  AUTH_INVALID: 401,
+  PAIRING_CODE_INVALID: 403,
+  FORBIDDEN_PRODUCER: 403,
+  ROLE_NOT_ALLOWED: 403,
+  RATE_LIMITED: 429,
+  BODY_TOO_LARGE: 413,
+  TOO_MANY_TRANSACTIONS: 413,
+  REQUEST_INVALID: 400,
+  INPUT_INVALID: 400,
+  RECORD_NOT_FOUND: 404,
+  SHARE_CLOSED: 410,
+};
+
+export function createHttp(opts: { bodyLimit?: number } = {}): FastifyInstance {
+  const app = Fastify({
+    logger: process.env.EDC_SYNC_HTTP_LOG ? { level: process.env.EDC_SYNC_HTTP_LOG } : false,
+    bodyLimit: opts.bodyLimit ?? LIMITS.maxBodyBytes,
+    // Clients keep connections alive between batches; a dead client's socket is dropped after this.
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 10_000,
+  });
+  app.removeAllContentTypeParsers(); // JSON only: anything else is a 415
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    try {
+      let raw = body;
+      const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+      if (encoding === 'gzip') {
+        try {
+          raw = gunzipSync(body, { maxOutputLength: LIMITS.maxInflatedBytes });
+        } catch (e) {
+          if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new EdcError('BODY_TOO_LARGE', `more than ${LIMITS.maxInflatedBytes} bytes once inflated`);
+          throw new EdcError('REQUEST_INVALID', 'the body is not valid gzip');
+        }
+      } else if (encoding !== 'identity') {
+        throw new EdcError('REQUEST_INVALID', `content-encoding ${encoding} is not supported (use gzip)`);
+      }
+      try {
+        done(null, JSON.parse(raw.toString('utf8')));
+      } catch {
+        throw new EdcError('REQUEST_INVALID', 'the body is not valid JSON');
+      }
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  app.setErrorHandler((err, _req, reply) => {
+    const { status, body } = errorResponse(err);
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'REQUEST_INVALID', message: `No such endpoint: ${req.method} ${req.url.split('?')[0]}` } } satisfies ErrorBody);
+  });
+  return app;
+}
+
+export function errorResponse(err: unknown): { status: number; body: ErrorBody } {
+  if (isEdcError(err)) return { status: STATUS[err.code] ?? 500, body: { error: { code: err.code, message: err.message } } };
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
+    return { status: 413, body: { error: { code: 'BODY_TOO_LARGE', message: new EdcError('BODY_TOO_LARGE', `limit ${LIMITS.maxBodyBytes} bytes`).message } } };
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode === 415 ? 415 : 400, body: { error: { code: 'REQUEST_INVALID', message: new EdcError('REQUEST_INVALID', e.message).message } } };
+  }
+  return { status: 500, body: { error: { code: 'IO_FAILED', message: `The server failed: ${e.message ?? String(err)}` } } };
+}
+
+/** Validates with a zod schema; a failure is a 400 that names the field. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new EdcError('REQUEST_INVALID', `${what}: ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export function bearer(req: FastifyRequest): string {
+  const h = req.headers.authorization;
+  if (!h) throw new EdcError('AUTH_REQUIRED');
+  const m = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(h);
+  if (!m) throw new EdcError('AUTH_INVALID', 'malformed Authorization header');
+  return m[1]!;
+}
+
+/** JSON reply, gzip when the client accepts it and the body is large. */
+export function sendJson(req: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
+  const text = JSON.stringify(body);
+  if (text.length > 8192 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    return reply.header('content-type', 'application/json').header('content-encoding', 'gzip').send(gzipSync(text, { level: 1 }));
+  }
+  return reply.header('content-type', 'application/json').send(text);
+}

@@ -1,0 +1,93 @@
+/**
+ * The site (or central) server: /api/v1 for devices. Every body is validated before anything touches the
+ * database; a push is acknowledged only after its SQLite transaction committed (synchronous=FULL on servers).
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LIMITS, pairRequestSchema, pushRequestSchema, type Health, type PairResponse, type PushResponse } from '../../shared/api.ts';
+import { EdcError } from '../../shared/errors.ts';
+import { Consumer } from '../core/consumer.ts';
+import { LAST_SYNC_KEY } from '../core/status.ts';
+import type { Store } from '../core/store.ts';
+import { APP_VERSION } from '../core/version.ts';
+import { assertServerRole, authenticate, FailureLimiter, pairDevice, type PairedDevice } from './auth.ts';
+import { BackgroundConsumer } from './background.ts';
+import { bearer, createHttp, parseWith, sendJson } from './http.ts';
+
+export interface SiteServer {
+  app: FastifyInstance;
+  background: BackgroundConsumer;
+  url: string;
+  close(): Promise<void>;
+}
+
+export function buildSiteServer(store: Store, log: (line: string) => void = () => {}): { app: FastifyInstance; background: BackgroundConsumer } {
+  assertServerRole(store);
+  const app = createHttp();
+  const background = new BackgroundConsumer(store, log);
+  const limiter = new FailureLimiter(LIMITS.authFailuresPerMinute);
+  const consumer = new Consumer(store);
+
+  /** Bearer token → device, with failed attempts bounded per address. */
+  const device = (req: FastifyRequest): PairedDevice => {
+    if (limiter.blocked(req.ip)) throw new EdcError('RATE_LIMITED');
+    try {
+      return authenticate(store, bearer(req));
+    } catch (e) {
+      limiter.fail(req.ip);
+      throw e;
+    }
+  };
+
+  app.get('/api/v1/health', async () => ({ status: 'ok', role: store.role, deviceId: store.deviceId, version: APP_VERSION }) satisfies Health);
+
+  app.post('/api/v1/pair', async (req) => {
+    if (limiter.blocked(req.ip)) throw new EdcError('RATE_LIMITED');
+    const body = parseWith(pairRequestSchema, req.body, 'pair request');
+    try {
+      const token = pairDevice(store, body.code, body.deviceId, body.role);
+      return { token, serverDeviceId: store.deviceId } satisfies PairResponse;
+    } catch (e) {
+      limiter.fail(req.ip);
+      throw e;
+    }
+  });
+
+  app.post('/api/v1/push', async (req, reply) => {
+    const who = device(req);
+    const raw = req.body as { transactions?: unknown } | null;
+    if (raw && Array.isArray(raw.transactions) && raw.transactions.length > LIMITS.maxBatchCount) {
+      throw new EdcError('TOO_MANY_TRANSACTIONS', `${raw.transactions.length} in one request; at most ${LIMITS.maxBatchCount}`);
+    }
+    const body = parseWith(pushRequestSchema, raw, 'push');
+    if (who.role !== 'middleman') {
+      const foreign = body.transactions.find((t) => t.producer !== who.deviceId);
+      if (foreign) throw new EdcError('FORBIDDEN_PRODUCER', `device ${who.deviceId} sent a transaction of ${foreign.producer}`);
+    }
+    const result = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest');
+    const highWater: Record<string, number> = {};
+    for (const p of new Set(body.transactions.map((t) => t.producer))) highWater[p] = consumer.highWater(p);
+    const now = new Date().toISOString();
+    store.sql.prepare('UPDATE device SET last_seen_at = ? WHERE device_id = ?').run(now, who.deviceId);
+    store.setState(LAST_SYNC_KEY, now);
+    background.kick();
+    return sendJson(req, reply, { ...result, highWater } satisfies PushResponse);
+  });
+
+  return { app, background };
+}
+
+export async function startSiteServer(store: Store, host: string, port: number, log: (line: string) => void = () => {}): Promise<SiteServer> {
+  const { app, background } = buildSiteServer(store, log);
+  await app.listen({ host, port });
+  const addr = app.server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  background.kick(); // anything received before a restart
+  return {
+    app, background, url,
+    close: async () => {
+      await app.close();
+      await background.stop();
+    },
+  };
+}

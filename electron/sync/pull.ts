@@ -1,0 +1,61 @@
+/**
+ * `pull --from URL --code C` on a middleman: fetch a field laptop's transactions page by page after the last one
+ * this middleman acknowledged, store them unchanged (same id, producer, producerSeq, ciphertext), acknowledge each
+ * page, then apply them to the middleman's own store so the driver can reconcile specimens. A pull cut at any
+ * point resumes from the last acknowledged page: pages held but not acknowledged are fetched again (duplicates).
+ */
+import { LIMITS, shareAckResponseSchema, sharePageSchema, shareSessionResponseSchema, type Progress } from '../../shared/api.ts';
+import { EdcError } from '../../shared/errors.ts';
+import { Consumer, type ConsumeResult } from '../core/consumer.ts';
+import { LAST_SYNC_KEY } from '../core/status.ts';
+import type { Store } from '../core/store.ts';
+import { HttpClient } from './client.ts';
+
+export interface PullResult {
+  producer: string;
+  received: number;
+  duplicates: number;
+  rejected: { id: string; reason: string }[];
+  consumed: ConsumeResult;
+}
+
+export async function pull(store: Store, from: string, code: string, opts: { onProgress?: (p: Progress) => void; pageSize?: number; attempts?: number } = {}): Promise<PullResult> {
+  if (store.role !== 'middleman') throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} device does not pull from laptops; middleman devices do`);
+  store.requireKeys(); // the pulled requisitions are applied here: refuse before fetching anything
+  let base: string;
+  try {
+    base = new URL(from).origin;
+  } catch {
+    throw new EdcError('INPUT_INVALID', `"${from}" is not a URL`);
+  }
+  const open = new HttpClient({ baseURL: base, attempts: opts.attempts ?? 3 });
+  const { data: session } = await open.post('/share/v1/session', { code, middleman: store.deviceId }, shareSessionResponseSchema);
+  const client = new HttpClient({ baseURL: base, token: session.token, attempts: opts.attempts ?? 3 });
+  const consumer = new Consumer(store);
+  const ackKey = `pullAcked:${session.producer}`;
+  let after = Number(store.getState(ackKey) ?? '0');
+  const result: PullResult = { producer: session.producer, received: 0, duplicates: 0, rejected: [], consumed: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] } };
+  const limit = Math.min(opts.pageSize ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
+  let done = after;
+  for (;;) {
+    const page = await client.get(`/share/v1/transactions?after=${after}&limit=${limit}`, sharePageSchema);
+    if (page.transactions.length === 0) break;
+    const foreign = page.transactions.find((t) => t.producer !== session.producer);
+    if (foreign) throw new EdcError('SERVER_REJECTED', `the laptop sent a transaction of ${foreign.producer}, not its own`);
+    const r = consumer.ingestValid(page.transactions, 'rest');
+    result.received += r.accepted.length;
+    result.duplicates += r.duplicates.length;
+    result.rejected.push(...r.rejected);
+    const held = [...r.accepted, ...r.duplicates];
+    if (held.length) await client.post('/share/v1/ack', { ids: held }, shareAckResponseSchema);
+    after = page.transactions[page.transactions.length - 1]!.producerSeq;
+    store.setState(ackKey, String(after));
+    done += page.transactions.length;
+    opts.onProgress?.({ phase: 'pull', done, total: session.total });
+    if (!page.more) break;
+  }
+  await client.post('/share/v1/done', {}, shareAckResponseSchema.partial().passthrough()).catch(() => undefined);
+  store.setState(LAST_SYNC_KEY, new Date().toISOString());
+  result.consumed = consumer.consume((p) => opts.onProgress?.({ phase: 'consume', ...p }));
+  return result;
+}

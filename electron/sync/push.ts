@@ -1,0 +1,129 @@
+/**
+ * `push`: pending transactions to the site server in batches capped by count and bytes (gzip). A transaction is
+ * marked delivered (isConsumedServer; for a middleman's forwarded ones, forwarded_at) only when the server's
+ * answer lists it as accepted or duplicate, which it sends only after committing. A push cut at any point is
+ * resumed by the next one: unacknowledged transactions are sent again and the server counts them as duplicates.
+ */
+import { LIMITS, pushResponseSchema, type Progress } from '../../shared/api.ts';
+import { EdcError } from '../../shared/errors.ts';
+import { toWire } from '../core/copy.ts';
+import type { EnvelopeRow } from '../core/envelope.ts';
+import { LAST_SYNC_KEY } from '../core/status.ts';
+import type { Store } from '../core/store.ts';
+import { HttpClient } from './client.ts';
+import { readServerLink } from './server-link.ts';
+
+export interface PushResult {
+  sent: number;
+  accepted: number;
+  duplicates: number;
+  rejected: { id: string; reason: string }[];
+  bytes: number;
+}
+
+export interface PushOptions {
+  onProgress?: (p: Progress) => void;
+  /** Transactions per request (default LIMITS.clientBatchCount). */
+  batchCount?: number;
+  /** Attempts per request for network errors and 5xx (default 5). */
+  attempts?: number;
+}
+
+interface Source {
+  /** Next page of up to n pending rows after the last one returned. */
+  next(n: number): EnvelopeRow[];
+  markDelivered(ids: string[], at: string, server: string): void;
+}
+
+/** This device's own transactions not yet delivered to the server. */
+function ownOutgoing(store: Store): Source {
+  let after = 0;
+  const page = store.sql.prepare(`SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? AND is_consumed_server = 0
+    ORDER BY producer_seq LIMIT ?`);
+  const mark = store.sql.prepare('UPDATE outgoing_transaction SET is_consumed_server = 1, consumed_server_at = ?, consumer_server = ? WHERE id = ? AND is_consumed_server = 0');
+  return {
+    next(n) {
+      const rows = page.all(store.deviceId, after, n) as EnvelopeRow[];
+      if (rows.length) after = rows[rows.length - 1]!.producer_seq;
+      return rows;
+    },
+    markDelivered(ids, at, server) {
+      store.sql.transaction(() => { for (const id of ids) mark.run(at, server, id); });
+    },
+  };
+}
+
+/** A middleman's pulled transactions not yet forwarded, producer by producer, in sequence. */
+function forwarded(store: Store): Source {
+  const producers = (store.sql.prepare('SELECT DISTINCT producer FROM incoming_transaction').all() as { producer: string }[]).map((r) => r.producer);
+  let i = 0;
+  let after = 0;
+  const page = store.sql.prepare(`SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ? AND forwarded_at IS NULL
+    ORDER BY producer_seq LIMIT ?`);
+  const mark = store.sql.prepare('UPDATE incoming_transaction SET forwarded_at = ? WHERE id = ? AND forwarded_at IS NULL');
+  return {
+    next(n) {
+      while (i < producers.length) {
+        const rows = page.all(producers[i], after, n) as EnvelopeRow[];
+        if (rows.length) {
+          after = rows[rows.length - 1]!.producer_seq;
+          return rows;
+        }
+        i++;
+        after = 0;
+      }
+      return [];
+    },
+    markDelivered(ids, at) {
+      store.sql.transaction(() => { for (const id of ids) mark.run(at, id); });
+    },
+  };
+}
+
+export function pendingForServer(store: Store): number {
+  const own = (store.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0').get() as { n: number }).n;
+  if (store.role !== 'middleman') return own;
+  return own + (store.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n;
+}
+
+export async function push(store: Store, opts: PushOptions = {}): Promise<PushResult> {
+  if (store.role !== 'field' && store.role !== 'middleman') {
+    throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} server sends files to central (export, send); only field and middleman devices push`);
+  }
+  const link = readServerLink(store.dir);
+  const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5 });
+  const batchCount = Math.min(opts.batchCount ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
+  const total = pendingForServer(store);
+  const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0 };
+  opts.onProgress?.({ phase: 'push', done: 0, total, bytes: 0 });
+  const sources = store.role === 'middleman' ? [ownOutgoing(store), forwarded(store)] : [ownOutgoing(store)];
+  for (const source of sources) {
+    for (;;) {
+      const rows = source.next(batchCount);
+      if (rows.length === 0) break;
+      // Byte cap: split the page if its envelopes are large.
+      for (let start = 0; start < rows.length;) {
+        let end = start;
+        let size = 0;
+        while (end < rows.length && (end === start || size + rows[end]!.tx.length * 1.34 + 400 <= LIMITS.clientBatchBytes)) {
+          size += rows[end]!.tx.length * 1.34 + 400;
+          end++;
+        }
+        const batch = rows.slice(start, end);
+        start = end;
+        const { data, bytes } = await client.post('/api/v1/push', { transactions: batch.map(toWire) }, pushResponseSchema);
+        const sentIds = new Set(batch.map((r) => r.id));
+        const delivered = [...data.accepted, ...data.duplicates].filter((id) => sentIds.has(id));
+        source.markDelivered(delivered, new Date().toISOString(), link.serverDeviceId);
+        result.sent += batch.length;
+        result.accepted += data.accepted.length;
+        result.duplicates += data.duplicates.length;
+        result.rejected.push(...data.rejected);
+        result.bytes += bytes;
+        opts.onProgress?.({ phase: 'push', done: result.sent, total, bytes: result.bytes });
+      }
+    }
+  }
+  store.setState(LAST_SYNC_KEY, new Date().toISOString());
+  return result;
+}

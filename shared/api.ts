@@ -1,0 +1,88 @@
+/**
+ * The REST contract between devices and the site server (/api/v1) and between a middleman and a field laptop's
+ * share endpoint (/share/v1). Every body is validated against these schemas where it enters.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.ts';
+import { wireEnvelopeSchema } from './envelope.ts';
+import { deviceIdSchema, roleSchema } from './settings.ts';
+
+/** Limits the server enforces (413 / 400 beyond them); clients batch well inside them. */
+export const LIMITS = {
+  /** Transactions in one push request. */
+  maxBatchCount: 2000,
+  /** Request body as sent (gzip or not). */
+  maxBodyBytes: 16 * 1024 * 1024,
+  /** Request body after gunzip (zip bombs stop here). */
+  maxInflatedBytes: 32 * 1024 * 1024,
+  /** What clients put in one batch. */
+  clientBatchCount: 500,
+  clientBatchBytes: 4 * 1024 * 1024,
+  /** Failed authentications per address and minute before 429. */
+  authFailuresPerMinute: 20,
+} as const;
+
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]), message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const healthSchema = z.object({ status: z.literal('ok'), role: roleSchema, deviceId: z.string(), version: z.string() });
+export type Health = z.infer<typeof healthSchema>;
+
+export const pairRequestSchema = z.object({ code: z.string().min(4).max(32), deviceId: deviceIdSchema, role: roleSchema }).strict();
+export type PairRequest = z.infer<typeof pairRequestSchema>;
+export const pairResponseSchema = z.object({ token: z.string().min(32), serverDeviceId: z.string() });
+export type PairResponse = z.infer<typeof pairResponseSchema>;
+
+export const pushRequestSchema = z.object({
+  transactions: z.array(wireEnvelopeSchema).min(1).max(LIMITS.maxBatchCount),
+}).strict();
+export type PushRequest = z.infer<typeof pushRequestSchema>;
+
+export const pushResponseSchema = z.object({
+  accepted: z.array(z.string()),
+  duplicates: z.array(z.string()),
+  rejected: z.array(z.object({ id: z.string(), reason: z.string() })),
+  /** Per producer in the batch: the highest producerSeq up to which the server holds every transaction. */
+  highWater: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type PushResponse = z.infer<typeof pushResponseSchema>;
+
+// ------------------------------------------------------------------ middleman ⇄ field share endpoint
+
+export const shareSessionRequestSchema = z.object({ code: z.string().min(4).max(32), middleman: deviceIdSchema }).strict();
+export const shareSessionResponseSchema = z.object({ token: z.string().min(32), producer: z.string(), total: z.number().int().nonnegative() });
+export type ShareSessionResponse = z.infer<typeof shareSessionResponseSchema>;
+
+export const sharePageQuerySchema = z.object({
+  after: z.coerce.number().int().nonnegative(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.maxBatchCount).default(LIMITS.clientBatchCount),
+}).strict();
+export const sharePageSchema = z.object({
+  transactions: z.array(wireEnvelopeSchema).max(LIMITS.maxBatchCount),
+  /** More transactions exist after the last one in this page. */
+  more: z.boolean(),
+});
+export type SharePage = z.infer<typeof sharePageSchema>;
+
+export const shareAckRequestSchema = z.object({ ids: z.array(z.uuid()).min(1).max(LIMITS.maxBatchCount) }).strict();
+export const shareAckResponseSchema = z.object({ acknowledged: z.number().int().nonnegative() });
+
+/** Device side: DIR/server.json, written by `pair`. Holds the device token: mode 0600. */
+export const serverLinkSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  deviceId: z.string(),
+  serverDeviceId: z.string(),
+  token: z.string().min(32),
+  pairedAt: z.iso.datetime(),
+}).strict();
+export type ServerLink = z.infer<typeof serverLinkSchema>;
+
+/** Progress of long work, for the UI and for stderr. */
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+  bytes?: number;
+}
