@@ -143,6 +143,34 @@ describe('cli', () => {
     assert.match(keyless.err[0]!, /\[KEYS_UNREADABLE\]$/);
   });
 
+  it('sync commands refuse bad input and wrong roles with one line', async () => {
+    const field = path.join(root, 'sync-field');
+    const site = path.join(root, 'sync-site');
+    await run(['--data', field, 'init', '--role', 'field', '--device-id', 'ra-31']);
+    await run(['--data', site, 'init', '--role', 'site', '--device-id', 'site-31']);
+    const cases: [string[], RegExp][] = [
+      [['--data', field, 'push'], /not paired.*\[NOT_PAIRED\]$/],
+      [['--data', field, 'pair', '--server', 'not a url', '--code', 'ABCD-EFGH'], /\[INPUT_INVALID\]$/],
+      [['--data', field, 'pair', '--server', 'http://127.0.0.1:1', '--code', 'ABCD-EFGH'], /cannot be reached.*\[SERVER_UNREACHABLE\]$/],
+      [['--data', field, 'server', '--port', '0'], /only site and central.*\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', field, 'pairing-code'], /\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', field, 'pull', '--from', 'http://127.0.0.1:1', '--code', 'X'], /middleman devices do.*\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', site, 'push'], /export, send.*\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', site, 'share'], /\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', site, 'server', '--port', '70000'], /\[INPUT_INVALID\]$/],
+      [['--data', site, 'devices', 'revoke', 'ra-99'], /\[RECORD_NOT_FOUND\]$/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await run(args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.equal(r.err.length, 1, `${args.join(' ')}: ${r.err.join(' | ')}`);
+      assert.match(r.err[0]!, pattern);
+    }
+    const code = JSON.parse((await run(['--data', site, 'pairing-code', '--json'])).out[0]!) as { code: string; expiresAt: string };
+    assert.match(code.code, /^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    assert.ok(Date.parse(code.expiresAt) > Date.now());
+  });
+
   it('a store written by a newer app is refused, not damaged', () => {
     const dir = path.join(root, 'newer');
     const store = Store.init(dir, 'site', 'site-05');

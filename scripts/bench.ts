@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- core`: the sync core's throughput against what SQLite itself does on this machine.
+ * `npm run bench -- core | rest`: throughput against what SQLite (and HTTP) themselves do on this machine.
+ *
+ * core:
  *
  * For each N (10k, 100k) in a fresh child process (so peak RSS is per N):
  *  - plain:   N prepared INSERTs of the same rows into a bare table (no indexes, triggers, history or outbox),
@@ -10,18 +12,27 @@
  * Prints rates, the ratios to the baseline (targets: write ≥ 1/3, consume ≥ 1/4), and peak RSS.
  * Timings are medians of 3 runs of each phase for N ≤ 10k, one run at 100k.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requisitionIdentifier } from '../shared/identifiers.ts';
 import { Consumer } from '../electron/core/consumer.ts';
-import { copyFrom } from '../electron/core/copy.ts';
+import { copyFrom, toWire } from '../electron/core/copy.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../electron/core/crypto/keyset.ts';
 import { Study } from '../electron/core/domain/study.ts';
 import { MODELS } from '../electron/core/domain/registry.ts';
+import Database from 'better-sqlite3';
 import { Store } from '../electron/core/store.ts';
+import type { EnvelopeRow } from '../electron/core/envelope.ts';
+import { startServer, waitForStore, type ServerProc } from '../electron/core/testing/processes.ts';
+import { issuePairingCode } from '../electron/server/auth.ts';
+import { pull } from '../electron/sync/pull.ts';
+import { push } from '../electron/sync/push.ts';
+import { pair } from '../electron/sync/server-link.ts';
+import { startShare } from '../electron/sync/share.ts';
 import { uuidv7 } from '../electron/core/ids.ts';
 
 const BATCH = 1000;
@@ -130,6 +141,171 @@ function core(sizes: number[]): void {
     + `peak RSS ${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
 }
 
+// ------------------------------------------------------------------------------------------------ rest
+
+interface RestResult {
+  n: number;
+  baseline: number;
+  push: number;
+  /** The push alone (acknowledged), before the server finished consuming. */
+  pushOnly: number;
+  middleman: number;
+  /** The middleman's pull alone, including applying on the middleman. */
+  pullOnly: number;
+  clientRssMb: number;
+  serverRssMb: number;
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** A field store with n changes through the write path (not timed). */
+function fieldWith(root: string, n: number, keys: KeySet): Store {
+  const field = Store.init(path.join(root, 'field'), 'field', 'ra-01', { hostname: 'bench' });
+  writeKeySetFile(path.join(field.keyDir, KEYSET_FILE), keys);
+  const study = new Study(field);
+  const subject = study.registerSubject({ firstName: 'Bench', lastName: 'Mark', dob: '1990-01-01', identityNumber: '100000001', phone: null, gender: 'F', registrationDatetime: '2026-01-05T08:00:00.000Z' }, ra);
+  const visit = study.write.insert('edc.visit', { subjectId: String(subject.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: '2026-01-05T08:10:00.000Z', reason: 'scheduled' }, ra);
+  for (let b = 0; b < n - 2; b += BATCH) {
+    study.write.batch(() => {
+      for (let i = b; i < Math.min(n - 2, b + BATCH); i++) {
+        study.write.insert('edc.specimen_requisition', { visitId: String(visit.id), requisitionIdentifier: requisitionIdentifier('ra-01', i + 1), panel: 'Viral load', specimenType: 'plasma', drawnDatetime: '2026-01-05T08:20:00.000Z', itemCount: 1 }, ra);
+      }
+    });
+  }
+  return field;
+}
+
+/** The same serialized envelopes, streamed as NDJSON over one loopback request into a bare table. */
+async function baselineRate(field: Store, root: string): Promise<number> {
+  const self = fileURLToPath(new URL('./bench-baseline-server.ts', import.meta.url));
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => proc.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { url: string }).url)));
+  const page = field.sql.prepare('SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT 1000');
+  const t = process.hrtime.bigint();
+  const rows = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${url}/ingest`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve((JSON.parse(body) as { rows: number }).rows));
+    });
+    req.on('error', reject);
+    let after = 0;
+    const pump = () => {
+      for (;;) {
+        const list = page.all(field.deviceId, after) as EnvelopeRow[];
+        if (list.length === 0) {
+          req.end();
+          return;
+        }
+        after = list[list.length - 1]!.producer_seq;
+        if (!req.write(list.map((r) => JSON.stringify(toWire(r))).join('\n') + '\n')) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+  const secs = Number(process.hrtime.bigint() - t) / 1e9;
+  proc.kill('SIGTERM');
+  return rows / secs;
+}
+
+async function siteServer(root: string, name: string, keys: KeySet): Promise<{ dir: string; server: ServerProc }> {
+  const site = Store.init(path.join(root, name), 'site', name, { hostname: 'bench' });
+  writeKeySetFile(path.join(site.keyDir, KEYSET_FILE), keys);
+  site.close();
+  return { dir: path.join(root, name), server: await startServer(path.join(root, name)) };
+}
+
+/** Waits until the site applied every transaction of `producer` up to `seq`: one read-only connection, a cheap poll. */
+async function drained(siteDir: string, producer: string, seq: number): Promise<void> {
+  const db = new Database(path.join(siteDir, 'edc-sync.db'), { readonly: true });
+  const q = db.prepare('SELECT applied_seq FROM producer_cursor WHERE producer = ?');
+  try {
+    for (;;) {
+      const row = q.get(producer) as { applied_seq: number } | undefined;
+      if ((row?.applied_seq ?? 0) >= seq) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    db.close();
+  }
+}
+
+async function pairStore(store: Store, siteDir: string, url: string): Promise<void> {
+  const admin = Store.open(siteDir);
+  const { code } = issuePairingCode(admin);
+  admin.close();
+  await pair(store, url, code);
+}
+
+async function restChild(n: number): Promise<void> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'edc-bench-rest-'));
+  try {
+    const keys = KeySet.generate();
+    const field = fieldWith(root, n, keys);
+    const baseline = await baselineRate(field, root);
+
+    // field → site: push, and the server's background consume, until every transaction is applied.
+    const a = await siteServer(root, 'site-a', keys);
+    await pairStore(field, a.dir, a.server.url);
+    let t = process.hrtime.bigint();
+    await push(field);
+    const pushSecs = Number(process.hrtime.bigint() - t) / 1e9;
+    await drained(a.dir, 'ra-01', n);
+    const pushRate = n / (Number(process.hrtime.bigint() - t) / 1e9);
+    await waitForStore(a.dir, (s) => s.incoming.consumed === n && s.incoming.error === 0, 60_000); // and nothing went wrong
+    let serverRss = peakRssMb(a.server.child.pid!);
+    await a.server.kill('SIGTERM');
+
+    // field → middleman (pull, apply) → site (forward, consume).
+    const b = await siteServer(root, 'site-b', keys);
+    const mm = Store.init(path.join(root, 'mm'), 'middleman', 'mm-01', { hostname: 'bench' });
+    writeKeySetFile(path.join(mm.keyDir, KEYSET_FILE), keys);
+    await pairStore(mm, b.dir, b.server.url);
+    const share = await startShare(field, { host: '127.0.0.1', port: 0 });
+    t = process.hrtime.bigint();
+    await pull(mm, share.url, share.code);
+    const pullSecs = Number(process.hrtime.bigint() - t) / 1e9;
+    await push(mm);
+    await drained(b.dir, 'ra-01', n);
+    const middlemanRate = n / (Number(process.hrtime.bigint() - t) / 1e9);
+    await waitForStore(b.dir, (s) => s.incoming.consumed === n && s.incoming.error === 0, 60_000);
+    serverRss = Math.max(serverRss, peakRssMb(b.server.child.pid!));
+    await b.server.kill('SIGTERM');
+    await share.closed;
+    field.close();
+    mm.close();
+    const result: RestResult = { n, baseline, push: pushRate, pushOnly: n / pushSecs, middleman: middlemanRate, pullOnly: n / pullSecs, clientRssMb: process.resourceUsage().maxRSS / 1024, serverRssMb: serverRss };
+    process.stdout.write(JSON.stringify(result));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function rest(sizes: number[]): void {
+  const self = fileURLToPath(import.meta.url);
+  const f = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
+  console.log('REST: push + background consume (field → site) and pull + forward + consume (field → middleman → site), end to end over loopback');
+  console.log('baseline = the same serialized envelopes streamed over one loopback HTTP request into a bare SQLite table, 1,000-row transactions');
+  console.log('        N  baseline/s   push+consume/s  ratio   pull+forward+consume/s  ratio   client RSS  server RSS');
+  const results: RestResult[] = [];
+  for (const n of sizes) {
+    const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, 'rest-child', String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as RestResult;
+    results.push(r);
+    console.log(`${String(n).padStart(9)}  ${f(r.baseline)}        ${f(r.push)}   ${(r.push / r.baseline).toFixed(2).padStart(5)}               ${f(r.middleman)}   ${(r.middleman / r.baseline).toFixed(2).padStart(5)}   ${r.clientRssMb.toFixed(0).padStart(7)} MB  ${r.serverRssMb.toFixed(0).padStart(7)} MB`);
+  }
+  const last = results[results.length - 1]!;
+  const first = results[0]!;
+  for (const r of results) console.log(`N=${r.n}: push alone ${Math.round(r.pushOnly)}/s (then the server finishes consuming); pull + apply on the middleman alone ${Math.round(r.pullOnly)}/s`);
+  console.log(`target at N=${last.n}: push+consume / baseline ${(last.push / last.baseline).toFixed(2)} (≥ 0.4) ${last.push / last.baseline >= 0.4 ? 'met' : 'NOT met'}; `
+    + `RSS client ${first.clientRssMb.toFixed(0)} → ${last.clientRssMb.toFixed(0)} MB, server ${first.serverRssMb.toFixed(0)} → ${last.serverRssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
+}
+
 const [what = 'core', arg] = process.argv.slice(2);
 switch (what) {
   case 'core-child':
@@ -138,7 +314,13 @@ switch (what) {
   case 'core':
     core(arg ? [Number(arg)] : [10_000, 100_000]);
     break;
+  case 'rest-child':
+    await restChild(Number(arg));
+    break;
+  case 'rest':
+    rest(arg ? [Number(arg)] : [10_000, 100_000]);
+    break;
   default:
-    console.error(`unknown benchmark "${what}"; available: core`);
+    console.error(`unknown benchmark "${what}"; available: core, rest`);
     process.exit(2);
 }

@@ -24,7 +24,7 @@ check "migrations match the schema" npm run -s db:check
 # Unit and integration tests: node's test runner, files found beside the code.
 mapfile -t files < <(find electron shared scripts -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 # A hung test can never eat the CI budget: the whole node suite is bounded.
-timeout --signal=KILL 900 node --import tsx --test --test-concurrency=2 \
+timeout --signal=KILL 900 node --import tsx --test --test-concurrency=2 --test-force-exit \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$out/unit.tap" "${files[@]}"
 unit_rc=$?

@@ -97,7 +97,11 @@ export class Consumer {
     const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
     const now = new Date().toISOString();
+    const register = this.stmt('register-producer', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, 0, ?)
+      ON CONFLICT(producer) DO NOTHING`);
     this.store.sql.transaction(() => {
+      // Every producer with transactions here has a cursor row: the small table consume starts from.
+      for (const p of new Set(envelopes.map((e) => e.producer))) if (p !== this.store.deviceId) register.run(p, now);
       for (const e of envelopes) {
         const id = e.id;
         if (e.producer === this.store.deviceId) {
@@ -136,8 +140,7 @@ export class Consumer {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
     this.assertSomeDecryptable(keys);
-    const total = (this.stmt('pending-count', () => `SELECT count(*) AS n FROM incoming_transaction i LEFT JOIN producer_cursor c USING (producer)
-      WHERE i.producer_seq > coalesce(c.applied_seq, 0)`).get() as { n: number }).n;
+    const total = this.pendingByProducer().reduce((sum, p) => sum + p.pending, 0);
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
     const deferredIds = new Set<string>();
     let done = 0;
@@ -214,8 +217,17 @@ export class Consumer {
 
   /** Producers that have received transactions beyond their cursor. */
   private producersWithPending(): string[] {
-    return (this.stmt('producers', () => `SELECT i.producer FROM (SELECT producer, max(producer_seq) AS top FROM incoming_transaction GROUP BY producer) i
-      LEFT JOIN producer_cursor c USING (producer) WHERE i.top > coalesce(c.applied_seq, 0) ORDER BY i.producer`).all() as { producer: string }[]).map((r) => r.producer);
+    return this.pendingByProducer().filter((p) => p.pending > 0).map((p) => p.producer);
+  }
+
+  /**
+   * Pending transactions per producer: those beyond its cursor, counted on the (producer, producer_seq) index, so
+   * the cost follows what is pending, not everything ever received.
+   */
+  private pendingByProducer(): { producer: string; cursor: number; pending: number }[] {
+    const cursors = this.stmt('cursors', () => 'SELECT producer, applied_seq FROM producer_cursor ORDER BY producer').all() as { producer: string; applied_seq: number }[];
+    const count = this.stmt('pending-of', () => 'SELECT count(*) AS n FROM incoming_transaction WHERE producer = ? AND producer_seq > ?');
+    return cursors.map((c) => ({ producer: c.producer, cursor: c.applied_seq, pending: (count.get(c.producer, c.applied_seq) as { n: number }).n }));
   }
 
   /** Try the transactions marked isError again (after the cause was fixed, e.g. the right key imported). */
@@ -260,6 +272,24 @@ export class Consumer {
     return Math.max(row.hw ?? 0, this.cursor(producer));
   }
 
+  /**
+   * Advances a known high-water mark over what has arrived since: reads only the rows after `from`, so a server
+   * answering every push batch does not rescan everything received but not yet consumed.
+   */
+  advanceHighWater(producer: string, from: number): number {
+    let hw = from;
+    for (;;) {
+      const seqs = (this.stmt('hw-walk', () => 'SELECT producer_seq FROM incoming_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT 1000')
+        .all(producer, hw) as { producer_seq: number }[]);
+      let i = 0;
+      while (i < seqs.length && seqs[i]!.producer_seq === hw + 1) {
+        hw++;
+        i++;
+      }
+      if (i < 1000) return hw;
+    }
+  }
+
   /** Per producer, the ranges of producerSeq not received yet but needed before later ones can apply. */
   gaps(): Gap[] {
     return this.stmt('gaps', () => `SELECT producer, prev + 1 AS "from", seq - 1 AS "to" FROM (
@@ -276,8 +306,9 @@ export class Consumer {
    * cleared by retryErrors after the import.
    */
   private assertSomeDecryptable(keys: KeySet): void {
-    const keyIds = (this.stmt('pending-keys', () => `SELECT DISTINCT key_id FROM incoming_transaction
-      WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0`).all() as { key_id: string }[]).map((r) => r.key_id);
+    const q = this.stmt('pending-keys', () => 'SELECT DISTINCT key_id FROM incoming_transaction WHERE producer = ? AND producer_seq > ?');
+    const keyIds = [...new Set(this.pendingByProducer().filter((p) => p.pending > 0)
+      .flatMap((p) => (q.all(p.producer, p.cursor) as { key_id: string }[]).map((r) => r.key_id)))];
     if (keyIds.length > 0 && !keyIds.some((k) => keys.hasKey(k))) {
       throw new EdcError('KEY_UNKNOWN', `none of the pending transactions can be decrypted with this device's key set (they use ${keyIds.slice(0, 3).join(', ')}); wrong study keys?`);
     }

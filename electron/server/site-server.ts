@@ -27,6 +27,8 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
   const background = new BackgroundConsumer(store, log);
   const limiter = new FailureLimiter(LIMITS.authFailuresPerMinute);
   const consumer = new Consumer(store);
+  /** Per producer: contiguous high-water mark of what this server holds (only ever grows). */
+  const marks = new Map<string, number>();
 
   /** Bearer token → device, with failed attempts bounded per address. */
   const device = (req: FastifyRequest): PairedDevice => {
@@ -66,7 +68,11 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
     }
     const result = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest');
     const highWater: Record<string, number> = {};
-    for (const p of new Set(body.transactions.map((t) => t.producer))) highWater[p] = consumer.highWater(p);
+    for (const p of new Set(body.transactions.map((t) => t.producer))) {
+      const known = marks.get(p);
+      highWater[p] = known === undefined ? consumer.highWater(p) : consumer.advanceHighWater(p, known);
+      marks.set(p, highWater[p]);
+    }
     const now = new Date().toISOString();
     store.sql.prepare('UPDATE device SET last_seen_at = ? WHERE device_id = ?').run(now, who.deviceId);
     store.setState(LAST_SYNC_KEY, now);

@@ -3,10 +3,13 @@
  * Network failures and 5xx are retried with backoff (the operations are idempotent); 4xx are not.
  */
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { z } from 'zod';
 import { errorBodySchema } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
+
+const gzipAsync = promisify(gzip);
 
 export interface ClientOptions {
   baseURL: string;
@@ -34,7 +37,7 @@ export class HttpClient {
   }
 
   async post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<{ data: T; bytes: number }> {
-    const gz = gzipSync(JSON.stringify(body), { level: 1 });
+    const gz = await gzipAsync(JSON.stringify(body), { level: 1 }); // libuv thread pool: off the event loop
     const data = await this.request('post', path, schema, gz, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
     return { data, bytes: gz.length };
   }

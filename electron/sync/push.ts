@@ -29,6 +29,9 @@ export interface PushOptions {
   attempts?: number;
 }
 
+/** Requests in flight at once. */
+const PIPELINE = 2;
+
 interface Source {
   /** Next page of up to n pending rows after the last one returned. */
   next(n: number): EnvelopeRow[];
@@ -97,33 +100,44 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0 };
   opts.onProgress?.({ phase: 'push', done: 0, total, bytes: 0 });
   const sources = store.role === 'middleman' ? [ownOutgoing(store), forwarded(store)] : [ownOutgoing(store)];
+  // Two batches in flight: the next one is read and compressed while the server commits the previous one.
+  // Batches may be committed in any order; acknowledgements are per id, and the consumer orders by producerSeq.
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  const send = async (source: Source, batch: EnvelopeRow[]) => {
+    const { data, bytes } = await client.post('/api/v1/push', { transactions: batch.map(toWire) }, pushResponseSchema);
+    const sentIds = new Set(batch.map((r) => r.id));
+    const delivered = [...data.accepted, ...data.duplicates].filter((id) => sentIds.has(id));
+    source.markDelivered(delivered, new Date().toISOString(), link.serverDeviceId);
+    result.sent += batch.length;
+    result.accepted += data.accepted.length;
+    result.duplicates += data.duplicates.length;
+    result.rejected.push(...data.rejected);
+    result.bytes += bytes;
+    opts.onProgress?.({ phase: 'push', done: result.sent, total, bytes: result.bytes });
+  };
   for (const source of sources) {
     for (;;) {
+      if (failure) break;
       const rows = source.next(batchCount);
       if (rows.length === 0) break;
       // Byte cap: split the page if its envelopes are large.
-      for (let start = 0; start < rows.length;) {
+      for (let start = 0; start < rows.length && !failure;) {
         let end = start;
         let size = 0;
         while (end < rows.length && (end === start || size + rows[end]!.tx.length * 1.34 + 400 <= LIMITS.clientBatchBytes)) {
           size += rows[end]!.tx.length * 1.34 + 400;
           end++;
         }
-        const batch = rows.slice(start, end);
+        const p: Promise<void> = send(source, rows.slice(start, end)).catch((e: unknown) => { failure ??= e; }).finally(() => inflight.delete(p));
+        inflight.add(p);
         start = end;
-        const { data, bytes } = await client.post('/api/v1/push', { transactions: batch.map(toWire) }, pushResponseSchema);
-        const sentIds = new Set(batch.map((r) => r.id));
-        const delivered = [...data.accepted, ...data.duplicates].filter((id) => sentIds.has(id));
-        source.markDelivered(delivered, new Date().toISOString(), link.serverDeviceId);
-        result.sent += batch.length;
-        result.accepted += data.accepted.length;
-        result.duplicates += data.duplicates.length;
-        result.rejected.push(...data.rejected);
-        result.bytes += bytes;
-        opts.onProgress?.({ phase: 'push', done: result.sent, total, bytes: result.bytes });
+        if (inflight.size >= PIPELINE) await Promise.race(inflight);
       }
     }
   }
+  await Promise.all(inflight);
+  if (failure) throw failure;
   store.setState(LAST_SYNC_KEY, new Date().toISOString());
   return result;
 }

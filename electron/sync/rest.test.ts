@@ -45,8 +45,10 @@ describe('REST sync', () => {
   let dirs: TestDirs;
   const servers: ServerProc[] = [];
   const shares: Share[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   before(() => { dirs = new TestDirs(); });
   after(async () => {
+    for (const c of cleanups) await c();
     for (const s of shares) await s.stop();
     for (const s of servers) await s.kill('SIGKILL');
     dirs.cleanup();
@@ -150,17 +152,19 @@ describe('REST sync', () => {
     const proxy = await startProxy(server.url, async (n) => {
       if (n === 7) await box.client!.kill('SIGKILL');
     });
+    cleanups.push(() => proxy.close());
     await pairWith(field, dir, proxy.url);
     field.close();
     box.client = spawnCli(['--data', field.dir, 'push', '--batch-size', '25']);
     assert.equal(await box.client.exited, null, 'killed by the signal');
     const reopened = dirs.track(Store.open(field.dir));
     const partial = readStatus(reopened).outgoing.pendingServer;
-    assert.equal(partial, total - 4 * 25, 'four batches acknowledged before the client died');
+    // Two batches are in flight at a time: when the 5th push request reached the server, 3 or 4 answers had arrived.
+    const acked = (total - partial) / 25;
+    assert.ok(acked === 3 || acked === 4, `whole batches acknowledged before the client died (${acked})`);
     const r = await push(reopened);
     assert.equal(r.accepted + r.duplicates, partial);
-    assert.equal(r.duplicates, 25, 'the batch in flight was committed by the server and is counted once');
-    await proxy.close();
+    assert.ok(r.duplicates >= 25 && r.duplicates <= 50, `the batches in flight were committed by the server and are counted once (${r.duplicates})`);
     await waitForStore(dir, (s) => s.incoming.consumed === total);
     const link = readServerLink(reopened.dir);
     const http = new HttpClient({ baseURL: server.url, token: link.token });
@@ -172,6 +176,21 @@ describe('REST sync', () => {
     const site = siteSnapshot(dir);
     assert.equal(site.ids.length, total);
     assert.deepEqual(site.snap, snapshot(reopened));
+  });
+
+  it('SIGTERM stops the server cleanly after what it acknowledged; a restart consumes anything left', async () => {
+    const { dir, server } = await siteWithServer(dirs, 'site-f');
+    const field = dirs.store('field', 'ra-f1');
+    seed(field, 30, { seed: 6 });
+    const total = outgoingWire(field).length;
+    await pairWith(field, dir, server.url);
+    await push(field);
+    assert.equal(await server.kill('SIGTERM'), 0, 'exit code 0');
+    assert.ok(server.stderr.some((l) => l.startsWith('SIGTERM: stopping')));
+    const restarted = await startServer(dir);
+    servers.push(restarted);
+    await waitForStore(dir, (st) => st.incoming.consumed === total && st.incoming.pending === 0);
+    assert.equal(siteSnapshot(dir).ids.length, total);
   });
 
   it('a middleman pull cut mid-page resumes: everything pulled once, acknowledged, applied', async () => {
