@@ -21,20 +21,22 @@ check "typecheck (node + shared without Node/DOM)" npm run -s typecheck
 check "lint (incl. runtime boundaries)" npm run -s lint
 check "migrations match the schema" npm run -s db:check
 
-# Unit and integration tests: node's test runner, files found beside the code.
+# Unit and integration tests: node's test runner, files found beside the code. The counts are read from the
+# spec reporter's closing lines ("ℹ pass N"); no such lines means the run did not finish: a failure, never a pass.
 mapfile -t files < <(find electron shared scripts -name '*.test.ts' -not -path '*/node_modules/*' | sort)
-# A hung test can never eat the CI budget: the whole node suite is bounded.
-timeout --signal=KILL 900 node --import tsx --test --test-concurrency=2 --test-force-exit \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$out/unit.tap" "${files[@]}"
-unit_rc=$?
-p=$(grep -E '^# pass ' "$out/unit.tap" | awk '{print $3}' | tail -1)
-f=$(grep -E '^# fail ' "$out/unit.tap" | awk '{print $3}' | tail -1)
-c=$(grep -E '^# cancelled ' "$out/unit.tap" | awk '{print $3}' | tail -1)
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-0} + ${c:-0}))
-if [ "$unit_rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && [ "${c:-0}" -eq 0 ]; then
-  echo "✖ node test runner exited $unit_rc without reporting a failed test"; failed=$((failed + 1))
+# A hung test can never eat the CI budget: the whole node suite is bounded, and leaked handles cannot keep it alive.
+timeout --signal=KILL 900 node --import tsx --test --test-concurrency=2 --test-force-exit --test-reporter=spec "${files[@]}" 2>&1 | tee "$out/unit.log"
+unit_rc=${PIPESTATUS[0]}
+count() { grep -aE "^ℹ $1 [0-9]+$" "$out/unit.log" | tail -1 | awk '{print $3}'; }
+p=$(count pass); f=$(count fail); c=$(count cancelled)
+if [ -z "$p" ] || [ -z "$f" ]; then
+  echo "✖ node test runner ended (exit $unit_rc) without its summary: counted as a failure"; failed=$((failed + 1))
+else
+  passed=$((passed + p))
+  failed=$((failed + f + ${c:-0}))
+  if [ "$unit_rc" -ne 0 ] && [ "$f" -eq 0 ] && [ "${c:-0}" -eq 0 ]; then
+    echo "✖ node test runner exited $unit_rc without reporting a failed test"; failed=$((failed + 1))
+  fi
 fi
 
 echo "$passed passed, $failed failed"

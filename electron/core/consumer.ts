@@ -18,7 +18,7 @@ import type { Gap } from '../../shared/status.ts';
 import type { KeySet } from './crypto/keyset.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
-import type { Query } from './db/port.ts';
+import { statementCache, type Query } from './db/port.ts';
 import type { Store } from './store.ts';
 import { insertSql, mapSqliteError, updateSql } from './write-path.ts';
 
@@ -67,9 +67,11 @@ interface ChunkStep {
 }
 
 export class Consumer {
-  private readonly stmts = new Map<string, Query>();
+  private readonly stmt: (key: string, sql: () => string) => Query;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.stmt = statementCache(store.sql);
+  }
 
   /** Wire envelopes (already parsed from JSON) → incoming_transaction. Each one is validated first. */
   ingest(envelopes: Iterable<unknown>, via: ReceivedVia, batchId: string | null = null): IngestResult {
@@ -482,15 +484,6 @@ export class Consumer {
     if (!CONSUMING_ROLES.includes(this.store.role)) {
       throw new EdcError('ROLE_NOT_ALLOWED', `a ${this.store.role} device does not ${what}; only middleman, site and central do`);
     }
-  }
-
-  private stmt(key: string, sql: () => string): Query {
-    let s = this.stmts.get(key);
-    if (!s) {
-      s = this.store.sql.prepare(sql());
-      this.stmts.set(key, s);
-    }
-    return s;
   }
 }
 

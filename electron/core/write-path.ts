@@ -11,7 +11,7 @@ import type { Action, Payload } from '../../shared/envelope.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, type RawRow, type RawValue } from './envelope.ts';
-import type { Query } from './db/port.ts';
+import { statementCache, type Query } from './db/port.ts';
 import type { Store } from './store.ts';
 
 export interface Actor {
@@ -22,10 +22,12 @@ export interface Actor {
 type Changes = Record<string, [RawValue, RawValue]>;
 
 export class WritePath {
-  private readonly stmts = new Map<string, Query>();
+  private readonly stmt: (key: string, sql: () => string) => Query;
   private readonly partials = new Map<string, z.ZodType>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.stmt = statementCache(store.sql);
+  }
 
   /** Run several writes in one SQLite transaction (all or nothing). */
   batch<T>(fn: () => T): T {
@@ -153,15 +155,6 @@ export class WritePath {
     const row = this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id) as RawRow | undefined;
     if (!row) throw new EdcError('RECORD_NOT_FOUND', `${model.txName} ${id}`);
     return row;
-  }
-
-  private stmt(key: string, sql: () => string): Query {
-    let s = this.stmts.get(key);
-    if (!s) {
-      s = this.store.sql.prepare(sql());
-      this.stmts.set(key, s);
-    }
-    return s;
   }
 
   private run<T>(model: Model, action: Action, fn: () => T): T {

@@ -47,3 +47,19 @@ export class SqlitePort implements SqlPort {
     return this.db.inTransaction;
   }
 }
+
+/**
+ * A per-owner cache of prepared statements, keyed by a short name; the SQL is only built the first time.
+ * (The write path and the consumer prepare each statement once and run it for every transaction.)
+ */
+export function statementCache(port: SqlPort): (key: string, sql: () => string) => Query {
+  const cache = new Map<string, Query>();
+  return (key, sql) => {
+    let q = cache.get(key);
+    if (!q) {
+      q = port.prepare(sql());
+      cache.set(key, q);
+    }
+    return q;
+  };
+}
