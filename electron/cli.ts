@@ -10,6 +10,7 @@ import path from 'node:path';
 import { EdcError, isEdcError } from '../shared/errors.ts';
 import { ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
+import { listConflicts } from './core/conflicts.ts';
 import { copyFrom } from './core/copy.ts';
 import { KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
 import { seed } from './core/seed.ts';
@@ -270,6 +271,20 @@ export function buildProgram(io: Io = defaultIo): Command {
         store.close();
       }
     });
+
+  program.command('conflicts').description('changes not applied because the record changed here meanwhile: both versions, for review')
+    .option('--json', 'JSON output (full records)').action((o: { json?: boolean }) => withStore((store) => {
+      const list = listConflicts(store);
+      if (o.json) {
+        io.out(JSON.stringify(list));
+        return;
+      }
+      if (list.length === 0) io.out('no conflicts');
+      for (const c of list) {
+        io.out(`${c.txName} ${c.recordId}: here revision ${c.localRevision ?? '-'}, incoming change made from revision ${c.incomingBaseRevision} (transaction ${c.incomingId}, ${c.detectedAt})`);
+        for (const [col, [here, incoming]] of Object.entries(c.differences)) io.out(`  ${col}: here ${JSON.stringify(here)} · incoming ${JSON.stringify(incoming)}`);
+      }
+    }));
 
   const config = program.command('config').description('settings (DIR/settings.json, validated)');
   config.command('get').argument('[key]').description('print one setting, or all').action((key?: string) => withStore((store) => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isEdcError } from '../../shared/errors.ts';
+import { listConflicts } from './conflicts.ts';
 import { Consumer } from './consumer.ts';
 import { copyFrom } from './copy.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from './crypto/keyset.ts';
@@ -233,6 +234,13 @@ describe('consumer', () => {
     const keys = site.requireKeys();
     assert.equal(keys.decryptField('phone', String(JSON.parse(String(conflict.incoming_record)).phone)), '+267 72 000 002');
     assert.equal(keys.decryptField('phone', String(JSON.parse(String(conflict.local_record)).phone)), '+267 73 000 003');
+    const [view] = listConflicts(site);
+    assert.equal(view!.recordId, s.id);
+    assert.deepEqual(view!.differences.phone, ['+267 73 000 003', '+267 72 000 002'], 'listed for review with both versions, decrypted');
+    assert.equal(view!.differences.phone_hash, undefined, 'hash columns are not shown');
+    assert.equal(view!.local!.user_modified, 'ra.test');
+    assert.equal(view!.incoming.user_modified, 'driver');
+    assert.match(view!.reason!, /made from revision 1 but this copy is at revision 2/);
   });
 
   it('ingest validates every envelope: malformed, seq collisions and own transactions are rejected with reasons', () => {
