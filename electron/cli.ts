@@ -11,6 +11,9 @@ import { EdcError, isEdcError } from '../shared/errors.ts';
 import { ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
 import { listConflicts } from './core/conflicts.ts';
+import { exportBatches } from './files/export.ts';
+import { importBatches } from './files/import.ts';
+import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
 import { copyFrom } from './core/copy.ts';
 import { KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
 import { seed } from './core/seed.ts';
@@ -271,6 +274,35 @@ export function buildProgram(io: Io = defaultIo): Command {
         store.close();
       }
     });
+
+  program.command('export').description('pending transactions → batch files (+ manifest) in localTransactionDir or DIR (e.g. a USB stick)')
+    .option('--out <dir>', 'folder to write to').option('--json', 'JSON output')
+    .action((o: { out?: string; json?: boolean }) => withStore((store) => {
+      const r = exportBatches(store, o.out, progressPrinter(io, 'export'));
+      if (o.json) io.out(JSON.stringify(r));
+      else io.out(r.batches.length ? `exported ${r.batches.reduce((n, b) => n + b.count, 0)} transaction(s) in ${r.batches.length} batch file(s) to ${r.dir}` : 'nothing to export');
+    }));
+
+  program.command('import').description('site/central: import, check, consume and archive the batch files that arrived')
+    .option('--dir <dir>', 'folder to import from (default importDir)').option('--json', 'JSON output')
+    .action((o: { dir?: string; json?: boolean }) => withStore((store) => {
+      const r = importBatches(store, o.dir, progressPrinter(io, 'import'));
+      if (o.json) {
+        io.out(JSON.stringify(r));
+        return;
+      }
+      io.out(`imported ${r.imported.length} batch file(s) (${r.imported.reduce((n, b) => n + b.accepted, 0)} new transactions), skipped ${r.skipped.length}, quarantined ${r.quarantined.length}`);
+      for (const q of r.quarantined) io.out(`quarantined ${q.fileName}: ${q.reason}`);
+      for (const s of r.skipped) io.out(`skipped ${s.fileName}: ${s.reason}`);
+      for (const g of r.gaps) io.out(`waiting for batch ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
+    }));
+
+  program.command('receipts').description('read the receipts a receiver wrote (USB: the stick\'s receipts/ folder) and mark those batches delivered')
+    .requiredOption('--dir <dir>', 'folder holding receipts/ (or the receipts themselves)')
+    .action((o: { dir: string }) => withStore((store) => {
+      const r = applyReceipts(store, readReceiptsDir(path.resolve(o.dir)));
+      io.out(`${r.acknowledged.length} batch(es) acknowledged (${r.acknowledged.reduce((n, b) => n + b.count, 0)} transactions delivered), ${r.ignored} receipt(s) not for pending batches of this device`);
+    }));
 
   program.command('conflicts').description('changes not applied because the record changed here meanwhile: both versions, for review')
     .option('--json', 'JSON output (full records)').action((o: { json?: boolean }) => withStore((store) => {

@@ -27,6 +27,10 @@ export const settingsSchema = z.object({
   localTransactionDir: z.string().default('transactions/outgoing'),
   localArchiveDir: z.string().default('transactions/archive'),
   localMediaDir: z.string().default('media'),
+  /** Site/central: the folder transaction files arrive in (the sender's remoteTransactionDir); receipts go to its receipts/. */
+  importDir: z.string().default('transactions/incoming'),
+  /** Site/central: exporters whose files are accepted; empty accepts any producer holding this study's keys. */
+  knownProducers: z.array(deviceIdSchema).default([]),
   remoteServerHost: z.string().default(''),
   remotePort: z.number().int().min(1).max(65535).default(22),
   remoteUser: z.string().default(''),

@@ -46,6 +46,7 @@ export function withSetting(settings: Settings, key: string, raw: string): Setti
   }
   let value: unknown = raw;
   if (/^(true|false|-?\d+(\.\d+)?)$/.test(raw)) value = JSON.parse(raw);
+  if (key === 'knownProducers') value = raw.split(',').map((x) => x.trim()).filter(Boolean); // ra-01,site-02
   const fieldSchema = settingsSchema.shape[key];
   let parsed = fieldSchema.safeParse(value);
   if (!parsed.success && typeof value !== 'string') parsed = fieldSchema.safeParse(raw);

@@ -28,8 +28,7 @@ export function readStatus(store: Store): Status {
     incoming: {
       total: inc.total ?? 0, consumed: inc.consumed ?? 0, deferred: inc.deferred ?? 0, error: inc.error ?? 0,
       conflicts: inc.conflicts ?? 0, pending: inc.pending ?? 0,
-      // File import (quarantine) is not part of this build yet: no file can have been quarantined.
-      quarantinedFiles: 0,
+      quarantinedFiles: (store.sql.prepare("SELECT count(*) AS n FROM file_import WHERE status = 'quarantined'").get() as { n: number }).n,
       gaps: new Consumer(store).gaps(),
     },
     records,

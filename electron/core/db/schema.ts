@@ -173,8 +173,10 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   isConflict: integer('is_conflict', { mode: 'boolean' }).notNull().default(false),
   deferredCount: integer('deferred_count').notNull().default(0),
   deferredReason: text('deferred_reason'),
-  /** Middleman: when this transaction was acknowledged by the site server it was forwarded to (unchanged). */
+  /** When the next hop acknowledged this transaction, forwarded unchanged (middleman → site by REST, site → central by file). */
   forwardedAt: text('forwarded_at'),
+  /** Site: the export batch that carries this transaction on to central. */
+  exportBatchId: text('export_batch_id'),
 }, (t) => [
   // Everything at or below a producer's cursor is dealt with; pending work is producer_seq > cursor on this index.
   uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
@@ -231,3 +233,46 @@ export const pairingCode = sqliteTable('pairing_code', {
   usedAt: text('used_at'),
   usedBy: text('used_by'),
 });
+
+// ---------------------------------------------------------------- file transfer (never synced)
+
+/**
+ * Batches this device exported. A batch is allocated (status 'pending', its transactions assigned) in one SQLite
+ * transaction before its file is written, so a crash never leaves a batch number without its transactions: the
+ * next export writes pending batches again, byte for byte the same.
+ */
+export const fileBatch = sqliteTable('file_batch', {
+  batchId: text('batch_id').primaryKey(),
+  batchSeq: integer('batch_seq').notNull(),
+  previousBatchId: text('previous_batch_id'),
+  status: text('status', { enum: ['pending', 'written', 'sent', 'acknowledged'] }).notNull(),
+  fileName: text('file_name').notNull(),
+  count: integer('count').notNull(),
+  sha256: text('sha256'),
+  bytes: integer('bytes'),
+  createdAt: text('created_at').notNull(),
+  writtenAt: text('written_at'),
+  sentAt: text('sent_at'),
+  acknowledgedAt: text('acknowledged_at'),
+  /** The receiver's receipt (JSON) once delivery was acknowledged. */
+  receipt: text('receipt'),
+}, (t) => [uniqueIndex('file_batch_seq').on(t.batchSeq)]);
+
+/** Every batch file an import looked at, and what became of it. */
+export const fileImport = sqliteTable('file_import', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  fileName: text('file_name').notNull(),
+  batchId: text('batch_id'),
+  producer: text('producer'),
+  batchSeq: integer('batch_seq'),
+  status: text('status', { enum: ['imported', 'skipped', 'quarantined'] }).notNull(),
+  reason: text('reason'),
+  count: integer('count'),
+  accepted: integer('accepted'),
+  duplicates: integer('duplicates'),
+  sha256: text('sha256'),
+  at: text('at').notNull(),
+}, (t) => [
+  index('file_import_batch').on(t.batchId),
+  index('file_import_producer_seq').on(t.producer, t.batchSeq),
+]);

@@ -1,0 +1,163 @@
+/**
+ * `import [--dir D]` on site/central: every batch whose manifest has arrived is checked (manifest schema, file
+ * size, sha256, each line an envelope, keys of this study, a known producer), then ingested idempotently,
+ * consumed, archived, recorded in file_import, and acknowledged with a receipt in `receipts/<batchId>.json`.
+ * Batches are taken per producer in batch order: a missing number holds that producer's later batches (a gap,
+ * reported) until it arrives. What fails a check goes to quarantine with a reason; other files go on.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Progress } from '../../shared/api.ts';
+import { wireEnvelopeSchema, type WireEnvelope } from '../../shared/envelope.ts';
+import { EdcError } from '../../shared/errors.ts';
+import { MANIFEST_SUFFIX, manifestSchema, type Manifest, type Receipt } from '../../shared/files.ts';
+import { Consumer } from '../core/consumer.ts';
+import { LAST_SYNC_KEY } from '../core/status.ts';
+import type { Store } from '../core/store.ts';
+import { resolveDir, writeAtomic } from './export.ts';
+
+export interface ImportResult {
+  imported: { fileName: string; count: number; accepted: number; duplicates: number }[];
+  skipped: { fileName: string; reason: string }[];
+  quarantined: { fileName: string; reason: string }[];
+  /** Per producer, batch numbers missing before the next one present. */
+  gaps: { producer: string; from: number; to: number }[];
+}
+
+const MAX_BATCH_FILE = 64 * 1024 * 1024;
+
+export function importBatches(store: Store, dirOpt?: string, onProgress?: (p: Progress) => void): ImportResult {
+  if (store.role !== 'site' && store.role !== 'central') throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} device does not import files; site and central servers do`);
+  const keys = store.requireKeys();
+  const dir = dirOpt ? path.resolve(dirOpt) : resolveDir(store, store.settings.importDir);
+  if (!existsSync(dir)) throw new EdcError('IO_FAILED', `${dir} does not exist`);
+  const archive = resolveDir(store, store.settings.localArchiveDir);
+  const quarantine = path.join(resolveDir(store, 'transactions'), 'quarantine');
+  const receipts = path.join(dir, 'receipts');
+  for (const d of [archive, quarantine, receipts]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const consumer = new Consumer(store);
+  const result: ImportResult = { imported: [], skipped: [], quarantined: [], gaps: [] };
+  const record = store.sql.prepare(`INSERT INTO file_import (file_name, batch_id, producer, batch_seq, status, reason, count, accepted, duplicates, sha256, at)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?)`);
+  const move = (name: string, to: string) => {
+    for (const f of [name, name + MANIFEST_SUFFIX]) if (existsSync(path.join(dir, f))) renameSync(path.join(dir, f), path.join(to, f));
+  };
+  const toQuarantine = (name: string, reason: string, m?: Partial<Manifest>) => {
+    move(name, quarantine);
+    writeFileSync(path.join(quarantine, `${name}.reason.txt`), `${reason}\n`);
+    record.run(name, m?.batchId ?? null, m?.producer ?? null, m?.batchSeq ?? null, 'quarantined', reason, m?.count ?? null, null, null, m?.sha256 ?? null, new Date().toISOString());
+    result.quarantined.push({ fileName: name, reason });
+  };
+
+  // Manifests present (a data file without its manifest may still be arriving: left alone).
+  const manifests: { name: string; manifest: Manifest }[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith(MANIFEST_SUFFIX) && !x.startsWith('.')).sort()) {
+    const name = f.slice(0, -MANIFEST_SUFFIX.length);
+    let parsed;
+    try {
+      parsed = manifestSchema.safeParse(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+    } catch {
+      toQuarantine(name, 'the manifest is not JSON');
+      continue;
+    }
+    if (!parsed.success) {
+      toQuarantine(name, `the manifest is not an EDC Sync batch manifest (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+      continue;
+    }
+    if (parsed.data.fileName !== name) {
+      toQuarantine(name, `the manifest describes ${parsed.data.fileName}, not this file`, parsed.data);
+      continue;
+    }
+    manifests.push({ name, manifest: parsed.data });
+  }
+
+  const lastSeq = store.sql.prepare("SELECT coalesce(max(batch_seq), 0) AS seq FROM file_import WHERE producer = ? AND status = 'imported'");
+  const importedBatch = store.sql.prepare("SELECT 1 FROM file_import WHERE batch_id = ? AND status = 'imported'");
+  const byProducer = new Map<string, { name: string; manifest: Manifest }[]>();
+  for (const m of manifests) byProducer.set(m.manifest.producer, [...(byProducer.get(m.manifest.producer) ?? []), m]);
+  let done = 0;
+  for (const [producer, list] of [...byProducer].sort(([a], [b]) => a.localeCompare(b))) {
+    list.sort((a, b) => a.manifest.batchSeq - b.manifest.batchSeq);
+    let expected = (lastSeq.get(producer) as { seq: number }).seq + 1;
+    for (const { name, manifest } of list) {
+      if (importedBatch.get(manifest.batchId)) {
+        move(name, archive);
+        record.run(name, manifest.batchId, producer, manifest.batchSeq, 'skipped', 'already imported', manifest.count, null, null, manifest.sha256, new Date().toISOString());
+        result.skipped.push({ fileName: name, reason: 'already imported' });
+        continue;
+      }
+      if (manifest.batchSeq < expected) {
+        toQuarantine(name, `batch number ${manifest.batchSeq} of ${producer} was already imported with another batch id`, manifest);
+        continue;
+      }
+      if (manifest.batchSeq > expected) {
+        result.gaps.push({ producer, from: expected, to: manifest.batchSeq - 1 });
+        break; // this producer's later batches wait for the missing ones
+      }
+      const check = verify(dir, name, manifest, store.settings.knownProducers, (keyId) => keys.hasKey(keyId));
+      if ('reason' in check) {
+        toQuarantine(name, check.reason, manifest);
+        continue; // a quarantined batch leaves a gap the sender fills by exporting it again
+      }
+      const r = consumer.ingestValid(check.envelopes, 'file', manifest.batchId);
+      if (r.rejected.length) {
+        // Transactions that collide with what is stored: the batch is not trustworthy; nothing of it stays unconsumed silently.
+        toQuarantine(name, `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`, manifest);
+        continue;
+      }
+      consumer.consume();
+      const counts = store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (SELECT value FROM json_each(?))')
+        .get(JSON.stringify(check.envelopes.map((e) => e.id))) as { consumed: number | null; errors: number | null };
+      move(name, archive);
+      record.run(name, manifest.batchId, producer, manifest.batchSeq, 'imported', null, manifest.count, r.accepted.length, r.duplicates.length, manifest.sha256, new Date().toISOString());
+      const receipt: Receipt = {
+        format: 'edc-sync-receipt', version: 1, batchId: manifest.batchId, producer, batchSeq: manifest.batchSeq, receiver: store.deviceId,
+        count: manifest.count, sha256: manifest.sha256, accepted: r.accepted.length, duplicates: r.duplicates.length,
+        consumed: counts.consumed ?? 0, errors: counts.errors ?? 0, importedAt: new Date().toISOString(),
+      };
+      writeAtomic(path.join(receipts, `${manifest.batchId}.json`), `${JSON.stringify(receipt, null, 2)}\n`);
+      result.imported.push({ fileName: name, count: manifest.count, accepted: r.accepted.length, duplicates: r.duplicates.length });
+      expected++;
+      done++;
+      onProgress?.({ phase: 'import', done, total: manifests.length });
+    }
+  }
+  if (result.imported.length) store.setState(LAST_SYNC_KEY, new Date().toISOString());
+  return result;
+}
+
+function verify(dir: string, name: string, m: Manifest, known: string[], hasKey: (keyId: string) => boolean): { envelopes: WireEnvelope[] } | { reason: string } {
+  const file = path.join(dir, name);
+  if (!existsSync(file)) return { reason: 'the data file is missing (only its manifest arrived)' };
+  const size = statSync(file).size;
+  if (size !== m.bytes) return { reason: `truncated or padded: ${size} bytes, the manifest says ${m.bytes}` };
+  if (size > MAX_BATCH_FILE) return { reason: `larger than ${MAX_BATCH_FILE} bytes` };
+  const data = readFileSync(file);
+  if (createHash('sha256').update(data).digest('hex') !== m.sha256) return { reason: 'corrupt: the sha256 does not match the manifest' };
+  if (known.length > 0 && !known.includes(m.producer)) return { reason: `unknown producer ${m.producer} (not in knownProducers)` };
+  let text: string;
+  try {
+    text = gunzipSync(data, { maxOutputLength: MAX_BATCH_FILE * 4 }).toString('utf8');
+  } catch {
+    return { reason: 'corrupt: not a gzip file' };
+  }
+  const envelopes: WireEnvelope[] = [];
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  for (const [i, line] of lines.entries()) {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      return { reason: `line ${i + 1} is not JSON` };
+    }
+    const e = wireEnvelopeSchema.safeParse(json);
+    if (!e.success) return { reason: `line ${i + 1} is not a transaction envelope (${e.error.issues[0]?.path.join('.')}: ${e.error.issues[0]?.message})` };
+    envelopes.push(e.data);
+  }
+  if (envelopes.length !== m.count) return { reason: `${envelopes.length} transactions, the manifest says ${m.count}` };
+  const unknownKeys = [...new Set(envelopes.map((e) => e.keyId))].filter((k) => !hasKey(k));
+  if (unknownKeys.length === new Set(envelopes.map((e) => e.keyId)).size) return { reason: `foreign: encrypted with keys this study does not have (${unknownKeys.slice(0, 2).join(', ')})` };
+  return { envelopes };
+}

@@ -1,0 +1,53 @@
+/**
+ * Delivery is acknowledged on import, not on export: a receipt from the receiver marks the batch's transactions
+ * delivered (isConsumedServer for own ones, forwarded_at for those travelling on). Receipts of other devices'
+ * batches, or for batches this device does not know, are ignored.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { EdcError } from '../../shared/errors.ts';
+import { receiptSchema, type Receipt } from '../../shared/files.ts';
+import { LAST_SYNC_KEY } from '../core/status.ts';
+import type { Store } from '../core/store.ts';
+
+export interface ReceiptResult {
+  acknowledged: { batchId: string; batchSeq: number; count: number; errors: number }[];
+  ignored: number;
+}
+
+export function applyReceipts(store: Store, receipts: Receipt[]): ReceiptResult {
+  const result: ReceiptResult = { acknowledged: [], ignored: 0 };
+  const batch = store.sql.prepare('SELECT status FROM file_batch WHERE batch_id = ? AND batch_seq = ?');
+  store.sql.transaction(() => {
+    for (const r of receipts) {
+      const b = batch.get(r.batchId, r.batchSeq) as { status: string } | undefined;
+      if (r.producer !== store.deviceId || !b || b.status === 'acknowledged') {
+        result.ignored++;
+        continue;
+      }
+      const at = r.importedAt;
+      store.sql.prepare("UPDATE file_batch SET status = 'acknowledged', acknowledged_at = ?, receipt = ? WHERE batch_id = ?").run(new Date().toISOString(), JSON.stringify(r), r.batchId);
+      store.sql.prepare('UPDATE outgoing_transaction SET is_consumed_server = 1, consumed_server_at = ?, consumer_server = ? WHERE batch_id = ? AND is_consumed_server = 0').run(at, r.receiver, r.batchId);
+      store.sql.prepare('UPDATE incoming_transaction SET forwarded_at = ? WHERE export_batch_id = ? AND forwarded_at IS NULL').run(at, r.batchId);
+      result.acknowledged.push({ batchId: r.batchId, batchSeq: r.batchSeq, count: r.count, errors: r.errors });
+    }
+  });
+  if (result.acknowledged.length) store.setState(LAST_SYNC_KEY, new Date().toISOString());
+  return result;
+}
+
+/** Receipts from a folder (the USB path: the stick comes back with the receiver's receipts/). */
+export function readReceiptsDir(dir: string): Receipt[] {
+  const folder = existsSync(path.join(dir, 'receipts')) ? path.join(dir, 'receipts') : dir;
+  if (!existsSync(folder)) throw new EdcError('IO_FAILED', `${dir} does not exist`);
+  const out: Receipt[] = [];
+  for (const f of readdirSync(folder).filter((x) => x.endsWith('.json'))) {
+    try {
+      const parsed = receiptSchema.safeParse(JSON.parse(readFileSync(path.join(folder, f), 'utf8')));
+      if (parsed.success) out.push(parsed.data);
+    } catch {
+      // not a receipt: ignored (receipts are advisory input; a bad one can only fail to acknowledge)
+    }
+  }
+  return out;
+}
