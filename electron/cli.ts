@@ -14,6 +14,7 @@ import { listConflicts } from './core/conflicts.ts';
 import { exportBatches } from './files/export.ts';
 import { importBatches } from './files/import.ts';
 import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
+import { send } from './files/send.ts';
 import { copyFrom } from './core/copy.ts';
 import { KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
 import { seed } from './core/seed.ts';
@@ -296,6 +297,18 @@ export function buildProgram(io: Io = defaultIo): Command {
       for (const s of r.skipped) io.out(`skipped ${s.fileName}: ${s.reason}`);
       for (const g of r.gaps) io.out(`waiting for batch ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
     }));
+
+  program.command('send').description('SFTP: fetch receipts, upload written batches (then archive them) and media files')
+    .option('--json', 'JSON output').action(async (o: { json?: boolean }) => {
+      const store = Store.open(dataDir());
+      try {
+        const r = await send(store, { onProgress: progressPrinter(io, 'send') });
+        if (o.json) io.out(JSON.stringify(r));
+        else io.out(`${r.receipts.acknowledged.length} receipt(s) applied; sent ${r.sent.length} batch file(s) (${r.sent.reduce((n, b) => n + b.count, 0)} transactions); media: ${r.media.sent} sent, ${r.media.skipped} already there`);
+      } finally {
+        store.close();
+      }
+    });
 
   program.command('receipts').description('read the receipts a receiver wrote (USB: the stick\'s receipts/ folder) and mark those batches delivered')
     .requiredOption('--dir <dir>', 'folder holding receipts/ (or the receipts themselves)')

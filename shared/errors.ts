@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   REQUEST_INVALID: 'The request is malformed.',
   SERVER_UNREACHABLE: 'The server cannot be reached. Check the network and the server address, then press Sync again; nothing is lost meanwhile.',
   SERVER_REJECTED: 'The server refused the request.',
+  SFTP_NOT_CONFIGURED: 'File transfer is not set up. Set remoteServerHost, remoteUser, privateKeyPath, hostKeyFingerprint and remoteTransactionDir with `edc-sync config set`.',
+  HOST_KEY_MISMATCH: 'The server\'s host key is not the one configured (hostKeyFingerprint): it is unknown or has changed. Nothing was sent. Check the fingerprint with the server\'s administrator before changing the setting.',
+  SFTP_AUTH_FAILED: 'The server refused the login. Check remoteUser and privateKeyPath, and that the key is authorised on the server.',
+  SFTP_FAILED: 'The transfer failed on the server side (folder missing, no permission or disk full). Nothing was archived; send again once fixed.',
   SHARE_CLOSED: 'The laptop is not sharing any more (finished, timed out or closed). Ask the Research Assistant to press "Let the driver pull" again.',
 } as const;
 

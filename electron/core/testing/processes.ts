@@ -128,3 +128,29 @@ export async function startProxy(target: string, onRequest: (n: number, path: st
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
+
+/** A TCP proxy on 127.0.0.1 that calls onBytes with the running count of client→server bytes. */
+export async function startTcpProxy(port: number, onBytes: (total: number) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const net = await import('node:net');
+  let total = 0;
+  const sockets = new Set<import('node:net').Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => { client.destroy(); upstream.destroy(); });
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d: Buffer) => {
+      total += d.length;
+      onBytes(total);
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+  };
+}
