@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- core | rest`: throughput against what SQLite (and HTTP) themselves do on this machine.
+ * `npm run bench -- core | rest | files`: throughput against what SQLite (and HTTP) themselves do on this machine.
  *
  * core:
  *
@@ -13,7 +13,7 @@
  * Timings are medians of 3 runs of each phase for N ≤ 10k, one run at 100k.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,10 @@ import { pull } from '../electron/sync/pull.ts';
 import { push } from '../electron/sync/push.ts';
 import { pair } from '../electron/sync/server-link.ts';
 import { startShare } from '../electron/sync/share.ts';
+import { startSshd } from '../electron/core/testing/sshd.ts';
+import { exportBatches } from '../electron/files/export.ts';
+import { importBatches } from '../electron/files/import.ts';
+import { send } from '../electron/files/send.ts';
 import { uuidv7 } from '../electron/core/ids.ts';
 
 const BATCH = 1000;
@@ -306,6 +310,62 @@ function rest(sizes: number[]): void {
     + `RSS client ${first.clientRssMb.toFixed(0)} → ${last.clientRssMb.toFixed(0)} MB, server ${first.serverRssMb.toFixed(0)} → ${last.serverRssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
 }
 
+// ------------------------------------------------------------------------------------------------ files
+
+interface FilesResult { n: number; baseline: number; rate: number; exportRate: number; sendRate: number; importRate: number; batches: number; rssMb: number }
+
+async function filesChild(n: number): Promise<void> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'edc-bench-files-'));
+  const sshd = await startSshd();
+  try {
+    const keys = KeySet.generate();
+    const field = fieldWith(root, n, keys);
+    const baseline = await baselineRate(field, root);
+    const remote = path.join(sshd.root, 'incoming');
+    mkdirSync(remote);
+    field.saveSettings({ ...field.settings, remoteServerHost: sshd.host, remotePort: sshd.port, remoteUser: sshd.user, privateKeyPath: sshd.clientKey, hostKeyFingerprint: sshd.hostFingerprint, remoteTransactionDir: remote });
+    const central = Store.init(path.join(root, 'central'), 'central', 'central-01', { hostname: 'bench' });
+    writeKeySetFile(path.join(central.keyDir, KEYSET_FILE), keys);
+    const t0 = process.hrtime.bigint();
+    const exported = exportBatches(field);
+    const t1 = process.hrtime.bigint();
+    await send(field);
+    const t2 = process.hrtime.bigint();
+    const imported = importBatches(central, remote);
+    const t3 = process.hrtime.bigint();
+    const applied = (central.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE is_consumed = 1').get() as { n: number }).n;
+    if (applied !== n || imported.quarantined.length) throw new Error(`central applied ${applied} of ${n}; quarantined ${imported.quarantined.length}`);
+    const secs = (a: bigint, b: bigint) => Number(b - a) / 1e9;
+    const result: FilesResult = {
+      n, baseline, rate: n / secs(t0, t3), exportRate: n / secs(t0, t1), sendRate: n / secs(t1, t2), importRate: n / secs(t2, t3),
+      batches: exported.batches.length, rssMb: process.resourceUsage().maxRSS / 1024,
+    };
+    field.close();
+    central.close();
+    process.stdout.write(JSON.stringify(result));
+  } finally {
+    await sshd.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function files(sizes: number[]): void {
+  const self = fileURLToPath(import.meta.url);
+  const f = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
+  console.log('files: export + SFTP send (real sshd on loopback) + import + consume, end to end');
+  console.log('baseline = the same serialized envelopes streamed over one loopback HTTP request into a bare SQLite table, 1,000-row transactions');
+  console.log('        N  baseline/s   end-to-end/s  ratio   export/s    send/s  import+consume/s  batches  peak RSS');
+  const results: FilesResult[] = [];
+  for (const n of sizes) {
+    const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, 'files-child', String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as FilesResult;
+    results.push(r);
+    console.log(`${String(n).padStart(9)}  ${f(r.baseline)}      ${f(r.rate)}   ${(r.rate / r.baseline).toFixed(2).padStart(5)}  ${f(r.exportRate)} ${f(r.sendRate)}          ${f(r.importRate)}  ${String(r.batches).padStart(7)}  ${r.rssMb.toFixed(0).padStart(5)} MB`);
+  }
+  const last = results[results.length - 1]!;
+  const first = results[0]!;
+  console.log(`target at N=${last.n}: end-to-end / baseline ${(last.rate / last.baseline).toFixed(2)} (≥ 0.4) ${last.rate / last.baseline >= 0.4 ? 'met' : 'NOT met'}; peak RSS ${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
+}
+
 const [what = 'core', arg] = process.argv.slice(2);
 switch (what) {
   case 'core-child':
@@ -320,7 +380,13 @@ switch (what) {
   case 'rest':
     rest(arg ? [Number(arg)] : [10_000, 100_000]);
     break;
+  case 'files-child':
+    await filesChild(Number(arg));
+    break;
+  case 'files':
+    files(arg ? [Number(arg)] : [10_000, 100_000]);
+    break;
   default:
-    console.error(`unknown benchmark "${what}"; available: core, rest`);
+    console.error(`unknown benchmark "${what}"; available: core, rest, files`);
     process.exit(2);
 }

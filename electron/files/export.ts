@@ -111,7 +111,7 @@ function writeBatch(store: Store, dir: string, batchId: string): { fileName: str
     ...(store.sql.prepare('SELECT * FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq').all(batchId) as EnvelopeRow[]),
   ];
   if (rows.length === 0) throw new EdcError('STORE_CORRUPT', `export batch ${batchId} has no transactions`);
-  const data = gzipSync(rows.map((r) => JSON.stringify(toWire(r))).join('\n') + '\n', { level: 6 }); // Node's gzip header carries no timestamp: same batch, same bytes
+  const data = gzipSync(rows.map((r) => JSON.stringify(toWire(r))).join('\n') + '\n', { level: 1 }); // Node's gzip header carries no timestamp: same batch, same bytes
   const sha256 = createHash('sha256').update(data).digest('hex');
   const ranges = new Map<string, { producer: string; first: number; last: number; count: number }>();
   for (const r of rows) {
