@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { statusSchema } from '../shared/status.ts';
 import { main } from './cli.ts';
 import { Store } from './core/store.ts';
+import { spawnCli } from './core/testing/processes.ts';
 
 const BIN = fileURLToPath(new URL('../scripts/edc-sync.mjs', import.meta.url));
 
@@ -159,6 +160,11 @@ describe('cli', () => {
       [['--data', site, 'share'], /\[ROLE_NOT_ALLOWED\]$/],
       [['--data', site, 'server', '--port', '70000'], /\[INPUT_INVALID\]$/],
       [['--data', site, 'devices', 'revoke', 'ra-99'], /\[RECORD_NOT_FOUND\]$/],
+      [['--data', field, 'import'], /site and central servers do.*\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', site, 'import', '--dir', path.join(root, 'no-such-dir')], /no key set.*\[KEYS_MISSING\]$/],
+      [['--data', site, 'send'], /remoteServerHost.*\[SFTP_NOT_CONFIGURED\]$/],
+      [['--data', site, 'import', '--watch', 'often'], /\[INPUT_INVALID\]$/],
+      [['--data', field, 'receipts', '--dir', path.join(root, 'no-such-dir')], /\[IO_FAILED\]$/],
     ];
     for (const [args, pattern] of cases) {
       const r = await run(args);
@@ -169,6 +175,26 @@ describe('cli', () => {
     const code = JSON.parse((await run(['--data', site, 'pairing-code', '--json'])).out[0]!) as { code: string; expiresAt: string };
     assert.match(code.code, /^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
     assert.ok(Date.parse(code.expiresAt) > Date.now());
+  });
+
+  it('import --watch picks up batches as they arrive and stops on SIGTERM', async () => {
+    const field = path.join(root, 'watch-field');
+    const site = path.join(root, 'watch-site');
+    const inbox = path.join(root, 'watch-inbox');
+    await run(['--data', site, 'init', '--role', 'site', '--device-id', 'site-41']);
+    await run(['--data', site, 'keys', 'create']);
+    await run(['--data', site, 'keys', 'export', '--out', path.join(root, 'watch.keys')]);
+    await run(['--data', field, 'init', '--role', 'field', '--device-id', 'ra-41']);
+    await run(['--data', field, 'keys', 'import', path.join(root, 'watch.keys')]);
+    mkdirSync(inbox);
+    const watcher = spawnCli(['--data', site, 'import', '--dir', inbox, '--watch', '1']);
+    await watcher.waitFor(/^watching /);
+    await run(['--data', field, 'seed', '--subjects', '3']);
+    await run(['--data', field, 'export', '--out', inbox]);
+    await watcher.waitFor(/^imported 1 batch file/);
+    assert.equal(await watcher.kill('SIGTERM'), 0);
+    const status = JSON.parse((await run(['--data', site, 'status', '--json'])).out[0]!) as { records: Record<string, number> };
+    assert.equal(status.records['edc.subject'], 3);
   });
 
   it('a store written by a newer app is refused, not damaged', () => {

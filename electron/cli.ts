@@ -286,17 +286,39 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   program.command('import').description('site/central: import, check, consume and archive the batch files that arrived')
     .option('--dir <dir>', 'folder to import from (default importDir)').option('--json', 'JSON output')
-    .action((o: { dir?: string; json?: boolean }) => withStore((store) => {
-      const r = importBatches(store, o.dir, progressPrinter(io, 'import'));
-      if (o.json) {
-        io.out(JSON.stringify(r));
-        return;
+    .option('--watch [seconds]', 'keep importing what arrives, every N seconds (default 10) until SIGTERM')
+    .action(async (o: { dir?: string; json?: boolean; watch?: boolean | string }) => {
+      const seconds = o.watch === undefined || o.watch === false ? 0 : o.watch === true ? 10 : positiveInt(o.watch, '--watch');
+      const store = Store.open(dataDir());
+      const once = () => {
+        const r = importBatches(store, o.dir, progressPrinter(io, 'import'));
+        if (o.json) {
+          io.out(JSON.stringify(r));
+          return;
+        }
+        if (o.watch && r.imported.length + r.skipped.length + r.quarantined.length === 0 && r.gaps.length === 0) return;
+        io.out(`imported ${r.imported.length} batch file(s) (${r.imported.reduce((n, b) => n + b.accepted, 0)} new transactions), skipped ${r.skipped.length}, quarantined ${r.quarantined.length}`);
+        for (const q of r.quarantined) io.out(`quarantined ${q.fileName}: ${q.reason}`);
+        for (const s of r.skipped) io.out(`skipped ${s.fileName}: ${s.reason}`);
+        for (const g of r.gaps) io.out(`waiting for batch ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
+      };
+      try {
+        once();
+        if (!seconds) return;
+        io.err(`watching ${o.dir ?? store.settings.importDir} every ${seconds}s; SIGTERM to stop`);
+        const timer = setInterval(() => {
+          try {
+            once();
+          } catch (e) {
+            io.err(`import: ${isEdcError(e) ? `${e.message} [${e.code}]` : String(e)}`); // keep watching: the folder may come back
+          }
+        }, seconds * 1000);
+        await untilSignal();
+        clearInterval(timer);
+      } finally {
+        store.close();
       }
-      io.out(`imported ${r.imported.length} batch file(s) (${r.imported.reduce((n, b) => n + b.accepted, 0)} new transactions), skipped ${r.skipped.length}, quarantined ${r.quarantined.length}`);
-      for (const q of r.quarantined) io.out(`quarantined ${q.fileName}: ${q.reason}`);
-      for (const s of r.skipped) io.out(`skipped ${s.fileName}: ${s.reason}`);
-      for (const g of r.gaps) io.out(`waiting for batch ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
-    }));
+    });
 
   program.command('send').description('SFTP: fetch receipts, upload written batches (then archive them) and media files')
     .option('--json', 'JSON output').action(async (o: { json?: boolean }) => {
