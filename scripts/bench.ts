@@ -44,6 +44,12 @@ const ra = { user: 'bench' };
 
 interface CoreResult { n: number; plain: number; keyed: number; write: number; ingest: number; consume: number; rssMb: number }
 
+/** Each size runs in a fresh child process, so its peak RSS is its own; the child prints one JSON result. */
+function runChild<T>(kind: string, n: number): T {
+  const self = fileURLToPath(import.meta.url);
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, `${kind}-child`, String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as T;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -125,14 +131,13 @@ function child(n: number): void {
 }
 
 function core(sizes: number[]): void {
-  const self = fileURLToPath(import.meta.url);
   const f = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
   console.log('sync core: write path and consume vs a plain prepared insert of the same rows (1,000-row transactions)');
   console.log('plain = bare table (no key, no index); keyed = the model\'s table definition (primary key + natural-key index)');
   console.log('        N     plain/s     keyed/s     write/s  write/plain  write/keyed    ingest/s   consume/s  consume/plain  consume/keyed  peak RSS');
   const results: CoreResult[] = [];
   for (const n of sizes) {
-    const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, 'core-child', String(n)], { encoding: 'utf8' })) as CoreResult;
+    const r = runChild<CoreResult>('core', n);
     results.push(r);
     const ratio = (x: number) => x.toFixed(2).padStart(5);
     console.log(`${String(n).padStart(9)}  ${f(r.plain)}   ${f(r.keyed)}   ${f(r.write)}        ${ratio(r.write / r.plain)}        ${ratio(r.write / r.keyed)}   ${f(r.ingest)}   ${f(r.consume)}          ${ratio(r.consume / r.plain)}          ${ratio(r.consume / r.keyed)}   ${r.rssMb.toFixed(0).padStart(4)} MB`);
@@ -292,14 +297,13 @@ async function restChild(n: number): Promise<void> {
 }
 
 function rest(sizes: number[]): void {
-  const self = fileURLToPath(import.meta.url);
   const f = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
   console.log('REST: push + background consume (field → site) and pull + forward + consume (field → middleman → site), end to end over loopback');
   console.log('baseline = the same serialized envelopes streamed over one loopback HTTP request into a bare SQLite table, 1,000-row transactions');
   console.log('        N  baseline/s   push+consume/s  ratio   pull+forward+consume/s  ratio   client RSS  server RSS');
   const results: RestResult[] = [];
   for (const n of sizes) {
-    const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, 'rest-child', String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as RestResult;
+    const r = runChild<RestResult>('rest', n);
     results.push(r);
     console.log(`${String(n).padStart(9)}  ${f(r.baseline)}        ${f(r.push)}   ${(r.push / r.baseline).toFixed(2).padStart(5)}               ${f(r.middleman)}   ${(r.middleman / r.baseline).toFixed(2).padStart(5)}   ${r.clientRssMb.toFixed(0).padStart(7)} MB  ${r.serverRssMb.toFixed(0).padStart(7)} MB`);
   }
@@ -350,14 +354,13 @@ async function filesChild(n: number): Promise<void> {
 }
 
 function files(sizes: number[]): void {
-  const self = fileURLToPath(import.meta.url);
   const f = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
   console.log('files: export + SFTP send (real sshd on loopback) + import + consume, end to end');
   console.log('baseline = the same serialized envelopes streamed over one loopback HTTP request into a bare SQLite table, 1,000-row transactions');
   console.log('        N  baseline/s   end-to-end/s  ratio   export/s    send/s  import+consume/s  batches  peak RSS');
   const results: FilesResult[] = [];
   for (const n of sizes) {
-    const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, 'files-child', String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as FilesResult;
+    const r = runChild<FilesResult>('files', n);
     results.push(r);
     console.log(`${String(n).padStart(9)}  ${f(r.baseline)}      ${f(r.rate)}   ${(r.rate / r.baseline).toFixed(2).padStart(5)}  ${f(r.exportRate)} ${f(r.sendRate)}          ${f(r.importRate)}  ${String(r.batches).padStart(7)}  ${r.rssMb.toFixed(0).padStart(5)} MB`);
   }
