@@ -78,6 +78,8 @@ describe('cli', () => {
     assert.equal((await run(['--data', dir, 'config', 'get', 'remotePort'])).out[0], '2222');
     assert.equal((await run(['--data', dir, 'config', 'set', 'remoteServerHost', 'central.example.org'])).code, 0);
     assert.equal((await run(['--data', dir, 'config', 'set', 'allowModelSerialization', 'false'])).code, 0);
+    assert.equal((await run(['--data', dir, 'config', 'set', 'knownProducers', 'site-01, site-02'])).code, 0);
+    assert.equal((await run(['--data', dir, 'config', 'get', 'knownProducers'])).out[0], '["site-01","site-02"]');
     const before = readFileSync(path.join(dir, 'settings.json'), 'utf8');
     for (const [args, code] of [
       [['config', 'set', 'remotePort', '99999'], 'SETTING_VALUE_INVALID'],
@@ -85,6 +87,8 @@ describe('cli', () => {
       [['config', 'set', 'role', 'central'], 'SETTING_VALUE_INVALID'],
       [['config', 'set', 'colour', 'blue'], 'SETTING_UNKNOWN'],
       [['config', 'get', 'colour'], 'SETTING_UNKNOWN'],
+      [['config', 'set', 'knownProducers', 'site-01,not a device!'], 'SETTING_VALUE_INVALID'],
+      [['config', 'set', 'siteCode', 'lower'], 'SETTING_VALUE_INVALID'],
     ] as const) {
       const r = await run(['--data', dir, ...args]);
       assert.equal(r.code, 1, args.join(' '));

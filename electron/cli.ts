@@ -4,7 +4,7 @@
  * Progress of long work goes to stderr; `--json` output on stdout is stable.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EdcError, isEdcError } from '../shared/errors.ts';
@@ -21,7 +21,6 @@ import { seed } from './core/seed.ts';
 import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
 import { Store } from './core/store.ts';
-import { readFileSync } from 'node:fs';
 import type { Progress } from '../shared/api.ts';
 import { issuePairingCode, listDevices, revokeDevice } from './server/auth.ts';
 import { startSiteServer } from './server/site-server.ts';

@@ -61,6 +61,13 @@ export class EdcError extends Error {
   }
 }
 
+/** An error another device reported with its own code and message (e.g. a server's 4xx body). */
+export function reportedError(code: ErrorCode, message: string): EdcError {
+  const e = new EdcError(code);
+  e.message = message;
+  return e;
+}
+
 export function isEdcError(e: unknown, code?: ErrorCode): e is EdcError {
   return e instanceof EdcError && (code === undefined || e.code === code);
 }

@@ -141,8 +141,9 @@ export class Consumer {
   *steps(onProgress?: (p: ConsumeProgress) => void): Generator<ConsumeProgress, ConsumeResult, void> {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
-    this.assertSomeDecryptable(keys);
-    const total = this.pendingByProducer().reduce((sum, p) => sum + p.pending, 0);
+    const pending = this.pendingByProducer();
+    this.assertSomeDecryptable(keys, pending);
+    const total = pending.reduce((sum, p) => sum + p.pending, 0);
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
     const deferredIds = new Set<string>();
     let done = 0;
@@ -217,9 +218,11 @@ export class Consumer {
     return step;
   }
 
-  /** Producers that have received transactions beyond their cursor. */
+  /** Producers that have received transactions beyond their cursor (an index seek each, no counting). */
   private producersWithPending(): string[] {
-    return this.pendingByProducer().filter((p) => p.pending > 0).map((p) => p.producer);
+    return (this.stmt('producers-pending', () => `SELECT c.producer FROM producer_cursor c WHERE EXISTS
+      (SELECT 1 FROM incoming_transaction i WHERE i.producer = c.producer AND i.producer_seq > c.applied_seq) ORDER BY c.producer`)
+      .all() as { producer: string }[]).map((r) => r.producer);
   }
 
   /**
@@ -263,22 +266,12 @@ export class Consumer {
     return result;
   }
 
-  /** Per producer: the highest producerSeq up to which every transaction has been received. */
-  highWater(producer: string): number {
-    const row = this.stmt('high-water', () => `SELECT coalesce(min(prev), (SELECT max(producer_seq) FROM incoming_transaction WHERE producer = ?), 0) AS hw FROM (
-        SELECT i.producer_seq AS seq,
-          LAG(i.producer_seq, 1, coalesce(c.applied_seq, 0)) OVER (ORDER BY i.producer_seq) AS prev
-        FROM incoming_transaction i LEFT JOIN producer_cursor c ON c.producer = i.producer
-        WHERE i.producer = ? AND i.producer_seq > coalesce(c.applied_seq, 0)
-      ) WHERE seq - prev > 1`).get(producer, producer) as { hw: number | null };
-    return Math.max(row.hw ?? 0, this.cursor(producer));
-  }
-
   /**
-   * Advances a known high-water mark over what has arrived since: reads only the rows after `from`, so a server
-   * answering every push batch does not rescan everything received but not yet consumed.
+   * The highest producerSeq up to which every transaction of `producer` has been received. Everything at or below
+   * the cursor has; pass a mark known from before (a server answering push after push) and only the rows after it
+   * are read.
    */
-  advanceHighWater(producer: string, from: number): number {
+  highWater(producer: string, from: number = this.cursor(producer)): number {
     let hw = from;
     for (;;) {
       const seqs = (this.stmt('hw-walk', () => 'SELECT producer_seq FROM incoming_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT 1000')
@@ -307,9 +300,9 @@ export class Consumer {
    * before anything is marked. A mix (a rotation not imported yet) becomes per-transaction KEY_UNKNOWN errors,
    * cleared by retryErrors after the import.
    */
-  private assertSomeDecryptable(keys: KeySet): void {
+  private assertSomeDecryptable(keys: KeySet, pending: { producer: string; cursor: number; pending: number }[]): void {
     const q = this.stmt('pending-keys', () => 'SELECT DISTINCT key_id FROM incoming_transaction WHERE producer = ? AND producer_seq > ?');
-    const keyIds = [...new Set(this.pendingByProducer().filter((p) => p.pending > 0)
+    const keyIds = [...new Set(pending.filter((p) => p.pending > 0)
       .flatMap((p) => (q.all(p.producer, p.cursor) as { key_id: string }[]).map((r) => r.key_id)))];
     if (keyIds.length > 0 && !keyIds.some((k) => keys.hasKey(k))) {
       throw new EdcError('KEY_UNKNOWN', `none of the pending transactions can be decrypted with this device's key set (they use ${keyIds.slice(0, 3).join(', ')}); wrong study keys?`);

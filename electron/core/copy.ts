@@ -6,10 +6,9 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { WireEnvelope } from '../../shared/envelope.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { Consumer, type IngestResult } from './consumer.ts';
-import type { EnvelopeRow } from './envelope.ts';
+import { toWire, type EnvelopeRow } from './envelope.ts';
 import { LAST_SYNC_KEY } from './status.ts';
 import { DB_FILE, type Store } from './store.ts';
 
@@ -20,13 +19,6 @@ export interface CopyResult {
 }
 
 const CHUNK = 1000;
-
-export function toWire(row: EnvelopeRow): WireEnvelope {
-  return {
-    id: row.id, producer: row.producer, producerSeq: row.producer_seq, txName: row.tx_name, txPk: row.tx_pk, action: row.action,
-    timestamp: row.timestamp, schemaVersion: row.schema_version, keyId: row.key_id, tx: row.tx.toString('base64'),
-  };
-}
 
 export function copyFrom(store: Store, sourceDir: string, onProgress?: (p: { done: number; total: number }) => void): CopyResult {
   const file = path.join(sourceDir, DB_FILE);

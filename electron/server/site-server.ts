@@ -69,8 +69,7 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
     const result = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest');
     const highWater: Record<string, number> = {};
     for (const p of new Set(body.transactions.map((t) => t.producer))) {
-      const known = marks.get(p);
-      highWater[p] = known === undefined ? consumer.highWater(p) : consumer.advanceHighWater(p, known);
+      highWater[p] = consumer.highWater(p, marks.get(p));
       marks.set(p, highWater[p]);
     }
     const now = new Date().toISOString();

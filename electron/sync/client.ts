@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { z } from 'zod';
 import { errorBodySchema } from '../../shared/api.ts';
-import { EdcError } from '../../shared/errors.ts';
+import { EdcError, reportedError } from '../../shared/errors.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -64,10 +64,7 @@ export class HttpClient {
       if (res.status >= 400) {
         const err = errorBodySchema.safeParse(res.data);
         if (err.success) {
-          // The server's own code and message, re-raised here so the user sees what the server said.
-          const e = new EdcError(err.data.error.code);
-          Object.defineProperty(e, 'message', { value: err.data.error.message });
-          throw e;
+          throw reportedError(err.data.error.code, err.data.error.message); // what the server said, as it said it
         }
         throw new EdcError('SERVER_REJECTED', `${path}: HTTP ${res.status}`);
       }

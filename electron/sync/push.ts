@@ -6,8 +6,7 @@
  */
 import { LIMITS, pushResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
-import { toWire } from '../core/copy.ts';
-import type { EnvelopeRow } from '../core/envelope.ts';
+import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { HttpClient } from './client.ts';

@@ -7,8 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { shareAckRequestSchema, sharePageQuerySchema, shareSessionRequestSchema, type SharePage, type ShareSessionResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
-import { toWire } from '../core/copy.ts';
-import type { EnvelopeRow } from '../core/envelope.ts';
+import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import type { Store } from '../core/store.ts';
 import { codesEqual, newCode, newToken } from '../server/auth.ts';
 import { bearer, createHttp, parseWith, sendJson } from '../server/http.ts';

@@ -11,8 +11,6 @@ import * as s from '../db/schema.ts';
 /** Version of the serialized record format; a newer consumer upcasts older payloads (none needed yet). */
 export const SCHEMA_VERSION = 1;
 
-export const SYNC_COLUMNS = ['id', 'created', 'modified', 'user_created', 'user_modified', 'hostname_created', 'hostname_modified', 'device_id', 'revision'] as const;
-
 interface ModelSpec {
   table: SQLiteTable;
   /** JS property names forming the natural key (unique). */
@@ -78,10 +76,3 @@ function build(txName: TxName, spec: ModelSpec): Model {
 export const MODELS: ReadonlyMap<string, Model> = new Map(
   (Object.entries(specs) as [TxName, ModelSpec][]).map(([txName, spec]) => [txName, build(txName, spec)]),
 );
-
-export function modelOf(txName: string): Model | undefined {
-  return MODELS.get(txName);
-}
-
-/** Models in parent-before-child order (for counts and reports). */
-export const MODEL_ORDER: TxName[] = [...MODELS.keys()] as TxName[];

@@ -4,10 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WireEnvelope } from '../../../shared/envelope.ts';
 import type { Role } from '../../../shared/settings.ts';
-import { toWire } from '../copy.ts';
 import { MODELS } from '../domain/registry.ts';
 import { Study } from '../domain/study.ts';
-import type { EnvelopeRow, RawRow } from '../envelope.ts';
+import { toWire, type EnvelopeRow, type RawRow } from '../envelope.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../crypto/keyset.ts';
 import { Store } from '../store.ts';
 
