@@ -157,7 +157,7 @@ describe('cli', () => {
       [['--data', field, 'push'], /not paired.*\[NOT_PAIRED\]$/],
       [['--data', field, 'pair', '--server', 'not a url', '--code', 'ABCD-EFGH'], /\[INPUT_INVALID\]$/],
       [['--data', field, 'pair', '--server', 'http://127.0.0.1:1', '--code', 'ABCD-EFGH'], /cannot be reached.*\[SERVER_UNREACHABLE\]$/],
-      [['--data', field, 'server', '--port', '0'], /only site and central.*\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', field, 'server', '--port', '0'], /No web UI account.*user add.*\[NO_ACCOUNTS\]$/],
       [['--data', field, 'pairing-code'], /\[ROLE_NOT_ALLOWED\]$/],
       [['--data', field, 'pull', '--from', 'http://127.0.0.1:1', '--code', 'X'], /middleman devices do.*\[ROLE_NOT_ALLOWED\]$/],
       [['--data', site, 'push'], /export, send.*\[ROLE_NOT_ALLOWED\]$/],

@@ -4,7 +4,7 @@
  * Progress of long work goes to stderr; `--json` output on stdout is stable.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EdcError, isEdcError } from '../shared/errors.ts';
@@ -16,7 +16,7 @@ import { importBatches } from './files/import.ts';
 import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
 import { send } from './files/send.ts';
 import { copyFrom } from './core/copy.ts';
-import { KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
+import { installKeyFile, KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
 import { seed } from './core/seed.ts';
 import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
@@ -24,6 +24,8 @@ import { Store } from './core/store.ts';
 import type { Progress } from '../shared/api.ts';
 import { issuePairingCode, listDevices, revokeDevice } from './server/auth.ts';
 import { startSiteServer } from './server/site-server.ts';
+import { addUser, listUsers } from './web/accounts.ts';
+import { USER_ROLES, type UserRole } from '../shared/contract.ts';
 import { pull } from './sync/pull.ts';
 import { push } from './sync/push.ts';
 import { pair } from './sync/server-link.ts';
@@ -33,13 +35,42 @@ export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
   env: NodeJS.ProcessEnv;
+  /** The password for `user add`: the first line of stdin (or typed, not echoed, at a terminal). */
+  readSecret?: (prompt: string) => Promise<string>;
 }
 
 const defaultIo: Io = {
   out: (l) => process.stdout.write(`${l}\n`),
   err: (l) => process.stderr.write(`${l}\n`),
   env: process.env,
+  readSecret: readSecretFromStdin,
 };
+
+async function readSecretFromStdin(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (stdin.isTTY) {
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    let text = '';
+    try {
+      for await (const chunk of stdin) {
+        const s = String(chunk);
+        if (s === '\u0003') throw new EdcError('INPUT_INVALID', 'cancelled');
+        const end = s.search(/[\r\n]/);
+        text += end >= 0 ? s.slice(0, end) : s;
+        if (end >= 0) break;
+      }
+    } finally {
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    }
+    return text;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
 
 function progressPrinter(io: Io, label: string): (p: { done: number; total: number; phase?: string; bytes?: number }) => void {
   let last = 0;
@@ -119,15 +150,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       io.out(`exported ${set.file.keys.length} key(s) of project ${set.projectId} to ${out}; keep it secret and delete it after import`);
     }));
   keys.command('import').description('install or add keys from an exported key set').argument('<file>').action((file: string) => withStore((store) => {
-    let text: string;
-    try {
-      text = readFileSync(path.resolve(file), 'utf8');
-    } catch (cause) {
-      throw new EdcError('KEYS_UNREADABLE', `cannot read ${file}`, { cause });
-    }
-    const incoming = KeySet.parse(text, file);
-    const next = keySetExists(store.keyDir) ? loadKeySet(store.keyDir).merged(incoming) : incoming;
-    writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), next);
+    const next = installKeyFile(store, path.resolve(file));
     io.out(`key set of project ${next.projectId} installed: ${next.file.keys.length} key(s), active ${next.activeKeyId}`);
   }));
   keys.command('rotate').description('add a new active key; older keys keep decrypting').action(() => withStore((store) => {
@@ -180,7 +203,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       for (const g of r.gaps) io.out(`waiting for ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
     }));
 
-  program.command('server').description('site/central: REST API for devices; consumes what it receives in the background')
+  program.command('server').description('site/central: REST API for devices (consumed in the background) and the web UI; field/middleman: the web UI only')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', (v) => port(v), 8080)
     .option('--json', 'print {"url": …} once listening')
@@ -351,6 +374,25 @@ export function buildProgram(io: Io = defaultIo): Command {
         for (const [col, [here, incoming]] of Object.entries(c.differences)) io.out(`  ${col}: here ${JSON.stringify(here)} · incoming ${JSON.stringify(incoming)}`);
       }
     }));
+
+  const user = program.command('user').description('web UI accounts (site/central; any device serving its UI)');
+  user.command('add').description('add an account, or set a new password and role (password read from stdin)')
+    .requiredOption('--username <name>', 'login name').addOption(new Option('--role <role>', 'what the account may do').choices(USER_ROLES).makeOptionMandatory())
+    .action(async (o: { username: string; role: UserRole }) => {
+      const password = await (io.readSecret ?? readSecretFromStdin)(`password for ${o.username}: `);
+      const store = Store.open(dataDir());
+      try {
+        const created = await addUser(store, o.username, o.role, password);
+        io.out(created ? `added ${o.role} ${o.username}` : `updated ${o.username}: role ${o.role}, new password (old sessions ended)`);
+      } finally {
+        store.close();
+      }
+    });
+  user.command('list').option('--json', 'JSON output').action((o: { json?: boolean }) => withStore((store) => {
+    const list = listUsers(store);
+    if (o.json) io.out(JSON.stringify(list));
+    else for (const u of list) io.out(`${u.username} ${u.role} (since ${u.createdAt})`);
+  }));
 
   const config = program.command('config').description('settings (DIR/settings.json, validated)');
   config.command('get').argument('[key]').description('print one setting, or all').action((key?: string) => withStore((store) => {

@@ -39,5 +39,19 @@ else
   fi
 fi
 
+# E2E: Playwright in Debian's Chromium against real processes. The renderer is built first; the counts come from
+# Playwright's JSON report (expected = passed, unexpected + flaky = failed); a missing report is a failure.
+check "renderer builds (vite)" npm run -s build:renderer
+rm -f test-results/e2e-results.json
+timeout --signal=KILL 900 npx playwright test 2>&1 | tee "$out/e2e.log"
+e2e_rc=${PIPESTATUS[0]}
+if [ -f test-results/e2e-results.json ]; then
+  read -r ep ef < <(node -e 'const s=require("./test-results/e2e-results.json").stats; console.log(s.expected, s.unexpected + s.flaky)')
+  passed=$((passed + ep)); failed=$((failed + ef))
+  if [ "$e2e_rc" -ne 0 ] && [ "$ef" -eq 0 ]; then echo "✖ playwright exited $e2e_rc without a failed test (see above)"; failed=$((failed + 1)); fi
+else
+  echo "✖ playwright wrote no report (exit $e2e_rc): counted as a failure"; failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -45,6 +45,16 @@ export const ERROR_CODES = {
   HOST_KEY_MISMATCH: 'The server\'s host key is not the one configured (hostKeyFingerprint): it is unknown or has changed. Nothing was sent. Check the fingerprint with the server\'s administrator before changing the setting.',
   SFTP_AUTH_FAILED: 'The server refused the login. Check remoteUser and privateKeyPath, and that the key is authorised on the server.',
   SFTP_FAILED: 'The transfer failed on the server side (folder missing, no permission or disk full). Nothing was archived; send again once fixed.',
+  NO_ACCOUNTS: 'No web UI account exists on this device, so nobody could log in. Add one with `edc-sync user add --username U --role R` (password from stdin), then start the server again.',
+  SESSION_REQUIRED: 'You are not logged in, or your session has expired. Log in again.',
+  LOGIN_FAILED: 'Wrong username or password. Check both and try again; an administrator can reset the account with `edc-sync user add`.',
+  PERMISSION_DENIED: 'Your account may not do this. Ask an administrator for a role that allows it.',
+  USER_INVALID: 'The account is not valid: usernames are 2–64 letters, digits, dots, dashes or underscores; passwords at least 10 characters.',
+  CALL_UNKNOWN: 'The app asked for something this version does not offer. Reload the page or update the app.',
+  NOT_SET_UP: 'This device is not set up yet. Choose its role and device id on the Device screen (or run `edc-sync init`).',
+  INTERNAL: 'Something unexpected failed. Nothing already stored is lost; the log file has the details for support.',
+  BUSY: 'That work is already running. Wait for it to finish; its progress is shown on screen.',
+  SHARE_ACTIVE: 'The laptop is already sharing. Stop the current share first, or let the driver use the code shown.',
   SHARE_CLOSED: 'The laptop is not sharing any more (finished, timed out or closed). Ask the Research Assistant to press "Let the driver pull" again.',
 } as const;
 

@@ -18,7 +18,8 @@ import { readSettings, writeSettings } from './settings-file.ts';
 
 export const DB_FILE = 'edc-sync.db';
 const machineHostname = os.hostname();
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
+/** Beside this module (in the desktop bundle: dist/electron/db/migrations, unpacked from the asar by electron-builder). */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url)).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
 
 export type Db = BetterSQLite3Database<typeof schema>;
 

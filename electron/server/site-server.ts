@@ -7,16 +7,19 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS, pairRequestSchema, pushRequestSchema, type Health, type PairResponse, type PushResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { Consumer } from '../core/consumer.ts';
+import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { assertServerRole, authenticate, FailureLimiter, pairDevice, type PairedDevice } from './auth.ts';
 import { BackgroundConsumer } from './background.ts';
 import { bearer, createHttp, parseWith, sendJson } from './http.ts';
+import { createBackend } from '../app/backend.ts';
+import { registerWebHost, type WebHost } from '../web/web-host.ts';
 
 export interface SiteServer {
   app: FastifyInstance;
-  background: BackgroundConsumer;
+  background: BackgroundConsumer | null;
   url: string;
   close(): Promise<void>;
 }
@@ -66,7 +69,8 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
       const foreign = body.transactions.find((t) => t.producer !== who.deviceId);
       if (foreign) throw new EdcError('FORBIDDEN_PRODUCER', `device ${who.deviceId} sent a transaction of ${foreign.producer}`);
     }
-    const result = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest');
+    // Each request is one batch on the Consumed batches screen.
+    const result = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest', uuidv7());
     const highWater: Record<string, number> = {};
     for (const p of new Set(body.transactions.map((t) => t.producer))) {
       highWater[p] = consumer.highWater(p, marks.get(p));
@@ -82,17 +86,28 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
   return { app, background };
 }
 
-export async function startSiteServer(store: Store, host: string, port: number, log: (line: string) => void = () => {}): Promise<SiteServer> {
-  const { app, background } = buildSiteServer(store, log);
+/**
+ * `edc-sync server`: on a site or central server the device API (/api/v1) plus the web UI; on a field or middleman
+ * device the web UI alone (the desktop app's pages in a browser, behind the same login).
+ */
+export async function startSiteServer(store: Store, host: string, port: number, log: (line: string) => void = () => {}, opts: { rendererDir?: string } = {}): Promise<SiteServer> {
+  const serverRole = store.role === 'site' || store.role === 'central';
+  // A field or middleman device serves nothing but the UI: without an account nobody could use it.
+  if (!serverRole && !store.sql.prepare('SELECT 1 FROM web_user LIMIT 1').get()) throw new EdcError('NO_ACCOUNTS', `${store.role} device ${store.deviceId}`);
+  const { app, background } = serverRole ? buildSiteServer(store, log) : { app: createHttp(), background: null };
+  let web: WebHost | null = null;
+  const backend = createBackend({ dataDir: store.dir, host: 'web', store, emit: (e) => web?.broadcast(e) });
+  web = registerWebHost(app, store, backend, { log, ...opts });
   await app.listen({ host, port });
   const addr = app.server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  background.kick(); // anything received before a restart
+  background?.kick(); // anything received before a restart
   return {
     app, background, url,
     close: async () => {
+      await backend.close();
       await app.close();
-      await background.stop();
+      await background?.stop();
     },
   };
 }

@@ -7,6 +7,7 @@
 import { LIMITS, shareAckResponseSchema, sharePageSchema, shareSessionResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { Consumer, type ConsumeResult } from '../core/consumer.ts';
+import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { HttpClient } from './client.ts';
@@ -37,12 +38,13 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
   const result: PullResult = { producer: session.producer, received: 0, duplicates: 0, rejected: [], consumed: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] } };
   const limit = Math.min(opts.pageSize ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
   let done = after;
+  const batchId = uuidv7(); // one pull, one batch on the Consumed batches screen
   for (;;) {
     const page = await client.get(`/share/v1/transactions?after=${after}&limit=${limit}`, sharePageSchema);
     if (page.transactions.length === 0) break;
     const foreign = page.transactions.find((t) => t.producer !== session.producer);
     if (foreign) throw new EdcError('SERVER_REJECTED', `the laptop sent a transaction of ${foreign.producer}, not its own`);
-    const r = consumer.ingestValid(page.transactions, 'rest');
+    const r = consumer.ingestValid(page.transactions, 'rest', batchId);
     result.received += r.accepted.length;
     result.duplicates += r.duplicates.length;
     result.rejected.push(...r.rejected);

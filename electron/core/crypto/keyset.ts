@@ -176,3 +176,21 @@ export function writeKeySetFile(file: string, keys: KeySet): void {
     throw new EdcError('IO_FAILED', `cannot write ${file}`, { cause });
   }
 }
+
+/**
+ * `keys import FILE` (CLI and the Device screen): install the exported key set, or merge it into the installed one
+ * (same study only). The store's cached key set is dropped so running consumers see the new keys at once.
+ */
+export function installKeyFile(store: { keyDir: string; reloadKeys(): void }, file: string): KeySet {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new EdcError('KEYS_UNREADABLE', `cannot read ${file}`, { cause });
+  }
+  const incoming = KeySet.parse(text, file);
+  const next = keySetExists(store.keyDir) ? loadKeySet(store.keyDir).merged(incoming) : incoming;
+  writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), next);
+  store.reloadKeys();
+  return next;
+}

@@ -180,6 +180,8 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
 }, (t) => [
   // Everything at or below a producer's cursor is dealt with; pending work is producer_seq > cursor on this index.
   uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
+  // The Consumed batches screen groups by batch.
+  index('incoming_batch').on(t.batchId, t.receivedVia),
 ]);
 
 /** Per producer: the highest producerSeq up to which every transaction has been dealt with (applied, error or conflict). */
@@ -276,3 +278,22 @@ export const fileImport = sqliteTable('file_import', {
   index('file_import_batch').on(t.batchId),
   index('file_import_producer_seq').on(t.producer, t.batchSeq),
 ]);
+
+// ---------------------------------------------------------------- web UI accounts (site/central; never synced)
+
+/** `edc-sync user add`: who may log in to the web UI, with what role. Passwords are scrypt hashes. */
+export const webUser = sqliteTable('web_user', {
+  username: text('username').primaryKey(),
+  role: text('role', { enum: ['research-assistant', 'lab-assistant', 'data-manager', 'admin'] }).notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/** Web UI sessions: the cookie holds a random token, the store only its hash. */
+export const webSession = sqliteTable('web_session', {
+  tokenHash: text('token_hash').primaryKey(),
+  username: text('username').notNull().references(() => webUser.username, { onDelete: 'cascade' }),
+  createdAt: text('created_at').notNull(),
+  expiresAt: text('expires_at').notNull(),
+});

@@ -35,6 +35,8 @@ export interface Column {
   js: string;
   sql: string;
   toDriver: (v: unknown) => unknown;
+  /** Stored value → JS value (0/1 → boolean for boolean columns). */
+  fromDriver: (v: unknown) => unknown;
 }
 
 export interface Model {
@@ -53,7 +55,9 @@ export interface Model {
 
 function build(txName: TxName, spec: ModelSpec): Model {
   const cols = getTableColumns(spec.table);
-  const columns: Column[] = Object.entries(cols).map(([js, c]) => ({ js, sql: c.name, toDriver: (v: unknown) => (v === null || v === undefined ? null : c.mapToDriverValue(v)) }));
+  const columns: Column[] = Object.entries(cols).map(([js, c]) => ({ js, sql: c.name, toDriver: (v: unknown) => (v === null || v === undefined ? null : c.mapToDriverValue(v)),
+    fromDriver: (v: unknown) => (v === null || v === undefined ? null : c.mapFromDriverValue(v)),
+  }));
   const byJs = new Map(columns.map((c) => [c.js, c]));
   const sqlOf = (js: string) => {
     const c = byJs.get(js);
@@ -76,3 +80,13 @@ function build(txName: TxName, spec: ModelSpec): Model {
 export const MODELS: ReadonlyMap<string, Model> = new Map(
   (Object.entries(specs) as [TxName, ModelSpec][]).map(([txName, spec]) => [txName, build(txName, spec)]),
 );
+
+/** A stored row (sql column names) as the model's JS object (drizzle's property names and value types). */
+export function toJs(model: Model, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    const c = model.bySql.get(k);
+    if (c) out[c.js] = c.fromDriver(v);
+  }
+  return out;
+}

@@ -34,6 +34,14 @@ export class Study {
     });
   }
 
+  /** A specimen reconciliation record (identifier R-<DEVICE>-<n>), written and synced like any other change. */
+  reconcile(input: Omit<ModelInput<'edc.specimen_reconciliation'>, 'reconciliationIdentifier'>, actor: Actor): RawRow {
+    return this.write.batch(() => {
+      const n = this.nextCounter('reconciliation');
+      return this.write.insert('edc.specimen_reconciliation', { ...input, reconciliationIdentifier: `R-${this.store.deviceId.toUpperCase()}-${n}` }, actor);
+    });
+  }
+
   /** Exact lookup through the keyed hash: the database never sees the plaintext. */
   findSubjectsByIdentityNumber(identityNumber: string): RawRow[] {
     const hash = this.store.requireKeys().lookupHash('identity_number', identityNumber);

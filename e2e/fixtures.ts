@@ -1,0 +1,114 @@
+/**
+ * E2E fixtures: a fresh temp folder per test, real devices made with the CLI, real servers, and page objects for
+ * the screens the stories walk through. Every helper uses 127.0.0.1 only.
+ */
+import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BIN, startServer, type ServerProc } from '../electron/core/testing/processes.ts';
+
+export const PASSWORD = 'correct horse battery';
+
+export class Lab {
+  readonly root = mkdtempSync(path.join(os.tmpdir(), 'edc-e2e-'));
+  private readonly servers: ServerProc[] = [];
+
+  dir(name: string): string {
+    return path.join(this.root, name);
+  }
+
+  cli(device: string, args: string[], input?: string): string {
+    return execFileSync(process.execPath, [BIN, '--data', this.dir(device), ...args], { encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, EDC_SYNC_USER: 'e2e' } });
+  }
+
+  json<T>(device: string, args: string[]): T {
+    return JSON.parse(this.cli(device, [...args, '--json'])) as T;
+  }
+
+  /** A device with the study keys (the first one made creates them). */
+  device(name: string, role: 'field' | 'middleman' | 'site' | 'central'): void {
+    this.cli(name, ['init', '--role', role, '--device-id', name]);
+    const keyFile = path.join(this.root, 'study-keys.json');
+    if (!this.keysMade) {
+      this.cli(name, ['keys', 'create']);
+      this.cli(name, ['keys', 'export', '--out', keyFile]);
+      this.keysMade = true;
+    } else {
+      this.cli(name, ['keys', 'import', keyFile]);
+    }
+  }
+  private keysMade = false;
+
+  user(device: string, username: string, role: string): void {
+    this.cli(device, ['user', 'add', '--username', username, '--role', role], `${PASSWORD}\n`);
+  }
+
+  async serve(device: string): Promise<string> {
+    const s = await startServer(this.dir(device));
+    this.servers.push(s);
+    return s.url;
+  }
+
+  pair(device: string, server: string, serverUrl: string): void {
+    const { code } = this.json<{ code: string }>(server, ['pairing-code']);
+    this.cli(device, ['pair', '--server', serverUrl, '--code', code]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.kill('SIGTERM')));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export const test = base.extend<{ lab: Lab }>({
+  // eslint-disable-next-line no-empty-pattern
+  lab: async ({}, use) => {
+    const lab = new Lab();
+    await use(lab);
+    await lab.close();
+  },
+});
+export { expect };
+
+/** A full-page screenshot attached to the test report and kept under test-results/e2e/. */
+export async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
+  const file = info.outputPath(`${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await info.attach(name, { path: file, contentType: 'image/png' });
+}
+
+export async function login(page: Page, url: string, username: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('user')).toContainText(username);
+}
+
+export async function openScreen(page: Page, label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: label }).click();
+  await expect(page.getByRole('heading', { level: 2 }).first()).toBeVisible();
+}
+
+/** Data entry: register a subject, add a visit, requisition `panels`; returns the requisition barcodes. */
+export async function registerWithSpecimens(page: Page, info: TestInfo, person: { first: string; last: string; identity: string }, panels: string[]): Promise<string[]> {
+  await openScreen(page, 'Data entry');
+  await page.getByTestId('register-open').click();
+  const form = page.getByRole('form', { name: 'Register a subject' });
+  await form.getByLabel('First name').fill(person.first);
+  await form.getByLabel('Last name').fill(person.last);
+  await form.getByLabel('Date of birth').fill('1990-04-12');
+  await form.getByLabel('Identity number').fill(person.identity);
+  await form.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByTestId('subject-title')).toContainText(`${person.first} ${person.last}`);
+  await page.getByTestId('add-visit').click();
+  await expect(page.getByTestId('visit')).toHaveCount(1);
+  for (const p of panels) await page.getByRole('checkbox', { name: new RegExp(`^${p} \\(`) }).check();
+  await page.getByTestId('requisition-submit').click();
+  await expect(page.getByTestId('requisition-id')).toHaveCount(panels.length);
+  await expect(page.getByTestId('specimen-label').first().locator('svg rect').first()).toBeAttached();
+  await shot(page, info, 'labels');
+  return page.getByTestId('requisition-id').allTextContents();
+}

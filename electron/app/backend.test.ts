@@ -1,0 +1,206 @@
+/**
+ * The app's handlers through `dispatch` (the path both transports take), over real stores: data entry on a field
+ * laptop, the middleman pull and specimen reconciliation, sync to a real site server process, and the site's
+ * consumed-batches view with a failing transaction fixed and retried.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { CallName } from '../../shared/channels.ts';
+import type { AppEvent, CallInput, CallOutput } from '../../shared/contract.ts';
+import { reconcile } from '../../shared/reconcile.ts';
+import { KeySet, KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
+import { Store } from '../core/store.ts';
+import { TestDirs } from '../core/testing/fixtures.ts';
+import { startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
+import { issuePairingCode } from '../server/auth.ts';
+import { pair } from '../sync/server-link.ts';
+import { createBackend, type Backend, type Principal } from './backend.ts';
+import { dispatch } from './dispatch.ts';
+
+const DESKTOP: Principal = { username: 'ra', role: null };
+
+function client(backend: Backend, who: Principal = DESKTOP) {
+  return {
+    async call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>> {
+      const r = await dispatch(backend, who, name, input);
+      if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+      return r.value as CallOutput<K>;
+    },
+    async fail(name: string, input: unknown): Promise<string> {
+      const r = await dispatch(backend, who, name, input);
+      assert.equal(r.ok, false, `${name} should fail`);
+      return r.ok ? '' : r.error.code;
+    },
+  };
+}
+
+describe('reconcile (pure)', () => {
+  it('matches each code once, keeps scan order, and lists missing and unexpected', () => {
+    assert.deepEqual(reconcile(['A1', 'B2', 'C3'], ['C3', 'ZZ9', 'A1', 'C3', 'ZZ9']), { matched: ['C3', 'A1'], missing: ['B2'], unexpected: ['ZZ9'] });
+    assert.deepEqual(reconcile([], ['X1']), { matched: [], missing: [], unexpected: ['X1'] });
+    assert.deepEqual(reconcile(['A1'], []), { matched: [], missing: ['A1'], unexpected: [] });
+  });
+});
+
+describe('app backend', () => {
+  let dirs: TestDirs;
+  let site: ServerProc;
+  let siteDir: string;
+  let field: Backend;
+  let middleman: Backend;
+  const events: AppEvent[] = [];
+
+  before(async () => {
+    dirs = new TestDirs();
+    const s = dirs.store('site', 'site-01');
+    s.close();
+    siteDir = s.dir;
+    site = await startServer(siteDir);
+    const f = dirs.store('field', 'ra-01');
+    const m = dirs.store('middleman', 'mm-01');
+    f.close();
+    const siteStore = Store.open(siteDir);
+    const { code } = issuePairingCode(siteStore);
+    siteStore.close();
+    await pair(m, site.url, code);
+    m.close();
+    field = createBackend({ dataDir: f.dir, host: 'desktop', emit: (e) => events.push(e) });
+    middleman = createBackend({ dataDir: m.dir, host: 'desktop', emit: (e) => events.push(e) });
+  });
+  after(async () => {
+    await field.close();
+    await middleman.close();
+    await site.kill();
+    dirs.cleanup();
+  });
+
+  let barcodes: string[] = [];
+
+  it('data entry: register, find, visit, CRFs (insert then update), requisitions', async () => {
+    const api = client(field);
+    const s = await api.call('subjects.register', { firstName: 'Neo', lastName: 'Dlamini', dob: '1991-02-03', identityNumber: '9102035009081', phone: null, gender: 'M' });
+
+    assert.match(s.subjectIdentifier, /^S01-/);
+    assert.deepEqual((await api.call('subjects.search', { query: '9102035009081' })).map((x) => x.id), [s.id]);
+    assert.deepEqual((await api.call('subjects.search', { query: s.subjectIdentifier.toLowerCase() })).map((x) => x.id), [s.id]);
+    assert.deepEqual(await api.call('subjects.search', { query: 'nobody-here' }), []);
+    const visit = await api.call('visits.add', { subjectId: s.id, visitCode: '1000', visitCodeSequence: 0, visitDatetime: new Date().toISOString(), reason: 'scheduled' });
+    const v1 = await api.call('crf.vitalSigns.save', { visitId: visit.id, weightKg: 70.5, heightCm: 172, systolic: 120, diastolic: 80, temperatureC: 36.6 });
+    const v2 = await api.call('crf.vitalSigns.save', { visitId: visit.id, weightKg: 71, heightCm: 172, systolic: 118, diastolic: 79, temperatureC: 36.7 });
+    assert.equal(v1.id, v2.id, 'the second save updates the visit\'s CRF');
+    await api.call('crf.medicalHistory.save', { visitId: visit.id, hypertension: true, diabetes: false, hivStatus: 'unknown', currentMedications: null });
+    const reqs = await api.call('requisitions.create', { visitId: visit.id, drawnDatetime: new Date().toISOString(), specimens: [
+      { panel: 'CD4', specimenType: 'whole blood', itemCount: 1 }, { panel: 'Chemistry', specimenType: 'serum', itemCount: 1 }, { panel: 'Viral load', specimenType: 'plasma', itemCount: 2 }] });
+    barcodes = reqs.map((r) => r.requisitionIdentifier);
+    assert.equal(new Set(barcodes).size, 3);
+    const detail = await api.call('subjects.get', { id: s.id });
+    assert.equal(detail.visits.length, 1);
+    assert.equal(detail.visits[0]!.vitalSigns!.weightKg, 71);
+    assert.equal(detail.visits[0]!.medicalHistory!.hypertension, true);
+    assert.equal(detail.visits[0]!.requisitions.length, 3);
+    assert.equal(await api.fail('requisitions.create', { visitId: visit.id, drawnDatetime: new Date().toISOString(), specimens: [{ panel: 'Not a panel', specimenType: 'x', itemCount: 1 }] }), 'INPUT_INVALID');
+    assert.equal(await api.fail('visits.add', { subjectId: s.id, visitCode: '1000', visitCodeSequence: 0, visitDatetime: new Date().toISOString(), reason: 'scheduled' }), 'NATURAL_KEY_TAKEN');
+  });
+
+  it('pending transactions: filters, pages, and decrypted content', async () => {
+    const api = client(field);
+    const all = await api.call('pending.list', { state: 'all', page: 0, pageSize: 200 });
+    assert.equal(all.total, all.rows.length);
+    const subjects = await api.call('pending.list', { txName: 'edc.subject', state: 'pending-server', page: 0, pageSize: 5 });
+    assert.equal(subjects.total, 1);
+    const page2 = await api.call('pending.list', { state: 'all', page: 1, pageSize: 3 });
+    assert.equal(page2.rows[0]!.producerSeq, all.rows[3]!.producerSeq);
+    const opened = await api.call('pending.open', { id: subjects.rows[0]!.id });
+    assert.equal((opened.content.record as Record<string, unknown>).firstName, 'Neo');
+    assert.equal(await api.fail('pending.open', { id: '00000000-0000-7000-8000-000000000000' }), 'RECORD_NOT_FOUND');
+  });
+
+  it('role and permission checks: a field laptop has no batches; an account without decrypt cannot open content', async () => {
+    assert.equal(await client(field).fail('batches.list', {}), 'ROLE_NOT_ALLOWED');
+    assert.equal(await client(field).fail('nope.call', {}), 'CALL_UNKNOWN');
+    assert.equal(await client(field, { username: 'lab', role: 'lab-assistant' }).fail('pending.open', { id: '00000000-0000-7000-8000-000000000000' }), 'PERMISSION_DENIED');
+    assert.equal(await client(field, { username: 'lab', role: 'lab-assistant' }).fail('subjects.register', {}), 'PERMISSION_DENIED');
+  });
+
+  it('share → pull → reconcile → sync: the reconciliation reaches the site', async () => {
+    const share = await client(field).call('share.start', { host: '127.0.0.1', idleMinutes: 1 });
+    assert.ok(share.active && share.url && share.code);
+    assert.equal(await client(field).fail('share.start', { host: '127.0.0.1' }), 'SHARE_ACTIVE');
+    const mm = client(middleman);
+    assert.equal(await mm.fail('pull.run', { url: share.url!, code: 'WRONG-CODE' }), 'PAIRING_CODE_INVALID');
+    const pulled = await mm.call('pull.run', { url: share.url!, code: share.code! });
+    assert.ok(pulled.received > 0);
+    assert.equal(pulled.consumed.errors, 0);
+    assert.ok(events.some((e) => e.type === 'progress' && e.op === 'pull.run'));
+    // The laptop's share closes when the middleman says done.
+    for (let i = 0; i < 50 && (await client(field).call('share.state', {})).active; i++) await new Promise((r) => setTimeout(r, 50));
+    const closed = await client(field).call('share.state', {});
+    assert.equal(closed.active, false);
+    assert.equal(closed.closedReason, 'done');
+
+    const expected = await mm.call('reconciliation.expected', {});
+    assert.deepEqual(expected.specimens.map((s) => s.requisitionIdentifier).sort(), [...barcodes].sort());
+    assert.deepEqual(expected.producers, ['ra-01']);
+    const saved = await mm.call('reconciliation.save', { location: 'truck 2', scanned: [barcodes[0]!.toLowerCase(), barcodes[2]!, 'XZ99UNKNOWN', barcodes[0]!] });
+    assert.deepEqual(saved.matched, [barcodes[0], barcodes[2]]);
+    assert.deepEqual(saved.missing, [barcodes[1]]);
+    assert.deepEqual(saved.unexpected, ['XZ99UNKNOWN']);
+    // Matched specimens are no longer expected; the missing one still is.
+    assert.deepEqual((await mm.call('reconciliation.expected', {})).specimens.map((s) => s.requisitionIdentifier), [barcodes[1]]);
+    assert.equal(await mm.fail('reconciliation.save', { location: 'x', scanned: ['not a barcode!'] }), 'INPUT_INVALID');
+
+    const check = await mm.call('server.check', {});
+    assert.equal(check.reachable, true);
+    const sync = await mm.call('sync.run', {});
+    assert.equal(sync.rejected, 0);
+    assert.match(sync.message, /Nothing is waiting/);
+    const status = await waitForStore(siteDir, (s) => s.records['edc.specimen_reconciliation'] === 1 && s.incoming.pending === 0);
+    assert.equal(status.records['edc.specimen_requisition'], 3);
+    assert.equal(status.incoming.error, 0);
+  });
+
+  it('site: consumed batches per channel, a failed transaction\'s reason, the fix and the retry', async () => {
+    // A laptop pushes with a rotated key the site does not have yet.
+    const laptop = dirs.store('field', 'ra-09');
+    const siteStore = Store.open(siteDir);
+    await pair(laptop, site.url, issuePairingCode(siteStore).code);
+    siteStore.close();
+    const lapApi = client(createBackend({ dataDir: laptop.dir, host: 'desktop', emit: () => {}, store: laptop }));
+    await lapApi.call('subjects.register', { firstName: 'Ama', lastName: 'Boateng', dob: '1985-06-07', identityNumber: '850607', phone: null, gender: 'F' });
+    const rotated = KeySet.parse(readFileSync(path.join(laptop.keyDir, KEYSET_FILE), 'utf8'), 'test').rotated();
+    writeKeySetFile(path.join(laptop.keyDir, KEYSET_FILE), rotated);
+    laptop.reloadKeys();
+    await lapApi.call('subjects.register', { firstName: 'Kofi', lastName: 'Mensah', dob: '1979-01-02', identityNumber: '790102', phone: null, gender: 'M' });
+    await lapApi.call('sync.run', {});
+    await waitForStore(siteDir, (s) => s.incoming.error === 1);
+
+    const siteBackend = createBackend({ dataDir: siteDir, host: 'web', emit: () => {} });
+    try {
+      const lab = client(siteBackend, { username: 'lab', role: 'lab-assistant' });
+      const { batches } = await lab.call('batches.list', { limit: 100 });
+      // One batch per request: the middleman's own reconciliation and the laptop's forwarded transactions went apart.
+      assert.deepEqual(batches.map((b) => b.channel).sort(), ['middleman', 'middleman', 'rest']);
+      const rest = batches.find((b) => b.channel === 'rest')!;
+      assert.deepEqual({ total: rest.total, consumed: rest.consumed, error: rest.error, producers: rest.producers }, { total: 2, consumed: 1, error: 1, producers: ['ra-09'] });
+      const viaMiddleman = batches.filter((b) => b.channel === 'middleman');
+      assert.ok(viaMiddleman.every((b) => b.consumed === b.total && b.error === 0));
+      assert.deepEqual(viaMiddleman.flatMap((b) => b.producers).sort(), ['mm-01', 'ra-01']);
+      const problems = await lab.call('batches.transactions', { batchId: rest.batchId, channel: 'rest', onlyProblems: true });
+      assert.equal(problems.rows.length, 1);
+      assert.match(problems.rows[0]!.reason!, /key this device does not have/);
+      // Without the fix a retry changes nothing.
+      assert.equal((await lab.call('batches.retry', {})).errors, 1);
+      // The fix: the newer key set imported on the site (the retry reloads keys), then retry.
+      writeKeySetFile(path.join(siteDir, 'keys', KEYSET_FILE), KeySet.parse(readFileSync(path.join(siteDir, 'keys', KEYSET_FILE), 'utf8'), 'site').merged(rotated));
+      const retried = await lab.call('batches.retry', {});
+      assert.deepEqual({ applied: retried.applied, errors: retried.errors }, { applied: 1, errors: 0 });
+      const after = (await lab.call('batches.list', { limit: 100 })).batches.find((b) => b.channel === 'rest')!;
+      assert.deepEqual({ consumed: after.consumed, error: after.error }, { consumed: 2, error: 0 });
+      assert.equal(await lab.fail('device.setup', { keyFile: '/tmp/x' }), 'PERMISSION_DENIED');
+    } finally {
+      await siteBackend.close();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The web host: serves the renderer (dist/renderer) and the app contract over HTTP behind a session login.
+ *   POST /api/app/login · POST /api/app/logout · GET /api/app/session
+ *   POST /api/app/call/<name>   body = the call's input, reply = { ok, value | error }
+ *   GET  /api/app/events        server-sent events: progress and state (AppEvent)
+ * Every /api/app route except login answers 401 without a valid session cookie. The cookie is HttpOnly and
+ * SameSite=Strict; pages carry a strict Content-Security-Policy (no inline scripts, no other origins).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loginRequestSchema, type AppEvent } from '../../shared/contract.ts';
+import { EdcError } from '../../shared/errors.ts';
+import type { Store } from '../core/store.ts';
+import type { Backend } from '../app/backend.ts';
+import { dispatch } from '../app/dispatch.ts';
+import { FailureLimiter } from '../server/auth.ts';
+import { errorResponse, parseWith } from '../server/http.ts';
+import { login, logout, sessionUser } from './accounts.ts';
+
+export const SESSION_COOKIE = 'edc_session';
+export const RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
+
+export const CSP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "font-src 'self' data:",
+  "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+].join('; ');
+
+const STATUS: Partial<Record<string, number>> = {
+  SESSION_REQUIRED: 401, LOGIN_FAILED: 401, PERMISSION_DENIED: 403, ROLE_NOT_ALLOWED: 403, CALL_UNKNOWN: 404, INPUT_INVALID: 400,
+  RECORD_NOT_FOUND: 404, NOT_SET_UP: 409, BUSY: 409, SHARE_ACTIVE: 409, NATURAL_KEY_TAKEN: 409, RATE_LIMITED: 429, INTERNAL: 500,
+};
+
+export interface WebHost {
+  /** Sends an event to every open events stream. */
+  broadcast(e: AppEvent): void;
+}
+
+export function registerWebHost(app: FastifyInstance, store: Store, backend: Backend, opts: { rendererDir?: string; log?: (line: string) => void; secureCookie?: boolean } = {}): WebHost {
+  const rendererDir = opts.rendererDir ?? RENDERER_DIR;
+  const limiter = new FailureLimiter(10);
+  const streams = new Set<FastifyReply>();
+  void app.register(cookie);
+
+  const token = (req: FastifyRequest): string | undefined => req.cookies[SESSION_COOKIE];
+  const who = (req: FastifyRequest) => sessionUser(store, token(req));
+  const fail = (reply: FastifyReply, e: unknown) => {
+    const { status, body } = errorResponse(e);
+    return reply.code(STATUS[body.error.code] ?? status).send({ ok: false, error: body.error });
+  };
+
+  app.post('/api/app/login', async (req, reply) => {
+    try {
+      if (limiter.blocked(req.ip)) throw new EdcError('RATE_LIMITED');
+      const body = parseWith(loginRequestSchema, req.body, 'login');
+      let s;
+      try {
+        s = await login(store, body.username, body.password);
+      } catch (e) {
+        limiter.fail(req.ip);
+        throw e;
+      }
+      void reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', path: '/', secure: opts.secureCookie ?? false, maxAge: 12 * 3600 });
+      return { ok: true, value: { username: s.username, role: s.role } };
+    } catch (e) {
+      return fail(reply, e);
+    }
+  });
+
+  app.post('/api/app/logout', async (req, reply) => {
+    logout(store, token(req));
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true, value: {} };
+  });
+
+  app.get('/api/app/session', async (req, reply) => {
+    try {
+      return { ok: true, value: who(req) };
+    } catch (e) {
+      return fail(reply, e);
+    }
+  });
+
+  app.post('/api/app/call/:name', async (req, reply) => {
+    let user;
+    try {
+      user = who(req);
+    } catch (e) {
+      return fail(reply, e);
+    }
+    const result = await dispatch(backend, user, (req.params as { name: string }).name, req.body, opts.log);
+    if (!result.ok) return reply.code(STATUS[result.error.code] ?? 422).send(result);
+    return result;
+  });
+
+  app.get('/api/app/events', async (req, reply) => {
+    try {
+      who(req);
+    } catch (e) {
+      return fail(reply, e);
+    }
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    reply.raw.write(': connected\n\n');
+    streams.add(reply);
+    const ping = setInterval(() => reply.raw.write(': ping\n\n'), 20_000);
+    req.raw.on('close', () => {
+      clearInterval(ping);
+      streams.delete(reply);
+    });
+    return reply;
+  });
+  // Open event streams would keep close() waiting for ever: end them first.
+  app.addHook('preClose', async () => {
+    for (const r of streams) r.raw.end();
+    streams.clear();
+  });
+
+  // The pages. Without a built renderer the API still works and / says how to build it.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.url.startsWith('/api/')) {
+      void reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
+    }
+    return payload;
+  });
+  const index = path.join(rendererDir, 'index.html');
+  if (existsSync(index)) {
+    void app.register(fastifyStatic, { root: rendererDir, prefix: '/', index: false, wildcard: false });
+  }
+  app.get('/', async (_req, reply) => {
+    if (!existsSync(index)) return reply.code(503).type('text/plain').send('The web UI is not built. Run `npm run build` (vite) and restart the server.');
+    return reply.type('text/html').send(readFileSync(index));
+  });
+
+  return {
+    broadcast(e) {
+      const line = `data: ${JSON.stringify(e)}\n\n`;
+      for (const r of streams) r.raw.write(line);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import '@mantine/core/styles.css';
+import './app.css';
+import { MantineProvider, createTheme } from '@mantine/core';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App.tsx';
+
+const theme = createTheme({
+  primaryColor: 'teal',
+  defaultRadius: 'md',
+  fontSizes: { md: '1.05rem' },
+  // Large targets: the app is used on field laptops, often with a scanner and a keyboard only.
+  components: { Button: { defaultProps: { size: 'md' } }, TextInput: { defaultProps: { size: 'md' } }, Select: { defaultProps: { size: 'md' } } },
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <MantineProvider theme={theme}>
+      <App />
+    </MantineProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,104 @@
+import { Alert, Button, Card, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useState } from 'react';
+import { ROLES, type Role } from '../../../shared/settings.ts';
+import { useAction, useApp } from '../hooks.ts';
+
+/** First-run setup (role, device id, keys, pairing) and the device's settings. */
+export function DeviceScreen() {
+  const { info, refreshInfo } = useApp();
+  const setup = useAction('device.setup');
+  const [role, setRole] = useState<Role>('field');
+  const [deviceId, setDeviceId] = useState('');
+  const [siteCode, setSiteCode] = useState('S01');
+  const [keyFile, setKeyFile] = useState('');
+  const [serverUrl, setServerUrl] = useState('');
+  const [code, setCode] = useState('');
+  const canConfigure = info.permissions.includes('configure');
+  const run = async (input: Parameters<typeof setup.run>[0]) => {
+    const r = await setup.run(input);
+    if (r) await refreshInfo();
+  };
+  return (
+    <Stack>
+      <Title order={2}>Device &amp; settings</Title>
+      {!canConfigure && <Alert>Only an administrator can change this device's set-up.</Alert>}
+      {setup.error && <Alert color="red" role="alert">{setup.error}</Alert>}
+      {setup.result && !setup.busy && <Alert color="green">{setup.result.done.join('. ')}.</Alert>}
+      {!info.initialised && canConfigure && (
+        <Card withBorder p="lg">
+          <Title order={3} mb="sm">Set up this device</Title>
+          <Group align="end">
+            <Select label="Role" data={[...ROLES]} value={role} onChange={(v) => setRole((v ?? 'field') as Role)} allowDeselect={false} />
+            <TextInput label="Device id" description="unique in the study, e.g. ra-07" value={deviceId} onChange={(e) => setDeviceId(e.currentTarget.value)} />
+            <TextInput label="Site code" value={siteCode} onChange={(e) => setSiteCode(e.currentTarget.value.toUpperCase())} />
+            <Button onClick={() => void run({ role, deviceId, siteCode })} loading={setup.busy}>Set up</Button>
+          </Group>
+        </Card>
+      )}
+      {info.initialised && (
+        <>
+          <Card withBorder p="lg">
+            <Title order={3} mb="sm">Study keys</Title>
+            <Text mb="sm">{info.hasKeys ? 'A key set is installed.' : 'No key set yet: nothing can be entered or synced until the study keys are imported.'}</Text>
+            {canConfigure && (
+              <Group align="end">
+                <TextInput label="Key set file (path on this computer)" value={keyFile} onChange={(e) => setKeyFile(e.currentTarget.value)} w={420} />
+                <Button onClick={() => void run({ keyFile })} disabled={!keyFile} loading={setup.busy}>Import keys</Button>
+              </Group>
+            )}
+          </Card>
+          {(info.deviceRole === 'field' || info.deviceRole === 'middleman') && (
+            <Card withBorder p="lg">
+              <Title order={3} mb="sm">Server</Title>
+              <Text mb="sm">{info.paired ? 'This device is paired with a server.' : 'Not paired: ask the site for a pairing code.'}</Text>
+              {canConfigure && (
+                <Group align="end">
+                  <TextInput label="Server address" placeholder="http://10.0.0.5:8080" value={serverUrl} onChange={(e) => setServerUrl(e.currentTarget.value)} w={320} />
+                  <TextInput label="Pairing code" value={code} onChange={(e) => setCode(e.currentTarget.value)} />
+                  <Button onClick={() => void run({ server: { url: serverUrl, code } })} disabled={!serverUrl || !code} loading={setup.busy}>Pair</Button>
+                </Group>
+              )}
+            </Card>
+          )}
+          {info.settings && <SettingsTable editable={canConfigure} />}
+        </>
+      )}
+    </Stack>
+  );
+}
+
+function SettingsTable({ editable }: { editable: boolean }) {
+  const { info, refreshInfo } = useApp();
+  const update = useAction('settings.update');
+  const [edits, setEdits] = useState<Record<string, string>>({});
+  const entries = Object.entries(info.settings ?? {}).filter(([k]) => k !== 'role' && k !== 'deviceId');
+  return (
+    <Card withBorder p="lg">
+      <Title order={3} mb="sm">Settings</Title>
+      {update.error && <Alert color="red" role="alert" mb="sm">{update.error}</Alert>}
+      <Table>
+        <Table.Tbody>
+          {entries.map(([k, v]) => {
+            const shown = typeof v === 'string' ? v : JSON.stringify(v);
+            return (
+              <Table.Tr key={k}>
+                <Table.Td w={220}><Text ff="monospace" size="sm">{k}</Text></Table.Td>
+                <Table.Td>{editable ? <TextInput aria-label={k} value={edits[k] ?? shown} onChange={(e) => setEdits({ ...edits, [k]: e.currentTarget.value })} /> : shown}</Table.Td>
+                <Table.Td w={100}>{editable && edits[k] !== undefined && edits[k] !== shown && (
+                  <Button size="xs" loading={update.busy} onClick={async () => {
+                    if (await update.run({ key: k, value: edits[k]! })) {
+                      const { [k]: _done, ...rest } = edits;
+                      setEdits(rest);
+                      await refreshInfo();
+                    }
+                  }}>Save</Button>
+                )}</Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+      <SimpleGrid cols={1} mt="sm"><Text size="sm" c="dimmed">Lists (knownProducers) are JSON, e.g. ["ra-01","ra-02"].</Text></SimpleGrid>
+    </Card>
+  );
+}

@@ -1,0 +1,90 @@
+import { Alert, Button, Card, Group, Progress, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useEffect, useState } from 'react';
+import type { ShareState } from '../../../shared/contract.ts';
+import { useAction, useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
+
+const CLOSED: Record<NonNullable<ShareState['closedReason']>, string> = {
+  done: 'The driver finished pulling.',
+  idle: 'Sharing stopped after a quiet period. Press the button again if the driver still needs to pull.',
+  stopped: 'Sharing stopped.',
+  'too-many-attempts': 'Sharing stopped after too many wrong codes. Press the button again for a new code.',
+};
+
+/** Field laptop: open a short-lived share and show its address and code large enough to read across a table. */
+export function ShareScreen() {
+  const { info } = useApp();
+  const initial = useCall('share.state', {});
+  const [state, setState] = useState<ShareState | null>(null);
+  const [host, setHost] = useState<string>(info.addresses[0] ?? '127.0.0.1');
+  const start = useAction('share.start');
+  const stop = useAction('share.stop');
+  useEffect(() => {
+    if (initial.data) setState(initial.data);
+  }, [initial.data]);
+  useEvents((e) => {
+    if (e.type === 'share') setState(e.state);
+  });
+  const s = state;
+  return (
+    <Stack>
+      <Title order={2}>Let the driver pull</Title>
+      <Text>The driver's laptop connects to this one over the local network and takes a copy of everything not yet with the server. Your data stays here until the server confirms it.</Text>
+      {!s?.active && (
+        <Card withBorder p="lg">
+          <Group align="end">
+            <Select label="Network address to share on" data={info.addresses} value={host} onChange={(v) => setHost(v ?? host)} allowDeselect={false} w={260} />
+            <Button size="xl" loading={start.busy} onClick={() => void start.run({ host, idleMinutes: 10 }).then((r) => r && setState(r))} data-testid="share-start">Let the driver pull</Button>
+          </Group>
+          {start.error && <Alert color="red" mt="md" role="alert">{start.error}</Alert>}
+        </Card>
+      )}
+      {s?.active && (
+        <Card withBorder p="xl" data-testid="share-card">
+          <Stack>
+            <Text size="lg">On the driver's laptop, open <b>Pull from laptop</b> and type:</Text>
+            <Text className="big-url" data-testid="share-url">{s.url}</Text>
+            <Text className="big-code" data-testid="share-code">{s.code}</Text>
+            <Text>{s.middleman ? `Driver ${s.middleman} connected. ` : 'Waiting for the driver… '}{s.acknowledged > 0 ? `${s.acknowledged} transaction(s) taken so far.` : ''}</Text>
+            <Group><Button color="red" variant="outline" loading={stop.busy} onClick={() => void stop.run({})}>Stop sharing</Button></Group>
+          </Stack>
+        </Card>
+      )}
+      {s && !s.active && s.closedReason && (
+        <Alert color={s.closedReason === 'done' ? 'green' : 'yellow'} data-testid="share-result">
+          {CLOSED[s.closedReason]} {s.acknowledged > 0 ? `${s.acknowledged} transaction(s) went to the driver.` : ''} {s.waiting} still waiting for a middleman.
+        </Alert>
+      )}
+    </Stack>
+  );
+}
+
+/** Middleman: pull from a laptop using the address and code it shows. */
+export function PullScreen() {
+  const [url, setUrl] = useState('');
+  const [code, setCode] = useState('');
+  const pull = useAction('pull.run');
+  const [progress, reset] = useProgress('pull.run');
+  return (
+    <Stack>
+      <Title order={2}>Pull from laptop</Title>
+      <Card withBorder p="lg">
+        <form onSubmit={(e) => { e.preventDefault(); reset(); void pull.run({ url: url.trim(), code: code.trim() }); }}>
+          <Stack>
+            <TextInput label="Address shown on the laptop" placeholder="http://192.168.1.20:41234" value={url} onChange={(e) => setUrl(e.currentTarget.value)} autoFocus data-testid="pull-url" />
+            <TextInput label="Code shown on the laptop" value={code} onChange={(e) => setCode(e.currentTarget.value)} data-testid="pull-code" />
+            <Group><Button type="submit" size="xl" loading={pull.busy} disabled={!url || !code} data-testid="pull-start">Pull</Button></Group>
+          </Stack>
+        </form>
+      </Card>
+      {(pull.busy || progress) && <Progress value={pull.busy ? percent(progress) : 100} size="xl" striped={pull.busy} animated={pull.busy} aria-label="Pull progress" />}
+      {pull.busy && progress && <Text>{progress.phase}: {progress.done} of {progress.total}</Text>}
+      {pull.error && <Alert color="red" role="alert">{pull.error}</Alert>}
+      {pull.result && !pull.busy && (
+        <Alert color="green" data-testid="pull-result">
+          Pulled {pull.result.received} new transaction(s) from {pull.result.producer} ({pull.result.duplicates} already here). Applied {pull.result.consumed.applied}
+          {pull.result.consumed.errors ? `, ${pull.result.consumed.errors} could not be applied` : ''}. Next: reconcile the specimens, then Sync when you reach the site.
+        </Alert>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,351 @@
+/**
+ * The app's API contract: one typed handler map. Every call names its input and output schemas, the
+ * permission it needs and the device roles it exists on. Two transports implement it: Electron IPC (preload +
+ * ipcMain, see electron/shell/) and HTTP for the web UI of site/central servers (electron/web/). Both validate
+ * the input where it enters; the renderer only ever sees `ApiClient` (renderer/src/api.ts).
+ */
+import { z } from 'zod';
+import { CALL_NAMES, type CallName } from './channels.ts';
+import { ERROR_CODES, type ErrorCode } from './errors.ts';
+import { medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
+import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
+import { gapSchema, statusSchema } from './status.ts';
+
+// ---- who may do what -------------------------------------------------------------------------------------
+
+/** Web UI accounts (`edc-sync user add --role R`). The desktop app's local user holds every permission. */
+export const USER_ROLES = ['research-assistant', 'lab-assistant', 'data-manager', 'admin'] as const;
+export const userRoleSchema = z.enum(USER_ROLES);
+export type UserRole = z.infer<typeof userRoleSchema>;
+
+export const PERMISSIONS = ['view', 'sync', 'enter', 'decrypt', 'reconcile', 'retry', 'transfer', 'configure'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLE_PERMISSIONS: Record<UserRole, readonly Permission[]> = {
+  'research-assistant': ['view', 'sync', 'enter', 'decrypt', 'reconcile'],
+  'lab-assistant': ['view', 'sync', 'reconcile', 'retry', 'transfer'],
+  'data-manager': ['view', 'sync', 'enter', 'decrypt', 'reconcile', 'retry', 'transfer'],
+  admin: PERMISSIONS,
+};
+
+// ---- shared pieces ----------------------------------------------------------------------------------------
+
+const empty = z.object({}).strict();
+const id = z.uuid();
+const count = z.number().int().nonnegative();
+export const progressEventSchema = z.object({
+  type: z.literal('progress'),
+  op: z.enum(['sync.run', 'pull.run', 'files.send', 'batches.retry']),
+  phase: z.string(),
+  done: count,
+  total: count,
+});
+export const shareStateSchema = z.object({
+  active: z.boolean(),
+  url: z.string().nullable(),
+  code: z.string().nullable(),
+  middleman: z.string().nullable(),
+  acknowledged: count,
+  waiting: count,
+  closedReason: z.enum(['done', 'idle', 'stopped', 'too-many-attempts']).nullable(),
+});
+export type ShareState = z.infer<typeof shareStateSchema>;
+export const shareEventSchema = z.object({ type: z.literal('share'), state: shareStateSchema });
+export const changedEventSchema = z.object({ type: z.literal('changed'), what: z.enum(['status', 'batches']) });
+/** Everything the main process (or the web host) pushes to the renderer. */
+export const appEventSchema = z.discriminatedUnion('type', [progressEventSchema, shareEventSchema, changedEventSchema]);
+export type AppEvent = z.infer<typeof appEventSchema>;
+export type ProgressEvent = z.infer<typeof progressEventSchema>;
+
+export const appInfoSchema = z.object({
+  initialised: z.boolean(),
+  deviceRole: roleSchema.nullable(),
+  deviceId: z.string().nullable(),
+  siteCode: z.string().nullable(),
+  hasKeys: z.boolean(),
+  paired: z.boolean(),
+  version: z.string(),
+  host: z.enum(['desktop', 'web']),
+  user: z.object({ username: z.string(), role: userRoleSchema.nullable() }),
+  permissions: z.array(z.enum(PERMISSIONS)),
+  /** IPv4 addresses of this machine (for "Let the driver pull"), loopback last. */
+  addresses: z.array(z.string()),
+  settings: z.record(z.string(), z.unknown()).nullable(),
+});
+export type AppInfo = z.infer<typeof appInfoSchema>;
+
+const subjectSummary = z.object({
+  id,
+  subjectIdentifier: z.string(),
+  firstName: z.string(),
+  lastName: z.string(),
+  dob: z.string(),
+  gender: z.enum(['M', 'F']),
+  registrationDatetime: z.string(),
+});
+export type SubjectSummary = z.infer<typeof subjectSummary>;
+
+const requisitionSchema = z.object({
+  id,
+  requisitionIdentifier: z.string(),
+  visitId: id,
+  panel: z.string(),
+  specimenType: z.string(),
+  drawnDatetime: z.string(),
+  itemCount: z.number().int(),
+});
+export type Requisition = z.infer<typeof requisitionSchema>;
+
+const visitSchema = z.object({
+  id,
+  visitCode: z.string(),
+  visitCodeSequence: z.number().int(),
+  visitDatetime: z.string(),
+  reason: z.string(),
+  vitalSigns: vitalSignsInput.omit({ visitId: true }).extend({ id }).nullable(),
+  medicalHistory: medicalHistoryInput.omit({ visitId: true }).extend({ id }).nullable(),
+  requisitions: z.array(requisitionSchema),
+});
+export type Visit = z.infer<typeof visitSchema>;
+
+export const PENDING_STATES = ['pending-server', 'pending-middleman', 'delivered', 'all'] as const;
+const pendingRow = z.object({
+  id,
+  producer: z.string(),
+  producerSeq: z.number().int(),
+  txName: z.string(),
+  action: z.enum(['I', 'U', 'D']),
+  timestamp: z.string(),
+  keyId: z.string(),
+  state: z.enum(['pending-server', 'pending-middleman', 'delivered']),
+  batchId: z.string().nullable(),
+});
+export type PendingRow = z.infer<typeof pendingRow>;
+
+const expectedSpecimen = z.object({
+  requisitionIdentifier: z.string(),
+  subjectIdentifier: z.string().nullable(),
+  panel: z.string(),
+  specimenType: z.string(),
+  drawnDatetime: z.string(),
+  producer: z.string(),
+});
+export type ExpectedSpecimen = z.infer<typeof expectedSpecimen>;
+
+/** A scanned or typed requisition barcode: what a scanner sends before Enter, trimmed and upper-cased. */
+export const barcodeSchema = z.string().trim().toUpperCase().regex(/^[A-Z0-9-]{4,48}$/, '4–48 letters, digits or dashes');
+
+const fileBatchRow = z.object({
+  batchId: z.string(),
+  batchSeq: z.number().int(),
+  fileName: z.string(),
+  count,
+  status: z.enum(['pending', 'written', 'sent', 'acknowledged']),
+  createdAt: z.string(),
+  sentAt: z.string().nullable(),
+  acknowledgedAt: z.string().nullable(),
+  receipt: z.string().nullable(),
+});
+
+export const CHANNELS = ['rest', 'middleman', 'file', 'copy'] as const;
+const batchRow = z.object({
+  batchId: z.string().nullable(),
+  channel: z.enum(CHANNELS),
+  producers: z.array(z.string()),
+  firstReceivedAt: z.string(),
+  total: count,
+  consumed: count,
+  pending: count,
+  deferred: count,
+  error: count,
+  conflicts: count,
+});
+export type BatchRow = z.infer<typeof batchRow>;
+const batchTxRow = z.object({
+  id,
+  producer: z.string(),
+  producerSeq: z.number().int(),
+  txName: z.string(),
+  action: z.enum(['I', 'U', 'D']),
+  state: z.enum(['consumed', 'pending', 'deferred', 'error', 'conflict', 'ignored']),
+  reason: z.string().nullable(),
+  receivedAt: z.string(),
+});
+export type BatchTxRow = z.infer<typeof batchTxRow>;
+
+const consumeResult = z.object({ applied: count, ignored: count, errors: count, conflicts: count, deferred: count, gaps: z.array(gapSchema) });
+
+// ---- the handler map ---------------------------------------------------------------------------------------
+
+interface CallDef<I extends z.ZodType, O extends z.ZodType> {
+  input: I;
+  output: O;
+  permission: Permission;
+  /** Device roles the call exists on (calls for other roles fail with ROLE_NOT_ALLOWED). */
+  roles: readonly Role[];
+  /** Callable before the device is set up (desktop first run). */
+  beforeSetup?: true;
+}
+const def = <I extends z.ZodType, O extends z.ZodType>(d: CallDef<I, O>): CallDef<I, O> => d;
+const CONSUMERS = ['middleman', 'site', 'central'] as const satisfies readonly Role[];
+const SENDERS = ['field', 'middleman'] as const satisfies readonly Role[];
+
+export const contract = {
+  'app.info': def({ input: empty, output: appInfoSchema, permission: 'view', roles: ROLES, beforeSetup: true }),
+  'device.setup': def({
+    input: z.object({
+      role: roleSchema.optional(),
+      deviceId: deviceIdSchema.optional(),
+      siteCode: z.string().regex(/^[A-Z0-9]{1,8}$/).optional(),
+      /** Path of an exported key set file to install (or merge). */
+      keyFile: z.string().min(1).max(4096).optional(),
+      server: z.object({ url: z.url(), code: z.string().min(4).max(32) }).optional(),
+    }).strict(),
+    output: z.object({ done: z.array(z.string()) }),
+    permission: 'configure', roles: ROLES, beforeSetup: true,
+  }),
+  'settings.update': def({
+    input: z.object({ key: z.string().min(1).max(64), value: z.string().max(4096) }).strict(),
+    output: z.object({ settings: z.record(z.string(), z.unknown()) }),
+    permission: 'configure', roles: ROLES,
+  }),
+  'status.get': def({ input: empty, output: statusSchema, permission: 'view', roles: ROLES }),
+  'server.check': def({
+    input: empty,
+    output: z.object({ configured: z.boolean(), reachable: z.boolean(), url: z.string().nullable(), message: z.string() }),
+    permission: 'view', roles: SENDERS,
+  }),
+  'sync.run': def({
+    input: empty,
+    output: z.object({ sent: count, accepted: count, duplicates: count, rejected: count, message: z.string() }),
+    permission: 'sync', roles: SENDERS,
+  }),
+  'subjects.search': def({
+    input: z.object({ query: z.string().trim().max(80) }).strict(),
+    output: z.array(subjectSummary),
+    permission: 'enter', roles: ['field'],
+  }),
+  'subjects.register': def({
+    input: subjectInput.omit({ subjectIdentifier: true, registrationDatetime: true }).strict(),
+    output: subjectSummary,
+    permission: 'enter', roles: ['field'],
+  }),
+  'subjects.get': def({
+    input: z.object({ id }).strict(),
+    output: z.object({ subject: subjectSummary, visits: z.array(visitSchema) }),
+    permission: 'enter', roles: ['field'],
+  }),
+  'visits.add': def({ input: visitInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),
+  'crf.vitalSigns.save': def({ input: vitalSignsInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),
+  'crf.medicalHistory.save': def({ input: medicalHistoryInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),
+  'requisitions.create': def({
+    input: z.object({
+      visitId: id,
+      drawnDatetime: z.iso.datetime(),
+      specimens: z.array(z.object({
+        panel: z.enum(Object.keys(PANELS) as [keyof typeof PANELS, ...(keyof typeof PANELS)[]]),
+        specimenType: z.string().min(1).max(40),
+        itemCount: z.number().int().min(1).max(20),
+      }).strict()).min(1).max(20),
+    }).strict(),
+    output: z.array(requisitionSchema),
+    permission: 'enter', roles: ['field'],
+  }),
+  'pending.list': def({
+    input: z.object({
+      txName: z.enum(TX_NAMES as [string, ...string[]]).optional(),
+      state: z.enum(PENDING_STATES).default('pending-server'),
+      page: z.number().int().min(0).default(0),
+      pageSize: z.number().int().min(1).max(200).default(25),
+    }).strict(),
+    output: z.object({ rows: z.array(pendingRow), total: count }),
+    permission: 'view', roles: ROLES,
+  }),
+  'pending.open': def({
+    input: z.object({ id }).strict(),
+    output: z.object({ row: pendingRow, content: z.record(z.string(), z.unknown()) }),
+    permission: 'decrypt', roles: ROLES,
+  }),
+  'share.start': def({
+    input: z.object({ host: z.string().min(1).max(64), idleMinutes: z.number().int().min(1).max(120).default(10) }).strict(),
+    output: shareStateSchema,
+    permission: 'sync', roles: ['field'],
+  }),
+  'share.stop': def({ input: empty, output: shareStateSchema, permission: 'sync', roles: ['field'] }),
+  'share.state': def({ input: empty, output: shareStateSchema, permission: 'sync', roles: ['field'] }),
+  'pull.run': def({
+    input: z.object({ url: z.url(), code: z.string().trim().min(4).max(32) }).strict(),
+    output: z.object({ producer: z.string(), received: count, duplicates: count, rejected: count, consumed: consumeResult }),
+    permission: 'sync', roles: ['middleman'],
+  }),
+  'reconciliation.expected': def({
+    input: z.object({ producer: z.string().max(32).optional() }).strict(),
+    output: z.object({ specimens: z.array(expectedSpecimen), producers: z.array(z.string()) }),
+    permission: 'reconcile', roles: CONSUMERS,
+  }),
+  'reconciliation.save': def({
+    input: z.object({
+      producer: z.string().max(32).optional(),
+      location: z.string().trim().min(1).max(80),
+      scanned: z.array(barcodeSchema).max(2000),
+    }).strict(),
+    output: z.object({ reconciliationIdentifier: z.string(), matched: z.array(z.string()), missing: z.array(z.string()), unexpected: z.array(z.string()) }),
+    permission: 'reconcile', roles: CONSUMERS,
+  }),
+  'files.overview': def({
+    input: empty,
+    output: z.object({ configured: z.boolean(), target: z.string().nullable(), pendingTransactions: count, batches: z.array(fileBatchRow) }),
+    permission: 'transfer', roles: ['field', 'middleman', 'site'],
+  }),
+  'files.send': def({
+    input: empty,
+    output: z.object({ exported: count, sent: count, transactions: count, receipts: count, message: z.string() }),
+    permission: 'transfer', roles: ['field', 'middleman', 'site'],
+  }),
+  'batches.list': def({
+    input: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
+    output: z.object({ batches: z.array(batchRow), gaps: z.array(gapSchema), quarantined: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })) }),
+    permission: 'view', roles: CONSUMERS,
+  }),
+  'batches.transactions': def({
+    input: z.object({ batchId: z.string().max(64).nullable(), channel: z.enum(CHANNELS), onlyProblems: z.boolean().default(false) }).strict(),
+    output: z.object({ rows: z.array(batchTxRow) }),
+    permission: 'view', roles: CONSUMERS,
+  }),
+  'batches.retry': def({ input: empty, output: consumeResult, permission: 'retry', roles: CONSUMERS }),
+} as const satisfies Record<CallName, CallDef<z.ZodType, z.ZodType>>;
+
+export type Contract = typeof contract;
+export type CallInput<K extends CallName> = z.input<Contract[K]['input']>;
+export type ParsedInput<K extends CallName> = z.output<Contract[K]['input']>;
+export type CallOutput<K extends CallName> = z.output<Contract[K]['output']>;
+
+/** The server side of the contract: one async function per call. */
+export type Handlers = { [K in CallName]: (input: ParsedInput<K>) => Promise<CallOutput<K>> };
+
+/** What the renderer holds, whichever transport is underneath. */
+export interface ApiClient {
+  call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>>;
+  onEvent(listener: (e: AppEvent) => void): () => void;
+}
+
+/** Every reply on either transport: a value, or a coded error with a message for people. */
+export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+export const callFailureSchema = z.object({ ok: z.literal(false), error: z.object({ code: errorCodeSchema, message: z.string() }) });
+export type CallFailure = z.infer<typeof callFailureSchema>;
+export type CallReply = { ok: true; value: unknown } | CallFailure;
+
+export function permissionsOf(role: UserRole | null): readonly Permission[] {
+  return role === null ? PERMISSIONS : ROLE_PERMISSIONS[role];
+}
+
+/** The contract and the channel list name the same calls (checked at start-up and in tests). */
+export function assertContractComplete(): void {
+  const keys = Object.keys(contract).sort();
+  const names = [...CALL_NAMES].sort();
+  if (keys.join() !== names.join()) throw new Error(`contract and CALL_NAMES differ: ${keys.join()} vs ${names.join()}`);
+}
+
+// web UI login (HTTP only; not part of the handler map, the session is the transport's business)
+export const loginRequestSchema = z.object({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
+export const sessionSchema = z.object({ username: z.string(), role: userRoleSchema });
