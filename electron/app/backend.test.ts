@@ -117,6 +117,25 @@ describe('app backend', () => {
     assert.equal(await api.fail('pending.open', { id: '00000000-0000-7000-8000-000000000000' }), 'RECORD_NOT_FOUND');
   });
 
+  it('file transfer: the overview says what is missing, and Send files refuses with the setting to fix', async () => {
+    const api = client(field);
+    const o = await api.call('files.overview', {});
+    assert.equal(o.configured, false);
+    assert.equal(o.target, null);
+    assert.ok(o.pendingTransactions > 0);
+    assert.equal(await api.fail('files.send', {}), 'SFTP_NOT_CONFIGURED');
+    assert.equal((await api.call('files.overview', {})).batches.length, 0, 'nothing exported when nothing can be sent');
+  });
+
+  it('settings: validated one key at a time; role and device id are fixed', async () => {
+    const api = client(field);
+    const r = await api.call('settings.update', { key: 'remotePort', value: '2222' });
+    assert.equal(r.settings.remotePort, 2222);
+    assert.equal(await api.fail('settings.update', { key: 'remotePort', value: 'ninety' }), 'SETTING_VALUE_INVALID');
+    assert.equal(await api.fail('settings.update', { key: 'role', value: 'site' }), 'SETTING_VALUE_INVALID');
+    assert.equal(await api.fail('settings.update', { key: 'noSuchKey', value: '1' }), 'SETTING_UNKNOWN');
+  });
+
   it('role and permission checks: a field laptop has no batches; an account without decrypt cannot open content', async () => {
     assert.equal(await client(field).fail('batches.list', {}), 'ROLE_NOT_ALLOWED');
     assert.equal(await client(field).fail('nope.call', {}), 'CALL_UNKNOWN');

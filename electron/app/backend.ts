@@ -53,6 +53,9 @@ export interface Backend {
   close(): Promise<void>;
 }
 
+/** What Send files needs (the same list `send` checks). */
+const SFTP_SETTINGS = ['remoteServerHost', 'remoteUser', 'privateKeyPath', 'hostKeyFingerprint', 'remoteTransactionDir'] as const;
+
 const IDLE_SHARE: ShareState = { active: false, url: null, code: null, middleman: null, acknowledged: 0, waiting: 0, closedReason: null };
 
 export function createBackend(opts: BackendOptions): Backend {
@@ -332,7 +335,7 @@ export function createBackend(opts: BackendOptions): Backend {
     'files.overview': async () => {
       const s = need();
       const st = s.settings;
-      const configured = Boolean(st.remoteServerHost && st.remoteUser && st.privateKeyPath && st.hostKeyFingerprint && st.remoteTransactionDir);
+      const configured = SFTP_SETTINGS.every((k) => st[k]);
       const own = (s.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0 AND batch_id IS NULL').get() as { n: number }).n;
       const fwd = s.role === 'field' ? 0 : (s.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE export_batch_id IS NULL AND forwarded_at IS NULL').get() as { n: number }).n;
       const batches = (s.sql.prepare('SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT 200').all() as Record<string, unknown>[]).map((b) => ({
@@ -345,6 +348,9 @@ export function createBackend(opts: BackendOptions): Backend {
 
     'files.send': async () => exclusive('files.send', async () => {
       const s = need();
+      const missing = SFTP_SETTINGS.filter((k) => !s.settings[k]);
+      // Nothing is exported when it cannot be sent (export alone is `edc-sync export`, e.g. to a USB stick).
+      if (missing.length) throw new EdcError('SFTP_NOT_CONFIGURED', `missing: ${missing.join(', ')}`);
       const onProgress = progress('files.send');
       const exported = exportBatches(s, undefined, onProgress);
       const r = await send(s, { onProgress });

@@ -7,6 +7,7 @@ import { App } from './App.tsx';
 
 const theme = createTheme({
   primaryColor: 'teal',
+  respectReducedMotion: true,
   defaultRadius: 'md',
   fontSizes: { md: '1.05rem' },
   // Large targets: the app is used on field laptops, often with a scanner and a keyboard only.

@@ -74,7 +74,7 @@ function BatchDetail({ batch }: { batch: BatchRow }) {
       </Group>
       {rows.error && <Alert color="red">{rows.error}</Alert>}
       <Table striped data-testid="batch-transactions">
-        <Table.Thead><Table.Tr><Table.Th>Producer</Table.Th><Table.Th>#</Table.Th><Table.Th>Model</Table.Th><Table.Th>State</Table.Th><Table.Th>Reason and what to do</Table.Th></Table.Tr></Table.Thead>
+        <Table.Thead><Table.Tr><Table.Th>Producer</Table.Th><Table.Th>#</Table.Th><Table.Th>Model</Table.Th><Table.Th w={120}>State</Table.Th><Table.Th>Reason and what to do</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
           {(rows.data?.rows ?? []).map((r) => (
             <Table.Tr key={r.id}>
