@@ -2,6 +2,8 @@ import { Alert, Badge, Button, Card, Group, Progress, Stack, Table, Text, Title 
 import { useAction, useCall, percent, useProgress } from '../hooks.ts';
 
 const COLOR = { pending: 'gray', written: 'yellow', sent: 'blue', acknowledged: 'green' } as const;
+/** What each state means to the person sending: a receipt from the receiver is what makes a batch delivered. */
+const LABEL = { pending: 'not written', written: 'to send', sent: 'sent', acknowledged: 'received' } as const;
 
 export function FilesScreen() {
   const overview = useCall('files.overview', {});
@@ -32,7 +34,7 @@ export function FilesScreen() {
           {(o?.batches ?? []).map((b) => (
             <Table.Tr key={b.batchId}>
               <Table.Td>{b.batchSeq}</Table.Td><Table.Td><Text size="sm" ff="monospace">{b.fileName}</Text></Table.Td><Table.Td>{b.count}</Table.Td>
-              <Table.Td><Badge color={COLOR[b.status]}>{b.status}</Badge></Table.Td>
+              <Table.Td><Badge color={COLOR[b.status]} data-testid="file-state">{LABEL[b.status]}</Badge></Table.Td>
               <Table.Td>{b.sentAt ? new Date(b.sentAt).toLocaleString() : '—'}</Table.Td>
               <Table.Td>{b.acknowledgedAt ? `received ${new Date(b.acknowledgedAt).toLocaleString()}` : 'waiting'}</Table.Td>
             </Table.Tr>

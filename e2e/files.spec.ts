@@ -1,0 +1,59 @@
+/**
+ * File transfer story: on the site's web UI a lab assistant presses Send files; the batch goes to the central
+ * server's real sshd, central imports it, the receipt comes back on the next send, and the central's web UI shows the
+ * file batch consumed.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { startSshd, type Sshd } from '../electron/core/testing/sshd.ts';
+import { expect, login, openScreen, shot, test } from './fixtures.ts';
+
+let sshd: Sshd;
+test.beforeAll(async () => { sshd = await startSshd(); });
+test.afterAll(async () => { await sshd.stop(); });
+
+test('site sends files to central over SFTP; receipts come back; central shows the file batch', async ({ lab, browser }, info) => {
+  lab.device('site-01', 'site');
+  lab.device('central-01', 'central');
+  lab.device('ra-04', 'field');
+  lab.user('site-01', 'lab', 'lab-assistant');
+  lab.user('central-01', 'dm', 'data-manager');
+  const incoming = path.join(sshd.root, 'central-in');
+  mkdirSync(incoming);
+  for (const [k, v] of Object.entries({
+    remoteServerHost: sshd.host, remotePort: String(sshd.port), remoteUser: sshd.user, privateKeyPath: sshd.clientKey,
+    hostKeyFingerprint: sshd.hostFingerprint, remoteTransactionDir: incoming,
+  })) lab.cli('site-01', ['config', 'set', k, v]);
+  lab.cli('central-01', ['config', 'set', 'importDir', incoming]);
+  const siteUrl = await lab.serve('site-01');
+  lab.pair('ra-04', 'site-01', siteUrl);
+  lab.cli('ra-04', ['seed', '--subjects', '2']);
+  lab.cli('ra-04', ['push']);
+  await expect.poll(() => lab.json<{ incoming: { pending: number; consumed: number } }>('site-01', ['status']).incoming.pending).toBe(0);
+  const received = lab.json<{ incoming: { total: number } }>('site-01', ['status']).incoming.total;
+
+  const site = await browser.newPage();
+  await login(site, siteUrl, 'lab');
+  await openScreen(site, 'File transfer');
+  await expect(site.getByTestId('files-pending')).toContainText(`${received} transaction(s) not yet in a file`);
+  await site.getByTestId('files-send').click();
+  await expect(site.getByTestId('files-result')).toContainText(`Sent 1 file(s) with ${received} transaction(s)`);
+  await expect(site.getByTestId('file-state')).toHaveText(['sent']);
+  await shot(site, info, 'site-files-sent');
+
+  lab.cli('central-01', ['import']);
+  await site.getByTestId('files-send').click();
+  await expect(site.getByTestId('files-result')).toContainText('1 receipt(s) confirmed earlier files');
+  await expect(site.getByTestId('file-state')).toHaveText(['received']);
+  await shot(site, info, 'site-files-acknowledged');
+
+  const centralUrl = await lab.serve('central-01');
+  const central = await browser.newPage();
+  await login(central, centralUrl, 'dm');
+  await openScreen(central, 'Consumed batches');
+  await expect(central.getByTestId('batch-row')).toHaveCount(1);
+  await expect(central.getByTestId('batch-row')).toContainText('file');
+  await expect(central.getByTestId('batch-consumed')).toHaveText(String(received));
+  await expect(central.getByTestId('batch-error')).toHaveText('0');
+  await shot(central, info, 'central-batches');
+});
