@@ -17,7 +17,7 @@ interface Run { code: number; out: string[]; err: string[] }
 async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(['node', 'edc-sync', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), env: { EDC_SYNC_USER: 'tester', ...env } });
+  const code = await main(['node', 'edc-sync', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), env: { EDC_SYNC_USER: 'tester', ...env }, readSecret: async () => 'a password from stdin' });
   return { code, out, err };
 }
 
@@ -169,6 +169,10 @@ describe('cli', () => {
       [['--data', site, 'send'], /remoteServerHost.*\[SFTP_NOT_CONFIGURED\]$/],
       [['--data', site, 'import', '--watch', 'often'], /\[INPUT_INVALID\]$/],
       [['--data', field, 'receipts', '--dir', path.join(root, 'no-such-dir')], /\[IO_FAILED\]$/],
+      [['--data', site, 'resolve-conflict', '0190d4c8-0000-7000-8000-000000000000'], /exactly one of.*\[INPUT_INVALID\]$/],
+      [['--data', site, 'resolve-conflict', '0190d4c8-0000-7000-8000-000000000000', '--keep-here'], /no open conflict.*\[RECORD_NOT_FOUND\]$/],
+      [['--data', field, 'resolve-conflict', '0190d4c8-0000-7000-8000-000000000000', '--take-incoming'], /\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', site, 'user', 'add', '--username', 'x', '--role', 'admin'], /\[USER_INVALID\]$/],
     ];
     for (const [args, pattern] of cases) {
       const r = await run(args);

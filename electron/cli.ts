@@ -10,7 +10,7 @@ import path from 'node:path';
 import { EdcError, isEdcError } from '../shared/errors.ts';
 import { ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
-import { listConflicts } from './core/conflicts.ts';
+import { listConflicts, resolveConflict } from './core/conflicts.ts';
 import { exportBatches } from './files/export.ts';
 import { importBatches } from './files/import.ts';
 import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
@@ -393,6 +393,15 @@ export function buildProgram(io: Io = defaultIo): Command {
     if (o.json) io.out(JSON.stringify(list));
     else for (const u of list) io.out(`${u.username} ${u.role} (since ${u.createdAt})`);
   }));
+
+  program.command('resolve-conflict').description('settle a listed conflict: keep the version here, or take the incoming one')
+    .argument('<transactionId>', 'the incoming transaction id that `conflicts` shows')
+    .option('--keep-here', 'keep this device\'s version').option('--take-incoming', 'write the incoming version (it syncs on like any change)')
+    .action((id: string, o: { keepHere?: boolean; takeIncoming?: boolean }) => withStore((store) => {
+      if (Boolean(o.keepHere) === Boolean(o.takeIncoming)) throw new EdcError('INPUT_INVALID', 'give exactly one of --keep-here and --take-incoming');
+      const r = resolveConflict(store, id, o.takeIncoming ? 'take-incoming' : 'keep-here', actor());
+      io.out(o.takeIncoming ? `took the incoming version${r.recordRevision === null ? ' (the record is deleted)' : ` (record now at revision ${r.recordRevision})`}` : 'kept the version here');
+    }));
 
   const config = program.command('config').description('settings (DIR/settings.json, validated)');
   config.command('get').argument('[key]').description('print one setting, or all').action((key?: string) => withStore((store) => {

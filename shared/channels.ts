@@ -29,6 +29,8 @@ export const CALL_NAMES = [
   'batches.list',
   'batches.transactions',
   'batches.retry',
+  'conflicts.list',
+  'conflicts.resolve',
 ] as const;
 
 export type CallName = (typeof CALL_NAMES)[number];

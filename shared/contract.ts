@@ -18,13 +18,13 @@ export const USER_ROLES = ['research-assistant', 'lab-assistant', 'data-manager'
 export const userRoleSchema = z.enum(USER_ROLES);
 export type UserRole = z.infer<typeof userRoleSchema>;
 
-export const PERMISSIONS = ['view', 'sync', 'enter', 'decrypt', 'reconcile', 'retry', 'transfer', 'configure'] as const;
+export const PERMISSIONS = ['view', 'sync', 'enter', 'decrypt', 'reconcile', 'retry', 'transfer', 'resolve', 'configure'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_PERMISSIONS: Record<UserRole, readonly Permission[]> = {
   'research-assistant': ['view', 'sync', 'enter', 'decrypt', 'reconcile'],
   'lab-assistant': ['view', 'sync', 'reconcile', 'retry', 'transfer'],
-  'data-manager': ['view', 'sync', 'enter', 'decrypt', 'reconcile', 'retry', 'transfer'],
+  'data-manager': ['view', 'sync', 'enter', 'decrypt', 'reconcile', 'retry', 'transfer', 'resolve'],
   admin: PERMISSIONS,
 };
 
@@ -173,6 +173,25 @@ const batchTxRow = z.object({
 });
 export type BatchTxRow = z.infer<typeof batchTxRow>;
 
+const conflictRow = z.object({
+  incomingId: id,
+  txName: z.string(),
+  recordId: z.string(),
+  localRevision: z.number().int().nullable(),
+  incomingBaseRevision: z.number().int(),
+  detectedAt: z.string(),
+  reason: z.string().nullable(),
+  /** column → [here, incoming], PII decrypted */
+  differences: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])),
+  changedHereBy: z.string().nullable(),
+  changedIncomingBy: z.string().nullable(),
+  resolvedAt: z.string().nullable(),
+  resolution: z.enum(['keep-here', 'take-incoming']).nullable(),
+  resolvedBy: z.string().nullable(),
+  canTakeIncoming: z.boolean(),
+});
+export type ConflictRow = z.infer<typeof conflictRow>;
+
 const consumeResult = z.object({ applied: count, ignored: count, errors: count, conflicts: count, deferred: count, gaps: z.array(gapSchema) });
 
 // ---- the handler map ---------------------------------------------------------------------------------------
@@ -313,6 +332,16 @@ export const contract = {
     permission: 'view', roles: CONSUMERS,
   }),
   'batches.retry': def({ input: empty, output: consumeResult, permission: 'retry', roles: CONSUMERS }),
+  'conflicts.list': def({
+    input: z.object({ includeResolved: z.boolean().default(false) }).strict(),
+    output: z.object({ conflicts: z.array(conflictRow) }),
+    permission: 'decrypt', roles: CONSUMERS,
+  }),
+  'conflicts.resolve': def({
+    input: z.object({ incomingId: id, resolution: z.enum(['keep-here', 'take-incoming']) }).strict(),
+    output: z.object({ message: z.string() }),
+    permission: 'resolve', roles: CONSUMERS,
+  }),
 } as const satisfies Record<CallName, CallDef<z.ZodType, z.ZodType>>;
 
 export type Contract = typeof contract;

@@ -13,6 +13,7 @@ import { permissionsOf } from '../../shared/contract.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { reconcile } from '../../shared/reconcile.ts';
 import { Consumer } from '../core/consumer.ts';
+import { listConflicts, resolveConflict } from '../core/conflicts.ts';
 import { installKeyFile } from '../core/crypto/keyset.ts';
 import { MODELS, toJs } from '../core/domain/registry.ts';
 import { Study } from '../core/domain/study.ts';
@@ -398,6 +399,25 @@ export function createBackend(opts: BackendOptions): Backend {
             action: r.action as 'I' | 'U' | 'D', state, reason: reason ?? null, receivedAt: String(r.received_at),
           } as const;
         }),
+      };
+    },
+
+    'conflicts.list': async ({ includeResolved }) => ({
+      conflicts: listConflicts(need(), { includeResolved }).map((c) => ({
+        incomingId: c.incomingId, txName: c.txName, recordId: c.recordId, localRevision: c.localRevision, incomingBaseRevision: c.incomingBaseRevision,
+        detectedAt: c.detectedAt, reason: c.reason, differences: c.differences,
+        changedHereBy: (c.local?.user_modified as string | undefined) ?? null, changedIncomingBy: (c.incoming.user_modified as string | undefined) ?? null,
+        resolvedAt: c.resolvedAt, resolution: c.resolution, resolvedBy: c.resolvedBy, canTakeIncoming: c.canTakeIncoming,
+      })),
+    }),
+
+    'conflicts.resolve': async ({ incomingId, resolution }, who) => {
+      const r = resolveConflict(need(), incomingId, resolution, actor(who));
+      changed('status');
+      return {
+        message: resolution === 'keep-here' ? 'Kept the version here. The incoming change stays on record.'
+          : r.recordRevision === null ? 'Took the incoming change: the record is deleted here, and the delete syncs on.'
+            : `Took the incoming version (now revision ${r.recordRevision}); the change syncs on like any other.`,
       };
     },
 

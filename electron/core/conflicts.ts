@@ -1,6 +1,10 @@
 /** Conflicts kept by the consumer, with both versions decrypted for review (`edc-sync conflicts`). */
 import type { TxName } from '../../shared/domain.ts';
+import { EdcError } from '../../shared/errors.ts';
+import { CONSUMING_ROLES } from '../../shared/settings.ts';
+import { MODELS, toJs } from './domain/registry.ts';
 import { Study } from './domain/study.ts';
+import type { Actor } from './write-path.ts';
 import type { RawRow } from './envelope.ts';
 import type { Store } from './store.ts';
 
@@ -16,11 +20,19 @@ export interface ConflictView {
   differences: Record<string, [unknown, unknown]>;
   local: RawRow | null;
   incoming: RawRow;
+  resolvedAt: string | null;
+  resolution: Resolution | null;
+  resolvedBy: string | null;
+  /** Taking the incoming version needs the record to exist here (an update or a delete of it). */
+  canTakeIncoming: boolean;
 }
+
+export const RESOLUTIONS = ['keep-here', 'take-incoming'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
 
 export function listConflicts(store: Store, opts: { includeResolved?: boolean } = {}): ConflictView[] {
   const study = new Study(store);
-  const rows = store.sql.prepare(`SELECT c.*, i.error AS reason FROM sync_conflict c JOIN incoming_transaction i ON i.id = c.incoming_id
+  const rows = store.sql.prepare(`SELECT c.*, i.error AS reason, i.action FROM sync_conflict c JOIN incoming_transaction i ON i.id = c.incoming_id
     ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id`).all() as Record<string, string | number | null>[];
   return rows.map((r) => {
     const txName = String(r.tx_name) as TxName;
@@ -35,6 +47,42 @@ export function listConflicts(store: Store, opts: { includeResolved?: boolean } 
       incomingId: String(r.incoming_id), txName, recordId: String(r.tx_pk), localRevision: r.local_revision === null ? null : Number(r.local_revision),
       incomingBaseRevision: Number(r.incoming_base_revision), detectedAt: String(r.detected_at), reason: r.reason === null ? null : String(r.reason),
       differences, local, incoming,
+      resolvedAt: r.resolved_at === null ? null : String(r.resolved_at),
+      resolution: r.resolution === null ? null : (String(r.resolution) as Resolution),
+      resolvedBy: r.resolved_by === null ? null : String(r.resolved_by),
+      canTakeIncoming: local !== null && String(local.id) === String(r.tx_pk) && (r.action === 'D' || Object.keys(incoming).length > 0),
     };
+  });
+}
+
+/**
+ * Settles a conflict. `keep-here` records the decision; `take-incoming` writes the incoming version (or the incoming
+ * delete) through the write path, in the same transaction as the decision, so it gets its own history and outgoing
+ * transaction and travels on like any other change.
+ */
+export function resolveConflict(store: Store, incomingId: string, resolution: Resolution, actor: Actor): { recordRevision: number | null } {
+  if (!CONSUMING_ROLES.includes(store.role)) throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} device has no conflicts to resolve`);
+  const view = listConflicts(store).find((c) => c.incomingId === incomingId);
+  if (!view) throw new EdcError('RECORD_NOT_FOUND', `no open conflict for transaction ${incomingId} (already resolved?)`);
+  const study = new Study(store);
+  const model = MODELS.get(view.txName)!;
+  return study.write.batch(() => {
+    let recordRevision: number | null = view.localRevision;
+    if (resolution === 'take-incoming') {
+      if (!view.canTakeIncoming) throw new EdcError('INPUT_INVALID', `${view.txName} ${view.recordId} does not exist here as that record, so the incoming version cannot replace it; keep this version (and re-enter the change if needed)`);
+      const action = (store.sql.prepare('SELECT action FROM incoming_transaction WHERE id = ?').get(incomingId) as { action: string }).action;
+      if (action === 'D') {
+        study.write.delete(view.txName as TxName, view.recordId, actor);
+        recordRevision = null;
+      } else {
+        const js = toJs(model, view.incoming);
+        const fields = Object.keys((model.input as unknown as { shape: Record<string, unknown> }).shape);
+        const patch = Object.fromEntries(fields.filter((f) => f in js).map((f) => [f, js[f]]));
+        recordRevision = Number(study.write.update(view.txName as TxName, view.recordId, patch as never, actor).revision);
+      }
+    }
+    store.sql.prepare('UPDATE sync_conflict SET resolved_at = ?, resolution = ?, resolved_by = ? WHERE incoming_id = ? AND resolved_at IS NULL')
+      .run(new Date().toISOString(), resolution, actor.user, incomingId);
+    return { recordRevision };
   });
 }

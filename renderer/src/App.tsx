@@ -7,6 +7,7 @@ import type { Role } from '../../shared/settings.ts';
 import { desktopBridge, desktopClient, describeError, webClient, type WebSession } from './api.ts';
 import { AppContext } from './hooks.ts';
 import { BatchesScreen } from './screens/Batches.tsx';
+import { ConflictsScreen } from './screens/Conflicts.tsx';
 import { DataEntryScreen } from './screens/DataEntry.tsx';
 import { DeviceScreen } from './screens/Device.tsx';
 import { FilesScreen } from './screens/Files.tsx';
@@ -35,6 +36,7 @@ const SCREENS: ScreenDef[] = [
   { id: 'reconcile', label: 'Specimen reconciliation', roles: ['middleman', 'site'], call: 'reconciliation.expected', render: () => <ReconcileScreen /> },
   { id: 'files', label: 'File transfer', roles: ['field', 'middleman', 'site'], call: 'files.overview', render: () => <FilesScreen /> },
   { id: 'batches', label: 'Consumed batches', roles: ['site', 'central'], call: 'batches.list', render: () => <BatchesScreen /> },
+  { id: 'conflicts', label: 'Conflicts', roles: ['middleman', 'site', 'central'], call: 'conflicts.list', render: () => <ConflictsScreen /> },
   { id: 'device', label: 'Device & settings', roles: ['field', 'middleman', 'site', 'central'], call: 'device.setup', render: () => <DeviceScreen /> },
 ];
 

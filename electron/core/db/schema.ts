@@ -204,6 +204,9 @@ export const syncConflict = sqliteTable('sync_conflict', {
   incomingRecord: text('incoming_record').notNull(),
   detectedAt: text('detected_at').notNull(),
   resolvedAt: text('resolved_at'),
+  /** How a person settled it: kept the version here, or took the incoming one (written through the write path). */
+  resolution: text('resolution', { enum: ['keep-here', 'take-incoming'] }),
+  resolvedBy: text('resolved_by'),
 }, (t) => [uniqueIndex('sync_conflict_incoming').on(t.incomingId)]);
 
 // ---------------------------------------------------------------- local device state (never synced)

@@ -38,6 +38,11 @@ export function StatusScreen() {
             {info.deviceRole !== 'field' && <Count label="Errors" value={s.incoming.error} testId="incoming-error" />}
             <Count label="Last sync" value={s.lastSync ? new Date(s.lastSync).toLocaleString() : 'never'} testId="last-sync" />
           </SimpleGrid>
+          {s.incoming.conflicts > 0 && (
+            <Alert color="orange" title="Conflicts wait for a decision" data-testid="conflicts-alert">
+              {s.incoming.conflicts} change(s) were not applied because the record had changed here meanwhile. Nothing was lost: a data manager compares both versions on the <a href="#/conflicts">Conflicts</a> screen.
+            </Alert>
+          )}
           {s.incoming.gaps.length > 0 && (
             <Alert color="yellow" title="Waiting for missing transactions">
               {s.incoming.gaps.map((g) => `${g.producer}: ${g.from}${g.to > g.from ? `–${g.to}` : ''}`).join('; ')}. Later ones from these devices wait until these arrive.
