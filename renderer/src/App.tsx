@@ -94,7 +94,7 @@ function Shell({ api, onLogout }: { api: ApiClient; onLogout: (() => Promise<voi
             <Group>
               <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
               <Title order={3}>EDC Sync</Title>
-              {info.deviceRole && <Badge size="lg" variant="light">{info.deviceRole}</Badge>}
+              {info.deviceRole && <Badge size="lg" variant="outline">{info.deviceRole}</Badge>}
               {info.deviceId && <Text c="dimmed" data-testid="device-id">{info.deviceId}</Text>}
             </Group>
             <Group>
@@ -106,7 +106,7 @@ function Shell({ api, onLogout }: { api: ApiClient; onLogout: (() => Promise<voi
         <AppShell.Navbar p="sm" aria-label="Screens">
           <Stack gap={4}>
             {screens.map((s) => (
-              <NavLink key={s.id} href={`#/${s.id}`} label={s.label} active={current?.id === s.id} aria-current={current?.id === s.id ? 'page' : undefined} />
+              <NavLink key={s.id} href={`#/${s.id}`} label={s.label} variant="filled" active={current?.id === s.id} aria-current={current?.id === s.id ? 'page' : undefined} />
             ))}
           </Stack>
         </AppShell.Navbar>

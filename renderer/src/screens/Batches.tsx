@@ -43,7 +43,7 @@ export function BatchesScreen() {
           {(list.data?.batches ?? []).map((b) => (
             <Table.Tr key={`${b.channel}:${b.batchId ?? ''}`} data-testid="batch-row">
               <Table.Td>{new Date(b.firstReceivedAt).toLocaleString()}</Table.Td>
-              <Table.Td><Badge variant="light">{CHANNEL[b.channel]}</Badge></Table.Td>
+              <Table.Td><Badge variant="outline">{CHANNEL[b.channel]}</Badge></Table.Td>
               <Table.Td>{b.producers.join(', ')}</Table.Td>
               <Table.Td data-testid="batch-total">{b.total}</Table.Td>
               <Table.Td data-testid="batch-consumed">{b.consumed}</Table.Td>

@@ -64,7 +64,7 @@ function RegisterForm({ onDone }: { onDone: (s: SubjectSummary | null) => void }
           <SimpleGrid cols={{ base: 1, md: 3 }}>
             <TextInput label="First name" autoFocus {...form.register('firstName')} error={e.firstName?.message} />
             <TextInput label="Last name" {...form.register('lastName')} error={e.lastName?.message} />
-            <TextInput label="Date of birth" type="date" {...form.register('dob')} error={e.dob?.message} />
+            <TextInput label="Date of birth" placeholder="YYYY-MM-DD" description="year-month-day, e.g. 1990-04-12" inputMode="numeric" {...form.register('dob')} error={e.dob?.message ? 'Use year-month-day, e.g. 1990-04-12' : undefined} />
             <TextInput label="Identity number" {...form.register('identityNumber')} error={e.identityNumber?.message} />
             <TextInput label="Phone (optional)" {...form.register('phone')} error={e.phone?.message} />
             <Controller control={form.control} name="gender" render={({ field }) => (

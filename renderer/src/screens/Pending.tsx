@@ -49,7 +49,9 @@ export function PendingScreen() {
           </Table.Tr>
         ))}</Table.Tbody>
       </Table>
-      <Pagination total={pages} value={page + 1} onChange={(p) => setPage(p - 1)} />
+      <Pagination total={pages} value={page + 1} onChange={(p) => setPage(p - 1)} aria-label="Pages"
+        getControlProps={(control) => ({ 'aria-label': { first: 'First page', previous: 'Previous page', next: 'Next page', last: 'Last page' }[control] })}
+        getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} />
       <Modal opened={openId !== null} onClose={() => setOpenId(null)} title="Transaction content (decrypted)" size="xl">
         {open.busy && <Text>Decrypting…</Text>}
         {open.error && <Alert color="red">{open.error}</Alert>}
