@@ -13,16 +13,20 @@ async function audit(page: Page, screen: string): Promise<string[]> {
     .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.any[0]?.message ?? ''}`).join(' | ')}`);
 }
 
-test('every screen of the field laptop and the site passes axe WCAG 2 A/AA', async ({ lab, browser }) => {
+test('every screen of the field laptop, the middleman and the site passes axe WCAG 2 A/AA', async ({ lab, browser }) => {
   lab.device('site-01', 'site');
   lab.user('site-01', 'root', 'admin');
   lab.device('ra-06', 'field');
   lab.user('ra-06', 'ra', 'admin');
+  lab.device('mm-06', 'middleman');
+  lab.user('mm-06', 'driver', 'admin');
   const siteUrl = await lab.serve('site-01');
   const fieldUrl = await lab.serve('ra-06');
+  const mmUrl = await lab.serve('mm-06');
   const problems: string[] = [];
   for (const [url, user, screens] of [
     [fieldUrl, 'ra', ['Status', 'Data entry', 'Pending transactions', 'Let the driver pull', 'File transfer', 'Device & settings']],
+    [mmUrl, 'driver', ['Status', 'Pending transactions', 'Pull from laptop', 'Specimen reconciliation', 'File transfer', 'Conflicts', 'Device & settings']],
     [siteUrl, 'root', ['Status', 'Specimen reconciliation', 'File transfer', 'Consumed batches', 'Conflicts', 'Device & settings']],
   ] as const) {
     const page = await (await browser.newContext()).newPage();

@@ -103,6 +103,8 @@ export async function registerWithSpecimens(page: Page, info: TestInfo, person: 
   await form.getByLabel('Identity number').fill(person.identity);
   await form.getByRole('button', { name: 'Register' }).click();
   await expect(page.getByTestId('subject-title')).toContainText(`${person.first} ${person.last}`);
+  await page.getByTestId('consent-save').click();
+  await expect(page.getByTestId('consents')).toContainText('version 1.0');
   await page.getByTestId('add-visit').click();
   await expect(page.getByTestId('visit')).toHaveCount(1);
   for (const p of panels) await page.getByRole('checkbox', { name: new RegExp(`^${p} \\(`) }).check();

@@ -12,6 +12,7 @@ export const CALL_NAMES = [
   'subjects.search',
   'subjects.register',
   'subjects.get',
+  'consent.save',
   'visits.add',
   'crf.vitalSigns.save',
   'crf.medicalHistory.save',

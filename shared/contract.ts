@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CALL_NAMES, type CallName } from './channels.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
-import { medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
+import { consentInput, medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
 import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
 import { gapSchema, statusSchema } from './status.ts';
 
@@ -216,8 +216,10 @@ export const contract = {
       role: roleSchema.optional(),
       deviceId: deviceIdSchema.optional(),
       siteCode: z.string().regex(/^[A-Z0-9]{1,8}$/).optional(),
-      /** Path of an exported key set file to install (or merge). */
+      /** Path of an exported key set file to install (or merge)… */
       keyFile: z.string().min(1).max(4096).optional(),
+      /** …or its content, as read by the page from a chosen file. */
+      keySetJson: z.string().min(2).max(256 * 1024).optional(),
       server: z.object({ url: z.url(), code: z.string().min(4).max(32) }).optional(),
     }).strict(),
     output: z.object({ done: z.array(z.string()) }),
@@ -251,9 +253,10 @@ export const contract = {
   }),
   'subjects.get': def({
     input: z.object({ id }).strict(),
-    output: z.object({ subject: subjectSummary, visits: z.array(visitSchema) }),
+    output: z.object({ subject: subjectSummary, consents: z.array(consentInput.omit({ subjectId: true }).extend({ id })), visits: z.array(visitSchema) }),
     permission: 'enter', roles: ['field'],
   }),
+  'consent.save': def({ input: consentInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),
   'visits.add': def({ input: visitInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),
   'crf.vitalSigns.save': def({ input: vitalSignsInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),
   'crf.medicalHistory.save': def({ input: medicalHistoryInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),

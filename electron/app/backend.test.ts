@@ -86,6 +86,8 @@ describe('app backend', () => {
     assert.deepEqual((await api.call('subjects.search', { query: '9102035009081' })).map((x) => x.id), [s.id]);
     assert.deepEqual((await api.call('subjects.search', { query: s.subjectIdentifier.toLowerCase() })).map((x) => x.id), [s.id]);
     assert.deepEqual(await api.call('subjects.search', { query: 'nobody-here' }), []);
+    await api.call('consent.save', { subjectId: s.id, version: '1.0', consentDatetime: new Date().toISOString(), isLiterate: false, language: 'tn' });
+    assert.equal(await api.fail('consent.save', { subjectId: s.id, version: '1.0', consentDatetime: new Date().toISOString(), isLiterate: true, language: 'en' }), 'NATURAL_KEY_TAKEN');
     const visit = await api.call('visits.add', { subjectId: s.id, visitCode: '1000', visitCodeSequence: 0, visitDatetime: new Date().toISOString(), reason: 'scheduled' });
     const v1 = await api.call('crf.vitalSigns.save', { visitId: visit.id, weightKg: 70.5, heightCm: 172, systolic: 120, diastolic: 80, temperatureC: 36.6 });
     const v2 = await api.call('crf.vitalSigns.save', { visitId: visit.id, weightKg: 71, heightCm: 172, systolic: 118, diastolic: 79, temperatureC: 36.7 });
@@ -96,6 +98,7 @@ describe('app backend', () => {
     barcodes = reqs.map((r) => r.requisitionIdentifier);
     assert.equal(new Set(barcodes).size, 3);
     const detail = await api.call('subjects.get', { id: s.id });
+    assert.deepEqual(detail.consents.map((c) => [c.version, c.language, c.isLiterate]), [['1.0', 'tn', false]]);
     assert.equal(detail.visits.length, 1);
     assert.equal(detail.visits[0]!.vitalSigns!.weightKg, 71);
     assert.equal(detail.visits[0]!.medicalHistory!.hypertension, true);
@@ -134,6 +137,19 @@ describe('app backend', () => {
     assert.equal(await api.fail('settings.update', { key: 'remotePort', value: 'ninety' }), 'SETTING_VALUE_INVALID');
     assert.equal(await api.fail('settings.update', { key: 'role', value: 'site' }), 'SETTING_VALUE_INVALID');
     assert.equal(await api.fail('settings.update', { key: 'noSuchKey', value: '1' }), 'SETTING_UNKNOWN');
+  });
+
+  it('device set-up: a key set given as file content is installed; unreadable and foreign ones are refused', async () => {
+    const bare = dirs.store('field', 'ra-40', { keys: null });
+    const api = client(createBackend({ dataDir: bare.dir, host: 'desktop', emit: () => {}, store: bare }));
+    assert.equal((await api.call('app.info', {})).hasKeys, false);
+    assert.equal(await api.fail('device.setup', { keySetJson: 'not json' }), 'KEYS_UNREADABLE');
+    const done = await api.call('device.setup', { keySetJson: dirs.keys.serialize() });
+    assert.match(done.done[0]!, /key set of project .* installed/);
+    assert.equal((await api.call('app.info', {})).hasKeys, true);
+    assert.equal(await api.fail('device.setup', { keySetJson: KeySet.generate().serialize() }), 'KEYS_FOREIGN');
+    assert.equal(await api.fail('device.setup', { role: 'site', deviceId: 'site-x' }), 'DATA_DIR_EXISTS');
+    assert.equal(await api.fail('device.setup', {}), 'INPUT_INVALID');
   });
 
   it('role and permission checks: a field laptop has no batches; an account without decrypt cannot open content', async () => {

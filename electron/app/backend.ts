@@ -14,7 +14,7 @@ import { EdcError } from '../../shared/errors.ts';
 import { reconcile } from '../../shared/reconcile.ts';
 import { Consumer } from '../core/consumer.ts';
 import { listConflicts, resolveConflict } from '../core/conflicts.ts';
-import { installKeyFile } from '../core/crypto/keyset.ts';
+import { installKeyFile, installKeySetText } from '../core/crypto/keyset.ts';
 import { MODELS, toJs } from '../core/domain/registry.ts';
 import { Study } from '../core/domain/study.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from '../core/envelope.ts';
@@ -155,8 +155,8 @@ export function createBackend(opts: BackendOptions): Backend {
         store = Store.init(opts.dataDir, input.role, input.deviceId, input.siteCode ? { siteCode: input.siteCode } : {});
         done.push(`set up as ${input.role} device ${input.deviceId}`);
       }
-      if (input.keyFile) {
-        const set = installKeyFile(need(), path.resolve(input.keyFile));
+      if (input.keyFile || input.keySetJson) {
+        const set = input.keySetJson ? installKeySetText(need(), input.keySetJson, 'the chosen key file') : installKeyFile(need(), path.resolve(input.keyFile!));
         done.push(`key set of project ${set.projectId} installed (${set.file.keys.length} key(s))`);
       }
       if (input.server) {
@@ -223,8 +223,13 @@ export function createBackend(opts: BackendOptions): Backend {
       if (!row) throw new EdcError('RECORD_NOT_FOUND', `subject ${id}`);
       const visits = s.sql.prepare('SELECT * FROM visit WHERE subject_id = ? ORDER BY visit_datetime, visit_code, visit_code_sequence').all(id) as RawRow[];
       const one = (table: string, visitId: unknown) => s.sql.prepare(`SELECT * FROM "${table}" WHERE visit_id = ?`).get(visitId) as RawRow | undefined;
+      const consents = (s.sql.prepare('SELECT * FROM consent WHERE subject_id = ? ORDER BY consent_datetime').all(id) as RawRow[]).map((c) => {
+        const js = rowOf('edc.consent', c);
+        return { id: String(js.id), version: String(js.version), consentDatetime: String(js.consentDatetime), isLiterate: Boolean(js.isLiterate), language: String(js.language) };
+      });
       return {
         subject: subjectSummary(row),
+        consents,
         visits: visits.map((v) => {
           const vis = rowOf('edc.visit', v);
           const vs = one('vital_signs', v.id);
@@ -244,6 +249,8 @@ export function createBackend(opts: BackendOptions): Backend {
         }),
       };
     },
+
+    'consent.save': async (input, who) => ({ id: String(study().write.insert('edc.consent', input, actor(who)).id) }),
 
     'visits.add': async (input, who) => ({ id: String(study().write.insert('edc.visit', input, actor(who)).id) }),
 

@@ -188,7 +188,12 @@ export function installKeyFile(store: { keyDir: string; reloadKeys(): void }, fi
   } catch (cause) {
     throw new EdcError('KEYS_UNREADABLE', `cannot read ${file}`, { cause });
   }
-  const incoming = KeySet.parse(text, file);
+  return installKeySetText(store, text, file);
+}
+
+/** The same from the file's content (the app's Device screen reads the chosen file in the page). */
+export function installKeySetText(store: { keyDir: string; reloadKeys(): void }, text: string, source: string): KeySet {
+  const incoming = KeySet.parse(text, source);
   const next = keySetExists(store.keyDir) ? loadKeySet(store.keyDir).merged(incoming) : incoming;
   writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), next);
   store.reloadKeys();

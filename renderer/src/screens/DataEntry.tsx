@@ -90,6 +90,7 @@ function SubjectScreen({ id, onBack }: { id: string; onBack: () => void }) {
         <>
           <Title order={2} data-testid="subject-title">{d.subject.subjectIdentifier} · {d.subject.firstName} {d.subject.lastName}</Title>
           <Text c="dimmed">Born {d.subject.dob} · {d.subject.gender === 'F' ? 'female' : 'male'}</Text>
+          <Consents subjectId={id} consents={d.consents} onDone={() => void detail.reload()} />
           <AddVisit subjectId={id} nextSequence={d.visits.length} onDone={() => void detail.reload()} />
           {d.visits.map((v) => (
             <VisitCard key={v.id} visit={v} subject={d.subject.subjectIdentifier} onChange={() => void detail.reload()} />
@@ -97,6 +98,34 @@ function SubjectScreen({ id, onBack }: { id: string; onBack: () => void }) {
         </>
       )}
     </Stack>
+  );
+}
+
+function Consents({ subjectId, consents, onDone }: { subjectId: string; consents: { id: string; version: string; consentDatetime: string; isLiterate: boolean; language: string }[]; onDone: () => void }) {
+  const save = useAction('consent.save');
+  const [version, setVersion] = useState('1.0');
+  const [language, setLanguage] = useState('en');
+  const [literate, setLiterate] = useState(true);
+  return (
+    <Card withBorder>
+      <Title order={3} mb="xs">Consent</Title>
+      {consents.length === 0 ? <Text c="dimmed" mb="sm">No consent recorded yet.</Text> : (
+        <Table mb="sm" data-testid="consents">
+          <Table.Tbody>{consents.map((c) => (
+            <Table.Tr key={c.id}><Table.Td>version {c.version}</Table.Td><Table.Td>{new Date(c.consentDatetime).toLocaleString()}</Table.Td><Table.Td>{c.language}</Table.Td><Table.Td>{c.isLiterate ? 'literate' : 'witnessed (not literate)'}</Table.Td></Table.Tr>
+          ))}</Table.Tbody>
+        </Table>
+      )}
+      <Group align="end">
+        <TextInput label="Consent version" value={version} onChange={(e) => setVersion(e.currentTarget.value)} w={140} />
+        <TextInput label="Language" value={language} onChange={(e) => setLanguage(e.currentTarget.value)} w={120} />
+        <Checkbox label="Participant can read and write" checked={literate} onChange={(e) => setLiterate(e.currentTarget.checked)} mb={10} />
+        <Button loading={save.busy} data-testid="consent-save" onClick={async () => {
+          if (await save.run({ subjectId, version: version.trim(), language: language.trim(), isLiterate: literate, consentDatetime: new Date().toISOString() })) onDone();
+        }}>Record consent (now)</Button>
+      </Group>
+      {save.error && <Alert color="red" mt="sm" role="alert">{save.error}</Alert>}
+    </Card>
   );
 }
 

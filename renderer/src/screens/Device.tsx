@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Card, FileInput, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { ROLES, type Role } from '../../../shared/settings.ts';
 import { useAction, useApp } from '../hooks.ts';
@@ -10,7 +10,7 @@ export function DeviceScreen() {
   const [role, setRole] = useState<Role>('field');
   const [deviceId, setDeviceId] = useState('');
   const [siteCode, setSiteCode] = useState('S01');
-  const [keyFile, setKeyFile] = useState('');
+  const [keyFile, setKeyFile] = useState<File | null>(null);
   const [serverUrl, setServerUrl] = useState('');
   const [code, setCode] = useState('');
   const canConfigure = info.permissions.includes('configure');
@@ -42,8 +42,8 @@ export function DeviceScreen() {
             <Text mb="sm">{info.hasKeys ? 'A key set is installed.' : 'No key set yet: nothing can be entered or synced until the study keys are imported.'}</Text>
             {canConfigure && (
               <Group align="end">
-                <TextInput label="Key set file (path on this computer)" value={keyFile} onChange={(e) => setKeyFile(e.currentTarget.value)} w={420} />
-                <Button onClick={() => void run({ keyFile })} disabled={!keyFile} loading={setup.busy}>Import keys</Button>
+                <FileInput label="Key set file (exported with `edc-sync keys export`)" placeholder="Choose the file" value={keyFile} onChange={setKeyFile} accept=".json,.keys,application/json" w={420} clearable />
+                <Button onClick={async () => { if (keyFile) await run({ keySetJson: await keyFile.text() }); }} disabled={!keyFile} loading={setup.busy}>Import keys</Button>
               </Group>
             )}
           </Card>
