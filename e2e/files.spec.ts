@@ -17,7 +17,6 @@ test('site sends files to central over SFTP; receipts come back; central shows t
   lab.device('central-01', 'central');
   lab.device('ra-04', 'field');
   lab.user('site-01', 'lab', 'lab-assistant');
-  lab.user('central-01', 'dm', 'data-manager');
   const incoming = path.join(sshd.root, 'central-in');
   mkdirSync(incoming);
   for (const [k, v] of Object.entries({
@@ -41,16 +40,20 @@ test('site sends files to central over SFTP; receipts come back; central shows t
   await expect(site.getByTestId('file-state')).toHaveText(['sent']);
   await shot(site, info, 'site-files-sent');
 
-  lab.cli('central-01', ['import']);
+  // Central: a data manager imports what arrived from the Consumed batches screen.
+  lab.user('central-01', 'dm', 'data-manager');
+  const centralUrl = await lab.serve('central-01');
+  const central = await browser.newPage();
+  await login(central, centralUrl, 'dm');
+  await openScreen(central, 'Consumed batches');
+  await central.getByTestId('import-files').click();
+  await expect(central.getByTestId('import-result')).toContainText(`Imported 1 file(s) with ${received} new transaction(s)`);
+
   await site.getByTestId('files-send').click();
   await expect(site.getByTestId('files-result')).toContainText('1 receipt(s) confirmed earlier files');
   await expect(site.getByTestId('file-state')).toHaveText(['received']);
   await shot(site, info, 'site-files-acknowledged');
 
-  const centralUrl = await lab.serve('central-01');
-  const central = await browser.newPage();
-  await login(central, centralUrl, 'dm');
-  await openScreen(central, 'Consumed batches');
   await expect(central.getByTestId('batch-row')).toHaveCount(1);
   await expect(central.getByTestId('batch-row')).toContainText('file');
   await expect(central.getByTestId('batch-consumed')).toHaveText(String(received));

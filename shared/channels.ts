@@ -27,6 +27,7 @@ export const CALL_NAMES = [
   'reconciliation.save',
   'files.overview',
   'files.send',
+  'files.import',
   'batches.list',
   'batches.transactions',
   'batches.retry',

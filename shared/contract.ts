@@ -35,7 +35,7 @@ const id = z.uuid();
 const count = z.number().int().nonnegative();
 export const progressEventSchema = z.object({
   type: z.literal('progress'),
-  op: z.enum(['sync.run', 'pull.run', 'files.send', 'batches.retry']),
+  op: z.enum(['sync.run', 'pull.run', 'files.send', 'files.import', 'batches.retry']),
   phase: z.string(),
   done: count,
   total: count,
@@ -323,6 +323,11 @@ export const contract = {
     input: empty,
     output: z.object({ exported: count, sent: count, transactions: count, receipts: count, message: z.string() }),
     permission: 'transfer', roles: ['field', 'middleman', 'site'],
+  }),
+  'files.import': def({
+    input: empty,
+    output: z.object({ imported: count, transactions: count, skipped: count, quarantined: count, waitingFor: z.array(z.string()), message: z.string() }),
+    permission: 'transfer', roles: ['site', 'central'],
   }),
   'batches.list': def({
     input: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),

@@ -4,7 +4,7 @@
  * consumed-batches view with a failing transaction fixed and retried.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CallName } from '../../shared/channels.ts';
@@ -234,6 +234,9 @@ describe('app backend', () => {
       const after = (await lab.call('batches.list', { limit: 100 })).batches.find((b) => b.channel === 'rest')!;
       assert.deepEqual({ consumed: after.consumed, error: after.error }, { consumed: 2, error: 0 });
       assert.equal(await lab.fail('device.setup', { keyFile: '/tmp/x' }), 'PERMISSION_DENIED');
+      mkdirSync(path.join(siteDir, 'transactions', 'incoming'), { recursive: true });
+      const imported = await lab.call('files.import', {});
+      assert.deepEqual({ n: imported.imported, m: imported.message }, { n: 0, m: 'No new files.' });
     } finally {
       await siteBackend.close();
     }

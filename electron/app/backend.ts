@@ -24,6 +24,7 @@ import { readStatus } from '../core/status.ts';
 import { DB_FILE, Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { exportBatches } from '../files/export.ts';
+import { importBatches } from '../files/import.ts';
 import { send } from '../files/send.ts';
 import { HttpClient } from '../sync/client.ts';
 import { pull } from '../sync/pull.ts';
@@ -79,7 +80,7 @@ export function createBackend(opts: BackendOptions): Backend {
       running.delete(op);
     }
   };
-  const progress = (op: 'sync.run' | 'pull.run' | 'files.send' | 'batches.retry') => {
+  const progress = (op: 'sync.run' | 'pull.run' | 'files.send' | 'files.import' | 'batches.retry') => {
     let last = 0;
     return (p: { phase?: string; done: number; total: number }) => {
       const now = Date.now();
@@ -368,6 +369,21 @@ export function createBackend(opts: BackendOptions): Backend {
         ? `Nothing to send.${r.receipts.acknowledged.length ? ` ${r.receipts.acknowledged.length} receipt(s) confirmed earlier files.` : ''}`
         : `Sent ${r.sent.length} file(s) with ${transactions} transaction(s). They count as delivered when the receiver's receipt comes back.`;
       return { exported: exported.batches.length, sent: r.sent.length, transactions, receipts: r.receipts.acknowledged.length, message };
+    }),
+
+    'files.import': async () => exclusive('files.import', async () => {
+      const r = importBatches(need(), undefined, progress('files.import'));
+      changed('batches');
+      changed('status');
+      const transactions = r.imported.reduce((n, b) => n + b.accepted, 0);
+      const waitingFor = r.gaps.map((g) => `batch ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
+      const parts = [
+        r.imported.length ? `Imported ${r.imported.length} file(s) with ${transactions} new transaction(s); receipts written.` : 'No new files.',
+        r.skipped.length ? `${r.skipped.length} already imported (skipped).` : '',
+        r.quarantined.length ? `${r.quarantined.length} quarantined: ${r.quarantined[0]!.reason}. Ask the sender to send again.` : '',
+        waitingFor.length ? `Waiting for ${waitingFor.join(', ')} before later files can be applied.` : '',
+      ];
+      return { imported: r.imported.length, transactions, skipped: r.skipped.length, quarantined: r.quarantined.length, waitingFor, message: parts.filter(Boolean).join(' ') };
     }),
 
     'batches.list': async ({ limit }) => {

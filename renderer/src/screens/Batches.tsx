@@ -1,7 +1,7 @@
-import { Alert, Badge, Button, Card, Group, Modal, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Modal, Progress, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { BatchRow } from '../../../shared/contract.ts';
-import { useAction, useApp, useCall, useEvents } from '../hooks.ts';
+import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 
 const CHANNEL = { rest: 'REST', middleman: 'middleman', file: 'file', copy: 'copy' } as const;
 
@@ -9,6 +9,9 @@ export function BatchesScreen() {
   const { info } = useApp();
   const list = useCall('batches.list', { limit: 100 }, { pollMs: 5000 });
   const retry = useAction('batches.retry');
+  const importFiles = useAction('files.import');
+  const [importProgress, resetImport] = useProgress('files.import');
+  const canImport = info.permissions.includes('transfer');
   const [open, setOpen] = useState<BatchRow | null>(null);
   useEvents((e) => {
     if (e.type === 'changed') void list.reload();
@@ -27,6 +30,17 @@ export function BatchesScreen() {
         <Text data-testid="batches-errors">{errors} transaction(s) in error</Text>
         {canRetry && <Button onClick={() => void doRetry()} loading={retry.busy} disabled={errors === 0} data-testid="retry-all">Retry failed transactions</Button>}
       </Group>
+      {canImport && (
+        <Card withBorder>
+          <Group>
+            <Button variant="outline" loading={importFiles.busy} data-testid="import-files" onClick={async () => { resetImport(); await importFiles.run({}); void list.reload(); }}>Import arrived files</Button>
+            <Text size="sm">Checks, imports and applies the transaction files in the import folder, and writes receipts for the senders.</Text>
+          </Group>
+          {importFiles.busy && importProgress && <Progress mt="sm" value={percent(importProgress)} size="lg" striped animated aria-label="Import progress" />}
+          {importFiles.result && !importFiles.busy && <Alert mt="sm" color={importFiles.result.quarantined ? 'orange' : 'green'} data-testid="import-result">{importFiles.result.message}</Alert>}
+          {importFiles.error && <Alert mt="sm" color="red" role="alert">{importFiles.error}</Alert>}
+        </Card>
+      )}
       {retry.result && !retry.busy && <Alert color={retry.result.errors ? 'orange' : 'green'} data-testid="retry-result">Retried: {retry.result.applied} applied, {retry.result.errors} still failing, {retry.result.deferred} waiting for other records.</Alert>}
       {retry.error && <Alert color="red" role="alert">{retry.error}</Alert>}
       {(list.data?.gaps.length ?? 0) > 0 && (
