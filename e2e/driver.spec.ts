@@ -54,8 +54,10 @@ test('driver pulls from a laptop, reconciles specimens and the reconciliation re
   await expect(mm.getByTestId('reconcile-result')).toContainText('2 matched, 1 missing, 1 unexpected');
 
   await openScreen(mm, 'Status');
+  await expect(mm.getByTestId('pending-server')).not.toHaveText('0'); // the laptop's transactions and the reconciliation
   await mm.getByTestId('sync-button').click();
   await expect(mm.getByTestId('sync-result')).toContainText('Nothing is waiting');
+  await expect(mm.getByTestId('pending-server')).toHaveText('0');
   await shot(mm, info, 'middleman-synced');
 
   await expect.poll(() => lab.json<{ records: Record<string, number> }>('site-01', ['status']).records['edc.specimen_reconciliation']).toBe(1);

@@ -17,6 +17,8 @@ export const statusSchema = z.object({
     conflicts: z.number().int(),
     pending: z.number().int(),
     quarantinedFiles: z.number().int(),
+    /** Received here but not yet acknowledged by the next hop (middleman → site by REST, site → central by file). */
+    awaitingForward: z.number().int(),
     gaps: z.array(gapSchema),
   }),
   records: z.record(z.string(), z.number().int()),

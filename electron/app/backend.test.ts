@@ -186,11 +186,15 @@ describe('app backend', () => {
     assert.deepEqual((await mm.call('reconciliation.expected', {})).specimens.map((s) => s.requisitionIdentifier), [barcodes[1]]);
     assert.equal(await mm.fail('reconciliation.save', { location: 'x', scanned: ['not a barcode!'] }), 'INPUT_INVALID');
 
+    const before = await mm.call('status.get', {});
+    assert.equal(before.incoming.awaitingForward, pulled.received, 'the driver sees what waits to go to the site');
     const check = await mm.call('server.check', {});
     assert.equal(check.reachable, true);
     const sync = await mm.call('sync.run', {});
     assert.equal(sync.rejected, 0);
     assert.match(sync.message, /Nothing is waiting/);
+    const afterSync = await mm.call('status.get', {});
+    assert.deepEqual([afterSync.incoming.awaitingForward, afterSync.outgoing.pendingServer], [0, 0]);
     const status = await waitForStore(siteDir, (s) => s.records['edc.specimen_reconciliation'] === 1 && s.incoming.pending === 0);
     assert.equal(status.records['edc.specimen_requisition'], 3);
     assert.equal(status.incoming.error, 0);

@@ -11,12 +11,13 @@ export function readStatus(store: Store): Status {
   const out = q<{ total: number; pendingServer: number | null; pendingMiddleman: number | null }>(`SELECT count(*) AS total,
       sum(is_consumed_server = 0) AS pendingServer,
       sum(is_consumed_server = 0 AND is_consumed_middleman = 0) AS pendingMiddleman FROM outgoing_transaction`);
-  const inc = q<Record<'total' | 'consumed' | 'deferred' | 'error' | 'conflicts' | 'pending', number | null>>(`SELECT count(*) AS total,
+  const inc = q<Record<'total' | 'consumed' | 'deferred' | 'error' | 'conflicts' | 'pending' | 'awaitingForward', number | null>>(`SELECT count(*) AS total,
       sum(is_consumed) AS consumed,
       sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND deferred_count > 0) AS deferred,
       sum(is_error) AS error,
       sum(is_conflict) AS conflicts,
-      sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0) AS pending FROM incoming_transaction`);
+      sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0) AS pending,
+      sum(forwarded_at IS NULL) AS awaitingForward FROM incoming_transaction`);
   const records: Record<string, number> = {};
   for (const m of MODELS.values()) {
     records[m.txName] = (store.sql.prepare(`SELECT count(*) AS n FROM "${m.tableName}"`).get() as { n: number }).n;
@@ -28,6 +29,8 @@ export function readStatus(store: Store): Status {
     incoming: {
       total: inc.total ?? 0, consumed: inc.consumed ?? 0, deferred: inc.deferred ?? 0, error: inc.error ?? 0,
       conflicts: inc.conflicts ?? 0, pending: inc.pending ?? 0,
+      // Central is the last hop: nothing it holds waits to go anywhere.
+      awaitingForward: store.role === 'middleman' || store.role === 'site' ? inc.awaitingForward ?? 0 : 0,
       quarantinedFiles: (store.sql.prepare("SELECT count(*) AS n FROM file_import WHERE status = 'quarantined'").get() as { n: number }).n,
       gaps: new Consumer(store).gaps(),
     },

@@ -31,7 +31,8 @@ export function StatusScreen() {
       {s && (
         <>
           <SimpleGrid cols={{ base: 2, md: 4 }}>
-            {sender && <Count label="Waiting for the server" value={s.outgoing.pendingServer} testId="pending-server" />}
+            {sender && <Count label="Waiting for the server" value={s.outgoing.pendingServer + s.incoming.awaitingForward} testId="pending-server" />}
+            {info.deviceRole === 'site' && <Count label="Not yet at central" value={s.incoming.awaitingForward} testId="awaiting-forward" />}
             {info.deviceRole === 'field' && <Count label="Not yet with a middleman" value={s.outgoing.pendingMiddleman} testId="pending-middleman" />}
             {info.deviceRole !== 'field' && <Count label="Received" value={s.incoming.total} testId="incoming-total" />}
             {info.deviceRole !== 'field' && <Count label="Consumed" value={s.incoming.consumed} testId="incoming-consumed" />}
