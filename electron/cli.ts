@@ -208,10 +208,11 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', (v) => port(v), 8080)
     .option('--json', 'print {"url": …} once listening')
-    .action(async (o: { host: string; port: number; json?: boolean }) => {
+    .option('--secure-cookies', 'mark the web UI\'s session cookie Secure (when a TLS reverse proxy serves it as https)')
+    .action(async (o: { host: string; port: number; json?: boolean; secureCookies?: boolean }) => {
       const store = Store.open(dataDir());
       try {
-        const server = await startSiteServer(store, o.host, o.port, (l) => io.err(l));
+        const server = await startSiteServer(store, o.host, o.port, (l) => io.err(l), { secureCookie: o.secureCookies ?? false });
         io.out(o.json ? JSON.stringify({ url: server.url }) : `${store.role} server ${store.deviceId} listening on ${server.url}`);
         const sig = await untilSignal();
         io.err(`${sig}: stopping (finishing the current consume step)`);

@@ -144,7 +144,8 @@ export function createBackend(opts: BackendOptions): Backend {
         user: { username: who.username, role: who.role },
         permissions: [...permissionsOf(who.role)],
         addresses: localAddresses(),
-        settings: s ? { ...s.settings } : null,
+        // Paths and addresses of the device's set-up are for the people who may change them.
+        settings: s && permissionsOf(who.role).includes('configure') ? { ...s.settings } : null,
       };
     },
 

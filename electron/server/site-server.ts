@@ -90,7 +90,7 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
  * `edc-sync server`: on a site or central server the device API (/api/v1) plus the web UI; on a field or middleman
  * device the web UI alone (the desktop app's pages in a browser, behind the same login).
  */
-export async function startSiteServer(store: Store, host: string, port: number, log: (line: string) => void = () => {}, opts: { rendererDir?: string } = {}): Promise<SiteServer> {
+export async function startSiteServer(store: Store, host: string, port: number, log: (line: string) => void = () => {}, opts: { rendererDir?: string; secureCookie?: boolean } = {}): Promise<SiteServer> {
   const serverRole = store.role === 'site' || store.role === 'central';
   // A field or middleman device serves nothing but the UI: without an account nobody could use it.
   if (!serverRole && !store.sql.prepare('SELECT 1 FROM web_user LIMIT 1').get()) throw new EdcError('NO_ACCOUNTS', `${store.role} device ${store.deviceId}`);

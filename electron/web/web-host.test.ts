@@ -94,8 +94,11 @@ describe('web host', () => {
     const invalid = await call('batches.list', { limit: 'lots' }, lab);
     assert.equal(invalid.status, 400);
     assert.match(((await invalid.json()) as { error: { message: string } }).error.message, /^limit: /);
-    const info = (await (await call('app.info', {}, lab)).json()) as { value: { user: { role: string }; permissions: string[] } };
+    const info = (await (await call('app.info', {}, lab)).json()) as { value: { user: { role: string }; permissions: string[]; settings: unknown } };
     assert.equal(info.value.user.role, 'lab-assistant');
+    assert.equal(info.value.settings, null, 'the set-up (paths, SFTP target) is shown to admins only');
+    const admin = (await (await call('app.info', {}, await cookieOf('root'))).json()) as { value: { settings: { role: string } } };
+    assert.equal(admin.value.settings.role, 'site');
     assert.ok(!info.value.permissions.includes('decrypt') && !info.value.permissions.includes('configure'));
   });
 
