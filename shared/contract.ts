@@ -275,6 +275,8 @@ export const contract = {
   }),
   'pending.list': def({
     input: z.object({
+      /** own: this device's transactions; forwarding: those it received and passes on (middleman, site). */
+      source: z.enum(['own', 'forwarding']).default('own'),
       txName: z.enum(TX_NAMES as [string, ...string[]]).optional(),
       state: z.enum(PENDING_STATES).default('pending-server'),
       page: z.number().int().min(0).default(0),

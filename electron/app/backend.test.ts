@@ -186,6 +186,12 @@ describe('app backend', () => {
     assert.deepEqual((await mm.call('reconciliation.expected', {})).specimens.map((s) => s.requisitionIdentifier), [barcodes[1]]);
     assert.equal(await mm.fail('reconciliation.save', { location: 'x', scanned: ['not a barcode!'] }), 'INPUT_INVALID');
 
+    const pulledList = await mm.call('pending.list', { source: 'forwarding', state: 'pending-server', page: 0, pageSize: 200 });
+    assert.equal(pulledList.total, pulled.received);
+    assert.ok(pulledList.rows.every((r) => r.producer === 'ra-01' && r.state === 'pending-server'));
+    const subjectTx = pulledList.rows.find((r) => r.txName === 'edc.subject')!;
+    assert.equal(((await mm.call('pending.open', { id: subjectTx.id })).content.record as Record<string, unknown>).lastName, 'Dlamini');
+    assert.equal(await client(field).fail('pending.list', { source: 'forwarding' }), 'ROLE_NOT_ALLOWED');
     const before = await mm.call('status.get', {});
     assert.equal(before.incoming.awaitingForward, pulled.received, 'the driver sees what waits to go to the site');
     const check = await mm.call('server.check', {});
@@ -195,6 +201,7 @@ describe('app backend', () => {
     assert.match(sync.message, /Nothing is waiting/);
     const afterSync = await mm.call('status.get', {});
     assert.deepEqual([afterSync.incoming.awaitingForward, afterSync.outgoing.pendingServer], [0, 0]);
+    assert.equal((await mm.call('pending.list', { source: 'forwarding', state: 'delivered', page: 0, pageSize: 1 })).total, pulled.received);
     const status = await waitForStore(siteDir, (s) => s.records['edc.specimen_reconciliation'] === 1 && s.incoming.pending === 0);
     assert.equal(status.records['edc.specimen_requisition'], 3);
     assert.equal(status.incoming.error, 0);

@@ -12,13 +12,16 @@ const PAGE = 25;
 export function PendingScreen() {
   const { info } = useApp();
   const [txName, setTxName] = useState<string | null>(null);
+  const [source, setSource] = useState<'own' | 'forwarding'>('own');
+  const forwards = info.deviceRole === 'middleman';
   const [state, setState] = useState<(typeof PENDING_STATES)[number]>('pending-server');
   const [page, setPage] = useState(0);
-  const list = useCall('pending.list', { ...(txName ? { txName } : {}), state, page, pageSize: PAGE });
+  const list = useCall('pending.list', { source, ...(txName ? { txName } : {}), state, page, pageSize: PAGE });
   const open = useAction('pending.open');
   const [openId, setOpenId] = useState<string | null>(null);
   const canDecrypt = info.permissions.includes('decrypt');
   const columns = useMemo(() => [
+    col.accessor('producer', { header: 'From' }),
     col.accessor('producerSeq', { header: '#' }),
     col.accessor('txName', { header: 'Model', cell: (c) => c.getValue().replace('edc.', '') }),
     col.accessor('action', { header: 'Change', cell: (c) => ({ I: 'new', U: 'changed', D: 'deleted' })[c.getValue()] }),
@@ -30,11 +33,15 @@ export function PendingScreen() {
   const pages = Math.max(1, Math.ceil((list.data?.total ?? 0) / PAGE));
   return (
     <Stack>
-      <Title order={2}>Transactions of this device</Title>
+      <Title order={2}>Pending transactions</Title>
       <Group align="end">
+        {forwards && (
+          <Select label="Whose" allowDeselect={false} value={source} onChange={(v) => { setSource((v ?? 'own') as typeof source); setPage(0); }}
+            data={[{ value: 'own', label: 'this device\'s' }, { value: 'forwarding', label: 'pulled from laptops' }]} data-testid="pending-source" />
+        )}
         <Select label="Model" placeholder="all models" clearable data={TX_NAMES.map((t) => ({ value: t, label: t.replace('edc.', '') }))} value={txName} onChange={(v) => { setTxName(v); setPage(0); }} />
         <Select label="Show" allowDeselect={false} value={state} onChange={(v) => { setState((v ?? 'pending-server') as typeof state); setPage(0); }}
-          data={[{ value: 'pending-server', label: 'waiting for the server' }, { value: 'pending-middleman', label: 'not yet with a middleman' }, { value: 'delivered', label: 'delivered' }, { value: 'all', label: 'all' }]} />
+          data={[{ value: 'pending-server', label: 'waiting for the server' }, ...(source === 'own' && !forwards ? [{ value: 'pending-middleman', label: 'not yet with a middleman' }] : []), { value: 'delivered', label: 'delivered' }, { value: 'all', label: 'all' }]} />
         <Text data-testid="pending-total">{list.data?.total ?? 0} transaction(s)</Text>
       </Group>
       {list.error && <Alert color="red">{list.error}</Alert>}
