@@ -1,0 +1,96 @@
+/** Data entry on a field laptop: subjects, consent, visits, CRFs and specimen requisitions, all through the write path. */
+import { EdcError } from '../../../shared/errors.ts';
+import { MODELS, toJs } from '../../core/domain/registry.ts';
+import type { Study } from '../../core/domain/study.ts';
+import type { RawRow } from '../../core/envelope.ts';
+import type { Store } from '../../core/store.ts';
+import type { AreaHandlers, HandlerContext } from '../context.ts';
+
+export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.search' | 'subjects.register' | 'subjects.get' | 'consent.save' | 'visits.add' | 'crf.vitalSigns.save' | 'crf.medicalHistory.save' | 'requisitions.create'> {
+  const rowOf = (txName: string, row: RawRow): Record<string, unknown> => toJs(MODELS.get(txName)!, row);
+  const subjectSummary = (row: RawRow) => {
+    const s = rowOf('edc.subject', ctx.study().decrypted('edc.subject', row));
+    return {
+      id: String(s.id), subjectIdentifier: String(s.subjectIdentifier), firstName: String(s.firstName), lastName: String(s.lastName),
+      dob: String(s.dob), gender: s.gender as 'M' | 'F', registrationDatetime: String(s.registrationDatetime),
+    };
+  };
+  const requisitionOf = (row: RawRow) => {
+    const r = rowOf('edc.specimen_requisition', row);
+    return {
+      id: String(r.id), requisitionIdentifier: String(r.requisitionIdentifier), visitId: String(r.visitId), panel: String(r.panel),
+      specimenType: String(r.specimenType), drawnDatetime: String(r.drawnDatetime), itemCount: Number(r.itemCount),
+    };
+  };
+  return {
+    'subjects.search': async ({ query }) => {
+      const s = ctx.need();
+      if (query === '') {
+        return (s.sql.prepare('SELECT * FROM subject ORDER BY created DESC LIMIT 50').all() as RawRow[]).map(subjectSummary);
+      }
+      const byIdentifier = s.sql.prepare('SELECT * FROM subject WHERE subject_identifier = ?').all(query.toUpperCase()) as RawRow[];
+      const byIdentity = ctx.study().findSubjectsByIdentityNumber(query).map((r) => s.sql.prepare('SELECT * FROM subject WHERE id = ?').get(r.id) as RawRow);
+      const seen = new Set<string>();
+      return [...byIdentifier, ...byIdentity].filter((r) => !seen.has(String(r.id)) && seen.add(String(r.id))).map(subjectSummary);
+    },
+
+    'subjects.register': async (input, who) => subjectSummary(ctx.study().registerSubject({ ...input, registrationDatetime: new Date().toISOString() }, ctx.actor(who))),
+
+    'subjects.get': async ({ id }) => {
+      const s = ctx.need();
+      const row = s.sql.prepare('SELECT * FROM subject WHERE id = ?').get(id) as RawRow | undefined;
+      if (!row) throw new EdcError('RECORD_NOT_FOUND', `subject ${id}`);
+      const visits = s.sql.prepare('SELECT * FROM visit WHERE subject_id = ? ORDER BY visit_datetime, visit_code, visit_code_sequence').all(id) as RawRow[];
+      const one = (table: string, visitId: unknown) => s.sql.prepare(`SELECT * FROM "${table}" WHERE visit_id = ?`).get(visitId) as RawRow | undefined;
+      const consents = (s.sql.prepare('SELECT * FROM consent WHERE subject_id = ? ORDER BY consent_datetime').all(id) as RawRow[]).map((c) => {
+        const js = rowOf('edc.consent', c);
+        return { id: String(js.id), version: String(js.version), consentDatetime: String(js.consentDatetime), isLiterate: Boolean(js.isLiterate), language: String(js.language) };
+      });
+      return {
+        subject: subjectSummary(row),
+        consents,
+        visits: visits.map((v) => {
+          const vis = rowOf('edc.visit', v);
+          const vs = one('vital_signs', v.id);
+          const mh = one('medical_history', v.id);
+          const pick = <T extends string>(txName: string, r: RawRow | undefined, keys: readonly T[]) => {
+            if (!r) return null;
+            const js = rowOf(txName, r);
+            return Object.fromEntries(['id', ...keys].map((k) => [k, js[k] ?? null]));
+          };
+          return {
+            id: String(vis.id), visitCode: String(vis.visitCode), visitCodeSequence: Number(vis.visitCodeSequence),
+            visitDatetime: String(vis.visitDatetime), reason: String(vis.reason),
+            vitalSigns: pick('edc.vital_signs', vs, ['weightKg', 'heightCm', 'systolic', 'diastolic', 'temperatureC'] as const) as never,
+            medicalHistory: pick('edc.medical_history', mh, ['hypertension', 'diabetes', 'hivStatus', 'currentMedications'] as const) as never,
+            requisitions: (s.sql.prepare('SELECT * FROM specimen_requisition WHERE visit_id = ? ORDER BY requisition_identifier').all(v.id) as RawRow[]).map(requisitionOf),
+          };
+        }),
+      };
+    },
+
+    'consent.save': async (input, who) => ({ id: String(ctx.study().write.insert('edc.consent', input, ctx.actor(who)).id) }),
+
+    'visits.add': async (input, who) => ({ id: String(ctx.study().write.insert('edc.visit', input, ctx.actor(who)).id) }),
+
+    'crf.vitalSigns.save': async (input, who) => ({ id: String(upsertByVisit(ctx.need(), ctx.study(), 'edc.vital_signs', input, ctx.actor(who)).id) }),
+
+    'crf.medicalHistory.save': async (input, who) => ({ id: String(upsertByVisit(ctx.need(), ctx.study(), 'edc.medical_history', input, ctx.actor(who)).id) }),
+
+    'requisitions.create': async ({ visitId, drawnDatetime, specimens }, who) => {
+      const st = ctx.study();
+      if (!ctx.need().sql.prepare('SELECT 1 FROM visit WHERE id = ?').get(visitId)) throw new EdcError('RECORD_NOT_FOUND', `visit ${visitId}`);
+      const rows = st.write.batch(() => specimens.map((sp) => st.requisition({ visitId, drawnDatetime, ...sp }, ctx.actor(who))));
+      return rows.map(requisitionOf);
+    },
+  };
+}
+
+/** Insert the CRF of a visit, or update it when the visit already has one (one per visit: the natural key). */
+function upsertByVisit(store: Store, study: Study, txName: 'edc.vital_signs' | 'edc.medical_history', input: { visitId: string } & Record<string, unknown>, actor: { user: string }): RawRow {
+  const table = MODELS.get(txName)!.tableName;
+  const row = store.sql.prepare(`SELECT id FROM "${table}" WHERE visit_id = ?`).get(input.visitId) as { id: string } | undefined;
+  if (!row) return study.write.insert(txName, input as never, actor);
+  const { visitId: _visitId, ...patch } = input;
+  return study.write.update(txName, row.id, patch as never, actor);
+}

@@ -1,0 +1,58 @@
+/** File transfer: what waits to be written, Send files (export + SFTP), and importing the files that arrived (site, central). */
+import { EdcError } from '../../../shared/errors.ts';
+import { exportBatches } from '../../files/export.ts';
+import { importBatches } from '../../files/import.ts';
+import { send } from '../../files/send.ts';
+import type { AreaHandlers, HandlerContext } from '../context.ts';
+
+/** What Send files needs (the same list `send` checks). */
+const SFTP_SETTINGS = ['remoteServerHost', 'remoteUser', 'privateKeyPath', 'hostKeyFingerprint', 'remoteTransactionDir'] as const;
+
+export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import'> {
+  return {
+    'files.overview': async () => {
+      const s = ctx.need();
+      const st = s.settings;
+      const configured = SFTP_SETTINGS.every((k) => st[k]);
+      const own = (s.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0 AND batch_id IS NULL').get() as { n: number }).n;
+      const fwd = s.role === 'field' ? 0 : (s.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE export_batch_id IS NULL AND forwarded_at IS NULL').get() as { n: number }).n;
+      const batches = (s.sql.prepare('SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT 200').all() as Record<string, unknown>[]).map((b) => ({
+        batchId: String(b.batch_id), batchSeq: Number(b.batch_seq), fileName: String(b.file_name), count: Number(b.count),
+        status: b.status as 'pending' | 'written' | 'sent' | 'acknowledged', createdAt: String(b.created_at),
+        sentAt: (b.sent_at as string | null) ?? null, acknowledgedAt: (b.acknowledged_at as string | null) ?? null, receipt: (b.receipt as string | null) ?? null,
+      }));
+      return { configured, target: configured ? `${st.remoteUser}@${st.remoteServerHost}:${st.remoteTransactionDir}` : null, pendingTransactions: own + fwd, batches };
+    },
+
+    'files.send': async () => ctx.exclusive('files.send', async () => {
+      const s = ctx.need();
+      const missing = SFTP_SETTINGS.filter((k) => !s.settings[k]);
+      // Nothing is exported when it cannot be sent (export alone is `edc-sync export`, e.g. to a USB stick).
+      if (missing.length) throw new EdcError('SFTP_NOT_CONFIGURED', `missing: ${missing.join(', ')}`);
+      const onProgress = ctx.progress('files.send');
+      const exported = exportBatches(s, undefined, onProgress);
+      const r = await send(s, { onProgress });
+      ctx.changed('status');
+      const transactions = r.sent.reduce((n, b) => n + b.count, 0);
+      const message = r.sent.length === 0 && exported.batches.length === 0
+        ? `Nothing to send.${r.receipts.acknowledged.length ? ` ${r.receipts.acknowledged.length} receipt(s) confirmed earlier files.` : ''}`
+        : `Sent ${r.sent.length} file(s) with ${transactions} transaction(s). They count as delivered when the receiver's receipt comes back.`;
+      return { exported: exported.batches.length, sent: r.sent.length, transactions, receipts: r.receipts.acknowledged.length, message };
+    }),
+
+    'files.import': async () => ctx.exclusive('files.import', async () => {
+      const r = importBatches(ctx.need(), undefined, ctx.progress('files.import'));
+      ctx.changed('batches');
+      ctx.changed('status');
+      const transactions = r.imported.reduce((n, b) => n + b.accepted, 0);
+      const waitingFor = r.gaps.map((g) => `batch ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
+      const parts = [
+        r.imported.length ? `Imported ${r.imported.length} file(s) with ${transactions} new transaction(s); receipts written.` : 'No new files.',
+        r.skipped.length ? `${r.skipped.length} already imported (skipped).` : '',
+        r.quarantined.length ? `${r.quarantined.length} quarantined: ${r.quarantined[0]!.reason}. Ask the sender to send again.` : '',
+        waitingFor.length ? `Waiting for ${waitingFor.join(', ')} before later files can be applied.` : '',
+      ];
+      return { imported: r.imported.length, transactions, skipped: r.skipped.length, quarantined: r.quarantined.length, waitingFor, message: parts.filter(Boolean).join(' ') };
+    }),
+  };
+}

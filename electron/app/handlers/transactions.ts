@@ -1,0 +1,76 @@
+/** Pending transactions: this device's own, or (middleman) those it pulled and passes on; decrypted for authorised readers. */
+import type { TxName } from '../../../shared/domain.ts';
+import type { PendingRow } from '../../../shared/contract.ts';
+import { EdcError } from '../../../shared/errors.ts';
+import { MODELS, toJs } from '../../core/domain/registry.ts';
+import { Study } from '../../core/domain/study.ts';
+import { envelopeAad, type EnvelopeRow, type RawRow } from '../../core/envelope.ts';
+import type { Store } from '../../core/store.ts';
+import type { AreaHandlers, HandlerContext } from '../context.ts';
+
+export function transactionHandlers(ctx: HandlerContext): AreaHandlers<'pending.list' | 'pending.open'> {
+  const outgoingRow = (r: Record<string, unknown>): PendingRow => ({
+    id: String(r.id), producer: String(r.producer), producerSeq: Number(r.producer_seq), txName: String(r.tx_name),
+    action: r.action as PendingRow['action'], timestamp: String(r.timestamp), keyId: String(r.key_id),
+    state: r.is_consumed_server ? 'delivered' : r.is_consumed_middleman ? 'pending-server' : 'pending-middleman',
+    batchId: (r.batch_id as string | null) ?? null,
+  });
+  const incomingRow = (r: Record<string, unknown>): PendingRow => ({
+    id: String(r.id), producer: String(r.producer), producerSeq: Number(r.producer_seq), txName: String(r.tx_name),
+    action: r.action as PendingRow['action'], timestamp: String(r.timestamp), keyId: String(r.key_id),
+    state: r.forwarded_at ? 'delivered' : 'pending-server', batchId: (r.batch_id as string | null) ?? null,
+  });
+  return {
+    'pending.list': async ({ source, txName, state, page, pageSize }) => {
+      const s = ctx.need();
+      const forwarding = source === 'forwarding';
+      if (forwarding && s.role === 'field') throw new EdcError('ROLE_NOT_ALLOWED', 'a field laptop forwards nothing');
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (txName) {
+        where.push('tx_name = ?');
+        args.push(txName);
+      }
+      if (forwarding) {
+        // What this device received and passes on: the next hop's acknowledgement sets forwarded_at.
+        if (state === 'pending-server' || state === 'pending-middleman') where.push('forwarded_at IS NULL');
+        else if (state === 'delivered') where.push('forwarded_at IS NOT NULL');
+      } else if (state === 'pending-server') where.push('is_consumed_server = 0');
+      else if (state === 'pending-middleman') where.push('is_consumed_server = 0 AND is_consumed_middleman = 0');
+      else if (state === 'delivered') where.push('is_consumed_server = 1');
+      const table = forwarding ? 'incoming_transaction' : 'outgoing_transaction';
+      const cols = forwarding ? 'forwarded_at' : 'is_consumed_server, is_consumed_middleman';
+      const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const total = (s.sql.prepare(`SELECT count(*) AS n FROM ${table} ${w}`).get(...args) as { n: number }).n;
+      const rows = s.sql.prepare(`SELECT id, producer, producer_seq, tx_name, action, timestamp, key_id, batch_id, ${cols}
+        FROM ${table} ${w} ORDER BY ${forwarding ? 'received_at DESC, producer, producer_seq DESC' : 'producer_seq DESC'} LIMIT ? OFFSET ?`)
+        .all(...args, pageSize, page * pageSize) as Record<string, unknown>[];
+      return { rows: rows.map(forwarding ? incomingRow : outgoingRow), total };
+    },
+
+    'pending.open': async ({ id }) => {
+      const s = ctx.need();
+      const own = s.sql.prepare('SELECT * FROM outgoing_transaction WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+      const received = own ? undefined : s.sql.prepare('SELECT * FROM incoming_transaction WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+      const r = own ?? received;
+      if (!r) throw new EdcError('RECORD_NOT_FOUND', `transaction ${id}`);
+      return { row: own ? outgoingRow(r) : incomingRow(r), content: decryptOutgoing(s, r) };
+    },
+  };
+}
+
+/** A transaction's content (outgoing, or received to pass on) for an authorised reader: envelope decrypted, then the PII fields. */
+function decryptOutgoing(store: Store, r: Record<string, unknown>): Record<string, unknown> {
+  const row = r as unknown as EnvelopeRow;
+  let payload: { record?: RawRow; history?: unknown };
+  try {
+    payload = JSON.parse(store.requireKeys().decrypt(row.key_id, row.tx, envelopeAad(row)).toString('utf8')) as typeof payload;
+  } catch (e) {
+    if (e instanceof EdcError) throw e;
+    throw new EdcError('PAYLOAD_INVALID', 'not JSON');
+  }
+  const model = MODELS.get(row.tx_name);
+  if (!model || !payload.record) return { ...payload };
+  const plain = Object.keys(payload.record).length ? new Study(store).decrypted(row.tx_name as TxName, payload.record) : {};
+  return { record: toJs(model, plain), history: payload.history ?? null };
+}
