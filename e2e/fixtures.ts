@@ -75,7 +75,12 @@ export { expect };
 /** A full-page screenshot attached to the test report and kept under test-results/e2e/. */
 export async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
   const file = info.outputPath(`${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  // The app shell's header is fixed: grow the viewport to the page instead of stitching a full-page image.
+  const size = page.viewportSize() ?? { width: 1280, height: 720 };
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 4000) });
+  await page.screenshot({ path: file });
+  await page.setViewportSize(size);
   await info.attach(name, { path: file, contentType: 'image/png' });
 }
 

@@ -5,7 +5,7 @@ function Count({ label, value, testId }: { label: string; value: number | string
   return (
     <Card withBorder>
       <Text size="sm" c="dimmed">{label}</Text>
-      <Text fz={32} fw={700} data-testid={testId}>{value}</Text>
+      <Text fz={typeof value === 'number' ? 32 : 20} fw={700} mt={typeof value === 'number' ? 0 : 8} data-testid={testId}>{value}</Text>
     </Card>
   );
 }
