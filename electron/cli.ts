@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EdcError, isEdcError } from '../shared/errors.ts';
+import { classifyError, EdcError, isEdcError } from '../shared/errors.ts';
 import { ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
 import { listConflicts, resolveConflict } from './core/conflicts.ts';
@@ -441,7 +441,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   try {
     await program.parseAsync(argv);
     return 0;
-  } catch (e) {
+  } catch (caught) {
+    const e = classifyError(caught);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
       return 2; // commander already printed a one-line reason

@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   USER_INVALID: 'The account is not valid: usernames are 2–64 letters, digits, dots, dashes or underscores; passwords at least 10 characters.',
   CALL_UNKNOWN: 'The app asked for something this version does not offer. Reload the page or update the app.',
   NOT_SET_UP: 'This device is not set up yet. Choose its role and device id on the Device screen (or run `edc-sync init`).',
+  DISK_FULL: 'The disk is full, so nothing more could be written. Everything saved before is intact: free some space (old archives, downloads), then try again.',
   INTERNAL: 'Something unexpected failed. Nothing already stored is lost; the log file has the details for support.',
   BUSY: 'That work is already running. Wait for it to finish; its progress is shown on screen.',
   SHARE_ACTIVE: 'The laptop is already sharing. Stop the current share first, or let the driver use the code shown.',
@@ -80,4 +81,17 @@ export function reportedError(code: ErrorCode, message: string): EdcError {
 
 export function isEdcError(e: unknown, code?: ErrorCode): e is EdcError {
   return e instanceof EdcError && (code === undefined || e.code === code);
+}
+
+/**
+ * Errors from the platform (SQLite, the file system) that people can act on, as codes from the closed set:
+ * a full disk, a read-only or unwritable folder. Anything else stays what it was (a bug: INTERNAL).
+ */
+export function classifyError(e: unknown): unknown {
+  if (isEdcError(e)) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new EdcError('DISK_FULL', message, { cause: e });
+  if (code === 'SQLITE_READONLY' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new EdcError('IO_FAILED', message, { cause: e });
+  return e;
 }

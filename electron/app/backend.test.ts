@@ -152,6 +152,28 @@ describe('app backend', () => {
     assert.equal(await api.fail('device.setup', {}), 'INPUT_INVALID');
   });
 
+  it('a full disk is a clear error (DISK_FULL) and loses nothing already stored', async () => {
+    const st = dirs.store('field', 'ra-50');
+    const backend = createBackend({ dataDir: st.dir, host: 'desktop', emit: () => {}, store: st });
+    const person = (i: number) => ({ firstName: `Full${i}`, lastName: 'Disk', dob: '1990-01-01', identityNumber: `FD${i}0000`, phone: null, gender: 'F' as const });
+    await client(backend).call('subjects.register', person(0));
+    st.sqlite.pragma(`max_page_count = ${Number(st.sqlite.pragma('page_count', { simple: true })) + 2}`); // the disk fills up
+    let saved = 1;
+    let code = '';
+    for (let i = 1; i < 500 && !code; i++) {
+      const r = await dispatch(backend, DESKTOP, 'subjects.register', person(i));
+      if (r.ok) saved++;
+      else code = r.error.code;
+    }
+    assert.equal(code, 'DISK_FULL');
+    st.sqlite.pragma('max_page_count = 1073741823'); // space freed
+    const status = await client(backend).call('status.get', {});
+    assert.equal(status.records['edc.subject'], saved, 'every registration that succeeded is there, the failed one left nothing');
+    const seqs = (st.sql.prepare('SELECT producer_seq FROM outgoing_transaction ORDER BY producer_seq').all() as { producer_seq: number }[]).map((r) => r.producer_seq);
+    assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'the outbox has no gap');
+    await client(backend).call('subjects.register', person(999)); // and it works again
+  });
+
   it('role and permission checks: a field laptop has no batches; an account without decrypt cannot open content', async () => {
     assert.equal(await client(field).fail('batches.list', {}), 'ROLE_NOT_ALLOWED');
     assert.equal(await client(field).fail('nope.call', {}), 'CALL_UNKNOWN');

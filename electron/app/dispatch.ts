@@ -5,7 +5,7 @@
  */
 import { isCallName } from '../../shared/channels.ts';
 import { contract, permissionsOf, type CallReply } from '../../shared/contract.ts';
-import { EdcError, isEdcError } from '../../shared/errors.ts';
+import { classifyError, EdcError, isEdcError } from '../../shared/errors.ts';
 import type { Backend, Principal } from './backend.ts';
 
 export async function dispatch(backend: Backend, who: Principal, name: unknown, rawInput: unknown, log?: (line: string) => void): Promise<CallReply> {
@@ -26,7 +26,8 @@ export async function dispatch(backend: Backend, who: Principal, name: unknown, 
     const out = def.output.safeParse(value);
     if (!out.success) throw new Error(`${name} returned a value outside the contract: ${out.error.issues[0]?.path.join('.')}: ${out.error.issues[0]?.message}`);
     return { ok: true, value: out.data };
-  } catch (e) {
+  } catch (caught) {
+    const e = classifyError(caught);
     if (isEdcError(e)) return { ok: false, error: { code: e.code, message: e.message } };
     log?.(`${String(name)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return { ok: false, error: { code: 'INTERNAL', message: new EdcError('INTERNAL', e instanceof Error ? e.message : String(e)).message } };

@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { LIMITS, type ErrorBody } from '../../shared/api.ts';
-import { EdcError, isEdcError, type ErrorCode } from '../../shared/errors.ts';
+import { classifyError, EdcError, type ErrorCode, isEdcError } from '../../shared/errors.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_REQUIRED: 401,
@@ -21,6 +21,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   INPUT_INVALID: 400,
   RECORD_NOT_FOUND: 404,
   SHARE_CLOSED: 410,
+  // 5xx: a device retries, then reports what the server said (its disk, not the device's).
+  DISK_FULL: 507,
 };
 
 export function createHttp(opts: { bodyLimit?: number } = {}): FastifyInstance {
@@ -65,7 +67,8 @@ export function createHttp(opts: { bodyLimit?: number } = {}): FastifyInstance {
   return app;
 }
 
-export function errorResponse(err: unknown): { status: number; body: ErrorBody } {
+export function errorResponse(raw: unknown): { status: number; body: ErrorBody } {
+  const err = classifyError(raw);
   if (isEdcError(err)) return { status: STATUS[err.code] ?? 500, body: { error: { code: err.code, message: err.message } } };
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {

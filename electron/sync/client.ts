@@ -58,7 +58,8 @@ export class HttpClient {
         continue;
       }
       if (res.status >= 500) {
-        lastError = new EdcError('SERVER_REJECTED', `${path}: HTTP ${res.status}`);
+        const said = errorBodySchema.safeParse(res.data);
+        lastError = new EdcError('SERVER_REJECTED', `${path}: HTTP ${res.status}${said.success ? `, the server says: ${said.data.error.message}` : ''}`);
         continue;
       }
       if (res.status >= 400) {
