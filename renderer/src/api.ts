@@ -5,10 +5,10 @@
  */
 import type { CallName, DesktopBridge } from '../../shared/channels.ts';
 import { appEventSchema, callFailureSchema, contract, type ApiClient, type AppEvent, type CallInput, type CallOutput } from '../../shared/contract.ts';
-import type { ErrorCode } from '../../shared/errors.ts';
+import { ERROR_CODES, type ErrorCode } from '../../shared/errors.ts';
 
 export class ApiError extends Error {
-  constructor(readonly code: ErrorCode | 'NETWORK', message: string) {
+  constructor(readonly code: ErrorCode, message: string) {
     super(message);
     this.name = 'ApiError';
   }
@@ -54,7 +54,7 @@ async function post(url: string, body: unknown): Promise<unknown> {
   try {
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
   } catch {
-    throw new ApiError('NETWORK', 'The server cannot be reached. Check the network and try again; nothing is lost.');
+    throw new ApiError('SERVER_UNREACHABLE', ERROR_CODES.SERVER_UNREACHABLE);
   }
   try {
     return await res.json();
