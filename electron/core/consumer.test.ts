@@ -38,6 +38,25 @@ describe('consumer', () => {
   before(() => { dirs = new TestDirs(); });
   after(() => dirs.cleanup());
 
+  it('two drains of one store interleaved chunk by chunk (a server\'s background consumer beside a retry or import) apply everything once', () => {
+    const field = dirs.store('field', 'ra-19');
+    seed(field, 120, { seed: 3 }); // > 1,000 transactions: several chunks
+    const site = dirs.store('site', 'site-19');
+    copyFrom(site, field.dir);
+    const a = new Consumer(site).steps();
+    const b = new Consumer(site).steps();
+    const results = [];
+    for (let doneA = false, doneB = false; !doneA || !doneB;) {
+      if (!doneA) { const n = a.next(); if (n.done) { doneA = true; results.push(n.value); } }
+      if (!doneB) { const n = b.next(); if (n.done) { doneB = true; results.push(n.value); } }
+    }
+    const status = readStatus(site);
+    assert.equal(status.incoming.consumed, outgoing(field).length);
+    assert.deepEqual([status.incoming.conflicts, status.incoming.error, status.incoming.pending], [0, 0, 0], 'no chunk applied twice');
+    assert.equal(results.reduce((n, r) => n + r.applied, 0), outgoing(field).length);
+    assert.deepEqual(snapshot(site), snapshot(field));
+  });
+
   it('three field stores, copied to a site shuffled and twice: the site holds exactly their union', () => {
     const fields = ['ra-11', 'ra-12', 'ra-13'].map((id, i) => {
       const s = dirs.store('field', id);

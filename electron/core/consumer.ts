@@ -19,6 +19,7 @@ import type { KeySet } from './crypto/keyset.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
 import { statementCache, type Query } from './db/port.ts';
+import { drain } from './steps.ts';
 import type { Store } from './store.ts';
 import { insertSql, mapSqliteError, updateSql } from './write-path.ts';
 
@@ -55,6 +56,8 @@ interface IncomingRow extends EnvelopeRow {
 }
 
 const CHUNK = 500;
+/** Retried transactions between yields (each is its own SQLite transaction). */
+const RETRY_STEP = 100;
 
 interface ChunkStep {
   /** The producer's cursor after the chunk. */
@@ -127,11 +130,7 @@ export class Consumer {
 
   /** Apply every applicable pending transaction. Safe to call at any time; does nothing when nothing is pending. */
   consume(onProgress?: (p: ConsumeProgress) => void): ConsumeResult {
-    const steps = this.steps(onProgress);
-    for (;;) {
-      const next = steps.next();
-      if (next.done) return next.value;
-    }
+    return drain(this.steps(onProgress));
   }
 
   /**
@@ -153,6 +152,9 @@ export class Consumer {
       for (const producer of this.producersWithPending()) {
         let cursor = this.cursor(producer);
         for (;;) {
+          // Re-read between chunks: another drain of this store (the server's background consumer beside a retry or
+          // an import) may have moved it while this one yielded. Never apply a chunk twice.
+          cursor = this.cursor(producer);
           const rows = this.stmt('next', () => `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
             ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, cursor) as IncomingRow[];
           if (rows.length === 0) break;
@@ -237,6 +239,11 @@ export class Consumer {
 
   /** Try the transactions marked isError again (after the cause was fixed, e.g. the right key imported). */
   retryErrors(onProgress?: (p: ConsumeProgress) => void): ConsumeResult {
+    return drain(this.retrySteps(onProgress));
+  }
+
+  /** retryErrors() a bounded piece at a time (see steps()). */
+  *retrySteps(onProgress?: (p: ConsumeProgress) => void): Generator<ConsumeProgress, ConsumeResult, void> {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
     const rows = this.stmt('errors', () => 'SELECT * FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
@@ -254,9 +261,10 @@ export class Consumer {
         }
       });
       onProgress?.({ done: ++done, total: rows.length });
+      if (done % RETRY_STEP === 0) yield { done, total: rows.length };
     }
     // Later transactions of a producer may have waited on these.
-    const more = this.consume();
+    const more = yield* this.steps();
     result.applied += more.applied;
     result.ignored += more.ignored;
     result.errors += more.errors;

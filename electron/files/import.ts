@@ -17,6 +17,7 @@ import { Consumer } from '../core/consumer.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { resolveDir, writeAtomic } from './export.ts';
+import { drain } from '../core/steps.ts';
 
 export interface ImportResult {
   imported: { fileName: string; count: number; accepted: number; duplicates: number }[];
@@ -29,6 +30,11 @@ export interface ImportResult {
 const MAX_BATCH_FILE = 64 * 1024 * 1024;
 
 export function importBatches(store: Store, dirOpt?: string, onProgress?: (p: Progress) => void): ImportResult {
+  return drain(importSteps(store, dirOpt, onProgress));
+}
+
+/** importBatches() a bounded piece at a time: a yield after each file and each consume chunk (see core/steps.ts). */
+export function* importSteps(store: Store, dirOpt?: string, onProgress?: (p: Progress) => void): Generator<unknown, ImportResult, void> {
   if (store.role !== 'site' && store.role !== 'central') throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} device does not import files; site and central servers do`);
   const keys = store.requireKeys();
   const dir = dirOpt ? path.resolve(dirOpt) : resolveDir(store, store.settings.importDir);
@@ -107,7 +113,7 @@ export function importBatches(store: Store, dirOpt?: string, onProgress?: (p: Pr
         toQuarantine(name, `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`, manifest);
         continue;
       }
-      consumer.consume();
+      yield* consumer.steps();
       const counts = store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (SELECT value FROM json_each(?))')
         .get(JSON.stringify(check.envelopes.map((e) => e.id))) as { consumed: number | null; errors: number | null };
       move(name, archive);
@@ -122,6 +128,7 @@ export function importBatches(store: Store, dirOpt?: string, onProgress?: (p: Pr
       expected++;
       done++;
       onProgress?.({ phase: 'import', done, total: manifests.length });
+      yield;
     }
   }
   if (result.imported.length) store.setState(LAST_SYNC_KEY, new Date().toISOString());

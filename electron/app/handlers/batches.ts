@@ -1,5 +1,6 @@
 /** Consumed batches per channel with their failed transactions, retry, and conflicts to settle (middleman, site, central). */
 import { Consumer } from '../../core/consumer.ts';
+import { drainYielding } from '../../core/steps.ts';
 import { listConflicts, resolveConflict } from '../../core/conflicts.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
@@ -47,7 +48,7 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
     'batches.retry': async () => ctx.exclusive('batches.retry', async () => {
       const s = ctx.need();
       s.reloadKeys(); // the usual fix is a key set imported meanwhile (CLI or Device screen)
-      const r = new Consumer(s).retryErrors(ctx.progress('batches.retry'));
+      const r = await drainYielding(new Consumer(s).retrySteps(ctx.progress('batches.retry')));
       ctx.changed('batches');
       ctx.changed('status');
       return r;

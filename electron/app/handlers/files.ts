@@ -1,7 +1,8 @@
 /** File transfer: what waits to be written, Send files (export + SFTP), and importing the files that arrived (site, central). */
 import { EdcError } from '../../../shared/errors.ts';
 import { exportBatches } from '../../files/export.ts';
-import { importBatches } from '../../files/import.ts';
+import { importSteps } from '../../files/import.ts';
+import { drainYielding } from '../../core/steps.ts';
 import { send } from '../../files/send.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
@@ -41,7 +42,7 @@ export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview'
     }),
 
     'files.import': async () => ctx.exclusive('files.import', async () => {
-      const r = importBatches(ctx.need(), undefined, ctx.progress('files.import'));
+      const r = await drainYielding(importSteps(ctx.need(), undefined, ctx.progress('files.import')));
       ctx.changed('batches');
       ctx.changed('status');
       const transactions = r.imported.reduce((n, b) => n + b.accepted, 0);
