@@ -333,7 +333,7 @@ export const contract = {
   }),
   'batches.list': def({
     input: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
-    output: z.object({ batches: z.array(batchRow), gaps: z.array(gapSchema), quarantined: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })) }),
+    output: z.object({ batches: z.array(batchRow), gaps: z.array(gapSchema), consumerError: z.string().nullable(), quarantined: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })) }),
     permission: 'view', roles: CONSUMERS,
   }),
   'batches.transactions': def({

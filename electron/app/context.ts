@@ -26,6 +26,8 @@ export interface BackendOptions {
   emit: (e: AppEvent) => void;
   /** An already open store (the web host shares the server's); otherwise opened here when the folder holds one. */
   store?: Store;
+  /** On a server: why its background consumer stopped, if it did (shown on the Consumed batches screen). */
+  consumerError?: () => string | null;
 }
 
 export interface HandlerContext {

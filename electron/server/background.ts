@@ -13,6 +13,8 @@ export class BackgroundConsumer {
   private waiters: (() => void)[] = [];
   lastError: string | null = null;
   lastProgress: ConsumeProgress | null = null;
+  /** Called when a drain ends (done, or stopped by an error): the web UI refreshes its counts. */
+  onDrained: (() => void) | null = null;
 
   constructor(private readonly store: Store, private readonly log: (line: string) => void = () => {}) {}
 
@@ -62,6 +64,7 @@ export class BackgroundConsumer {
       return;
     }
     for (const w of this.waiters.splice(0)) w();
+    this.onDrained?.();
   }
 
   idle(): Promise<void> {

@@ -96,8 +96,12 @@ export async function startSiteServer(store: Store, host: string, port: number, 
   if (!serverRole && !store.sql.prepare('SELECT 1 FROM web_user LIMIT 1').get()) throw new EdcError('NO_ACCOUNTS', `${store.role} device ${store.deviceId}`);
   const { app, background } = serverRole ? buildSiteServer(store, log) : { app: createHttp(), background: null };
   let web: WebHost | null = null;
-  const backend = createBackend({ dataDir: store.dir, host: 'web', store, emit: (e) => web?.broadcast(e) });
+  const backend = createBackend({
+    dataDir: store.dir, host: 'web', store, emit: (e) => web?.broadcast(e),
+    ...(background ? { consumerError: () => background.lastError } : {}),
+  });
   web = registerWebHost(app, store, backend, { log, ...opts });
+  if (background) background.onDrained = () => web?.broadcast({ type: 'changed', what: 'batches' });
   await app.listen({ host, port });
   const addr = app.server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

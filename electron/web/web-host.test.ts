@@ -8,8 +8,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isEdcError } from '../../shared/errors.ts';
+import { Consumer } from '../core/consumer.ts';
+import { KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
+import { Study } from '../core/domain/study.ts';
 import { DB_FILE, type Store } from '../core/store.ts';
-import { TestDirs } from '../core/testing/fixtures.ts';
+import { outgoingWire, TestDirs } from '../core/testing/fixtures.ts';
 import { startSiteServer, type SiteServer } from '../server/site-server.ts';
 import { addUser, login, sessionUser, SESSION_TTL_MS } from './accounts.ts';
 import { CSP } from './web-host.ts';
@@ -134,6 +137,24 @@ describe('web host', () => {
     assert.match(CSP, /connect-src 'self'/);
     assert.match(CSP, /frame-ancestors 'none'/);
     assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  });
+
+  it('shows why the background consumer stopped, and clears it once a retry applied everything', async () => {
+    const rotated = dirs.keys.rotated();
+    const laptop = dirs.store('field', 'ra-66', { keys: rotated });
+    new Study(laptop).registerSubject({ firstName: 'Mpho', lastName: 'Dube', dob: '1992-03-04', identityNumber: '920304', phone: null, gender: 'M', registrationDatetime: new Date().toISOString() }, { user: 'ra' });
+    new Consumer(store).ingest(outgoingWire(laptop), 'rest', 'b-66');
+    server.background!.kick();
+    await server.background!.idle();
+    const lab = await cookieOf('lab');
+    const list = async () => ((await (await call('batches.list', {}, lab)).json()) as { value: { consumerError: string | null } }).value;
+    assert.match((await list()).consumerError ?? '', /none of the pending transactions can be decrypted/);
+    const stillFailing = await call('batches.retry', {}, lab);
+    assert.equal(((await stillFailing.json()) as { error: { code: string } }).error.code, 'KEY_UNKNOWN');
+    writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), dirs.keys.merged(rotated)); // the fix: the newer key set
+    const retried = (await (await call('batches.retry', {}, lab)).json()) as { value: { applied: number } };
+    assert.equal(retried.value.applied, 1);
+    assert.equal((await list()).consumerError, null);
   });
 
   it('a field device serves its UI only once it has an account', async () => {

@@ -22,6 +22,9 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
           error: Number(r.error ?? 0), conflicts: Number(r.conflicts ?? 0),
         })),
         gaps: new Consumer(s).gaps(),
+        // A stale reason is not shown once nothing waits any more (a retry may have applied everything).
+        consumerError: (s.sql.prepare('SELECT 1 FROM incoming_transaction WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 LIMIT 1').get()
+          ? ctx.opts.consumerError?.() : null) ?? null,
         quarantined: (s.sql.prepare("SELECT file_name, reason, at FROM file_import WHERE status = 'quarantined' ORDER BY id DESC LIMIT 100").all() as { file_name: string; reason: string | null; at: string }[])
           .map((q) => ({ fileName: q.file_name, reason: q.reason, at: q.at })),
       };

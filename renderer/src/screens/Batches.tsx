@@ -28,7 +28,7 @@ export function BatchesScreen() {
       {list.error && <Alert color="red">{list.error}</Alert>}
       <Group>
         <Text data-testid="batches-errors">{errors} transaction(s) in error</Text>
-        {canRetry && <Button onClick={() => void doRetry()} loading={retry.busy} disabled={errors === 0} data-testid="retry-all">Retry failed transactions</Button>}
+        {canRetry && <Button onClick={() => void doRetry()} loading={retry.busy} disabled={errors === 0 && !list.data?.consumerError} data-testid="retry-all">Retry failed transactions</Button>}
       </Group>
       {canImport && (
         <Card withBorder>
@@ -43,6 +43,11 @@ export function BatchesScreen() {
       )}
       {retry.result && !retry.busy && <Alert color={retry.result.errors ? 'orange' : 'green'} data-testid="retry-result">Retried: {retry.result.applied} applied, {retry.result.errors} still failing, {retry.result.deferred} waiting for other records.</Alert>}
       {retry.error && <Alert color="red" role="alert">{retry.error}</Alert>}
+      {list.data?.consumerError && (
+        <Alert color="red" title="Received transactions are not being applied" data-testid="consumer-error">
+          {list.data.consumerError} They stay here, unchanged, and are applied as soon as the cause is fixed and new data arrives (or press Retry).
+        </Alert>
+      )}
       {(list.data?.gaps.length ?? 0) > 0 && (
         <Alert color="yellow" title="Gaps: transactions not received yet">
           {list.data!.gaps.map((g) => `${g.producer}: ${g.from}${g.to > g.from ? `–${g.to}` : ''}`).join('; ')}
