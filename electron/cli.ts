@@ -24,7 +24,7 @@ import { Store } from './core/store.ts';
 import type { Progress } from '../shared/api.ts';
 import { issuePairingCode, listDevices, revokeDevice } from './server/auth.ts';
 import { startSiteServer } from './server/site-server.ts';
-import { addUser, listUsers } from './web/accounts.ts';
+import { addUser, listUsers, removeUser } from './web/accounts.ts';
 import { USER_ROLES, type UserRole } from '../shared/contract.ts';
 import { pull } from './sync/pull.ts';
 import { push } from './sync/push.ts';
@@ -390,6 +390,11 @@ export function buildProgram(io: Io = defaultIo): Command {
         store.close();
       }
     });
+  user.command('remove').description('remove an account; its sessions end at once')
+    .requiredOption('--username <name>', 'login name').action((o: { username: string }) => withStore((store) => {
+      removeUser(store, o.username);
+      io.out(`removed ${o.username}`);
+    }));
   user.command('list').option('--json', 'JSON output').action((o: { json?: boolean }) => withStore((store) => {
     const list = listUsers(store);
     if (o.json) io.out(JSON.stringify(list));

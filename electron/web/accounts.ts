@@ -51,6 +51,15 @@ export async function addUser(store: Store, username: string, role: UserRole, pa
   return !existed;
 }
 
+/** Removes the account; its sessions end with it (they reference the account). */
+export function removeUser(store: Store, username: string): void {
+  const removed = store.sql.transaction(() => {
+    store.sql.prepare('DELETE FROM web_session WHERE username = ?').run(username);
+    return store.sql.prepare('DELETE FROM web_user WHERE username = ?').run(username).changes;
+  });
+  if (removed === 0) throw new EdcError('RECORD_NOT_FOUND', `no account ${username}`);
+}
+
 export function listUsers(store: Store): { username: string; role: UserRole; createdAt: string }[] {
   return (store.sql.prepare('SELECT username, role, created_at FROM web_user ORDER BY username').all() as { username: string; role: UserRole; created_at: string }[])
     .map((u) => ({ username: u.username, role: u.role, createdAt: u.created_at }));

@@ -14,7 +14,7 @@ import { Study } from '../core/domain/study.ts';
 import { DB_FILE, type Store } from '../core/store.ts';
 import { outgoingWire, TestDirs } from '../core/testing/fixtures.ts';
 import { startSiteServer, type SiteServer } from '../server/site-server.ts';
-import { addUser, login, sessionUser, SESSION_TTL_MS } from './accounts.ts';
+import { addUser, login, removeUser, sessionUser, SESSION_TTL_MS } from './accounts.ts';
 import { CSP } from './web-host.ts';
 
 const PW = 'a long enough password';
@@ -113,6 +113,11 @@ describe('web host', () => {
     const b = await cookieOf('root');
     await addUser(store, 'root', 'admin', `${PW} changed`);
     assert.equal((await call('status.get', {}, b)).status, 401);
+    await addUser(store, 'leaver', 'lab-assistant', PW);
+    const c = await cookieOf('leaver');
+    removeUser(store, 'leaver');
+    assert.equal((await call('status.get', {}, c)).status, 401, 'a removed account\'s session ends at once');
+    assert.throws(() => removeUser(store, 'leaver'), (e) => isEdcError(e, 'RECORD_NOT_FOUND'));
     const s = await login(store, 'root', `${PW} changed`);
     assert.equal(sessionUser(store, s.token).username, 'root');
     assert.throws(() => sessionUser(store, s.token, Date.now() + SESSION_TTL_MS + 1000), (e) => isEdcError(e, 'SESSION_REQUIRED'));
