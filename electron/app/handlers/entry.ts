@@ -4,6 +4,8 @@ import { MODELS, toJs } from '../../core/domain/registry.ts';
 import type { Study } from '../../core/domain/study.ts';
 import type { RawRow } from '../../core/envelope.ts';
 import type { Store } from '../../core/store.ts';
+import type { Actor } from '../../core/write-path.ts';
+import type { ModelInput } from '../../../shared/domain.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
 export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.search' | 'subjects.register' | 'subjects.get' | 'consent.save' | 'visits.add' | 'crf.vitalSigns.save' | 'crf.medicalHistory.save' | 'requisitions.create'> {
@@ -87,10 +89,10 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
 }
 
 /** Insert the CRF of a visit, or update it when the visit already has one (one per visit: the natural key). */
-function upsertByVisit(store: Store, study: Study, txName: 'edc.vital_signs' | 'edc.medical_history', input: { visitId: string } & Record<string, unknown>, actor: { user: string }): RawRow {
+function upsertByVisit<K extends 'edc.vital_signs' | 'edc.medical_history'>(store: Store, study: Study, txName: K, input: ModelInput<K>, actor: Actor): RawRow {
   const table = MODELS.get(txName)!.tableName;
   const row = store.sql.prepare(`SELECT id FROM "${table}" WHERE visit_id = ?`).get(input.visitId) as { id: string } | undefined;
-  if (!row) return study.write.insert(txName, input as never, actor);
+  if (!row) return study.write.insert(txName, input, actor);
   const { visitId: _visitId, ...patch } = input;
-  return study.write.update(txName, row.id, patch as never, actor);
+  return study.write.update(txName, row.id, patch as Partial<ModelInput<K>>, actor);
 }
