@@ -15,6 +15,18 @@ test('RA registers a subject, requisitions three specimens and syncs to the site
   const barcodes = await registerWithSpecimens(field, info, { first: 'Amara', last: 'Okafor', identity: '8801015009087' }, ['CD4', 'Viral load', 'Chemistry']);
   expect(barcodes).toHaveLength(3);
 
+  // Pending transactions: filter to subjects, open one: its content decrypted for the RA.
+  await openScreen(field, 'Pending transactions');
+  await expect(field.getByTestId('pending-total')).not.toHaveText('0 transaction(s)');
+  await field.getByRole('textbox', { name: 'Model' }).click();
+  await field.getByRole('option', { name: 'subject', exact: true }).click();
+  await expect(field.getByTestId('pending-total')).toHaveText('1 transaction(s)');
+  await field.getByTestId('pending-table').getByRole('button', { name: 'Open' }).click();
+  await expect(field.getByTestId('tx-content').getByRole('row', { name: /firstName Amara/ })).toBeVisible();
+  await expect(field.getByTestId('tx-content')).toContainText('Changed by ra');
+  await shot(field, info, 'pending-decrypted');
+  await field.keyboard.press('Escape');
+
   await openScreen(field, 'Status');
   await expect(field.getByTestId('server-state')).toHaveText('server reachable');
   await expect(field.getByTestId('pending-server')).not.toHaveText('0');

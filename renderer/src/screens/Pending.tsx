@@ -62,8 +62,29 @@ export function PendingScreen() {
       <Modal opened={openId !== null} onClose={() => setOpenId(null)} title="Transaction content (decrypted)" size="xl">
         {open.busy && <Text>Decrypting…</Text>}
         {open.error && <Alert color="red">{open.error}</Alert>}
-        {open.result && !open.busy && <Code block data-testid="tx-content">{JSON.stringify(open.result.content, null, 2)}</Code>}
+        {open.result && !open.busy && <TxContent content={open.result.content} />}
       </Modal>
+    </Stack>
+  );
+}
+
+/** The decrypted record as field / value rows, and who made the change when. */
+function TxContent({ content }: { content: Record<string, unknown> }) {
+  const record = (content.record ?? {}) as Record<string, unknown>;
+  const history = (content.history ?? null) as { user?: string; hostname?: string; at?: string } | null;
+  const entries = Object.entries(record);
+  return (
+    <Stack data-testid="tx-content">
+      {history && <Text size="sm">Changed by {history.user ?? '?'} on {history.hostname ?? '?'}, {history.at ? new Date(history.at).toLocaleString() : '?'}</Text>}
+      {entries.length === 0 ? <Text>A delete: the record carries no fields.</Text> : (
+        <Table withTableBorder striped>
+          <Table.Tbody>
+            {entries.map(([k, v]) => (
+              <Table.Tr key={k}><Table.Td w={200}><Code>{k}</Code></Table.Td><Table.Td>{v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v)}</Table.Td></Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
     </Stack>
   );
 }
