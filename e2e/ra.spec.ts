@@ -15,6 +15,17 @@ test('RA registers a subject, requisitions three specimens and syncs to the site
   const barcodes = await registerWithSpecimens(field, info, { first: 'Amara', last: 'Okafor', identity: '8801015009087' }, ['CD4', 'Viral load', 'Chemistry']);
   expect(barcodes).toHaveLength(3);
 
+  // Vital signs: an impossible value is caught at the field, with the allowed range; a plausible one is saved.
+  await field.getByRole('tab', { name: /Vital signs/ }).click();
+  const vitals = field.getByRole('form', { name: 'Vital signs' });
+  await vitals.getByLabel('Weight (kg)').fill('999');
+  await vitals.getByLabel('Systolic (mmHg)').fill('120');
+  await vitals.getByRole('button', { name: 'Save vital signs' }).click();
+  await expect(vitals.getByText('Weight (kg): 0.5–400, or empty')).toBeVisible();
+  await vitals.getByLabel('Weight (kg)').fill('70.5');
+  await vitals.getByRole('button', { name: 'Save vital signs' }).click();
+  await expect(field.getByRole('tab', { name: /Vital signs ✓/ })).toBeVisible();
+
   // Pending transactions: filter to subjects, open one: its content decrypted for the RA.
   await openScreen(field, 'Pending transactions');
   await expect(field.getByTestId('pending-total')).not.toHaveText('0 transaction(s)');

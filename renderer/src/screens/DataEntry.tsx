@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Controller, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { contract, type SubjectSummary, type Visit } from '../../../shared/contract.ts';
-import { PANELS, VISIT_CODES } from '../../../shared/domain.ts';
+import { PANELS, VISIT_CODES, vitalSignsInput } from '../../../shared/domain.ts';
 import { useAction, useCall } from '../hooks.ts';
 import { LabelSheet } from './Labels.tsx';
 
@@ -200,30 +200,49 @@ function Requisitions({ visit, subject, onCreated }: { visit: Visit; subject: st
   );
 }
 
-const num = (v: string | number): number | null => (v === '' || v === undefined ? null : Number(v));
+type VitalsValues = z.infer<typeof vitalSignsInput>;
+const VITALS: { key: Exclude<keyof VitalsValues, 'visitId'>; label: string; decimals: number }[] = [
+  { key: 'weightKg', label: 'Weight (kg)', decimals: 1 },
+  { key: 'heightCm', label: 'Height (cm)', decimals: 1 },
+  { key: 'systolic', label: 'Systolic (mmHg)', decimals: 0 },
+  { key: 'diastolic', label: 'Diastolic (mmHg)', decimals: 0 },
+  { key: 'temperatureC', label: 'Temperature (°C)', decimals: 1 },
+];
 
+/** Vital signs, checked field by field against the same schema the backend applies (ranges, whole numbers). */
 function VitalsForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) {
   const save = useAction('crf.vitalSigns.save');
   const v = visit.vitalSigns;
-  const [vals, setVals] = useState<Record<string, string | number>>({
-    weightKg: v?.weightKg ?? '', heightCm: v?.heightCm ?? '', systolic: v?.systolic ?? '', diastolic: v?.diastolic ?? '', temperatureC: v?.temperatureC ?? '',
+  const form = useForm<VitalsValues>({
+    resolver: zodResolver(vitalSignsInput),
+    defaultValues: { visitId: visit.id, weightKg: v?.weightKg ?? null, heightCm: v?.heightCm ?? null, systolic: v?.systolic ?? null, diastolic: v?.diastolic ?? null, temperatureC: v?.temperatureC ?? null },
   });
-  const field = (k: string, label: string, decimals = 0) => (
-    <NumberInput label={label} value={vals[k]} decimalScale={decimals} onChange={(x) => setVals({ ...vals, [k]: x })} />
-  );
+  const submit = form.handleSubmit(async (values) => {
+    if (await save.run(values)) onSaved();
+  });
   return (
-    <Stack>
-      <SimpleGrid cols={{ base: 2, md: 5 }}>
-        {field('weightKg', 'Weight (kg)', 1)}{field('heightCm', 'Height (cm)', 1)}{field('systolic', 'Systolic (mmHg)')}{field('diastolic', 'Diastolic (mmHg)')}{field('temperatureC', 'Temperature (°C)', 1)}
-      </SimpleGrid>
-      {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
-      {save.result && !save.busy && <Alert color="green">Saved.</Alert>}
-      <Group><Button loading={save.busy} onClick={async () => {
-        const r = await save.run({ visitId: visit.id, weightKg: num(vals.weightKg!), heightCm: num(vals.heightCm!), systolic: num(vals.systolic!), diastolic: num(vals.diastolic!), temperatureC: num(vals.temperatureC!) });
-        if (r) onSaved();
-      }}>Save vital signs</Button></Group>
-    </Stack>
+    <form onSubmit={(e) => void submit(e)} aria-label="Vital signs">
+      <Stack>
+        <SimpleGrid cols={{ base: 2, md: 5 }}>
+          {VITALS.map(({ key, label, decimals }) => (
+            <Controller key={key} control={form.control} name={key} render={({ field, fieldState }) => (
+              <NumberInput label={label} decimalScale={decimals} value={field.value ?? ''} onBlur={field.onBlur}
+                onChange={(x) => field.onChange(x === '' ? null : Number(x))} error={fieldState.error ? `${label}: ${rangeHint(key)}` : undefined} />
+            )} />
+          ))}
+        </SimpleGrid>
+        {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
+        {save.result && !save.busy && <Alert color="green" data-testid="vitals-saved">Saved.</Alert>}
+        <Group><Button type="submit" loading={save.busy}>Save vital signs</Button></Group>
+      </Stack>
+    </form>
   );
+}
+
+/** The allowed range of a vital sign, as the schema says it (shown when a value is outside it). */
+function rangeHint(key: (typeof VITALS)[number]['key']): string {
+  const { minValue, maxValue, isInt } = vitalSignsInput.shape[key].unwrap();
+  return `${minValue ?? '?'}–${maxValue ?? '?'}${isInt ? ', whole number' : ''}, or empty`;
 }
 
 function HistoryForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) {
