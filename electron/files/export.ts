@@ -42,6 +42,12 @@ export function resolveDir(store: Store, dir: string): string {
   return path.resolve(store.dir, dir);
 }
 
+/** Transactions no batch file holds yet: this device's undelivered ones, and (middleman, site) what it passes on. */
+export function pendingForExport(store: Store): number {
+  return (store.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE batch_id IS NULL AND is_consumed_server = 0').get() as { n: number }).n
+    + (store.role === 'field' ? 0 : (store.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE export_batch_id IS NULL AND forwarded_at IS NULL').get() as { n: number }).n);
+}
+
 export function exportBatches(store: Store, outDir?: string, onProgress?: (p: Progress) => void): ExportResult {
   if (store.role === 'central') throw new EdcError('ROLE_NOT_ALLOWED', 'the central server imports files; it does not export them');
   const dir = outDir ? path.resolve(outDir) : resolveDir(store, store.settings.localTransactionDir);
@@ -57,8 +63,7 @@ export function exportBatches(store: Store, outDir?: string, onProgress?: (p: Pr
     AND export_batch_id IS NULL AND forwarded_at IS NULL ORDER BY producer_seq LIMIT ?`);
   const assignOwn = store.sql.prepare('UPDATE outgoing_transaction SET batch_id = ?, batch_seq = ? WHERE id = ?');
   const assignForwarded = store.sql.prepare('UPDATE incoming_transaction SET export_batch_id = ? WHERE id = ?');
-  const total = (store.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE batch_id IS NULL AND is_consumed_server = 0').get() as { n: number }).n
-    + (store.role === 'field' ? 0 : (store.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE export_batch_id IS NULL AND forwarded_at IS NULL').get() as { n: number }).n);
+  const total = pendingForExport(store);
 
   // 1. Batches allocated earlier whose files were never completed (a crash): write them again.
   for (const b of store.sql.prepare("SELECT batch_id, batch_seq FROM file_batch WHERE status = 'pending' ORDER BY batch_seq").all() as { batch_id: string; batch_seq: number }[]) {

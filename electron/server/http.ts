@@ -23,7 +23,22 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   SHARE_CLOSED: 410,
   // 5xx: a device retries, then reports what the server said (its disk, not the device's).
   DISK_FULL: 507,
+  // The web UI's calls (/api/app).
+  SESSION_REQUIRED: 401,
+  LOGIN_FAILED: 401,
+  PERMISSION_DENIED: 403,
+  CALL_UNKNOWN: 404,
+  NOT_SET_UP: 409,
+  BUSY: 409,
+  SHARE_ACTIVE: 409,
+  NATURAL_KEY_TAKEN: 409,
+  INTERNAL: 500,
 };
+
+/** The HTTP status of an error code, where one is fixed (one table for the device API and the web UI). */
+export function statusOf(code: ErrorCode): number | undefined {
+  return STATUS[code];
+}
 
 export function createHttp(opts: { bodyLimit?: number } = {}): FastifyInstance {
   const app = Fastify({

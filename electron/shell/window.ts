@@ -39,7 +39,7 @@ export interface WebContentsLike {
  */
 export function hardenContents(contents: WebContentsLike, appUrl: string, log: (line: string) => void = () => {}): void {
   const guard = (e: { preventDefault(): void }, url: string) => {
-    if (url.split('#')[0] !== appUrl.split('#')[0]) {
+    if (!isAppUrl(appUrl, url)) {
       e.preventDefault();
       log(`blocked navigation to ${url}`);
     }

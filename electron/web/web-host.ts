@@ -18,7 +18,7 @@ import type { Store } from '../core/store.ts';
 import type { Backend } from '../app/backend.ts';
 import { dispatch } from '../app/dispatch.ts';
 import { FailureLimiter } from '../server/auth.ts';
-import { errorResponse, parseWith } from '../server/http.ts';
+import { errorResponse, parseWith, statusOf } from '../server/http.ts';
 import { login, logout, sessionUser } from './accounts.ts';
 
 export const SESSION_COOKIE = 'edc_session';
@@ -29,10 +29,6 @@ export const CSP = [
   "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
 ].join('; ');
 
-const STATUS: Partial<Record<string, number>> = {
-  SESSION_REQUIRED: 401, LOGIN_FAILED: 401, PERMISSION_DENIED: 403, ROLE_NOT_ALLOWED: 403, CALL_UNKNOWN: 404, INPUT_INVALID: 400,
-  RECORD_NOT_FOUND: 404, NOT_SET_UP: 409, BUSY: 409, SHARE_ACTIVE: 409, NATURAL_KEY_TAKEN: 409, RATE_LIMITED: 429, INTERNAL: 500,
-};
 
 export interface WebHost {
   /** Sends an event to every open events stream. */
@@ -49,7 +45,7 @@ export function registerWebHost(app: FastifyInstance, store: Store, backend: Bac
   const who = (req: FastifyRequest) => sessionUser(store, token(req));
   const fail = (reply: FastifyReply, e: unknown) => {
     const { status, body } = errorResponse(e);
-    return reply.code(STATUS[body.error.code] ?? status).send({ ok: false, error: body.error });
+    return reply.code(status).send({ ok: false, error: body.error });
   };
 
   app.post('/api/app/login', async (req, reply) => {
@@ -92,7 +88,8 @@ export function registerWebHost(app: FastifyInstance, store: Store, backend: Bac
       return fail(reply, e);
     }
     const result = await dispatch(backend, user, (req.params as { name: string }).name, req.body, opts.log);
-    if (!result.ok) return reply.code(STATUS[result.error.code] ?? 422).send(result);
+    // A coded refusal without a fixed status is a request understood but not doable here: 422.
+    if (!result.ok) return reply.code(statusOf(result.error.code) ?? 422).send(result);
     return result;
   });
 

@@ -1,6 +1,6 @@
 /** File transfer: what waits to be written, Send files (export + SFTP), and importing the files that arrived (site, central). */
 import { EdcError } from '../../../shared/errors.ts';
-import { exportBatches } from '../../files/export.ts';
+import { exportBatches, pendingForExport } from '../../files/export.ts';
 import { importSteps } from '../../files/import.ts';
 import { drainYielding } from '../../core/steps.ts';
 import { send } from '../../files/send.ts';
@@ -15,14 +15,12 @@ export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview'
       const s = ctx.need();
       const st = s.settings;
       const configured = SFTP_SETTINGS.every((k) => st[k]);
-      const own = (s.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0 AND batch_id IS NULL').get() as { n: number }).n;
-      const fwd = s.role === 'field' ? 0 : (s.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE export_batch_id IS NULL AND forwarded_at IS NULL').get() as { n: number }).n;
       const batches = (s.sql.prepare('SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT 200').all() as Record<string, unknown>[]).map((b) => ({
         batchId: String(b.batch_id), batchSeq: Number(b.batch_seq), fileName: String(b.file_name), count: Number(b.count),
         status: b.status as 'pending' | 'written' | 'sent' | 'acknowledged', createdAt: String(b.created_at),
         sentAt: (b.sent_at as string | null) ?? null, acknowledgedAt: (b.acknowledged_at as string | null) ?? null, receipt: (b.receipt as string | null) ?? null,
       }));
-      return { configured, target: configured ? `${st.remoteUser}@${st.remoteServerHost}:${st.remoteTransactionDir}` : null, pendingTransactions: own + fwd, batches };
+      return { configured, target: configured ? `${st.remoteUser}@${st.remoteServerHost}:${st.remoteTransactionDir}` : null, pendingTransactions: pendingForExport(s), batches };
     },
 
     'files.send': async () => ctx.exclusive('files.send', async () => {
