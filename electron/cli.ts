@@ -130,8 +130,10 @@ export function buildProgram(io: Io = defaultIo): Command {
         ...(o.siteCode ? { siteCode: o.siteCode } : {}), ...(o.keyDir ? { keyDir: path.resolve(o.keyDir) } : {}),
       });
       const keys = store.hasKeys() ? 'key set found' : 'no key set yet: run `edc-sync keys import FILE` (or `keys create` once per study)';
+      const warnings = store.permissionWarnings();
       store.close();
       io.out(`initialised ${o.role} device ${o.deviceId} in ${dir} (${keys})`);
+      for (const w of warnings) io.err(`warning: ${w}`);
     });
 
   const keys = program.command('keys').description('the project key set (AES-256-GCM keys + lookup key)');
@@ -212,6 +214,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (o: { host: string; port: number; json?: boolean; secureCookies?: boolean }) => {
       const store = Store.open(dataDir());
       try {
+        for (const w of store.permissionWarnings()) io.err(`warning: ${w}`);
         const server = await startSiteServer(store, o.host, o.port, (l) => io.err(l), { secureCookie: o.secureCookies ?? false });
         io.out(o.json ? JSON.stringify({ url: server.url }) : `${store.role} server ${store.deviceId} listening on ${server.url}`);
         const sig = await untilSignal();

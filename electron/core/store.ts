@@ -5,12 +5,13 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdcError } from '../../shared/errors.ts';
 import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
+import { deviceKey, type DeviceKey } from './crypto/device-key.ts';
 import { keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
 import { SqlitePort, type SqlPort } from './db/port.ts';
 import * as schema from './db/schema.ts';
@@ -36,6 +37,8 @@ export class Store {
   readonly sql: SqlPort;
   private guard = 0;
   private keys: KeySet | undefined;
+  /** This device's Ed25519 signing key (crypto/device-key.ts). Read-only opens (another store for `copy`) load none. */
+  private deviceKey: DeviceKey | undefined;
 
   private constructor(readonly dir: string, public settings: Settings, opts: OpenOptions = {}) {
     const file = path.join(dir, DB_FILE);
@@ -58,7 +61,16 @@ export class Store {
     this.sqlite.function('edc_write_guard', { deterministic: false, varargs: false }, () => this.guard);
     this.db = drizzle(this.sqlite, { schema });
     this.sql = new SqlitePort(this.sqlite);
-    if (!opts.readonly) applyMigrations(this.sqlite, this.db, opts.migrationsDir ?? MIGRATIONS_DIR);
+    if (!opts.readonly) {
+      applyMigrations(this.sqlite, this.db, opts.migrationsDir ?? MIGRATIONS_DIR);
+      // A data folder made by an older version gets its device key on first open (see crypto/device-key.ts).
+      this.deviceKey = deviceKey(dir);
+    }
+  }
+
+  get signingKey(): DeviceKey {
+    this.deviceKey ??= deviceKey(this.dir);
+    return this.deviceKey;
   }
 
   /** Creates the data folder's settings and store. Refuses a folder that already holds one. */
@@ -74,10 +86,15 @@ export class Store {
     }
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // mkdir keeps the mode of a folder that already existed (often 755): the store holds password and token
+      // hashes and the non-PII clinical data, so only this account may enter the folder.
+      chmodSync(dir, 0o700);
     } catch (cause) {
       throw new EdcError('IO_FAILED', `cannot create ${dir}`, { cause });
     }
     const store = new Store(dir, settings.data);
+    // SQLite gives the -wal and -shm files the mode of the database file.
+    chmodSync(path.join(dir, DB_FILE), 0o600);
     writeSettings(dir, settings.data);
     return store;
   }
@@ -87,6 +104,24 @@ export class Store {
     const settings = readSettings(dir);
     if (!existsSync(path.join(dir, DB_FILE))) throw new EdcError('DATA_DIR_MISSING', `${dir} has settings but no ${DB_FILE}`);
     return new Store(dir, settings, opts);
+  }
+
+  /**
+   * Plain sentences for each way others on this computer could read the store (a folder made by an older version,
+   * or copied with loose permissions); `init`, `server` and `status` print them.
+   */
+  permissionWarnings(): string[] {
+    if (process.platform === 'win32') return [];
+    const out: string[] = [];
+    const dirMode = statSync(this.dir).mode & 0o777;
+    if (dirMode & 0o077) out.push(`the data folder ${this.dir} can be opened by other accounts on this computer (mode ${dirMode.toString(8)}); run \`chmod 700 ${this.dir}\``);
+    for (const name of [DB_FILE, `${DB_FILE}-wal`, 'settings.json']) {
+      const file = path.join(this.dir, name);
+      if (!existsSync(file)) continue;
+      const mode = statSync(file).mode & 0o777;
+      if (mode & 0o044 && dirMode & 0o055) out.push(`${file} is readable by other accounts on this computer (mode ${mode.toString(8)}); run \`chmod 600 ${file}\``);
+    }
+    return out;
   }
 
   get role(): Role {
