@@ -33,7 +33,10 @@ describe('device key', () => {
       const altered = Buffer.from(data);
       altered[altered.length - 2]! ^= 1;
       assert.equal(verifySignature(key.publicKey, altered, sig), false, 'altered bytes do not verify');
-      for (const bad of ['', 'x', `${sig.slice(0, -1)}A`, sig.replace(/./, '!'), 'A'.repeat(86)]) {
+      const flipped = `${sig.slice(0, 40)}${sig[40] === 'A' ? 'B' : 'A'}${sig.slice(41)}`;
+      const lastChar = sig.slice(-1);
+      const sameBytes = `${sig.slice(0, -1)}${String.fromCharCode(lastChar.charCodeAt(0) ^ 1)}`; // non-canonical spare bits
+      for (const bad of ['', 'x', flipped, sameBytes, sig.replace(/./, '!'), 'A'.repeat(86)]) {
         assert.equal(verifySignature(key.publicKey, data, bad), false, `malformed signature ${bad.slice(0, 8)}`);
       }
       assert.equal(verifySignature('not-a-key', data, sig), false);

@@ -101,8 +101,11 @@ export function isDevicePublicKey(value: string): boolean {
 export function verifySignature(publicKey: string, data: Buffer | string, signature: string): boolean {
   if (!PUBLIC_KEY_RE.test(publicKey) || !SIGNATURE_RE.test(signature)) return false;
   try {
+    const raw = Buffer.from(signature, 'base64url');
+    // Only the canonical text of a signature counts (the last character carries 2 spare bits).
+    if (raw.toString('base64url') !== signature) return false;
     const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' });
-    return verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key, Buffer.from(signature, 'base64url'));
+    return verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key, raw);
   } catch {
     return false;
   }
