@@ -22,7 +22,9 @@ import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
 import { Store } from './core/store.ts';
 import type { Progress } from '../shared/api.ts';
-import { issuePairingCode, listDevices, revokeDevice } from './server/auth.ts';
+import { issuePairingCode, revokeDevice } from './server/auth.ts';
+import { attentionOrder, describeDevice } from '../shared/fleet.ts';
+import { listFleet, startOfToday } from './core/fleet.ts';
 import { startSiteServer } from './server/site-server.ts';
 import { addUser, listUsers, removeUser } from './web/accounts.ts';
 import { USER_ROLES, type UserRole } from '../shared/contract.ts';
@@ -243,12 +245,13 @@ export function buildProgram(io: Io = defaultIo): Command {
       }
     });
 
-  const devices = program.command('devices').description('server: paired devices');
-  devices.command('list').option('--json', 'JSON output').action((o: { json?: boolean }) => withStore((store) => {
-    const list = listDevices(store);
-    if (o.json) io.out(JSON.stringify(list));
-    else for (const d of list) io.out(`${d.deviceId} ${d.role} paired ${d.pairedAt}${d.revokedAt ? ` REVOKED ${d.revokedAt}` : ''}${d.lastSeenAt ? ` last seen ${d.lastSeenAt}` : ''}`);
-  }));
+  const devices = program.command('devices').description('paired devices, and every device heard from: what each made, what is held here and at central, what it still owes, versions, keys, clock');
+  devices.command('list').option('--json', 'JSON output').option('--today', 'only devices seen since midnight (a middleman\'s laptops visited today)')
+    .action((o: { json?: boolean; today?: boolean }) => withStore((store) => {
+      const list = listFleet(store, o.today ? { seenSince: startOfToday(store) } : {}).sort(attentionOrder);
+      if (o.json) io.out(JSON.stringify(list));
+      else for (const d of list) io.out(describeDevice(d));
+    }));
   devices.command('revoke').argument('<deviceId>').description('the device\'s token stops working at once').action((id: string) => withStore((store) => {
     revokeDevice(store, id);
     io.out(`revoked ${id}; it must be paired again to push`);

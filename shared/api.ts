@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.ts';
 import { wireEnvelopeSchema } from './envelope.ts';
+import { holdingsSchema, producerStateSchema } from './fleet.ts';
 import { deviceIdSchema, roleSchema } from './settings.ts';
 
 /** Limits the server enforces (413 / 400 beyond them); clients batch well inside them. */
@@ -46,13 +47,19 @@ export const pushResponseSchema = z.object({
   rejected: z.array(z.object({ id: z.string(), reason: z.string() })),
   /** Per producer in the batch: the highest producerSeq up to which the server holds every transaction. */
   highWater: z.record(z.string(), z.number().int().nonnegative()),
+  /** Per producer in the batch: what the site and central hold (receipts travelling back down; see shared/fleet.ts). */
+  holdings: holdingsSchema.optional(),
 });
 export type PushResponse = z.infer<typeof pushResponseSchema>;
 
 // ------------------------------------------------------------------ middleman ⇄ field share endpoint
 
 export const shareSessionRequestSchema = z.object({ code: z.string().min(4).max(32), middleman: deviceIdSchema }).strict();
-export const shareSessionResponseSchema = z.object({ token: z.string().min(32), producer: z.string(), total: z.number().int().nonnegative() });
+export const shareSessionResponseSchema = z.object({
+  token: z.string().min(32), producer: z.string(), total: z.number().int().nonnegative(),
+  /** The laptop's own state (latest producerSeq, versions, key ids, clock); absent from older laptops. */
+  state: producerStateSchema.optional(),
+});
 export type ShareSessionResponse = z.infer<typeof shareSessionResponseSchema>;
 
 export const sharePageQuerySchema = z.object({

@@ -118,6 +118,8 @@ const pendingRow = z.object({
   timestamp: z.string(),
   keyId: z.string(),
   state: z.enum(['pending-server', 'pending-middleman', 'delivered']),
+  /** Where it is now, as far as this device has heard: here · with a middleman · at the site · at central. */
+  hop: z.enum(['here', 'middleman', 'site', 'central']),
   batchId: z.string().nullable(),
 });
 export type PendingRow = z.infer<typeof pendingRow>;

@@ -4,6 +4,7 @@
  * A receipt is written by the importer into `receipts/<batchId>.json` of its incoming folder.
  */
 import { z } from 'zod';
+import { carriedStateSchema, MAX_CONTACT_PRODUCERS, producerStateSchema } from './fleet.ts';
 import { deviceIdSchema } from './settings.ts';
 
 export const BATCH_SUFFIX = '.jsonl.gz';
@@ -31,6 +32,10 @@ export const manifestSchema = z.object({
   appVersion: z.string(),
   schemaVersion: z.number().int().positive(),
   createdAt: z.iso.datetime(),
+  /** The exporter's state when it wrote the batch (optional: older exporters do not write it). */
+  state: producerStateSchema.optional(),
+  /** What the exporter last heard from the original producers in the batch (their announced latest seq, versions, clocks). */
+  carried: z.array(carriedStateSchema).max(MAX_CONTACT_PRODUCERS).optional(),
 }).strict();
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -49,5 +54,7 @@ export const receiptSchema = z.object({
   consumed: z.number().int().nonnegative(),
   errors: z.number().int().nonnegative(),
   importedAt: z.iso.datetime(),
+  /** Per original producer in the batch: the receiver holds every producerSeq up to `contiguous` (optional: older receivers). */
+  held: z.array(z.object({ producer: deviceIdSchema, contiguous: z.number().int().nonnegative() }).strict()).max(MAX_CONTACT_PRODUCERS).optional(),
 }).strict();
 export type Receipt = z.infer<typeof receiptSchema>;

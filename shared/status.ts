@@ -8,7 +8,14 @@ export type Gap = z.infer<typeof gapSchema>;
 export const statusSchema = z.object({
   role: roleSchema,
   deviceId: z.string(),
-  outgoing: z.object({ total: z.number().int(), pendingServer: z.number().int(), pendingMiddleman: z.number().int() }),
+  outgoing: z.object({
+    total: z.number().int(), pendingServer: z.number().int(), pendingMiddleman: z.number().int(),
+    /**
+     * This device's own transactions by where they are now, as far as it has heard (receipts travel back down):
+     * still only here · with a middleman · at the site · at central. They add up to total.
+     */
+    hops: z.object({ here: z.number().int(), middleman: z.number().int(), site: z.number().int(), central: z.number().int() }),
+  }),
   incoming: z.object({
     total: z.number().int(),
     consumed: z.number().int(),

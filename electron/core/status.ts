@@ -1,5 +1,6 @@
 import type { Status } from '../../shared/status.ts';
 import { Consumer } from './consumer.ts';
+import { hopCounts } from './fleet.ts';
 import { MODELS } from './domain/registry.ts';
 import type { Store } from './store.ts';
 
@@ -25,7 +26,7 @@ export function readStatus(store: Store): Status {
   return {
     role: store.role,
     deviceId: store.deviceId,
-    outgoing: { total: out.total, pendingServer: out.pendingServer ?? 0, pendingMiddleman: out.pendingMiddleman ?? 0 },
+    outgoing: { total: out.total, pendingServer: out.pendingServer ?? 0, pendingMiddleman: out.pendingMiddleman ?? 0, hops: hopCounts(store) },
     incoming: {
       total: inc.total ?? 0, consumed: inc.consumed ?? 0, deferred: inc.deferred ?? 0, error: inc.error ?? 0,
       conflicts: inc.conflicts ?? 0, pending: inc.pending ?? 0,

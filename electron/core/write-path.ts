@@ -5,6 +5,7 @@
  * (triggers in migration 0001 check the guard that only Store.guarded opens).
  */
 import { uuidv7 } from './ids.ts';
+import { deviceNowIso } from './clock.ts';
 import type { z } from 'zod';
 import type { ModelInput, TxName } from '../../shared/domain.ts';
 import type { Action, Payload } from '../../shared/envelope.ts';
@@ -38,7 +39,7 @@ export class WritePath {
     const model = this.model(txName);
     const values = this.validate(model, model.input, input);
     return this.store.guarded(() => {
-      const now = new Date().toISOString();
+      const now = deviceNowIso(this.store);
       const row: RawRow = {
         id: uuidv7(), created: now, modified: now, user_created: actor.user, user_modified: actor.user,
         hostname_created: this.store.hostname, hostname_modified: this.store.hostname, device_id: this.store.deviceId, revision: 1,
@@ -73,7 +74,7 @@ export class WritePath {
         if (p.hashSql in stored && stored[p.hashSql] !== current[p.hashSql]) changes[p.sql] = [current[p.sql] ?? null, stored[p.sql] ?? null];
       }
       if (Object.keys(changes).length === 0) return current; // nothing changed: no history, no transaction
-      const now = new Date().toISOString();
+      const now = deviceNowIso(this.store);
       const baseRevision = Number(current.revision);
       const next: RawRow = { ...current };
       for (const [col, [, value]] of Object.entries(changes)) next[col] = value;
@@ -94,7 +95,7 @@ export class WritePath {
       this.run(model, 'D', () => this.stmt(`del:${model.txName}`, () => `DELETE FROM "${model.tableName}" WHERE id = ?`).run(id));
       const changes: Changes = {};
       for (const c of model.columns) changes[c.sql] = [current[c.sql] ?? null, null];
-      this.record(model, 'D', current, Number(current.revision), changes, actor, new Date().toISOString());
+      this.record(model, 'D', current, Number(current.revision), changes, actor, deviceNowIso(this.store));
     });
   }
 

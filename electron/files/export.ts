@@ -13,6 +13,7 @@ import { EdcError } from '../../shared/errors.ts';
 import { batchFileName, MANIFEST_SUFFIX, type Manifest } from '../../shared/files.ts';
 import { SCHEMA_VERSION } from '../core/domain/registry.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
+import { carriedStates, ownState } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
@@ -129,7 +130,10 @@ function writeBatch(store: Store, dir: string, batchId: string): { fileName: str
     format: 'edc-sync-batch', version: 1, producer: store.deviceId, batchSeq: batch.batch_seq, batchId, previousBatchId: batch.previous_batch_id,
     fileName: batch.file_name, count: rows.length, ranges: [...ranges.values()], sha256, bytes: data.length, appVersion: APP_VERSION,
     schemaVersion: SCHEMA_VERSION, createdAt: batch.created_at,
+    state: ownState(store),
   };
+  const carried = carriedStates(store, [...ranges.keys()].filter((p) => p !== store.deviceId));
+  if (carried.length) manifest.carried = carried;
   try {
     writeAtomic(path.join(dir, batch.file_name), data);
     writeAtomic(path.join(dir, batch.file_name + MANIFEST_SUFFIX), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -14,6 +14,8 @@ import { wireEnvelopeSchema, type WireEnvelope } from '../../shared/envelope.ts'
 import { EdcError } from '../../shared/errors.ts';
 import { MANIFEST_SUFFIX, manifestSchema, type Manifest, type Receipt } from '../../shared/files.ts';
 import { Consumer } from '../core/consumer.ts';
+import { deviceNow } from '../core/clock.ts';
+import { receivedSeq, recordCarried, recordReceived, recordState } from '../core/fleet.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { resolveDir, writeAtomic } from './export.ts';
@@ -113,6 +115,13 @@ export function* importSteps(store: Store, dirOpt?: string, onProgress?: (p: Pro
         toQuarantine(name, `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`, manifest);
         continue;
       }
+      // The hand-over's announcement and what is now held here, per producer in the batch (O(batch)). A file's age is
+      // unknown, so its clock reading is kept but no skew is measured from it.
+      store.sql.transaction(() => {
+        if (manifest.state?.deviceId === producer) recordState(store, manifest.state, 'file', deviceNow(store), null);
+        if (manifest.carried) recordCarried(store, manifest.carried.filter((c) => c.deviceId !== producer), 'file', null);
+        for (const range of manifest.ranges) recordReceived(store, range.producer, consumer.highWater(range.producer, receivedSeq(store, range.producer)), 'file');
+      });
       yield* consumer.steps();
       const counts = store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (SELECT value FROM json_each(?))')
         .get(JSON.stringify(check.envelopes.map((e) => e.id))) as { consumed: number | null; errors: number | null };
@@ -122,6 +131,7 @@ export function* importSteps(store: Store, dirOpt?: string, onProgress?: (p: Pro
         format: 'edc-sync-receipt', version: 1, batchId: manifest.batchId, producer, batchSeq: manifest.batchSeq, receiver: store.deviceId,
         count: manifest.count, sha256: manifest.sha256, accepted: r.accepted.length, duplicates: r.duplicates.length,
         consumed: counts.consumed ?? 0, errors: counts.errors ?? 0, importedAt: new Date().toISOString(),
+        held: manifest.ranges.map((g) => ({ producer: g.producer, contiguous: receivedSeq(store, g.producer) })),
       };
       writeAtomic(path.join(receipts, `${manifest.batchId}.json`), `${JSON.stringify(receipt, null, 2)}\n`);
       result.imported.push({ fileName: name, count: manifest.count, accepted: r.accepted.length, duplicates: r.duplicates.length });

@@ -7,6 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EdcError } from '../../shared/errors.ts';
 import { receiptSchema, type Receipt } from '../../shared/files.ts';
+import { toRanges } from '../../shared/fleet.ts';
+import { recordAtCentral } from '../core/fleet.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 
@@ -18,6 +20,7 @@ export interface ReceiptResult {
 export function applyReceipts(store: Store, receipts: Receipt[]): ReceiptResult {
   const result: ReceiptResult = { acknowledged: [], ignored: 0 };
   const batch = store.sql.prepare('SELECT status FROM file_batch WHERE batch_id = ? AND batch_seq = ?');
+  const byBatch = store.sql.prepare('SELECT producer, producer_seq FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq');
   store.sql.transaction(() => {
     for (const r of receipts) {
       const b = batch.get(r.batchId, r.batchSeq) as { status: string } | undefined;
@@ -29,6 +32,13 @@ export function applyReceipts(store: Store, receipts: Receipt[]): ReceiptResult 
       store.sql.prepare("UPDATE file_batch SET status = 'acknowledged', acknowledged_at = ?, receipt = ? WHERE batch_id = ?").run(new Date().toISOString(), JSON.stringify(r), r.batchId);
       store.sql.prepare('UPDATE outgoing_transaction SET is_consumed_server = 1, consumed_server_at = ?, consumer_server = ? WHERE batch_id = ? AND is_consumed_server = 0').run(at, r.receiver, r.batchId);
       store.sql.prepare('UPDATE incoming_transaction SET forwarded_at = ? WHERE export_batch_id = ? AND forwarded_at IS NULL').run(at, r.batchId);
+      // A site's receipts come from central: what central now holds of each original producer, to hand back down.
+      if (store.role === 'site') {
+        const seqs = new Map<string, number[]>();
+        for (const row of byBatch.all(r.batchId) as { producer: string; producer_seq: number }[]) seqs.set(row.producer, [...(seqs.get(row.producer) ?? []), row.producer_seq]);
+        for (const [p, list] of seqs) recordAtCentral(store, p, toRanges(list));
+        for (const h of r.held ?? []) if (h.contiguous > 0) recordAtCentral(store, h.producer, [[1, h.contiguous]]);
+      }
       result.acknowledged.push({ batchId: r.batchId, batchSeq: r.batchSeq, count: r.count, errors: r.errors });
     }
   });

@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS, pairRequestSchema, pushRequestSchema, type Health, type PairResponse, type PushResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
+import { contactRequestSchema, type ContactResponse, type Holdings } from '../../shared/fleet.ts';
 import { Consumer } from '../core/consumer.ts';
+import { holdingFor, receivedSeq, receiveContact, recordReceived } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
@@ -58,6 +60,15 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
     }
   });
 
+  // Before a push (and whenever a device has nothing to send): the device's state in, what is held where out.
+  app.post('/api/v1/contact', async (req, reply) => {
+    const who = device(req);
+    const body = parseWith(contactRequestSchema, req.body, 'contact');
+    const answer = receiveContact(store, who, body);
+    store.sql.prepare('UPDATE device SET last_seen_at = ? WHERE device_id = ?').run(new Date().toISOString(), who.deviceId);
+    return sendJson(req, reply, answer satisfies ContactResponse);
+  });
+
   app.post('/api/v1/push', async (req, reply) => {
     const who = device(req);
     const raw = req.body as { transactions?: unknown } | null;
@@ -69,18 +80,26 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
       const foreign = body.transactions.find((t) => t.producer !== who.deviceId);
       if (foreign) throw new EdcError('FORBIDDEN_PRODUCER', `device ${who.deviceId} sent a transaction of ${foreign.producer}`);
     }
-    // Each request is one batch on the Consumed batches screen.
-    const result = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest', uuidv7());
     const highWater: Record<string, number> = {};
-    for (const p of new Set(body.transactions.map((t) => t.producer))) {
-      highWater[p] = consumer.highWater(p, marks.get(p));
-      marks.set(p, highWater[p]);
-    }
+    const holdings: Holdings = {};
+    // One SQLite transaction (one commit): the batch, then per producer in it (O(batch)) the contiguous mark walked on
+    // from the last one and the producer's row in fleet_device.
+    const result = store.sql.transaction(() => {
+      // Each request is one batch on the Consumed batches screen.
+      const r = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest', uuidv7());
+      for (const p of new Set(body.transactions.map((t) => t.producer))) {
+        highWater[p] = consumer.highWater(p, marks.get(p) ?? receivedSeq(store, p));
+        recordReceived(store, p, highWater[p], who.role === 'middleman' && p !== who.deviceId ? 'middleman' : 'push');
+        holdings[p] = holdingFor(store, p);
+      }
+      return r;
+    });
+    for (const [p, hw] of Object.entries(highWater)) marks.set(p, hw);
     const now = new Date().toISOString();
     store.sql.prepare('UPDATE device SET last_seen_at = ? WHERE device_id = ?').run(now, who.deviceId);
     store.setState(LAST_SYNC_KEY, now);
     background.kick();
-    return sendJson(req, reply, { ...result, highWater } satisfies PushResponse);
+    return sendJson(req, reply, { ...result, highWater, holdings } satisfies PushResponse);
   });
 
   return { app, background };

@@ -4,13 +4,17 @@
  * page, then apply them to the middleman's own store so the driver can reconcile specimens. A pull cut at any
  * point resumes from the last acknowledged page: pages held but not acknowledged are fetched again (duplicates).
  */
+import { z } from 'zod';
 import { LIMITS, shareAckResponseSchema, sharePageSchema, shareSessionResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { Consumer, type ConsumeResult } from '../core/consumer.ts';
+import { holdingFor, receivedSeq, recordLive, recordReceived } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { HttpClient } from './client.ts';
+
+const okSchema = z.object({ ok: z.literal(true) });
 
 export interface PullResult {
   producer: string;
@@ -33,7 +37,12 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
   const { data: session } = await open.post('/share/v1/session', { code, middleman: store.deviceId }, shareSessionResponseSchema);
   const client = new HttpClient({ baseURL: base, token: session.token, attempts: opts.attempts ?? 3 });
   const consumer = new Consumer(store);
+  if (session.state) {
+    if (session.state.deviceId !== session.producer) throw new EdcError('SERVER_REJECTED', `the laptop ${session.producer} announced itself as ${session.state.deviceId}`);
+    recordLive(store, session.state, 'share');
+  }
   const ackKey = `pullAcked:${session.producer}`;
+  let mark = receivedSeq(store, session.producer);
   let after = Number(store.getState(ackKey) ?? '0');
   const result: PullResult = { producer: session.producer, received: 0, duplicates: 0, rejected: [], consumed: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] } };
   const limit = Math.min(opts.pageSize ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
@@ -52,9 +61,16 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
     if (held.length) await client.post('/share/v1/ack', { ids: held }, shareAckResponseSchema);
     after = page.transactions[page.transactions.length - 1]!.producerSeq;
     store.setState(ackKey, String(after));
+    mark = consumer.highWater(session.producer, mark);
+    recordReceived(store, session.producer, mark, 'share');
     done += page.transactions.length;
     opts.onProgress?.({ phase: 'pull', done, total: session.total });
     if (!page.more) break;
+  }
+  // Receipts travel back down: what the site (and, through it, central) holds of this laptop's transactions.
+  const holding = holdingFor(store, session.producer);
+  if (holding.site > 0 || holding.central > 0 || holding.centralExtra.length > 0) {
+    await client.post('/share/v1/receipts', { holding, from: store.deviceId }, okSchema).catch(() => undefined); // an older laptop has no such endpoint
   }
   await client.post('/share/v1/done', {}, shareAckResponseSchema.partial().passthrough()).catch(() => undefined);
   store.setState(LAST_SYNC_KEY, new Date().toISOString());

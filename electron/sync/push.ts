@@ -5,7 +5,9 @@
  * resumed by the next one: unacknowledged transactions are sent again and the server counts them as duplicates.
  */
 import { LIMITS, pushResponseSchema, type Progress } from '../../shared/api.ts';
-import { EdcError } from '../../shared/errors.ts';
+import { EdcError, isEdcError } from '../../shared/errors.ts';
+import { contactResponseSchema, type ContactRequest, type Holdings } from '../../shared/fleet.ts';
+import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
@@ -88,6 +90,34 @@ export function pendingForServer(store: Store): number {
   return own + (store.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n;
 }
 
+/**
+ * The hand-over's announcement: this device's state (and a middleman's laptops') to the server; back come what the
+ * site and central hold of this device's transactions (and of those laptops'), recorded here. An older server
+ * without the endpoint answers 400/404: the push goes on without it.
+ */
+export async function contact(store: Store, client: HttpClient): Promise<Holdings | null> {
+  const carried = store.role === 'middleman' ? carriedStates(store) : [];
+  const req: ContactRequest = { state: ownState(store), ...(carried.length ? { carried, producers: carried.map((c) => c.deviceId) } : {}) };
+  try {
+    const { data } = await client.post('/api/v1/contact', req, contactResponseSchema);
+    recordHoldings(store, data.holdings);
+    return data.holdings;
+  } catch (e) {
+    if (isEdcError(e) && e.code === 'REQUEST_INVALID') return null;
+    throw e;
+  }
+}
+
+function recordHoldings(store: Store, holdings: Holdings | undefined): void {
+  if (!holdings) return;
+  store.sql.transaction(() => {
+    for (const [p, h] of Object.entries(holdings)) {
+      // A field laptop only takes news of itself; a middleman also of the laptops it carries for.
+      if (p === store.deviceId || store.role === 'middleman') recordHolding(store, p, h);
+    }
+  });
+}
+
 export async function push(store: Store, opts: PushOptions = {}): Promise<PushResult> {
   if (store.role !== 'field' && store.role !== 'middleman') {
     throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} server sends files to central (export, send); only field and middleman devices push`);
@@ -95,6 +125,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const link = readServerLink(store.dir);
   const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5 });
   const batchCount = Math.min(opts.batchCount ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
+  await contact(store, client);
   const total = pendingForServer(store);
   const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0 };
   opts.onProgress?.({ phase: 'push', done: 0, total, bytes: 0 });
@@ -108,6 +139,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     const sentIds = new Set(batch.map((r) => r.id));
     const delivered = [...data.accepted, ...data.duplicates].filter((id) => sentIds.has(id));
     source.markDelivered(delivered, new Date().toISOString(), link.serverDeviceId);
+    recordHoldings(store, data.holdings);
     result.sent += batch.length;
     result.accepted += data.accepted.length;
     result.duplicates += data.duplicates.length;

@@ -7,6 +7,8 @@
 import type { AddressInfo } from 'node:net';
 import { shareAckRequestSchema, sharePageQuerySchema, shareSessionRequestSchema, type SharePage, type ShareSessionResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
+import { shareReceiptsRequestSchema } from '../../shared/fleet.ts';
+import { ownState, recordOwnHolding } from '../core/fleet.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import type { Store } from '../core/store.ts';
 import { codesEqual, newCode, newToken } from '../server/auth.ts';
@@ -23,6 +25,8 @@ export interface Share {
 export interface ShareEvents {
   onSession?: (middleman: string) => void;
   onAck?: (p: { acknowledged: number; total: number }) => void;
+  /** A middleman said what the site and central hold. */
+  onReceipts?: () => void;
 }
 
 const MAX_CODE_FAILURES = 10;
@@ -71,7 +75,7 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
     const token = newToken();
     sessions.set(token, body.middleman);
     opts.onSession?.(body.middleman);
-    return { token, producer: store.deviceId, total: total() } satisfies ShareSessionResponse;
+    return { token, producer: store.deviceId, total: total(), state: ownState(store) } satisfies ShareSessionResponse;
   });
 
   const page = store.sql.prepare('SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT ?');
@@ -93,6 +97,15 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
     store.sql.transaction(() => { for (const id of body.ids) acknowledged += mark.run(at, middleman, id, store.deviceId).changes; });
     opts.onAck?.({ acknowledged, total: pending() });
     return { acknowledged };
+  });
+
+  // The middleman hands down what the site and central hold of this laptop's transactions (only ever grows here).
+  app.post('/share/v1/receipts', async (req) => {
+    session(bearer(req));
+    const body = parseWith(shareReceiptsRequestSchema, req.body, 'receipts');
+    recordOwnHolding(store, body.holding);
+    opts.onReceipts?.();
+    return { ok: true };
   });
 
   app.post('/share/v1/done', async (req) => {

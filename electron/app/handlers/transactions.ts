@@ -6,19 +6,36 @@ import { MODELS, toJs } from '../../core/domain/registry.ts';
 import { Study } from '../../core/domain/study.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from '../../core/envelope.ts';
 import type { Store } from '../../core/store.ts';
+import { heldIn } from '../../../shared/fleet.ts';
+import { holdingFor, ownHolding } from '../../core/fleet.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
 export function transactionHandlers(ctx: HandlerContext): AreaHandlers<'pending.list' | 'pending.open'> {
+  /** Where an own transaction is now (see core/fleet.ts hopSql; same rule). */
+  const ownHop = (store: Store, r: Record<string, unknown>): PendingRow['hop'] => {
+    const h = ownHolding(store);
+    const seq = Number(r.producer_seq);
+    if (heldIn(h.central, seq)) return 'central';
+    if (r.is_consumed_server || seq <= h.site) return 'site';
+    return r.is_consumed_middleman ? 'middleman' : 'here';
+  };
+  /** Where a transaction this device passes on is now: here until the next hop acknowledged it. */
+  const forwardedHop = (store: Store, r: Record<string, unknown>): PendingRow['hop'] => {
+    const h = holdingFor(store, String(r.producer));
+    if (heldIn({ contiguous: h.central, extra: h.centralExtra }, Number(r.producer_seq))) return 'central';
+    return r.forwarded_at ? 'site' : 'here';
+  };
   const outgoingRow = (r: Record<string, unknown>): PendingRow => ({
     id: String(r.id), producer: String(r.producer), producerSeq: Number(r.producer_seq), txName: String(r.tx_name),
     action: r.action as PendingRow['action'], timestamp: String(r.timestamp), keyId: String(r.key_id),
     state: r.is_consumed_server ? 'delivered' : r.is_consumed_middleman ? 'pending-server' : 'pending-middleman',
+    hop: ownHop(ctx.need(), r),
     batchId: (r.batch_id as string | null) ?? null,
   });
   const incomingRow = (r: Record<string, unknown>): PendingRow => ({
     id: String(r.id), producer: String(r.producer), producerSeq: Number(r.producer_seq), txName: String(r.tx_name),
     action: r.action as PendingRow['action'], timestamp: String(r.timestamp), keyId: String(r.key_id),
-    state: r.forwarded_at ? 'delivered' : 'pending-server', batchId: (r.batch_id as string | null) ?? null,
+    state: r.forwarded_at ? 'delivered' : 'pending-server', hop: forwardedHop(ctx.need(), r), batchId: (r.batch_id as string | null) ?? null,
   });
   return {
     'pending.list': async ({ source, txName, state, page, pageSize }) => {

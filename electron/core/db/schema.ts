@@ -182,6 +182,8 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
   // The Consumed batches screen groups by batch.
   index('incoming_batch').on(t.batchId, t.receivedVia),
+  // A receipt for an exported batch finds its transactions without a scan.
+  index('incoming_export_batch').on(t.exportBatchId),
 ]);
 
 /** Per producer: the highest producerSeq up to which every transaction has been dealt with (applied, error or conflict). */
@@ -217,6 +219,48 @@ export const deviceState = sqliteTable('device_state', {
   value: text('value').notNull(),
 });
 
+
+// ---------------------------------------------------------------- the fleet: what other devices announced (never synced)
+
+/**
+ * Per device heard from (directly, or carried by a middleman or in a site's batch file): maintained incrementally at
+ * every contact, push batch, pull and import, so the Devices screen reads one row per device and never scans the
+ * transaction log. Times are this device's clock; a device's own clock reading only feeds clock_reading.
+ */
+export const fleetDevice = sqliteTable('fleet_device', {
+  deviceId: text('device_id').primaryKey(),
+  role: text('role', { enum: ['field', 'middleman', 'site', 'central'] }),
+  firstSeenAt: text('first_seen_at').notNull(),
+  lastSeenAt: text('last_seen_at').notNull(),
+  /** How it was last heard: contact, push, share (a pull), middleman (carried), file. */
+  lastVia: text('last_via').notNull(),
+  /** The latest producerSeq it announced. */
+  madeSeq: integer('made_seq'),
+  /** Contiguous high-water mark of its transactions held here. */
+  receivedSeq: integer('received_seq').notNull().default(0),
+  /** Middleman: what the site said it holds of this producer (contiguous). */
+  siteSeq: integer('site_seq'),
+  /** What central holds of this producer: contiguous mark and JSON ranges of exceptions above it. */
+  centralSeq: integer('central_seq'),
+  centralExtra: text('central_extra'),
+  appVersion: text('app_version'),
+  schemaVersion: integer('schema_version'),
+  /** JSON array of key ids. */
+  keyIds: text('key_ids'),
+  /** Its clock minus ours at the last live contact (ms). */
+  clockSkewMs: integer('clock_skew_ms'),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/** Clock skew of a device at each live contact (its clock minus ours): a history, never used for ordering. */
+export const clockReading = sqliteTable('clock_reading', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  deviceId: text('device_id').notNull(),
+  at: text('at').notNull(),
+  deviceClock: text('device_clock').notNull(),
+  skewMs: integer('skew_ms').notNull(),
+  via: text('via').notNull(),
+}, (t) => [index('clock_reading_device').on(t.deviceId, t.id)]);
 
 // ---------------------------------------------------------------- site/central server: devices and pairing (never synced)
 
