@@ -25,8 +25,8 @@ test('every screen of the field laptop, the middleman and the site passes axe WC
   const mmUrl = await lab.serve('mm-06');
   const problems: string[] = [];
   for (const [url, user, screens] of [
-    [fieldUrl, 'ra', ['Status', 'Data entry', 'Pending transactions', 'Let the driver pull', 'File transfer', 'Device & settings']],
-    [mmUrl, 'driver', ['Status', 'Pending transactions', 'Pull from laptop', 'Specimen reconciliation', 'File transfer', 'Conflicts', 'Device & settings']],
+    [fieldUrl, 'ra', ['Status', 'Data entry', 'Changes waiting to be sent', 'Let the driver pull', 'File transfer', 'Device & settings']],
+    [mmUrl, 'driver', ['Status', 'Changes waiting to be sent', 'Pull from laptop', 'Specimen reconciliation', 'File transfer', 'Conflicts', 'Device & settings']],
     [siteUrl, 'root', ['Status', 'Specimen reconciliation', 'File transfer', 'Consumed batches', 'Conflicts', 'Device & settings']],
   ] as const) {
     const page = await (await browser.newContext()).newPage();
@@ -69,7 +69,7 @@ test('the RA registers a subject with the keyboard alone, and focus is always vi
   for (let i = 0; i < 10 && !(await register.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
   await expect(register).toBeFocused();
   await page.keyboard.press('Enter');
-  const form = page.getByRole('form', { name: 'Register a subject' });
+  const form = page.getByRole('form', { name: 'Register a participant' });
   await expect(form.getByLabel('First name')).toBeFocused();
   await page.keyboard.type('Keabetswe');
   await page.keyboard.press('Tab');

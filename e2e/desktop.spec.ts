@@ -42,9 +42,9 @@ test('the renderer runs on the preload bridge: no login, calls through invoke, e
 
   await openScreen(page, 'Data entry');
   await page.getByTestId('register-open').click();
-  const form = page.getByRole('form', { name: 'Register a subject' });
+  const form = page.getByRole('form', { name: 'Register a participant' });
   await form.getByLabel('First name').fill('Boitumelo');
-  await form.getByLabel('Last name').fill('Ntsane');
+  await form.getByLabel('Surname').fill('Ntsane');
   await form.getByLabel('Date of birth').fill('1988-09-30');
   await form.getByLabel('Identity number').fill('8809305009083');
   await form.getByRole('button', { name: 'Register' }).click();

@@ -34,9 +34,9 @@ test('site sends files to central over SFTP; receipts come back; central shows t
   const site = await browser.newPage();
   await login(site, siteUrl, 'lab');
   await openScreen(site, 'File transfer');
-  await expect(site.getByTestId('files-pending')).toContainText(`${received} transaction(s) not yet in a file`);
+  await expect(site.getByTestId('files-pending')).toContainText(`${received} changes are not yet in a file`);
   await site.getByTestId('files-send').click();
-  await expect(site.getByTestId('files-result')).toContainText(`Sent 1 file(s) with ${received} transaction(s)`);
+  await expect(site.getByTestId('files-result')).toContainText(`1 file sent (${received} changes)`);
   await expect(site.getByTestId('file-state')).toHaveText(['sent']);
   await shot(site, info, 'site-files-sent');
 
@@ -47,10 +47,10 @@ test('site sends files to central over SFTP; receipts come back; central shows t
   await login(central, centralUrl, 'dm');
   await openScreen(central, 'Consumed batches');
   await central.getByTestId('import-files').click();
-  await expect(central.getByTestId('import-result')).toContainText(`Imported 1 file(s) with ${received} new transaction(s)`);
+  await expect(central.getByTestId('import-result')).toContainText(`1 file imported (${received} changes)`);
 
   await site.getByTestId('files-send').click();
-  await expect(site.getByTestId('files-result')).toContainText('1 receipt(s) confirmed earlier files');
+  await expect(site.getByTestId('files-result')).toContainText('1 receipt came back');
   await expect(site.getByTestId('file-state')).toHaveText(['received']);
   await shot(site, info, 'site-files-acknowledged');
 

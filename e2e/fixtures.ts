@@ -101,9 +101,9 @@ export async function openScreen(page: Page, label: string): Promise<void> {
 export async function registerWithSpecimens(page: Page, info: TestInfo, person: { first: string; last: string; identity: string }, panels: string[]): Promise<string[]> {
   await openScreen(page, 'Data entry');
   await page.getByTestId('register-open').click();
-  const form = page.getByRole('form', { name: 'Register a subject' });
+  const form = page.getByRole('form', { name: 'Register a participant' });
   await form.getByLabel('First name').fill(person.first);
-  await form.getByLabel('Last name').fill(person.last);
+  await form.getByLabel('Surname').fill(person.last);
   await form.getByLabel('Date of birth').fill('1990-04-12');
   await form.getByLabel('Identity number').fill(person.identity);
   await form.getByRole('button', { name: 'Register' }).click();

@@ -21,17 +21,17 @@ test('RA registers a subject, requisitions three specimens and syncs to the site
   await vitals.getByLabel('Weight (kg)').fill('999');
   await vitals.getByLabel('Systolic (mmHg)').fill('120');
   await vitals.getByRole('button', { name: 'Save vital signs' }).click();
-  await expect(vitals.getByText('Weight (kg): 0.5–400, or empty')).toBeVisible();
+  await expect(vitals.getByText('Weight (kg): enter a number from 0.5 to 400, or leave it empty.')).toBeVisible();
   await vitals.getByLabel('Weight (kg)').fill('70.5');
   await vitals.getByRole('button', { name: 'Save vital signs' }).click();
   await expect(field.getByRole('tab', { name: /Vital signs ✓/ })).toBeVisible();
 
   // Pending transactions: filter to subjects, open one: its content decrypted for the RA.
-  await openScreen(field, 'Pending transactions');
-  await expect(field.getByTestId('pending-total')).not.toHaveText('0 transaction(s)');
-  await field.getByRole('textbox', { name: 'Model' }).click();
-  await field.getByRole('option', { name: 'subject', exact: true }).click();
-  await expect(field.getByTestId('pending-total')).toHaveText('1 transaction(s)');
+  await openScreen(field, 'Changes waiting to be sent');
+  await expect(field.getByTestId('pending-total')).not.toHaveText('No changes');
+  await field.getByRole('textbox', { name: 'Kind' }).click();
+  await field.getByRole('option', { name: 'participant', exact: true }).click();
+  await expect(field.getByTestId('pending-total')).toHaveText('1 change');
   await field.getByTestId('pending-table').getByRole('button', { name: 'Open' }).click();
   await expect(field.getByTestId('tx-content').getByRole('row', { name: /firstName Amara/ })).toBeVisible();
   await expect(field.getByTestId('tx-content')).toContainText('Changed by ra');

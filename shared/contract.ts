@@ -31,6 +31,7 @@ export const ROLE_PERMISSIONS: Record<UserRole, readonly Permission[]> = {
 // ---- shared pieces ----------------------------------------------------------------------------------------
 
 const empty = z.object({}).strict();
+export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 const id = z.uuid();
 const count = z.number().int().nonnegative();
 export const progressEventSchema = z.object({
@@ -235,7 +236,8 @@ export const contract = {
   'status.get': def({ input: empty, output: statusSchema, permission: 'view', roles: ROLES }),
   'server.check': def({
     input: empty,
-    output: z.object({ configured: z.boolean(), reachable: z.boolean(), url: z.string().nullable(), message: z.string() }),
+    /** code: why it is not reachable (null when it is), for the screen's plain sentence; message: the details line. */
+    output: z.object({ configured: z.boolean(), reachable: z.boolean(), url: z.string().nullable(), message: z.string(), code: errorCodeSchema.nullable().default(null), checkedAt: z.string().default('') }),
     permission: 'view', roles: SENDERS,
   }),
   'sync.run': def({
@@ -371,7 +373,6 @@ export interface ApiClient {
 }
 
 /** Every reply on either transport: a value, or a coded error with a message for people. */
-export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 export const callFailureSchema = z.object({ ok: z.literal(false), error: z.object({ code: errorCodeSchema, message: z.string() }) });
 export type CallFailure = z.infer<typeof callFailureSchema>;
 export type CallReply = { ok: true; value: unknown } | CallFailure;

@@ -6,6 +6,8 @@ import { contract, type ApiClient, type AppInfo } from '../../shared/contract.ts
 import type { Role } from '../../shared/settings.ts';
 import { desktopBridge, desktopClient, describeError, webClient, type WebSession } from './api.ts';
 import { AppContext } from './hooks.ts';
+import { useT, type MessageKey } from './i18n.tsx';
+import { LanguagePicker } from './ui.tsx';
 import { BatchesScreen } from './screens/Batches.tsx';
 import { ConflictsScreen } from './screens/Conflicts.tsx';
 import { DataEntryScreen } from './screens/DataEntry.tsx';
@@ -19,7 +21,7 @@ import { StatusScreen } from './screens/Status.tsx';
 
 interface ScreenDef {
   id: string;
-  label: string;
+  label: MessageKey;
   /** Device roles that have the screen. */
   roles: readonly Role[];
   /** The call the screen cannot do without: its permission decides whether the user sees it. */
@@ -28,16 +30,16 @@ interface ScreenDef {
 }
 
 const SCREENS: ScreenDef[] = [
-  { id: 'status', label: 'Status', roles: ['field', 'middleman', 'site', 'central'], call: 'status.get', render: () => <StatusScreen /> },
-  { id: 'entry', label: 'Data entry', roles: ['field'], call: 'subjects.search', render: () => <DataEntryScreen /> },
-  { id: 'pending', label: 'Pending transactions', roles: ['field', 'middleman'], call: 'pending.list', render: () => <PendingScreen /> },
-  { id: 'share', label: 'Let the driver pull', roles: ['field'], call: 'share.start', render: () => <ShareScreen /> },
-  { id: 'pull', label: 'Pull from laptop', roles: ['middleman'], call: 'pull.run', render: () => <PullScreen /> },
-  { id: 'reconcile', label: 'Specimen reconciliation', roles: ['middleman', 'site'], call: 'reconciliation.expected', render: () => <ReconcileScreen /> },
-  { id: 'files', label: 'File transfer', roles: ['field', 'middleman', 'site'], call: 'files.overview', render: () => <FilesScreen /> },
-  { id: 'batches', label: 'Consumed batches', roles: ['site', 'central'], call: 'batches.list', render: () => <BatchesScreen /> },
-  { id: 'conflicts', label: 'Conflicts', roles: ['middleman', 'site', 'central'], call: 'conflicts.list', render: () => <ConflictsScreen /> },
-  { id: 'device', label: 'Device & settings', roles: ['field', 'middleman', 'site', 'central'], call: 'device.setup', render: () => <DeviceScreen /> },
+  { id: 'status', label: 'nav.status', roles: ['field', 'middleman', 'site', 'central'], call: 'status.get', render: () => <StatusScreen /> },
+  { id: 'entry', label: 'nav.entry', roles: ['field'], call: 'subjects.search', render: () => <DataEntryScreen /> },
+  { id: 'pending', label: 'nav.pending', roles: ['field', 'middleman'], call: 'pending.list', render: () => <PendingScreen /> },
+  { id: 'share', label: 'nav.share', roles: ['field'], call: 'share.start', render: () => <ShareScreen /> },
+  { id: 'pull', label: 'nav.pull', roles: ['middleman'], call: 'pull.run', render: () => <PullScreen /> },
+  { id: 'reconcile', label: 'nav.reconcile', roles: ['middleman', 'site'], call: 'reconciliation.expected', render: () => <ReconcileScreen /> },
+  { id: 'files', label: 'nav.files', roles: ['field', 'middleman', 'site'], call: 'files.overview', render: () => <FilesScreen /> },
+  { id: 'batches', label: 'nav.batches', roles: ['site', 'central'], call: 'batches.list', render: () => <BatchesScreen /> },
+  { id: 'conflicts', label: 'nav.conflicts', roles: ['middleman', 'site', 'central'], call: 'conflicts.list', render: () => <ConflictsScreen /> },
+  { id: 'device', label: 'nav.device', roles: ['field', 'middleman', 'site', 'central'], call: 'device.setup', render: () => <DeviceScreen /> },
 ];
 
 function visibleScreens(info: AppInfo): ScreenDef[] {
@@ -66,6 +68,7 @@ function Shell({ api, onLogout }: { api: ApiClient; onLogout: (() => Promise<voi
   const [error, setError] = useState<string | null>(null);
   const [screen, setScreen] = useState(screenFromHash);
   const [opened, { toggle }] = useDisclosure();
+  const t = useT();
   const refreshInfo = useCallback(async () => {
     try {
       setInfo(await api.call('app.info', {}));
@@ -81,7 +84,7 @@ function Shell({ api, onLogout }: { api: ApiClient; onLogout: (() => Promise<voi
     return () => window.removeEventListener('hashchange', onHash);
   }, [refreshInfo]);
 
-  if (error) return <Center h="100vh"><Alert color="red" title="The app cannot start">{error}<Button mt="md" onClick={() => void refreshInfo()}>Try again</Button></Alert></Center>;
+  if (error) return <Center h="100vh"><Alert color="red" title={t('common.cannotStart')}>{error}<Button mt="md" onClick={() => void refreshInfo()}>{t('common.retry')}</Button></Alert></Center>;
   if (!info) return <Center h="100vh"><Loader /></Center>;
 
   const screens = visibleScreens(info);
@@ -92,28 +95,30 @@ function Shell({ api, onLogout }: { api: ApiClient; onLogout: (() => Promise<voi
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between">
             <Group>
-              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
-              <Title order={3}>EDC Sync</Title>
-              {info.deviceRole && <Badge size="lg" variant="outline">{info.deviceRole}</Badge>}
+              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('common.menu')} />
+              <Title order={3}>{t('common.appName')}</Title>
+              {info.deviceRole && <Badge size="lg" variant="outline">{t(`roles.${info.deviceRole}`)}</Badge>}
               {info.deviceId && <Text c="dimmed" data-testid="device-id">{info.deviceId}</Text>}
             </Group>
             <Group>
-              <Text size="sm" data-testid="user">{info.user.username}{info.user.role ? ` · ${info.user.role}` : ''}</Text>
-              {onLogout && <Button variant="subtle" onClick={() => void onLogout()}>Log out</Button>}
+              <LanguagePicker compact />
+              <Text size="sm" data-testid="user">{info.user.username}{info.user.role ? ` · ${t(`userRoles.${info.user.role}`)}` : ''}</Text>
+              {onLogout && <Button variant="subtle" onClick={() => void onLogout()}>{t('common.logOut')}</Button>}
             </Group>
           </Group>
         </AppShell.Header>
         <AppShell.Navbar p="sm" aria-label="Screens">
           <Stack gap={4}>
             {screens.map((s) => (
-              <NavLink key={s.id} href={`#/${s.id}`} label={s.label} variant="filled" active={current?.id === s.id} aria-current={current?.id === s.id ? 'page' : undefined} />
+              <NavLink key={s.id} href={`#/${s.id}`} label={t(s.label)} variant="filled" active={current?.id === s.id} aria-current={current?.id === s.id ? 'page' : undefined} />
             ))}
           </Stack>
         </AppShell.Navbar>
         <AppShell.Main>
-          {info.initialised ? current?.render() ?? <Alert>Your account has no screens on this device. Ask an administrator for a role.</Alert> : <DeviceScreen />}
+          {info.initialised ? current?.render() ?? <Alert>{t('common.noScreens')}</Alert> : <DeviceScreen />}
         </AppShell.Main>
       </AppShell>
     </AppContext.Provider>
   );
 }
+

@@ -3,6 +3,7 @@ import './app.css';
 import { MantineProvider, createTheme } from '@mantine/core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import './i18n.tsx';
 import { App } from './App.tsx';
 
 const theme = createTheme({

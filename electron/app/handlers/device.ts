@@ -80,13 +80,13 @@ export function deviceHandlers(ctx: HandlerContext): AreaHandlers<'app.info' | '
       try {
         url = readServerLink(s.dir).url;
       } catch (e) {
-        return { configured: false, reachable: false, url: null, message: e instanceof EdcError ? e.message : String(e) };
+        return { configured: false, reachable: false, url: null, message: e instanceof EdcError ? e.message : String(e), code: e instanceof EdcError ? e.code : 'NOT_PAIRED', checkedAt: new Date().toISOString() };
       }
       try {
         const h = await new HttpClient({ baseURL: url, attempts: 1, timeoutMs: 4000 }).get('/api/v1/health', healthSchema);
-        return { configured: true, reachable: true, url, message: `${h.role} server ${h.deviceId} is reachable` };
+        return { configured: true, reachable: true, url, message: `${h.role} server ${h.deviceId} is reachable`, code: null, checkedAt: new Date().toISOString() };
       } catch (e) {
-        return { configured: true, reachable: false, url, message: e instanceof EdcError ? e.message : String(e) };
+        return { configured: true, reachable: false, url, message: e instanceof EdcError ? e.message : String(e), code: e instanceof EdcError ? e.code : 'SERVER_UNREACHABLE', checkedAt: new Date().toISOString() };
       }
     },
 

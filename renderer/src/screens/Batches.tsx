@@ -2,11 +2,17 @@ import { Alert, Badge, Button, Card, Group, Modal, Progress, Stack, Table, Text,
 import { useState } from 'react';
 import type { BatchRow } from '../../../shared/contract.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
+import { useFormat, useT, type MessageKey } from '../i18n.tsx';
+import { modelLabel, useProgressText } from '../ui.tsx';
 
-const CHANNEL = { rest: 'REST', middleman: 'middleman', file: 'file', copy: 'copy' } as const;
+const CHANNEL = { rest: 'batches.channelRest', middleman: 'batches.channelMiddleman', file: 'batches.channelFile', copy: 'batches.channelCopy' } as const satisfies Record<BatchRow['channel'], MessageKey>;
+const STATE = { consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored' } as const satisfies Record<string, MessageKey>;
 
 export function BatchesScreen() {
   const { info } = useApp();
+  const t = useT();
+  const f = useFormat();
+  const progressText = useProgressText();
   const list = useCall('batches.list', { limit: 100 }, { pollMs: 5000 });
   const retry = useAction('batches.retry');
   const importFiles = useAction('files.import');
@@ -24,58 +30,59 @@ export function BatchesScreen() {
   };
   return (
     <Stack>
-      <Title order={2}>Consumed batches</Title>
+      <Title order={2}>{t('batches.title')}</Title>
       {list.error && <Alert color="red">{list.error}</Alert>}
       <Group>
-        <Text data-testid="batches-errors">{errors} transaction(s) in error</Text>
-        {canRetry && <Button onClick={() => void doRetry()} loading={retry.busy} disabled={errors === 0 && !list.data?.consumerError} data-testid="retry-all">Retry failed transactions</Button>}
+        <Text data-testid="batches-errors">{t('batches.errorsCount', { n: errors })}</Text>
+        {canRetry && <Button onClick={() => void doRetry()} loading={retry.busy} disabled={errors === 0 && !list.data?.consumerError} data-testid="retry-all">{t('batches.retry')}</Button>}
       </Group>
       {canImport && (
         <Card withBorder>
           <Group>
-            <Button variant="outline" loading={importFiles.busy} data-testid="import-files" onClick={async () => { resetImport(); await importFiles.run({}); void list.reload(); }}>Import arrived files</Button>
-            <Text size="sm">Checks, imports and applies the transaction files in the import folder, and writes receipts for the senders.</Text>
+            <Button variant="outline" loading={importFiles.busy} data-testid="import-files" onClick={async () => { resetImport(); await importFiles.run({}); void list.reload(); }}>{t('batches.importFiles')}</Button>
+            <Text size="sm">{t('batches.importHint')}</Text>
           </Group>
-          {importFiles.busy && importProgress && <Progress mt="sm" value={percent(importProgress)} size="lg" striped animated aria-label="Import progress" />}
-          {importFiles.result && !importFiles.busy && <Alert mt="sm" color={importFiles.result.quarantined ? 'orange' : 'green'} data-testid="import-result">{importFiles.result.message}</Alert>}
+          {importFiles.busy && importProgress && <Progress mt="sm" value={percent(importProgress)} size="lg" striped animated aria-label={t('batches.importProgress')} />}
+          {importFiles.busy && importProgress && <Text size="sm">{progressText(importProgress)}</Text>}
+          {importFiles.result && !importFiles.busy && <Alert mt="sm" color={importFiles.result.quarantined ? 'orange' : 'green'} data-testid="import-result">{t('batches.imported', { imported: importFiles.result.imported, transactions: importFiles.result.transactions, quarantined: importFiles.result.quarantined })}</Alert>}
           {importFiles.error && <Alert mt="sm" color="red" role="alert">{importFiles.error}</Alert>}
         </Card>
       )}
-      {retry.result && !retry.busy && <Alert color={retry.result.errors ? 'orange' : 'green'} data-testid="retry-result">Retried: {retry.result.applied} applied, {retry.result.errors} still failing, {retry.result.deferred} waiting for other records.</Alert>}
+      {retry.result && !retry.busy && <Alert color={retry.result.errors ? 'orange' : 'green'} data-testid="retry-result">{t('batches.retried', { applied: retry.result.applied, errors: retry.result.errors, deferred: retry.result.deferred })}</Alert>}
       {retry.error && <Alert color="red" role="alert">{retry.error}</Alert>}
       {list.data?.consumerError && (
-        <Alert color="red" title="Received transactions are not being applied" data-testid="consumer-error">
-          {list.data.consumerError} They stay here, unchanged, and are applied as soon as the cause is fixed and new data arrives (or press Retry).
+        <Alert color="red" title={t('batches.consumerTitle')} data-testid="consumer-error">
+          {list.data.consumerError} {t('batches.consumerText')}
         </Alert>
       )}
       {(list.data?.gaps.length ?? 0) > 0 && (
-        <Alert color="yellow" title="Gaps: transactions not received yet">
-          {list.data!.gaps.map((g) => `${g.producer}: ${g.from}${g.to > g.from ? `–${g.to}` : ''}`).join('; ')}
+        <Alert color="yellow" title={t('batches.gapsTitle')}>
+          {list.data!.gaps.map((g) => t(g.to > g.from ? 'status.gap' : 'status.gapOne', { from: g.from, to: g.to, producer: g.producer })).join('; ')}
         </Alert>
       )}
       {(list.data?.quarantined.length ?? 0) > 0 && (
-        <Alert color="orange" title="Quarantined files">{list.data!.quarantined.map((q) => `${q.fileName}: ${q.reason ?? ''}`).join(' · ')}</Alert>
+        <Alert color="orange" title={t('batches.quarantinedTitle')}>{list.data!.quarantined.map((q) => `${q.fileName}: ${q.reason ?? ''}`).join(' · ')}</Alert>
       )}
       <Table striped highlightOnHover data-testid="batches-table">
-        <Table.Thead><Table.Tr><Table.Th>Received</Table.Th><Table.Th>Channel</Table.Th><Table.Th>From</Table.Th><Table.Th>Total</Table.Th><Table.Th>Consumed</Table.Th><Table.Th>Waiting</Table.Th><Table.Th>Deferred</Table.Th><Table.Th>Error</Table.Th><Table.Th /></Table.Tr></Table.Thead>
+        <Table.Thead><Table.Tr><Table.Th>{t('batches.colReceived')}</Table.Th><Table.Th>{t('batches.colChannel')}</Table.Th><Table.Th>{t('batches.colFrom')}</Table.Th><Table.Th>{t('batches.colTotal')}</Table.Th><Table.Th>{t('batches.colConsumed')}</Table.Th><Table.Th>{t('batches.colWaiting')}</Table.Th><Table.Th>{t('batches.colDeferred')}</Table.Th><Table.Th>{t('batches.colError')}</Table.Th><Table.Th /></Table.Tr></Table.Thead>
         <Table.Tbody>
           {(list.data?.batches ?? []).map((b) => (
             <Table.Tr key={`${b.channel}:${b.batchId ?? ''}`} data-testid="batch-row">
-              <Table.Td>{new Date(b.firstReceivedAt).toLocaleString()}</Table.Td>
-              <Table.Td><Badge variant="outline">{CHANNEL[b.channel]}</Badge></Table.Td>
+              <Table.Td>{f.dateTime(b.firstReceivedAt)}</Table.Td>
+              <Table.Td><Badge variant="outline">{t(CHANNEL[b.channel])}</Badge></Table.Td>
               <Table.Td>{b.producers.join(', ')}</Table.Td>
               <Table.Td data-testid="batch-total">{b.total}</Table.Td>
               <Table.Td data-testid="batch-consumed">{b.consumed}</Table.Td>
               <Table.Td>{b.pending}</Table.Td>
               <Table.Td>{b.deferred}</Table.Td>
               <Table.Td data-testid="batch-error">{b.error ? <Badge color="red">{b.error}</Badge> : 0}</Table.Td>
-              <Table.Td><Button size="xs" variant="light" onClick={() => setOpen(b)}>Details</Button></Table.Td>
+              <Table.Td><Button size="xs" variant="light" onClick={() => setOpen(b)}>{t('batches.openBatch')}</Button></Table.Td>
             </Table.Tr>
           ))}
-          {list.data?.batches.length === 0 && <Table.Tr><Table.Td colSpan={9}><Text c="dimmed">Nothing received yet.</Text></Table.Td></Table.Tr>}
+          {list.data?.batches.length === 0 && <Table.Tr><Table.Td colSpan={9}><Text c="dimmed">{t('batches.nothing')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
-      <Modal opened={open !== null} onClose={() => setOpen(null)} title="Batch details" size="90%">
+      <Modal opened={open !== null} onClose={() => setOpen(null)} title={t('batches.detailTitle')} size="90%">
         {open && <BatchDetail batch={open} />}
       </Modal>
     </Stack>
@@ -83,28 +90,29 @@ export function BatchesScreen() {
 }
 
 function BatchDetail({ batch }: { batch: BatchRow }) {
+  const t = useT();
   const [onlyProblems, setOnlyProblems] = useState(batch.error + batch.deferred + batch.conflicts > 0);
   const rows = useCall('batches.transactions', { batchId: batch.batchId, channel: batch.channel, onlyProblems });
   return (
     <Stack>
       <Group>
-        <Text>{batch.total} transaction(s) via {CHANNEL[batch.channel]} from {batch.producers.join(', ')}</Text>
-        <Button size="xs" variant="subtle" onClick={() => setOnlyProblems(!onlyProblems)}>{onlyProblems ? 'Show all' : 'Show problems only'}</Button>
+        <Text>{t('batches.detailSummary', { n: batch.total, channel: t(CHANNEL[batch.channel]), from: batch.producers.join(', ') })}</Text>
+        <Button size="xs" variant="subtle" onClick={() => setOnlyProblems(!onlyProblems)}>{onlyProblems ? t('batches.showAll') : t('batches.showProblems')}</Button>
       </Group>
       {rows.error && <Alert color="red">{rows.error}</Alert>}
       <Table striped data-testid="batch-transactions">
-        <Table.Thead><Table.Tr><Table.Th>Producer</Table.Th><Table.Th>#</Table.Th><Table.Th>Model</Table.Th><Table.Th w={120}>State</Table.Th><Table.Th>Reason and what to do</Table.Th></Table.Tr></Table.Thead>
+        <Table.Thead><Table.Tr><Table.Th>{t('batches.colProducer')}</Table.Th><Table.Th>{t('batches.colSeq')}</Table.Th><Table.Th>{t('batches.colModel')}</Table.Th><Table.Th w={120}>{t('batches.colState')}</Table.Th><Table.Th>{t('batches.colReason')}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
           {(rows.data?.rows ?? []).map((r) => (
             <Table.Tr key={r.id}>
-              <Table.Td>{r.producer}</Table.Td><Table.Td>{r.producerSeq}</Table.Td><Table.Td>{r.txName.replace('edc.', '')}</Table.Td>
-              <Table.Td><Badge color={r.state === 'consumed' ? 'green' : r.state === 'error' ? 'red' : 'yellow'}>{r.state}</Badge></Table.Td>
+              <Table.Td>{r.producer}</Table.Td><Table.Td>{r.producerSeq}</Table.Td><Table.Td>{modelLabel(t, r.txName)}</Table.Td>
+              <Table.Td><Badge color={r.state === 'consumed' ? 'green' : r.state === 'error' ? 'red' : 'yellow'}>{t(STATE[r.state])}</Badge></Table.Td>
               <Table.Td data-testid="tx-reason">{r.reason ?? ''}</Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
-      <Card withBorder><Text size="sm">Fix the cause named in the reason (for a missing key: import the study's newer key set on the Device screen or with `edc-sync keys import`), then press <b>Retry failed transactions</b>.</Text></Card>
+      <Card withBorder><Text size="sm">{t('batches.advice')}</Text></Card>
     </Stack>
   );
 }

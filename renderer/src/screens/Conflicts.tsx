@@ -2,6 +2,8 @@ import { Alert, Badge, Button, Card, Group, Stack, Switch, Table, Text, Title } 
 import { useState } from 'react';
 import type { ConflictRow } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
+import { useT } from '../i18n.tsx';
+import { modelLabel } from '../ui.tsx';
 
 const show = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -10,16 +12,17 @@ const show = (v: unknown): string => (v === null || v === undefined ? '—' : ty
  * manager keeps the version here or takes the incoming one (written and synced like any change).
  */
 export function ConflictsScreen() {
+  const t = useT();
   const [includeResolved, setIncludeResolved] = useState(false);
   const list = useCall('conflicts.list', { includeResolved });
   const rows = list.data?.conflicts ?? [];
   return (
     <Stack>
-      <Title order={2}>Conflicts</Title>
-      <Text>A change arrived for a record that had already changed here. Nothing was overwritten: compare both versions and decide.</Text>
-      <Switch label="Show resolved conflicts too" checked={includeResolved} onChange={(e) => setIncludeResolved(e.currentTarget.checked)} />
+      <Title order={2}>{t('conflicts.title')}</Title>
+      <Text>{t('conflicts.intro')}</Text>
+      <Switch label={t('conflicts.showResolved')} checked={includeResolved} onChange={(e) => setIncludeResolved(e.currentTarget.checked)} />
       {list.error && <Alert color="red">{list.error}</Alert>}
-      {rows.length === 0 && !list.loading && <Alert color="green" data-testid="no-conflicts">No open conflicts.</Alert>}
+      {rows.length === 0 && !list.loading && <Alert color="green" data-testid="no-conflicts">{t('conflicts.none')}</Alert>}
       {rows.map((c) => <ConflictCard key={c.incomingId} conflict={c} onDone={() => void list.reload()} />)}
     </Stack>
   );
@@ -27,6 +30,7 @@ export function ConflictsScreen() {
 
 function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: () => void }) {
   const { info } = useApp();
+  const t = useT();
   const resolve = useAction('conflicts.resolve');
   const canResolve = info.permissions.includes('resolve') && c.resolvedAt === null;
   const decide = async (resolution: 'keep-here' | 'take-incoming') => {
@@ -35,12 +39,12 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
   return (
     <Card withBorder data-testid="conflict">
       <Group mb="xs">
-        <Title order={4}>{c.txName.replace('edc.', '')} {c.recordId}</Title>
-        {c.resolvedAt ? <Badge color="green">{c.resolution === 'keep-here' ? 'kept here' : 'took incoming'} · {c.resolvedBy}</Badge> : <Badge color="orange">open</Badge>}
+        <Title order={4}>{modelLabel(t, c.txName)} {c.recordId}</Title>
+        {c.resolvedAt ? <Badge color="green">{c.resolution === 'keep-here' ? t('conflicts.kept') : t('conflicts.took')} · {c.resolvedBy}</Badge> : <Badge color="orange">{t('conflicts.open')}</Badge>}
       </Group>
       <Text size="sm" c="dimmed" mb="sm">{c.reason}</Text>
       <Table withTableBorder>
-        <Table.Thead><Table.Tr><Table.Th>Field</Table.Th><Table.Th>Here (revision {c.localRevision ?? '—'}, {c.changedHereBy ?? '?'})</Table.Th><Table.Th>Incoming (made from revision {c.incomingBaseRevision}, {c.changedIncomingBy ?? '?'})</Table.Th></Table.Tr></Table.Thead>
+        <Table.Thead><Table.Tr><Table.Th>{t('conflicts.colField')}</Table.Th><Table.Th>{t('conflicts.colHere', { rev: c.localRevision ?? '—', who: c.changedHereBy ?? '?' })}</Table.Th><Table.Th>{t('conflicts.colIncoming', { rev: c.incomingBaseRevision, who: c.changedIncomingBy ?? '?' })}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
           {Object.entries(c.differences).map(([k, [here, incoming]]) => (
             <Table.Tr key={k}><Table.Td><Text ff="monospace" size="sm">{k}</Text></Table.Td><Table.Td>{show(here)}</Table.Td><Table.Td>{show(incoming)}</Table.Td></Table.Tr>
@@ -49,9 +53,9 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
       </Table>
       {canResolve && (
         <Group mt="md">
-          <Button variant="outline" loading={resolve.busy} onClick={() => void decide('keep-here')}>Keep the version here</Button>
-          <Button loading={resolve.busy} disabled={!c.canTakeIncoming} onClick={() => void decide('take-incoming')}>Take the incoming version</Button>
-          {!c.canTakeIncoming && <Text size="sm" c="dimmed">The record does not exist here as this record, so only keeping is possible.</Text>}
+          <Button variant="outline" loading={resolve.busy} onClick={() => void decide('keep-here')}>{t('conflicts.keep')}</Button>
+          <Button loading={resolve.busy} disabled={!c.canTakeIncoming} onClick={() => void decide('take-incoming')}>{t('conflicts.take')}</Button>
+          {!c.canTakeIncoming && <Text size="sm" c="dimmed">{t('conflicts.onlyKeep')}</Text>}
         </Group>
       )}
       {resolve.error && <Alert color="red" mt="sm" role="alert">{resolve.error}</Alert>}

@@ -2,10 +2,13 @@ import { Alert, Button, Card, FileInput, Group, Select, SimpleGrid, Stack, Table
 import { useState } from 'react';
 import { ROLES, type Role } from '../../../shared/settings.ts';
 import { useAction, useApp } from '../hooks.ts';
+import { useT } from '../i18n.tsx';
+import { LanguagePicker } from '../ui.tsx';
 
 /** First-run setup (role, device id, keys, pairing) and the device's settings. */
 export function DeviceScreen() {
   const { info, refreshInfo } = useApp();
+  const t = useT();
   const setup = useAction('device.setup');
   const [role, setRole] = useState<Role>('field');
   const [deviceId, setDeviceId] = useState('');
@@ -20,42 +23,46 @@ export function DeviceScreen() {
   };
   return (
     <Stack>
-      <Title order={2}>Device &amp; settings</Title>
-      {!canConfigure && <Alert>Only an administrator can change this device's set-up.</Alert>}
+      <Title order={2}>{t('device.title')}</Title>
+      <Card withBorder p="lg">
+        <Title order={3} mb="sm">{t('device.languageTitle')}</Title>
+        <LanguagePicker />
+      </Card>
+      {!canConfigure && <Alert>{t('device.onlyAdmin')}</Alert>}
       {setup.error && <Alert color="red" role="alert">{setup.error}</Alert>}
-      {setup.result && !setup.busy && <Alert color="green">{setup.result.done.join('. ')}.</Alert>}
+      {setup.result && !setup.busy && <Alert color="green">{t('device.doneSetup')} {setup.result.done.join('. ')}.</Alert>}
       {!info.initialised && canConfigure && (
         <Card withBorder p="lg">
-          <Title order={3} mb="sm">Set up this device</Title>
+          <Title order={3} mb="sm">{t('device.setupTitle')}</Title>
           <Group align="end">
-            <Select label="Role" data={[...ROLES]} value={role} onChange={(v) => setRole((v ?? 'field') as Role)} allowDeselect={false} />
-            <TextInput label="Device id" description="unique in the study, e.g. ra-07" value={deviceId} onChange={(e) => setDeviceId(e.currentTarget.value)} />
-            <TextInput label="Site code" value={siteCode} onChange={(e) => setSiteCode(e.currentTarget.value.toUpperCase())} />
-            <Button onClick={() => void run({ role, deviceId, siteCode })} loading={setup.busy}>Set up</Button>
+            <Select label={t('device.role')} data={ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }))} value={role} onChange={(v) => setRole((v ?? 'field') as Role)} allowDeselect={false} />
+            <TextInput label={t('device.deviceId')} description={t('device.deviceIdHint')} value={deviceId} onChange={(e) => setDeviceId(e.currentTarget.value)} />
+            <TextInput label={t('device.siteCode')} value={siteCode} onChange={(e) => setSiteCode(e.currentTarget.value.toUpperCase())} />
+            <Button onClick={() => void run({ role, deviceId, siteCode })} loading={setup.busy}>{t('device.setup')}</Button>
           </Group>
         </Card>
       )}
       {info.initialised && (
         <>
           <Card withBorder p="lg">
-            <Title order={3} mb="sm">Study keys</Title>
-            <Text mb="sm">{info.hasKeys ? 'A key set is installed.' : 'No key set yet: nothing can be entered or synced until the study keys are imported.'}</Text>
+            <Title order={3} mb="sm">{t('device.keysTitle')}</Title>
+            <Text mb="sm">{info.hasKeys ? t('device.keysInstalled') : t('device.keysMissing')}</Text>
             {canConfigure && (
               <Group align="end">
-                <FileInput label="Key set file (exported with `edc-sync keys export`)" placeholder="Choose the file" value={keyFile} onChange={setKeyFile} accept=".json,.keys,application/json" w={420} clearable />
-                <Button onClick={async () => { if (keyFile) await run({ keySetJson: await keyFile.text() }); }} disabled={!keyFile} loading={setup.busy}>Import keys</Button>
+                <FileInput label={t('device.keyFile')} placeholder={t('device.keyFilePlaceholder')} value={keyFile} onChange={setKeyFile} accept=".json,.keys,application/json" w={420} clearable />
+                <Button onClick={async () => { if (keyFile) await run({ keySetJson: await keyFile.text() }); }} disabled={!keyFile} loading={setup.busy}>{t('device.importKeys')}</Button>
               </Group>
             )}
           </Card>
           {(info.deviceRole === 'field' || info.deviceRole === 'middleman') && (
             <Card withBorder p="lg">
-              <Title order={3} mb="sm">Server</Title>
-              <Text mb="sm">{info.paired ? 'This device is paired with a server.' : 'Not paired: ask the site for a pairing code.'}</Text>
+              <Title order={3} mb="sm">{t('device.serverTitle')}</Title>
+              <Text mb="sm">{info.paired ? t('device.paired') : t('device.notPaired')}</Text>
               {canConfigure && (
                 <Group align="end">
-                  <TextInput label="Server address" placeholder="http://10.0.0.5:8080" value={serverUrl} onChange={(e) => setServerUrl(e.currentTarget.value)} w={320} />
-                  <TextInput label="Pairing code" value={code} onChange={(e) => setCode(e.currentTarget.value)} />
-                  <Button onClick={() => void run({ server: { url: serverUrl, code } })} disabled={!serverUrl || !code} loading={setup.busy}>Pair</Button>
+                  <TextInput label={t('device.serverUrl')} placeholder="http://10.0.0.5:8080" value={serverUrl} onChange={(e) => setServerUrl(e.currentTarget.value)} w={320} />
+                  <TextInput label={t('device.pairingCode')} value={code} onChange={(e) => setCode(e.currentTarget.value)} />
+                  <Button onClick={() => void run({ server: { url: serverUrl, code } })} disabled={!serverUrl || !code} loading={setup.busy}>{t('device.pair')}</Button>
                 </Group>
               )}
             </Card>
@@ -69,12 +76,13 @@ export function DeviceScreen() {
 
 function SettingsTable({ editable }: { editable: boolean }) {
   const { info, refreshInfo } = useApp();
+  const t = useT();
   const update = useAction('settings.update');
   const [edits, setEdits] = useState<Record<string, string>>({});
   const entries = Object.entries(info.settings ?? {}).filter(([k]) => k !== 'role' && k !== 'deviceId');
   return (
     <Card withBorder p="lg">
-      <Title order={3} mb="sm">Settings</Title>
+      <Title order={3} mb="sm">{t('device.settingsTitle')}</Title>
       {update.error && <Alert color="red" role="alert" mb="sm">{update.error}</Alert>}
       <Table>
         <Table.Tbody>
@@ -91,14 +99,14 @@ function SettingsTable({ editable }: { editable: boolean }) {
                       setEdits(rest);
                       await refreshInfo();
                     }
-                  }}>Save</Button>
+                  }}>{t('common.save')}</Button>
                 )}</Table.Td>
               </Table.Tr>
             );
           })}
         </Table.Tbody>
       </Table>
-      <SimpleGrid cols={1} mt="sm"><Text size="sm" c="dimmed">Lists (knownProducers) are JSON, e.g. ["ra-01","ra-02"].</Text></SimpleGrid>
+      <SimpleGrid cols={1} mt="sm"><Text size="sm" c="dimmed">{t('device.listsHint')}</Text></SimpleGrid>
     </Card>
   );
 }

@@ -2,17 +2,19 @@ import { Alert, Button, Card, Group, Progress, Select, Stack, Text, TextInput, T
 import { useEffect, useState } from 'react';
 import type { ShareState } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
+import { useT, type MessageKey } from '../i18n.tsx';
 
-const CLOSED: Record<NonNullable<ShareState['closedReason']>, string> = {
-  done: 'The driver finished pulling.',
-  idle: 'Sharing stopped after a quiet period. Press the button again if the driver still needs to pull.',
-  stopped: 'Sharing stopped.',
-  'too-many-attempts': 'Sharing stopped after too many wrong codes. Press the button again for a new code.',
+const CLOSED: Record<NonNullable<ShareState['closedReason']>, MessageKey> = {
+  done: 'share.closedDone',
+  idle: 'share.closedIdle',
+  stopped: 'share.closedStopped',
+  'too-many-attempts': 'share.closedAttempts',
 };
 
 /** Field laptop: open a short-lived share and show its address and code large enough to read across a table. */
 export function ShareScreen() {
   const { info } = useApp();
+  const t = useT();
   const initial = useCall('share.state', {});
   const [state, setState] = useState<ShareState | null>(null);
   const [host, setHost] = useState<string>(info.addresses[0] ?? '127.0.0.1');
@@ -27,13 +29,13 @@ export function ShareScreen() {
   const s = state;
   return (
     <Stack>
-      <Title order={2}>Let the driver pull</Title>
-      <Text>The driver's laptop connects to this one over the local network and takes a copy of everything not yet with the server. Your data stays here until the server confirms it.</Text>
+      <Title order={2}>{t('share.title')}</Title>
+      <Text>{t('share.intro')}</Text>
       {!s?.active && (
         <Card withBorder p="lg">
           <Group align="end">
-            <Select label="Network address to share on" data={info.addresses} value={host} onChange={(v) => setHost(v ?? host)} allowDeselect={false} w={260} />
-            <Button size="xl" loading={start.busy} onClick={() => void start.run({ host, idleMinutes: 10 }).then((r) => r && setState(r))} data-testid="share-start">Let the driver pull</Button>
+            <Select label={t('share.address')} data={info.addresses} value={host} onChange={(v) => setHost(v ?? host)} allowDeselect={false} w={260} />
+            <Button size="xl" loading={start.busy} onClick={() => void start.run({ host, idleMinutes: 10 }).then((r) => r && setState(r))} data-testid="share-start">{t('share.start')}</Button>
           </Group>
           {start.error && <Alert color="red" mt="md" role="alert">{start.error}</Alert>}
         </Card>
@@ -41,17 +43,17 @@ export function ShareScreen() {
       {s?.active && (
         <Card withBorder p="xl" data-testid="share-card">
           <Stack>
-            <Text size="lg">On the driver's laptop, open <b>Pull from laptop</b> and type:</Text>
+            <Text size="lg">{t('share.onDriver')}</Text>
             <Text className="big-url" data-testid="share-url">{s.url}</Text>
             <Text className="big-code" data-testid="share-code">{s.code}</Text>
-            <Text>{s.middleman ? `Driver ${s.middleman} connected. ` : 'Waiting for the driver… '}{s.acknowledged > 0 ? `${s.acknowledged} transaction(s) taken so far.` : ''}</Text>
-            <Group><Button color="red" variant="outline" loading={stop.busy} onClick={() => void stop.run({})}>Stop sharing</Button></Group>
+            <Text>{s.middleman ? t('share.connected', { driver: s.middleman }) : t('share.waitingDriver')} {s.acknowledged > 0 ? t('share.taken', { n: s.acknowledged }) : ''}</Text>
+            <Group><Button color="red" variant="outline" loading={stop.busy} onClick={() => void stop.run({})}>{t('share.stop')}</Button></Group>
           </Stack>
         </Card>
       )}
       {s && !s.active && s.closedReason && (
         <Alert color={s.closedReason === 'done' ? 'green' : 'yellow'} data-testid="share-result">
-          {CLOSED[s.closedReason]} {s.acknowledged > 0 ? `${s.acknowledged} transaction(s) went to the driver.` : ''} {s.waiting} still waiting for a middleman.
+          {t(CLOSED[s.closedReason])} {t('share.wentToDriver', { n: s.acknowledged })} {t('share.stillWaiting', { n: s.waiting })}
         </Alert>
       )}
     </Stack>

@@ -1,16 +1,20 @@
-import { Alert, Badge, Button, Code, Group, Modal, Pagination, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { PENDING_STATES, type PendingRow } from '../../../shared/contract.ts';
 import { TX_NAMES } from '../../../shared/domain.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
+import { useFormat, useT, type MessageKey } from '../i18n.tsx';
+import { modelLabel, Pager } from '../ui.tsx';
 
 const col = createColumnHelper<PendingRow>();
-const STATE_LABEL: Record<PendingRow['state'], string> = { 'pending-middleman': 'waiting', 'pending-server': 'with middleman', delivered: 'delivered' };
+const STATE_LABEL: Record<PendingRow['state'], MessageKey> = { 'pending-middleman': 'pending.badgeWaiting', 'pending-server': 'pending.badgeWithMiddleman', delivered: 'pending.badgeDelivered' };
 const PAGE = 25;
 
 export function PendingScreen() {
   const { info } = useApp();
+  const t = useT();
+  const f = useFormat();
   const [txName, setTxName] = useState<string | null>(null);
   const [source, setSource] = useState<'own' | 'forwarding'>('own');
   const forwards = info.deviceRole === 'middleman';
@@ -21,28 +25,27 @@ export function PendingScreen() {
   const [openId, setOpenId] = useState<string | null>(null);
   const canDecrypt = info.permissions.includes('decrypt');
   const columns = useMemo(() => [
-    col.accessor('producer', { header: 'From' }),
-    col.accessor('producerSeq', { header: '#' }),
-    col.accessor('txName', { header: 'Model', cell: (c) => c.getValue().replace('edc.', '') }),
-    col.accessor('action', { header: 'Change', cell: (c) => ({ I: 'new', U: 'changed', D: 'deleted' })[c.getValue()] }),
-    col.accessor('timestamp', { header: 'When', cell: (c) => new Date(c.getValue()).toLocaleString() }),
-    col.accessor('state', { header: 'State', cell: (c) => <Badge color={c.getValue() === 'delivered' ? 'green' : 'yellow'}>{STATE_LABEL[c.getValue()]}</Badge> }),
-    col.accessor('keyId', { header: 'Key' }),
-  ], []);
+    col.accessor('producer', { header: t('pending.colFrom') }),
+    col.accessor('producerSeq', { header: t('pending.colSeq') }),
+    col.accessor('txName', { header: t('pending.colModel'), cell: (c) => modelLabel(t, c.getValue()) }),
+    col.accessor('action', { header: t('pending.colChange'), cell: (c) => t(`actions.${c.getValue()}`) }),
+    col.accessor('timestamp', { header: t('pending.colWhen'), cell: (c) => f.dateTime(c.getValue()) }),
+    col.accessor('state', { header: t('pending.colState'), cell: (c) => <Badge color={c.getValue() === 'delivered' ? 'green' : 'yellow'}>{t(STATE_LABEL[c.getValue()])}</Badge> }),
+    col.accessor('keyId', { header: t('pending.colKey') }),
+  ], [t, f]);
   const table = useReactTable({ data: list.data?.rows ?? [], columns, getCoreRowModel: getCoreRowModel(), manualPagination: true, rowCount: list.data?.total ?? 0 });
-  const pages = Math.max(1, Math.ceil((list.data?.total ?? 0) / PAGE));
   return (
     <Stack>
-      <Title order={2}>Pending transactions</Title>
+      <Title order={2}>{t('pending.title')}</Title>
       <Group align="end">
         {forwards && (
-          <Select label="Whose" allowDeselect={false} value={source} onChange={(v) => { setSource((v ?? 'own') as typeof source); setPage(0); }}
-            data={[{ value: 'own', label: 'this device\'s' }, { value: 'forwarding', label: 'pulled from laptops' }]} data-testid="pending-source" />
+          <Select label={t('pending.whose')} allowDeselect={false} value={source} onChange={(v) => { setSource((v ?? 'own') as typeof source); setPage(0); }}
+            data={[{ value: 'own', label: t('pending.own') }, { value: 'forwarding', label: t('pending.forwarding') }]} data-testid="pending-source" />
         )}
-        <Select label="Model" placeholder="all models" clearable data={TX_NAMES.map((t) => ({ value: t, label: t.replace('edc.', '') }))} value={txName} onChange={(v) => { setTxName(v); setPage(0); }} />
-        <Select label="Show" allowDeselect={false} value={state} onChange={(v) => { setState((v ?? 'pending-server') as typeof state); setPage(0); }}
-          data={[{ value: 'pending-server', label: 'waiting for the server' }, ...(source === 'own' && !forwards ? [{ value: 'pending-middleman', label: 'not yet with a middleman' }] : []), { value: 'delivered', label: 'delivered' }, { value: 'all', label: 'all' }]} />
-        <Text data-testid="pending-total">{list.data?.total ?? 0} transaction(s)</Text>
+        <Select label={t('pending.model')} placeholder={t('pending.allModels')} clearable data={TX_NAMES.map((n) => ({ value: n, label: modelLabel(t, n) }))} value={txName} onChange={(v) => { setTxName(v); setPage(0); }} />
+        <Select label={t('pending.show')} allowDeselect={false} value={state} onChange={(v) => { setState((v ?? 'pending-server') as typeof state); setPage(0); }}
+          data={[{ value: 'pending-server', label: t('pending.stateServer') }, ...(source === 'own' && !forwards ? [{ value: 'pending-middleman', label: t('pending.stateMiddleman') }] : []), { value: 'delivered', label: t('pending.stateDelivered') }, { value: 'all', label: t('pending.stateAll') }]} />
+        <Text data-testid="pending-total">{t('pending.total', { n: list.data?.total ?? 0 })}</Text>
       </Group>
       {list.error && <Alert color="red">{list.error}</Alert>}
       <Table striped highlightOnHover data-testid="pending-table">
@@ -52,15 +55,13 @@ export function PendingScreen() {
         <Table.Tbody>{table.getRowModel().rows.map((r) => (
           <Table.Tr key={r.id}>
             {r.getVisibleCells().map((c) => <Table.Td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</Table.Td>)}
-            <Table.Td>{canDecrypt && <Button size="xs" variant="light" onClick={() => { setOpenId(r.original.id); void open.run({ id: r.original.id }); }}>Open</Button>}</Table.Td>
+            <Table.Td>{canDecrypt && <Button size="xs" variant="light" onClick={() => { setOpenId(r.original.id); void open.run({ id: r.original.id }); }}>{t('common.open')}</Button>}</Table.Td>
           </Table.Tr>
         ))}</Table.Tbody>
       </Table>
-      <Pagination total={pages} value={page + 1} onChange={(p) => setPage(p - 1)} aria-label="Pages"
-        getControlProps={(control) => ({ 'aria-label': { first: 'First page', previous: 'Previous page', next: 'Next page', last: 'Last page' }[control] })}
-        getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} />
-      <Modal opened={openId !== null} onClose={() => setOpenId(null)} title="Transaction content (decrypted)" size="xl">
-        {open.busy && <Text>Decrypting…</Text>}
+      <Pager total={list.data?.total ?? 0} page={page} pageSize={PAGE} onChange={setPage} />
+      <Modal opened={openId !== null} onClose={() => setOpenId(null)} title={t('pending.contentTitle')} size="xl">
+        {open.busy && <Text>{t('pending.decrypting')}</Text>}
         {open.error && <Alert color="red">{open.error}</Alert>}
         {open.result && !open.busy && <TxContent content={open.result.content} />}
       </Modal>
@@ -70,13 +71,15 @@ export function PendingScreen() {
 
 /** The decrypted record as field / value rows, and who made the change when. */
 function TxContent({ content }: { content: Record<string, unknown> }) {
+  const t = useT();
+  const f = useFormat();
   const record = (content.record ?? {}) as Record<string, unknown>;
   const history = (content.history ?? null) as { user?: string; hostname?: string; at?: string } | null;
   const entries = Object.entries(record);
   return (
     <Stack data-testid="tx-content">
-      {history && <Text size="sm">Changed by {history.user ?? '?'} on {history.hostname ?? '?'}, {history.at ? new Date(history.at).toLocaleString() : '?'}</Text>}
-      {entries.length === 0 ? <Text>A delete: the record carries no fields.</Text> : (
+      {history && <Text size="sm">{t('pending.changedBy', { user: history.user ?? '?', host: history.hostname ?? '?', when: history.at ? f.dateTime(history.at) : '?' })}</Text>}
+      {entries.length === 0 ? <Text>{t('pending.deleteNoFields')}</Text> : (
         <Table withTableBorder striped>
           <Table.Tbody>
             {entries.map(([k, v]) => (

@@ -1,0 +1,59 @@
+/** Small pieces every screen uses: a pager with a count, a progress line, a relative time with the exact one on hover. */
+import { Group, Pagination, Select, Text } from '@mantine/core';
+import type { ProgressEvent } from '../../shared/contract.ts';
+import { LANGUAGES, setLanguage, useFormat, useLanguage, useT, type Language, type MessageKey, type TFunction } from './i18n.tsx';
+
+const PHASES = ['push', 'pull', 'consume', 'import', 'send', 'export'] as const;
+
+/** "Applying: 1,200 of 5,553" for a progress event, in the user's words. */
+export function useProgressText(): (p: ProgressEvent) => string {
+  const t = useT();
+  return (p) => {
+    const phase = (PHASES as readonly string[]).includes(p.phase) ? t(`progress.${p.phase}` as MessageKey) : t('progress.other');
+    return t('progress.line', { phase, done: p.done, total: p.total });
+  };
+}
+
+/** A count ("Showing 1–25 of 500") and page buttons; hidden buttons when everything fits on one page. */
+export function Pager({ total, page, pageSize, onChange, testId = 'pager' }: { total: number; page: number; pageSize: number; onChange: (page: number) => void; testId?: string }) {
+  const t = useT();
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const from = total === 0 ? 0 : page * pageSize + 1;
+  const to = Math.min(total, (page + 1) * pageSize);
+  return (
+    <Group justify="space-between" data-testid={testId}>
+      <Text size="sm" data-testid={`${testId}-count`}>{t('common.showing', { from, to, total })}</Text>
+      {pages > 1 && (
+        <Pagination total={pages} value={page + 1} onChange={(p) => onChange(p - 1)} aria-label={t('common.pages')}
+          getControlProps={(control) => ({ 'aria-label': t(({ first: 'common.firstPage', previous: 'common.previousPage', next: 'common.nextPage', last: 'common.lastPage' } as const)[control]) })}
+          getItemProps={(p) => ({ 'aria-label': t('common.page', { n: p }) })} />
+      )}
+    </Group>
+  );
+}
+
+/** A model's name in the user's words ("participant", "blood tube"). */
+export function modelLabel(t: TFunction, txName: string): string {
+  const key = `models.${txName}` as MessageKey;
+  const v = t(key);
+  return v === key ? txName.replace('edc.', '').replace('_', ' ') : v;
+}
+
+/** "3 min ago", with the exact date and time as a tooltip. */
+export function When({ iso, testId }: { iso: string | null | undefined; testId?: string }) {
+  const f = useFormat();
+  const t = useT();
+  if (!iso) return <span data-testid={testId}>{t('time.never')}</span>;
+  return <span title={f.dateTime(iso)} data-testid={testId}>{f.relative(iso)}</span>;
+}
+
+/** The language of every screen (kept on this computer); in the header and on Device & settings. */
+export function LanguagePicker({ compact = false }: { compact?: boolean }) {
+  const t = useT();
+  const lng = useLanguage();
+  return (
+    <Select aria-label={t('common.language')} label={compact ? undefined : t('common.language')} description={compact ? undefined : t('common.languageHint')}
+      data={LANGUAGES.map((l) => ({ value: l.value, label: l.label }))} value={lng} onChange={(v) => v && setLanguage(v as Language)}
+      allowDeselect={false} w={compact ? 230 : 300} size={compact ? 'sm' : 'md'} data-testid="language" />
+  );
+}
