@@ -4,6 +4,8 @@
  * Adding a string: put it here under your screen, the same key in tn.ts, then `t('section.key', { … })` via `useT()`
  * (renderer/src/i18n.tsx). Words for people: participant (not subject), visit, blood tubes, changes waiting to be sent.
  */
+import type { ErrorCode } from '../errors.ts';
+
 export const en = {
   common: {
     appName: 'EDC Sync',
@@ -384,6 +386,10 @@ export const en = {
     ROLE_INVALID: 'Choose one of the roles in the list.',
     DEVICE_ID_INVALID: 'The device id must be 2–32 letters, digits and dashes, starting with a letter or digit.',
     ROLE_NOT_ALLOWED: 'This device cannot do that in its role.',
+    DEVICE_KEY_UNREADABLE: 'This device’s own signing key is damaged. An administrator restores the data folder from a backup, or replaces the device on the server.',
+    SIGNATURE_INVALID: 'Data arrived that is not signed by the device it names, so none of it was stored. Ask the sending device to send it again.',
+    PRODUCER_UNKNOWN: 'Data arrived from a device this server does not know. An administrator pairs that device (or imports the study’s device list) first.',
+    DEVICE_REVOKED: 'This device has been removed on the server. An administrator must reinstate it before it can sync.',
     KEYS_MISSING: 'The study keys are not on this device, so nothing can be saved or sent. An administrator imports the key file.',
     KEYS_EXIST: 'The study keys are already here.',
     KEYS_UNREADABLE: 'That key file cannot be read. Ask the study coordinator for the key file again.',
@@ -430,7 +436,7 @@ export const en = {
     BUSY: 'That is already running. Wait for it to finish; its progress is shown on screen.',
     SHARE_ACTIVE: 'This laptop is already sharing. Let the driver use the code shown, or stop sharing first.',
     SHARE_CLOSED: 'The laptop has stopped sharing. Ask the research assistant to press “Let the driver pull” again.',
-  },
+  } satisfies Record<ErrorCode, string>,
 };
 
 /** The catalogue's shape: every language has the same keys. */
