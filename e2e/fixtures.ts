@@ -4,7 +4,7 @@
  */
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN, startServer, type ServerProc } from '../electron/core/testing/processes.ts';
@@ -51,8 +51,10 @@ export class Lab {
     return s.url;
   }
 
+  /** The server's administrator issues a code for this device's id and role; the device pairs with it. */
   pair(device: string, server: string, serverUrl: string): void {
-    const { code } = this.json<{ code: string }>(server, ['pairing-code']);
+    const { role, deviceId } = JSON.parse(readFileSync(path.join(this.dir(device), 'settings.json'), 'utf8')) as { role: string; deviceId: string };
+    const { code } = this.json<{ code: string }>(server, ['pairing-code', '--device-id', deviceId, '--role', role]);
     this.cli(device, ['pair', '--server', serverUrl, '--code', code]);
   }
 

@@ -158,7 +158,7 @@ describe('cli', () => {
       [['--data', field, 'pair', '--server', 'not a url', '--code', 'ABCD-EFGH'], /\[INPUT_INVALID\]$/],
       [['--data', field, 'pair', '--server', 'http://127.0.0.1:1', '--code', 'ABCD-EFGH'], /cannot be reached.*\[SERVER_UNREACHABLE\]$/],
       [['--data', field, 'server', '--port', '0'], /No web UI account.*user add.*\[NO_ACCOUNTS\]$/],
-      [['--data', field, 'pairing-code'], /\[ROLE_NOT_ALLOWED\]$/],
+      [['--data', field, 'pairing-code', '--device-id', 'ra-32', '--role', 'field'], /\[ROLE_NOT_ALLOWED\]$/],
       [['--data', field, 'pull', '--from', 'http://127.0.0.1:1', '--code', 'X'], /middleman devices do.*\[ROLE_NOT_ALLOWED\]$/],
       [['--data', site, 'push'], /export, send.*\[ROLE_NOT_ALLOWED\]$/],
       [['--data', site, 'share'], /\[ROLE_NOT_ALLOWED\]$/],
@@ -180,7 +180,7 @@ describe('cli', () => {
       assert.equal(r.err.length, 1, `${args.join(' ')}: ${r.err.join(' | ')}`);
       assert.match(r.err[0]!, pattern);
     }
-    const code = JSON.parse((await run(['--data', site, 'pairing-code', '--json'])).out[0]!) as { code: string; expiresAt: string };
+    const code = JSON.parse((await run(['--data', site, 'pairing-code', '--device-id', 'ra-31', '--role', 'field', '--json'])).out[0]!) as { code: string; expiresAt: string };
     assert.match(code.code, /^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
     assert.ok(Date.parse(code.expiresAt) > Date.now());
   });

@@ -22,7 +22,7 @@ import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
 import { Store } from './core/store.ts';
 import type { Progress } from '../shared/api.ts';
-import { issuePairingCode, revokeDevice } from './server/auth.ts';
+import { issuePairingCode, reinstateDevice, revokeDevice } from './server/auth.ts';
 import { attentionOrder, describeDevice } from '../shared/fleet.ts';
 import { listFleet, startOfToday } from './core/fleet.ts';
 import { startSiteServer } from './server/site-server.ts';
@@ -227,10 +227,13 @@ export function buildProgram(io: Io = defaultIo): Command {
       }
     });
 
-  program.command('pairing-code').description('server: a one-time code (10 minutes) for pairing a device')
-    .option('--json', 'print {"code": …, "expiresAt": …}').action((o: { json?: boolean }) => withStore((store) => {
-      const c = issuePairingCode(store);
-      io.out(o.json ? JSON.stringify(c) : `pairing code ${c.code} (valid until ${c.expiresAt}, once)`);
+  program.command('pairing-code').description('server: a one-time code (10 minutes) that pairs exactly this device id with this role')
+    .requiredOption('--device-id <id>', 'the device the code is for, e.g. ra-07')
+    .addOption(new Option('--role <role>', 'its role').choices(ROLES).makeOptionMandatory())
+    .option('--replace', 'give the id of an already paired (or revoked) device to a new machine: its old token and key stop working')
+    .option('--json', 'print {"code": …, "expiresAt": …}').action((o: { deviceId: string; role: Role; replace?: boolean; json?: boolean }) => withStore((store) => {
+      const c = issuePairingCode(store, { deviceId: o.deviceId, role: o.role, purpose: o.replace ? 'replace' : 'pair', actor: actor().user });
+      io.out(o.json ? JSON.stringify(c) : `pairing code ${c.code} for ${c.deviceId} as ${c.role}${o.replace ? ' (replaces the current machine)' : ''} (valid until ${c.expiresAt}, once)`);
     }));
 
   program.command('pair').description('device: pair with a server using the code it shows')
@@ -253,8 +256,12 @@ export function buildProgram(io: Io = defaultIo): Command {
       else for (const d of list) io.out(describeDevice(d));
     }));
   devices.command('revoke').argument('<deviceId>').description('the device\'s token stops working at once').action((id: string) => withStore((store) => {
-    revokeDevice(store, id);
-    io.out(`revoked ${id}; it must be paired again to push`);
+    revokeDevice(store, id, actor().user);
+    io.out(`revoked ${id}; it stays revoked until \`devices reinstate ${id}\` (or a replace code for a new machine)`);
+  }));
+  devices.command('reinstate').argument('<deviceId>').description('a revoked device may sync again with its token and key (recorded)').action((id: string) => withStore((store) => {
+    reinstateDevice(store, id, actor().user);
+    io.out(`reinstated ${id}`);
   }));
 
   program.command('push').description('field/middleman: send pending transactions to the paired server')

@@ -247,7 +247,7 @@ async function drained(siteDir: string, producer: string, seq: number): Promise<
 
 async function pairStore(store: Store, siteDir: string, url: string): Promise<void> {
   const admin = Store.open(siteDir);
-  const { code } = issuePairingCode(admin);
+  const { code } = issuePairingCode(admin, { deviceId: store.deviceId, role: store.role });
   admin.close();
   await pair(store, url, code);
 }

@@ -15,5 +15,5 @@ if [ ! -f "$EDC_SYNC_DATA/settings.json" ]; then
   echo "Web UI account: admin / $password  (shown once; change it with 'npx edc-sync --data $EDC_SYNC_DATA user add --username admin --role admin')"
   echo "New study key set in $EDC_SYNC_DATA/keys: export it with 'npx edc-sync --data $EDC_SYNC_DATA keys export --out study.keys' for the devices."
 fi
-echo "Pair a device: 'npx edc-sync --data $EDC_SYNC_DATA pairing-code' here, then 'edc-sync pair --server URL --code CODE' on the device."
+echo "Pair a device: 'npx edc-sync --data $EDC_SYNC_DATA pairing-code --device-id ID --role ROLE' here, then 'edc-sync pair --server URL --code CODE' on the device."
 exec node scripts/edc-sync.mjs server "$@"

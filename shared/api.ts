@@ -19,6 +19,8 @@ export const LIMITS = {
   /** What clients put in one batch. */
   clientBatchCount: 500,
   clientBatchBytes: 4 * 1024 * 1024,
+  /** Request body (as sent and once inflated) of every route but push: pairing, share sessions, acks, app calls. */
+  smallBodyBytes: 64 * 1024,
   /** Failed authentications per address and minute before 429. */
   authFailuresPerMinute: 20,
 } as const;
@@ -31,7 +33,12 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 export const healthSchema = z.object({ status: z.literal('ok'), role: roleSchema, deviceId: z.string(), version: z.string() });
 export type Health = z.infer<typeof healthSchema>;
 
-export const pairRequestSchema = z.object({ code: z.string().min(4).max(32), deviceId: deviceIdSchema, role: roleSchema }).strict();
+/** Header a device sends with its token: its Ed25519 public key (a device paired before keys registers it so). */
+export const DEVICE_KEY_HEADER = 'x-edc-device-key';
+const devicePublicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an Ed25519 public key (base64url, 43 characters)');
+
+/** The code names the device id and role it was issued for; publicKey is optional only for versions before keys. */
+export const pairRequestSchema = z.object({ code: z.string().min(4).max(32), deviceId: deviceIdSchema, role: roleSchema, publicKey: devicePublicKeySchema.optional() }).strict();
 export type PairRequest = z.infer<typeof pairRequestSchema>;
 export const pairResponseSchema = z.object({ token: z.string().min(32), serverDeviceId: z.string() });
 export type PairResponse = z.infer<typeof pairResponseSchema>;
@@ -59,6 +66,8 @@ export const shareSessionResponseSchema = z.object({
   token: z.string().min(32), producer: z.string(), total: z.number().int().nonnegative(),
   /** The laptop's own state (latest producerSeq, versions, key ids, clock); absent from older laptops. */
   state: producerStateSchema.optional(),
+  /** The laptop's device key (absent from laptops of versions before keys); the middleman verifies pages under it. */
+  publicKey: devicePublicKeySchema.optional(),
 });
 export type ShareSessionResponse = z.infer<typeof shareSessionResponseSchema>;
 

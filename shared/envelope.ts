@@ -25,6 +25,11 @@ export const wireEnvelopeSchema = z.object({
   schemaVersion: z.number().int().positive().max(10_000),
   keyId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
   tx: z.base64().max(Math.ceil((MAX_TX_BYTES * 4) / 3) + 4),
+  /**
+   * The producer's Ed25519 signature (base64url of the raw 64 bytes) over every other field and the ciphertext
+   * (electron/core/envelope.ts `envelopeSignedBytes`). Optional: envelopes made before devices had keys carry none.
+   */
+  sig: z.string().regex(/^[A-Za-z0-9_-]{86}$/).optional(),
 }).strict();
 export type WireEnvelope = z.infer<typeof wireEnvelopeSchema>;
 

@@ -11,11 +11,8 @@ import type { CallName } from '../../shared/channels.ts';
 import type { AppEvent, CallInput, CallOutput } from '../../shared/contract.ts';
 import { reconcile } from '../../shared/reconcile.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
-import { Store } from '../core/store.ts';
 import { TestDirs } from '../core/testing/fixtures.ts';
-import { startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
-import { issuePairingCode } from '../server/auth.ts';
-import { pair } from '../sync/server-link.ts';
+import { pairWithSite, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
 import { createBackend, type Backend, type Principal } from './backend.ts';
 import { dispatch } from './dispatch.ts';
 
@@ -60,11 +57,10 @@ describe('app backend', () => {
     site = await startServer(siteDir);
     const f = dirs.store('field', 'ra-01');
     const m = dirs.store('middleman', 'mm-01');
+    // The site knows every device that may write (the laptop's data reaches it through the middleman).
+    await pairWithSite(f, siteDir, site.url);
     f.close();
-    const siteStore = Store.open(siteDir);
-    const { code } = issuePairingCode(siteStore);
-    siteStore.close();
-    await pair(m, site.url, code);
+    await pairWithSite(m, siteDir, site.url);
     m.close();
     field = createBackend({ dataDir: f.dir, host: 'desktop', emit: (e) => events.push(e) });
     middleman = createBackend({ dataDir: m.dir, host: 'desktop', emit: (e) => events.push(e) });
@@ -232,9 +228,7 @@ describe('app backend', () => {
   it('site: consumed batches per channel, a failed transaction\'s reason, the fix and the retry', async () => {
     // A laptop pushes with a rotated key the site does not have yet.
     const laptop = dirs.store('field', 'ra-09');
-    const siteStore = Store.open(siteDir);
-    await pair(laptop, site.url, issuePairingCode(siteStore).code);
-    siteStore.close();
+    await pairWithSite(laptop, siteDir, site.url);
     const lapApi = client(createBackend({ dataDir: laptop.dir, host: 'desktop', emit: () => {}, store: laptop }));
     await lapApi.call('subjects.register', { firstName: 'Ama', lastName: 'Boateng', dob: '1985-06-07', identityNumber: '850607', phone: null, gender: 'F' });
     const rotated = KeySet.parse(readFileSync(path.join(laptop.keyDir, KEYSET_FILE), 'utf8'), 'test').rotated();

@@ -16,10 +16,12 @@ import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { CONSUMING_ROLES } from '../../shared/settings.ts';
 import type { Gap } from '../../shared/status.ts';
 import type { KeySet } from './crypto/keyset.ts';
+import { recordProblem } from './domain/record-check.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
 import { statementCache, type Query } from './db/port.ts';
 import { drain } from './steps.ts';
+import { IngestTrust, type TrustOptions } from './trust.ts';
 import type { Store } from './store.ts';
 import { insertSql, mapSqliteError, updateSql } from './write-path.ts';
 
@@ -77,7 +79,7 @@ export class Consumer {
   }
 
   /** Wire envelopes (already parsed from JSON) → incoming_transaction. Each one is validated first. */
-  ingest(envelopes: Iterable<unknown>, via: ReceivedVia, batchId: string | null = null): IngestResult {
+  ingest(envelopes: Iterable<unknown>, via: ReceivedVia, batchId: string | null = null, trustOpts: TrustOptions = {}): IngestResult {
     const valid: WireEnvelope[] = [];
     const rejected: IngestResult['rejected'] = [];
     for (const raw of envelopes) {
@@ -90,17 +92,26 @@ export class Consumer {
         rejected.push({ id, reason: `${issue?.path.join('.') || 'envelope'}: ${issue?.message ?? 'invalid'}` });
       }
     }
-    const result = this.ingestValid(valid, via, batchId);
+    const result = this.ingestValid(valid, via, batchId, trustOpts);
     result.rejected.unshift(...rejected);
     return result;
   }
 
-  /** Envelopes already validated against wireEnvelopeSchema (e.g. by the server's request schema). One transaction. */
-  ingestValid(envelopes: readonly WireEnvelope[], via: ReceivedVia, batchId: string | null = null): IngestResult {
+  /**
+   * Envelopes already validated against wireEnvelopeSchema (e.g. by the server's request schema). One transaction.
+   * Each is checked against its producer's standing first (core/trust.ts): a refused one stores nothing.
+   */
+  ingestValid(envelopes: readonly WireEnvelope[], via: ReceivedVia, batchId: string | null = null, trustOpts: TrustOptions = {}): IngestResult {
     this.assertConsumingRole('receive transactions');
     const result: IngestResult = { accepted: [], duplicates: [], rejected: [] };
-    const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
+    const trust = new IngestTrust(this.store, trustOpts);
+    envelopes = envelopes.filter((e) => {
+      const why = trust.refusal(e);
+      if (why) result.rejected.push({ id: e.id, reason: why });
+      return why === null;
+    });
+    const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id, sig)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
     const now = new Date().toISOString();
     const register = this.stmt('register-producer', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, 0, ?)
       ON CONFLICT(producer) DO NOTHING`);
@@ -114,7 +125,7 @@ export class Consumer {
           continue;
         }
         try {
-          const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId);
+          const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null);
           (res.changes === 1 ? result.accepted : result.duplicates).push(e.id);
         } catch (err) {
           if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
@@ -376,6 +387,11 @@ export class Consumer {
     const payload = this.decode(row, model, keys);
     if ('error' in payload) return { kind: 'error', reason: payload.error };
     const { record, baseRevision } = payload;
+    if (row.action !== 'D') {
+      // The same rules the write path applies, on what another device claims it wrote (domain/record-check.ts).
+      const problem = recordProblem(model, record);
+      if (problem) return { kind: 'error', reason: new EdcError('PAYLOAD_INVALID', `${model.txName} ${row.tx_pk}: ${problem}`).message };
+    }
     const current = this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) as RawRow | undefined;
     const conflict = (reason: string, local: RawRow | null = current ?? null): Outcome => ({
       kind: 'conflict', reason, localRevision: local ? Number(local.revision) : null, local, baseRevision, incoming: record,

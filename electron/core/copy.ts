@@ -37,7 +37,8 @@ export function copyFrom(store: Store, sourceDir: string, onProgress?: (p: { don
     const total = (source.prepare('SELECT count(*) AS n FROM outgoing_transaction').get() as { n: number }).n;
     const producers = (source.prepare('SELECT DISTINCT producer FROM outgoing_transaction').all() as { producer: string }[]).map((r) => r.producer);
     // Keyset pagination on the (producer, producer_seq) index: each page is an index range, never a scan.
-    const page = source.prepare(`SELECT id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx
+    // `*`: a store of an older version (read as it is, never migrated) has no sig column; toWire takes what exists.
+    const page = source.prepare(`SELECT *
       FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT ${CHUNK}`);
     let done = 0;
     for (const producer of producers) {

@@ -48,7 +48,7 @@ describe('fleet: per-device state and receipts down every hop', () => {
     await server.close();
     dirs.cleanup();
   });
-  const pairWith = async (s: Store) => { await pair(s, server.url, issuePairingCode(site).code); };
+  const pairWith = async (s: Store) => { await pair(s, server.url, issuePairingCode(site, { deviceId: s.deviceId, role: s.role }).code); };
   const row = (id: string) => listFleet(site).find((d) => d.deviceId === id);
 
   it('ranges: the contiguous mark grows through touching ranges; the rest stays as exceptions', () => {
@@ -86,6 +86,7 @@ describe('fleet: per-device state and receipts down every hop', () => {
     const field = dirs.store('field', 'ra-f2');
     const mm = dirs.store('middleman', 'mm-f2');
     seed(field, 10, { seed: 2 });
+    await pairWith(field); // the site knows every device that writes, whoever carries its data
     await pairWith(mm);
     const made = outgoingWire(field).length;
     const share = await startShare(field, { host: '127.0.0.1', port: 0 });
@@ -159,6 +160,7 @@ describe('fleet: per-device state and receipts down every hop', () => {
     const mm = dirs.store('middleman', 'mm-f5');
     const central = dirs.store('central', 'central-f');
     seed(field, 5, { seed: 5 });
+    await pairWith(field);
     await pairWith(mm);
     const made = outgoingWire(field).length;
     let share = await startShare(field, { host: '127.0.0.1', port: 0 });

@@ -12,7 +12,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { pushResponseSchema } from '../../shared/api.ts';
+import { pairResponseSchema, pushResponseSchema } from '../../shared/api.ts';
 import { wireEnvelopeSchema, type WireEnvelope } from '../../shared/envelope.ts';
 import { manifestSchema } from '../../shared/files.ts';
 import { exportBatches } from '../files/export.ts';
@@ -21,10 +21,11 @@ import { applyReceipts, readReceiptsDir } from '../files/receipts.ts';
 import { HttpClient } from '../sync/client.ts';
 import { pull } from '../sync/pull.ts';
 import { push } from '../sync/push.ts';
-import { pair, readServerLink } from '../sync/server-link.ts';
+import { pair } from '../sync/server-link.ts';
 import { startShare } from '../sync/share.ts';
 import { issuePairingCode } from '../server/auth.ts';
 import { Consumer } from './consumer.ts';
+import { wireSignatureValid } from './envelope.ts';
 import { copyFrom } from './copy.ts';
 import { installKeySetText, KeySet } from './crypto/keyset.ts';
 import { MODELS } from './domain/registry.ts';
@@ -92,7 +93,7 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
   };
 
   const pairWith = async (store: Store, siteDir: string, url: string) => {
-    const { code } = withStore(siteDir, (s) => issuePairingCode(s));
+    const { code } = withStore(siteDir, (s) => issuePairingCode(s, { deviceId: store.deviceId, role: store.role }));
     await pair(store, url, code);
   };
 
@@ -111,9 +112,10 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
 
   it('REST: the wire JSON pushed to a site server process is accepted, consumed to exactly the rows, re-sent as duplicates', async () => {
     const { dir, server } = await siteServer('site-g1');
-    const device = dirs.store('field', PRODUCER, { keys: keys() }); // only for its device token
-    await pairWith(device, dir, server.url);
-    const http = new HttpClient({ baseURL: server.url, token: readServerLink(device.dir).token });
+    // Paired as the schema-1 version paired (no device key presented): its unsigned envelopes are accepted.
+    const { code } = withStore(dir, (s) => issuePairingCode(s, { deviceId: PRODUCER, role: 'field' }));
+    const paired = pairResponseSchema.parse(await (await fetch(`${server.url}/api/v1/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, deviceId: PRODUCER, role: 'field' }) })).json());
+    const http = new HttpClient({ baseURL: server.url, token: paired.token });
     const first = await http.post('/api/v1/push', { transactions: envelopes.slice(0, 40) }, pushResponseSchema);
     const second = await http.post('/api/v1/push', { transactions: envelopes.slice(40) }, pushResponseSchema);
     assert.equal(first.data.accepted.length + second.data.accepted.length, TOTAL);
@@ -131,7 +133,10 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
 
   it('the old laptop store, opened by this version, sends the same envelopes and pushes them all; a second push sends nothing', async () => {
     const laptop = goldenLaptop('laptop-rest');
-    assert.deepEqual(JSON.parse(JSON.stringify(outgoingWire(laptop))), envelopes, 'the stored rows travel as they did');
+    // The stored rows travel as they did, plus the signature the laptop added to its own backlog on upgrade.
+    const sent = outgoingWire(laptop);
+    assert.deepEqual(JSON.parse(JSON.stringify(sent.map(({ sig: _sig, ...e }) => e))), envelopes, 'the stored rows travel as they did');
+    for (const e of sent) assert.ok(wireSignatureValid(e, laptop.signingKey.publicKey), `signed on upgrade: ${e.id}`);
     assert.equal(readStatus(laptop).outgoing.pendingServer, TOTAL);
     const { dir, server } = await siteServer('site-g2');
     await pairWith(laptop, dir, server.url);
@@ -159,6 +164,7 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
     assert.equal(readStatus(laptop).outgoing.pendingMiddleman, 0);
     const { dir, server } = await siteServer('site-g3');
     await pairWith(mm, dir, server.url);
+    await pairWith(laptop, dir, server.url); // the site knows every device that writes, whoever carries its data
     assert.equal((await push(mm)).accepted, TOTAL);
     await waitForStore(dir, (s) => s.incoming.consumed === TOTAL);
     withStore(dir, (s) => {

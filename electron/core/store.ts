@@ -14,10 +14,12 @@ import { settingsSchema, type Role, type Settings } from '../../shared/settings.
 import { deviceKey, type DeviceKey } from './crypto/device-key.ts';
 import { keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
 import { SqlitePort, type SqlPort } from './db/port.ts';
+import { envelopeSignedBytes, type EnvelopeRow } from './envelope.ts';
 import * as schema from './db/schema.ts';
 import { readSettings, writeSettings } from './settings-file.ts';
 
 export const DB_FILE = 'edc-sync.db';
+const BACKLOG_SIGNED_KEY = 'outgoingSignedByDeviceKey';
 const machineHostname = os.hostname();
 /** Beside this module (in the desktop bundle: dist/electron/db/migrations, unpacked from the asar by electron-builder). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url)).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
@@ -65,7 +67,25 @@ export class Store {
       applyMigrations(this.sqlite, this.db, opts.migrationsDir ?? MIGRATIONS_DIR);
       // A data folder made by an older version gets its device key on first open (see crypto/device-key.ts).
       this.deviceKey = deviceKey(dir);
+      this.signOwnBacklog();
     }
+  }
+
+  /**
+   * Once per store, after the upgrade to signing: the device signs its own outgoing transactions that were made
+   * before it had a key, so what it still has to send verifies at receivers that now know its key. Only this
+   * device's own rows (it vouches for its own log); the fields are unchanged, the signature is added.
+   */
+  private signOwnBacklog(): void {
+    if (this.getState(BACKLOG_SIGNED_KEY) === '1') return;
+    const key = this.deviceKey!;
+    this.sql.transaction(() => {
+      const rows = this.sql.prepare('SELECT id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx FROM outgoing_transaction WHERE producer = ? AND sig IS NULL')
+        .all(this.deviceId) as Omit<EnvelopeRow, 'sig'>[];
+      const set = this.sql.prepare('UPDATE outgoing_transaction SET sig = ? WHERE id = ?');
+      for (const r of rows) set.run(key.sign(envelopeSignedBytes(r)), r.id);
+      this.setState(BACKLOG_SIGNED_KEY, '1');
+    });
   }
 
   get signingKey(): DeviceKey {

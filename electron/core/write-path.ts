@@ -11,7 +11,7 @@ import type { ModelInput, TxName } from '../../shared/domain.ts';
 import type { Action, Payload } from '../../shared/envelope.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
-import { envelopeAad, type RawRow, type RawValue } from './envelope.ts';
+import { envelopeAad, envelopeSignedBytes, type RawRow, type RawValue } from './envelope.ts';
 import { statementCache, type Query } from './db/port.ts';
 import type { Store } from './store.ts';
 
@@ -115,8 +115,11 @@ export class WritePath {
     const payload: Payload = { v: 1, record: row, baseRevision, history };
     const env = { id: txId, producer, producer_seq: seqRow.seq, tx_name: model.txName, tx_pk: String(row.id), action, schema_version: SCHEMA_VERSION };
     const { keyId, blob } = keys.encrypt(Buffer.from(JSON.stringify(payload)), envelopeAad(env));
-    this.stmt('outgoing', () => 'INSERT INTO outgoing_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx) VALUES (?,?,?,?,?,?,?,?,?,?)')
-      .run(env.id, producer, env.producer_seq, env.tx_name, env.tx_pk, action, at, SCHEMA_VERSION, keyId, blob);
+    // Signed by this device over every envelope field and the ciphertext: receivers verify it under the key
+    // they hold for this producer, whoever carries the envelope.
+    const sig = this.store.signingKey.sign(envelopeSignedBytes({ ...env, timestamp: at, key_id: keyId, tx: blob }));
+    this.stmt('outgoing', () => 'INSERT INTO outgoing_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, sig) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
+      .run(env.id, producer, env.producer_seq, env.tx_name, env.tx_pk, action, at, SCHEMA_VERSION, keyId, blob, sig);
   }
 
   private model(txName: string): Model {

@@ -4,7 +4,8 @@
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { EdcError } from '../../shared/errors.ts';
-import type { Role } from '../../shared/settings.ts';
+import { deviceIdSchema, type Role } from '../../shared/settings.ts';
+import { isDevicePublicKey } from '../core/crypto/device-key.ts';
 import type { Store } from '../core/store.ts';
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I
@@ -33,27 +34,80 @@ export function codesEqual(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-/** `pairing-code`: a new one-time code, valid for 10 minutes. */
-export function issuePairingCode(store: Store, now = Date.now()): { code: string; expiresAt: string } {
-  assertServerRole(store);
-  const code = newCode();
-  const expiresAt = new Date(now + PAIRING_CODE_TTL_MS).toISOString();
-  store.sql.prepare('INSERT INTO pairing_code (code_hash, created_at, expires_at) VALUES (?, ?, ?)').run(sha256(normalizeCode(code)), new Date(now).toISOString(), expiresAt);
-  return { code, expiresAt };
+export interface PairingTarget {
+  deviceId: string;
+  role: Role;
+  /** 'replace': the code lets a new machine take over an existing device id (new token and key; recorded). */
+  purpose?: 'pair' | 'replace';
+  /** Who issued it (recorded): the OS user of the CLI, or the web account. */
+  actor?: string;
 }
 
-/** Exchange a pairing code for a device token. Re-pairing a device replaces (revokes) its old token. */
-export function pairDevice(store: Store, code: string, deviceId: string, role: Role, now = Date.now()): string {
+/**
+ * `pairing-code --device-id ID --role R [--replace]`: a one-time code (10 minutes) that pairs exactly that device id
+ * with exactly that role. A device id already paired (or revoked) can only be taken over by a replace code.
+ */
+export function issuePairingCode(store: Store, target: PairingTarget, now = Date.now()): { code: string; expiresAt: string; deviceId: string; role: Role; purpose: 'pair' | 'replace' } {
+  assertServerRole(store);
+  const deviceId = deviceIdSchema.safeParse(target.deviceId);
+  if (!deviceId.success) throw new EdcError('DEVICE_ID_INVALID', `"${target.deviceId}"`);
+  if (target.deviceId === store.deviceId) throw new EdcError('INPUT_INVALID', `device id ${target.deviceId} is this server's own`);
+  const purpose = target.purpose ?? 'pair';
+  const existing = deviceRow(store, target.deviceId);
+  if (purpose === 'pair' && existing) {
+    throw new EdcError('INPUT_INVALID', `${target.deviceId} is already paired${existing.revoked_at ? ' (revoked)' : ''}; to give its id to a new machine issue a replace code (\`pairing-code --device-id ${target.deviceId} --role ${existing.role} --replace\`)${existing.revoked_at ? ', or reinstate it (`devices reinstate`)' : ''}`);
+  }
+  if (purpose === 'replace' && !existing) throw new EdcError('RECORD_NOT_FOUND', `no paired device ${target.deviceId} to replace; issue a normal pairing code`);
+  const code = newCode();
+  const at = new Date(now).toISOString();
+  const expiresAt = new Date(now + PAIRING_CODE_TTL_MS).toISOString();
+  store.sql.transaction(() => {
+    store.sql.prepare('INSERT INTO pairing_code (code_hash, created_at, expires_at, device_id, role, purpose) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(sha256(normalizeCode(code)), at, expiresAt, target.deviceId, target.role, purpose);
+    recordDeviceEvent(store, target.deviceId, 'code-issued', target.actor ?? 'admin', `${purpose} as ${target.role}, valid until ${expiresAt}`, at);
+  });
+  return { code, expiresAt, deviceId: target.deviceId, role: target.role, purpose };
+}
+
+interface DeviceRow { device_id: string; role: Role; revoked_at: string | null; public_key: string | null }
+
+function deviceRow(store: Store, deviceId: string): DeviceRow | undefined {
+  return store.sql.prepare('SELECT device_id, role, revoked_at, public_key FROM device WHERE device_id = ?').get(deviceId) as DeviceRow | undefined;
+}
+
+export function recordDeviceEvent(store: Store, deviceId: string, action: 'code-issued' | 'paired' | 'replaced' | 'revoked' | 'reinstated' | 'key-registered', actor: string, detail: string | null, at = new Date().toISOString()): void {
+  store.sql.prepare('INSERT INTO device_event (device_id, action, at, actor, detail) VALUES (?, ?, ?, ?, ?)').run(deviceId, action, at, actor, detail);
+}
+
+/**
+ * Exchange a pairing code for a device token. The code names the device id and role it was issued for: any other
+ * id or role is refused (and the code stays unused). The device presents its public key, which is recorded.
+ */
+export function pairDevice(store: Store, code: string, deviceId: string, role: Role, publicKey: string | undefined, now = Date.now()): string {
+  if (publicKey !== undefined && !isDevicePublicKey(publicKey)) throw new EdcError('REQUEST_INVALID', 'publicKey is not an Ed25519 public key');
   const token = newToken();
   store.sql.transaction(() => {
-    const row = store.sql.prepare('SELECT expires_at, used_at FROM pairing_code WHERE code_hash = ?').get(sha256(normalizeCode(code))) as { expires_at: string; used_at: string | null } | undefined;
-    if (!row || row.used_at || row.expires_at < new Date(now).toISOString()) throw new EdcError('PAIRING_CODE_INVALID');
-    if (deviceId === store.deviceId) throw new EdcError('REQUEST_INVALID', `device id ${deviceId} is the server's own`);
+    const hash = sha256(normalizeCode(code));
+    const row = store.sql.prepare('SELECT expires_at, used_at, device_id, role, purpose FROM pairing_code WHERE code_hash = ?').get(hash) as
+      { expires_at: string; used_at: string | null; device_id: string | null; role: Role | null; purpose: 'pair' | 'replace' | null } | undefined;
+    if (!row || row.used_at || row.expires_at < new Date(now).toISOString() || !row.device_id) throw new EdcError('PAIRING_CODE_INVALID');
+    if (row.device_id !== deviceId || row.role !== role) {
+      throw new EdcError('PAIRING_CODE_INVALID', `this code was issued for ${row.device_id} as ${row.role ?? '?'}, not for ${deviceId} as ${role}`);
+    }
+    const existing = deviceRow(store, deviceId);
     const at = new Date(now).toISOString();
-    store.sql.prepare('UPDATE pairing_code SET used_at = ?, used_by = ? WHERE code_hash = ?').run(at, deviceId, sha256(normalizeCode(code)));
-    store.sql.prepare(`INSERT INTO device (device_id, role, token_hash, paired_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT(device_id) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, paired_at = excluded.paired_at, revoked_at = NULL`)
-      .run(deviceId, role, sha256(token), at);
+    if (row.purpose === 'replace') {
+      if (!existing) throw new EdcError('PAIRING_CODE_INVALID', `${deviceId} is no longer paired`);
+      store.sql.prepare('UPDATE device SET role = ?, token_hash = ?, paired_at = ?, revoked_at = NULL, public_key = ? WHERE device_id = ?')
+        .run(role, sha256(token), at, publicKey ?? null, deviceId);
+      recordDeviceEvent(store, deviceId, 'replaced', 'pairing code', `new machine${publicKey ? ` with key ${publicKey}` : ''}; the previous token and key no longer work`, at);
+    } else {
+      // Taking over a paired (or revoked) device id needs an administrator's replace code.
+      if (existing) throw new EdcError('PAIRING_CODE_INVALID', `${deviceId} is already paired`);
+      store.sql.prepare('INSERT INTO device (device_id, role, token_hash, paired_at, public_key) VALUES (?, ?, ?, ?, ?)').run(deviceId, role, sha256(token), at, publicKey ?? null);
+      recordDeviceEvent(store, deviceId, 'paired', 'pairing code', publicKey ? `key ${publicKey}` : 'no key presented', at);
+    }
+    store.sql.prepare('UPDATE pairing_code SET used_at = ?, used_by = ? WHERE code_hash = ?').run(at, deviceId, hash);
   });
   return token;
 }
@@ -61,23 +115,51 @@ export function pairDevice(store: Store, code: string, deviceId: string, role: R
 export interface PairedDevice {
   deviceId: string;
   role: Role;
+  publicKey: string | null;
 }
 
 /** The device a bearer token belongs to, or AUTH_INVALID (unknown or revoked). */
 export function authenticate(store: Store, token: string): PairedDevice {
-  const row = store.sql.prepare('SELECT device_id, role, revoked_at FROM device WHERE token_hash = ?').get(sha256(token)) as { device_id: string; role: Role; revoked_at: string | null } | undefined;
+  const row = store.sql.prepare('SELECT device_id, role, revoked_at, public_key FROM device WHERE token_hash = ?').get(sha256(token)) as DeviceRow | undefined;
   if (!row || row.revoked_at) throw new EdcError('AUTH_INVALID');
-  return { deviceId: row.device_id, role: row.role };
+  return { deviceId: row.device_id, role: row.role, publicKey: row.public_key };
 }
 
-export function listDevices(store: Store): { deviceId: string; role: Role; pairedAt: string; revokedAt: string | null; lastSeenAt: string | null }[] {
-  return (store.sql.prepare('SELECT device_id, role, paired_at, revoked_at, last_seen_at FROM device ORDER BY device_id').all() as Record<string, string | null>[])
-    .map((r) => ({ deviceId: r.device_id!, role: r.role as Role, pairedAt: r.paired_at!, revokedAt: r.revoked_at ?? null, lastSeenAt: r.last_seen_at ?? null }));
+/**
+ * A device paired before devices had keys presents its key on its first contact after the upgrade: it is recorded,
+ * bound to the token that authenticated it. A different key later is refused (a replace code is the way).
+ */
+export function registerDeviceKey(store: Store, who: PairedDevice, publicKey: string): PairedDevice {
+  if (!isDevicePublicKey(publicKey)) throw new EdcError('REQUEST_INVALID', 'the device key header is not an Ed25519 public key');
+  if (who.publicKey === publicKey) return who;
+  if (who.publicKey !== null) throw new EdcError('SIGNATURE_INVALID', `${who.deviceId} presented a different device key than the one on record`);
+  const res = store.sql.prepare('UPDATE device SET public_key = ? WHERE device_id = ? AND public_key IS NULL').run(publicKey, who.deviceId);
+  if (res.changes === 1) recordDeviceEvent(store, who.deviceId, 'key-registered', who.deviceId, `key ${publicKey} (first contact after upgrade)`);
+  return { ...who, publicKey };
 }
 
-export function revokeDevice(store: Store, deviceId: string): void {
-  const res = store.sql.prepare('UPDATE device SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL').run(new Date().toISOString(), deviceId);
-  if (res.changes !== 1) throw new EdcError('RECORD_NOT_FOUND', `no paired device ${deviceId}`);
+export interface DeviceListing { deviceId: string; role: Role; pairedAt: string; revokedAt: string | null; lastSeenAt: string | null; publicKey: string | null }
+
+export function listDevices(store: Store): DeviceListing[] {
+  return (store.sql.prepare('SELECT device_id, role, paired_at, revoked_at, last_seen_at, public_key FROM device ORDER BY device_id').all() as Record<string, string | null>[])
+    .map((r) => ({ deviceId: r.device_id!, role: r.role as Role, pairedAt: r.paired_at!, revokedAt: r.revoked_at ?? null, lastSeenAt: r.last_seen_at ?? null, publicKey: r.public_key ?? null }));
+}
+
+export function revokeDevice(store: Store, deviceId: string, actor = 'admin'): void {
+  store.sql.transaction(() => {
+    const res = store.sql.prepare('UPDATE device SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL').run(new Date().toISOString(), deviceId);
+    if (res.changes !== 1) throw new EdcError('RECORD_NOT_FOUND', `no paired device ${deviceId}`);
+    recordDeviceEvent(store, deviceId, 'revoked', actor, null);
+  });
+}
+
+/** An administrator's recorded decision: a revoked device may sync again with its existing token and key. */
+export function reinstateDevice(store: Store, deviceId: string, actor = 'admin'): void {
+  store.sql.transaction(() => {
+    const res = store.sql.prepare('UPDATE device SET revoked_at = NULL WHERE device_id = ? AND revoked_at IS NOT NULL').run(deviceId);
+    if (res.changes !== 1) throw new EdcError('RECORD_NOT_FOUND', `no revoked device ${deviceId}`);
+    recordDeviceEvent(store, deviceId, 'reinstated', actor, null);
+  });
 }
 
 export function assertServerRole(store: Store): void {

@@ -36,7 +36,7 @@ describe('hostile requests', () => {
     const other = dirs.store('field', 'ra-h2');
     for (const s of [field, other]) {
       const admin = Store.open(siteDir);
-      const { code } = issuePairingCode(admin);
+      const { code } = issuePairingCode(admin, { deviceId: s.deviceId, role: s.role });
       admin.close();
       await pair(s, server.url, code);
     }
@@ -126,7 +126,7 @@ describe('hostile requests', () => {
 
   it('a used or wrong pairing code and a revoked token are refused', async () => {
     const admin = Store.open(siteDir);
-    const { code } = issuePairingCode(admin);
+    const { code } = issuePairingCode(admin, { deviceId: 'ra-h3', role: 'field' });
     const pairReq = (c: string, deviceId: string) => fetch(`${server.url}/api/v1/pair`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: json({ code: c, deviceId, role: 'field' }),
     });

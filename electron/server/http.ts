@@ -2,11 +2,14 @@
  * HTTP plumbing shared by the site server and a field laptop's share endpoint: JSON bodies (optionally gzip)
  * with a cap before and after inflating, errors as {error: {code, message}} from the closed set, bearer tokens.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { LIMITS, type ErrorBody } from '../../shared/api.ts';
 import { classifyError, EdcError, type ErrorCode, isEdcError } from '../../shared/errors.ts';
+
+const gunzipAsync = promisify(gunzip);
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_REQUIRED: 401,
@@ -46,33 +49,34 @@ export function statusOf(code: ErrorCode): number | undefined {
 export function createHttp(opts: { bodyLimit?: number } = {}): FastifyInstance {
   const app = Fastify({
     logger: process.env.EDC_SYNC_HTTP_LOG ? { level: process.env.EDC_SYNC_HTTP_LOG } : false,
-    bodyLimit: opts.bodyLimit ?? LIMITS.maxBodyBytes,
+    // Every route is small unless it says otherwise (push): an unauthenticated client cannot make us buffer much.
+    bodyLimit: opts.bodyLimit ?? LIMITS.smallBodyBytes,
     // Clients keep connections alive between batches; a dead client's socket is dropped after this.
     connectionTimeout: 120_000,
     keepAliveTimeout: 10_000,
   });
   app.removeAllContentTypeParsers(); // JSON only: anything else is a 415
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
-    try {
-      let raw = body;
-      const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
-      if (encoding === 'gzip') {
-        try {
-          raw = gunzipSync(body, { maxOutputLength: LIMITS.maxInflatedBytes });
-        } catch (e) {
-          if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new EdcError('BODY_TOO_LARGE', `more than ${LIMITS.maxInflatedBytes} bytes once inflated`);
-          throw new EdcError('REQUEST_INVALID', 'the body is not valid gzip');
-        }
-      } else if (encoding !== 'identity') {
-        throw new EdcError('REQUEST_INVALID', `content-encoding ${encoding} is not supported (use gzip)`);
-      }
+  // Async: gunzip runs on libuv's thread pool, so a large body does not hold the event loop while it inflates.
+  // The inflated size is capped per route (its bodyLimit, at most maxInflatedBytes): small routes stay small.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (req: FastifyRequest, body: Buffer) => {
+    let raw = body;
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    const routeLimit = req.routeOptions.bodyLimit ?? LIMITS.maxBodyBytes;
+    const inflatedLimit = routeLimit >= LIMITS.maxBodyBytes ? LIMITS.maxInflatedBytes : routeLimit;
+    if (encoding === 'gzip') {
       try {
-        done(null, JSON.parse(raw.toString('utf8')));
-      } catch {
-        throw new EdcError('REQUEST_INVALID', 'the body is not valid JSON');
+        raw = await gunzipAsync(body, { maxOutputLength: inflatedLimit });
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new EdcError('BODY_TOO_LARGE', `more than ${inflatedLimit} bytes once inflated`);
+        throw new EdcError('REQUEST_INVALID', 'the body is not valid gzip');
       }
-    } catch (e) {
-      done(e as Error, undefined);
+    } else if (encoding !== 'identity') {
+      throw new EdcError('REQUEST_INVALID', `content-encoding ${encoding} is not supported (use gzip)`);
+    }
+    try {
+      return JSON.parse(raw.toString('utf8')) as unknown;
+    } catch {
+      throw new EdcError('REQUEST_INVALID', 'the body is not valid JSON');
     }
   });
   app.setErrorHandler((err, _req, reply) => {

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LIMITS, pairRequestSchema, pushRequestSchema, type Health, type PairResponse, type PushResponse } from '../../shared/api.ts';
+import { DEVICE_KEY_HEADER, LIMITS, pairRequestSchema, pushRequestSchema, type Health, type PairResponse, type PushResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { contactRequestSchema, type ContactResponse, type Holdings } from '../../shared/fleet.ts';
 import { Consumer } from '../core/consumer.ts';
@@ -13,7 +13,7 @@ import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
-import { assertServerRole, authenticate, FailureLimiter, pairDevice, type PairedDevice } from './auth.ts';
+import { assertServerRole, authenticate, FailureLimiter, pairDevice, registerDeviceKey, type PairedDevice } from './auth.ts';
 import { BackgroundConsumer } from './background.ts';
 import { bearer, createHttp, parseWith, sendJson } from './http.ts';
 import { createBackend } from '../app/backend.ts';
@@ -35,24 +35,35 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
   /** Per producer: contiguous high-water mark of what this server holds (only ever grows). */
   const marks = new Map<string, number>();
 
-  /** Bearer token → device, with failed attempts bounded per address. */
+  /**
+   * Bearer token → device, with failed attempts bounded per address. Runs as an onRequest hook: before a byte of
+   * the body is read or inflated, so a bogus token costs the server nothing but this lookup.
+   */
   const device = (req: FastifyRequest): PairedDevice => {
     if (limiter.blocked(req.ip)) throw new EdcError('RATE_LIMITED');
+    let who: PairedDevice;
     try {
-      return authenticate(store, bearer(req));
+      who = authenticate(store, bearer(req));
     } catch (e) {
       limiter.fail(req.ip);
       throw e;
     }
+    // A device paired before devices had keys registers its key on first contact (bound to this token).
+    const presented = req.headers[DEVICE_KEY_HEADER];
+    if (typeof presented === 'string' && presented !== who.publicKey) who = registerDeviceKey(store, who, presented);
+    return who;
   };
+  const authed = new WeakMap<FastifyRequest, PairedDevice>();
 
   app.get('/api/v1/health', async () => ({ status: 'ok', role: store.role, deviceId: store.deviceId, version: APP_VERSION }) satisfies Health);
 
-  app.post('/api/v1/pair', async (req) => {
-    if (limiter.blocked(req.ip)) throw new EdcError('RATE_LIMITED');
+  app.post('/api/v1/pair', {
+    bodyLimit: LIMITS.smallBodyBytes,
+    onRequest: async (req) => { if (limiter.blocked(req.ip)) throw new EdcError('RATE_LIMITED'); },
+  }, async (req) => {
     const body = parseWith(pairRequestSchema, req.body, 'pair request');
     try {
-      const token = pairDevice(store, body.code, body.deviceId, body.role);
+      const token = pairDevice(store, body.code, body.deviceId, body.role, body.publicKey);
       return { token, serverDeviceId: store.deviceId } satisfies PairResponse;
     } catch (e) {
       limiter.fail(req.ip);
@@ -61,16 +72,21 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
   });
 
   // Before a push (and whenever a device has nothing to send): the device's state in, what is held where out.
-  app.post('/api/v1/contact', async (req, reply) => {
-    const who = device(req);
+  app.post('/api/v1/contact', {
+    onRequest: async (req) => { authed.set(req, device(req)); },
+  }, async (req, reply) => {
+    const who = authed.get(req)!;
     const body = parseWith(contactRequestSchema, req.body, 'contact');
     const answer = receiveContact(store, who, body);
     store.sql.prepare('UPDATE device SET last_seen_at = ? WHERE device_id = ?').run(new Date().toISOString(), who.deviceId);
     return sendJson(req, reply, answer satisfies ContactResponse);
   });
 
-  app.post('/api/v1/push', async (req, reply) => {
-    const who = device(req);
+  app.post('/api/v1/push', {
+    bodyLimit: LIMITS.maxBodyBytes,
+    onRequest: async (req) => { authed.set(req, device(req)); },
+  }, async (req, reply) => {
+    const who = authed.get(req)!;
     const raw = req.body as { transactions?: unknown } | null;
     if (raw && Array.isArray(raw.transactions) && raw.transactions.length > LIMITS.maxBatchCount) {
       throw new EdcError('TOO_MANY_TRANSACTIONS', `${raw.transactions.length} in one request; at most ${LIMITS.maxBatchCount}`);
@@ -85,9 +101,11 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
     // One SQLite transaction (one commit): the batch, then per producer in it (O(batch)) the contiguous mark walked on
     // from the last one and the producer's row in fleet_device.
     const result = store.sql.transaction(() => {
-      // Each request is one batch on the Consumed batches screen.
-      const r = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest', uuidv7());
-      for (const p of new Set(body.transactions.map((t) => t.producer))) {
+      // Each request is one batch on the Consumed batches screen. Every producer must be paired here and every
+      // envelope signed by it (core/trust.ts), whoever carries it: a refused one stores nothing and names no producer.
+      const r = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest', uuidv7(), { requireKnownProducer: true });
+      const refused = new Set(r.rejected.map((x) => x.id));
+      for (const p of new Set(body.transactions.filter((t) => !refused.has(t.id)).map((t) => t.producer))) {
         highWater[p] = consumer.highWater(p, marks.get(p) ?? receivedSeq(store, p));
         recordReceived(store, p, highWater[p], who.role === 'middleman' && p !== who.deviceId ? 'middleman' : 'push');
         holdings[p] = holdingFor(store, p);

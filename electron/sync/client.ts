@@ -14,6 +14,8 @@ const gzipAsync = promisify(gzip);
 export interface ClientOptions {
   baseURL: string;
   token?: string;
+  /** Sent with every request (e.g. the device key header). */
+  headers?: Record<string, string>;
   /** Attempts for network errors and 5xx (default 5). */
   attempts?: number;
   timeoutMs?: number;
@@ -27,7 +29,7 @@ export class HttpClient {
     this.http = axios.create({
       baseURL: opts.baseURL,
       timeout: opts.timeoutMs ?? 60_000,
-      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+      headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },
       maxRedirects: 0,
       validateStatus: () => true,
       decompress: true,

@@ -36,6 +36,17 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
   const open = new HttpClient({ baseURL: base, attempts: opts.attempts ?? 3 });
   const { data: session } = await open.post('/share/v1/session', { code, middleman: store.deviceId }, shareSessionResponseSchema);
   const client = new HttpClient({ baseURL: base, token: session.token, attempts: opts.attempts ?? 3 });
+  // The laptop's device key: the first one a middleman sees for a laptop is kept, and a laptop presenting another
+  // later is refused (a replaced laptop must be re-introduced by the site's device list). Every page is verified
+  // under it, so nothing signed by another key, and nothing unsigned once the laptop has a key, is stored.
+  const keyState = `producerKey:${session.producer}`;
+  const known = store.getState(keyState);
+  if (known && session.publicKey !== known) {
+    throw new EdcError('SIGNATURE_INVALID', `${session.producer} presented ${session.publicKey ? 'a different device key' : 'no device key'} than on its earlier pulls; nothing was pulled`);
+  }
+  const laptopKey = known ?? session.publicKey;
+  if (laptopKey && !known) store.setState(keyState, laptopKey);
+  const trust = laptopKey ? { keys: new Map([[session.producer, laptopKey]]) } : {};
   const consumer = new Consumer(store);
   if (session.state) {
     if (session.state.deviceId !== session.producer) throw new EdcError('SERVER_REJECTED', `the laptop ${session.producer} announced itself as ${session.state.deviceId}`);
@@ -53,7 +64,7 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
     if (page.transactions.length === 0) break;
     const foreign = page.transactions.find((t) => t.producer !== session.producer);
     if (foreign) throw new EdcError('SERVER_REJECTED', `the laptop sent a transaction of ${foreign.producer}, not its own`);
-    const r = consumer.ingestValid(page.transactions, 'rest', batchId);
+    const r = consumer.ingestValid(page.transactions, 'rest', batchId, trust);
     result.received += r.accepted.length;
     result.duplicates += r.duplicates.length;
     result.rejected.push(...r.rejected);

@@ -4,7 +4,7 @@
  * answer lists it as accepted or duplicate, which it sends only after committing. A push cut at any point is
  * resumed by the next one: unacknowledged transactions are sent again and the server counts them as duplicates.
  */
-import { LIMITS, pushResponseSchema, type Progress } from '../../shared/api.ts';
+import { DEVICE_KEY_HEADER, LIMITS, pushResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { contactResponseSchema, type ContactRequest, type Holdings } from '../../shared/fleet.ts';
 import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
@@ -123,7 +123,8 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} server sends files to central (export, send); only field and middleman devices push`);
   }
   const link = readServerLink(store.dir);
-  const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5 });
+  // The device key travels with the token: a device paired before keys registers it on this first contact.
+  const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5, headers: { [DEVICE_KEY_HEADER]: store.signingKey.publicKey } });
   const batchCount = Math.min(opts.batchCount ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
   await contact(store, client);
   const total = pendingForServer(store);

@@ -10,12 +10,11 @@ import { seed } from '../core/seed.ts';
 import { readStatus } from '../core/status.ts';
 import { Store } from '../core/store.ts';
 import { outgoingWire, snapshot, TestDirs } from '../core/testing/fixtures.ts';
-import { freePort, spawnCli, startProxy, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
-import { issuePairingCode } from '../server/auth.ts';
+import { freePort, pairWithSite, spawnCli, startProxy, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
 import { HttpClient } from './client.ts';
 import { pull } from './pull.ts';
 import { push } from './push.ts';
-import { pair, readServerLink } from './server-link.ts';
+import { readServerLink } from './server-link.ts';
 import { startShare, type Share } from './share.ts';
 
 /** A site store on disk (closed: the server process owns it), its server, and paired devices. */
@@ -26,10 +25,7 @@ async function siteWithServer(dirs: TestDirs, id: string, port = 0): Promise<{ d
 }
 
 async function pairWith(store: Store, siteDir: string, url: string): Promise<void> {
-  const site = Store.open(siteDir);
-  const { code } = issuePairingCode(site);
-  site.close();
-  await pair(store, url, code);
+  await pairWithSite(store, siteDir, url);
 }
 
 function siteSnapshot(dir: string) {

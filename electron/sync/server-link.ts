@@ -35,7 +35,7 @@ export async function pair(store: Store, serverUrl: string, code: string): Promi
   const client = new HttpClient({ baseURL: base, attempts: 2 });
   const health = await client.get('/api/v1/health', healthSchema);
   if (health.role !== 'site' && health.role !== 'central') throw new EdcError('SERVER_REJECTED', `${base} is a ${health.role} device, not a server`);
-  const { data } = await client.post('/api/v1/pair', { code, deviceId: store.deviceId, role: store.role }, pairResponseSchema);
+  const { data } = await client.post('/api/v1/pair', { code, deviceId: store.deviceId, role: store.role, publicKey: store.signingKey.publicKey }, pairResponseSchema);
   const link: ServerLink = { url: base, deviceId: store.deviceId, serverDeviceId: data.serverDeviceId, token: data.token, pairedAt: new Date().toISOString() };
   const file = path.join(store.dir, SERVER_LINK_FILE);
   try {

@@ -5,7 +5,7 @@
  * closes when the middleman says done, after an idle period, or when stopped.
  */
 import type { AddressInfo } from 'node:net';
-import { shareAckRequestSchema, sharePageQuerySchema, shareSessionRequestSchema, type SharePage, type ShareSessionResponse } from '../../shared/api.ts';
+import { LIMITS, shareAckRequestSchema, sharePageQuerySchema, shareSessionRequestSchema, type SharePage, type ShareSessionResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { shareReceiptsRequestSchema } from '../../shared/fleet.ts';
 import { ownState, recordOwnHolding } from '../core/fleet.ts';
@@ -65,7 +65,7 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
     touch();
   });
 
-  app.post('/share/v1/session', async (req) => {
+  app.post('/share/v1/session', { bodyLimit: LIMITS.smallBodyBytes }, async (req) => {
     const body = parseWith(shareSessionRequestSchema, req.body, 'session request');
     if (!codesEqual(body.code, code)) {
       failures++;
@@ -75,7 +75,8 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
     const token = newToken();
     sessions.set(token, body.middleman);
     opts.onSession?.(body.middleman);
-    return { token, producer: store.deviceId, total: total(), state: ownState(store) } satisfies ShareSessionResponse;
+    // The laptop's public key: the middleman verifies every page under it.
+    return { token, producer: store.deviceId, total: total(), state: ownState(store), publicKey: store.signingKey.publicKey } satisfies ShareSessionResponse;
   });
 
   const page = store.sql.prepare('SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT ?');
@@ -89,8 +90,12 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
 
   const mark = store.sql.prepare(`UPDATE outgoing_transaction SET is_consumed_middleman = 1, consumed_middleman_at = ?, consumer_middleman = ?
     WHERE id = ? AND producer = ? AND is_consumed_middleman = 0`);
-  app.post('/share/v1/ack', async (req) => {
-    const middleman = session(bearer(req));
+  const authed = new WeakMap<object, string>();
+  app.post('/share/v1/ack', {
+    bodyLimit: 4 * LIMITS.smallBodyBytes,
+    onRequest: async (req) => { authed.set(req, session(bearer(req))); }, // before the body is read
+  }, async (req) => {
+    const middleman = authed.get(req)!;
     const body = parseWith(shareAckRequestSchema, req.body, 'ack');
     const at = new Date().toISOString();
     let acknowledged = 0;
@@ -100,16 +105,14 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
   });
 
   // The middleman hands down what the site and central hold of this laptop's transactions (only ever grows here).
-  app.post('/share/v1/receipts', async (req) => {
-    session(bearer(req));
+  app.post('/share/v1/receipts', { onRequest: async (req) => { session(bearer(req)); } }, async (req) => {
     const body = parseWith(shareReceiptsRequestSchema, req.body, 'receipts');
     recordOwnHolding(store, body.holding);
     opts.onReceipts?.();
     return { ok: true };
   });
 
-  app.post('/share/v1/done', async (req) => {
-    session(bearer(req));
+  app.post('/share/v1/done', { onRequest: async (req) => { session(bearer(req)); } }, async () => {
     close('done');
     return { ok: true };
   });

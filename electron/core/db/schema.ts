@@ -137,6 +137,8 @@ export const outgoingTransaction = sqliteTable('outgoing_transaction', {
   schemaVersion: integer('schema_version').notNull(),
   keyId: text('key_id').notNull(),
   tx: blob('tx', { mode: 'buffer' }).notNull(),
+  /** The producer's Ed25519 signature over every envelope field and the ciphertext (core/envelope.ts); null: made before signing. */
+  sig: text('sig'),
   isConsumedMiddleman: integer('is_consumed_middleman', { mode: 'boolean' }).notNull().default(false),
   consumedMiddlemanAt: text('consumed_middleman_at'),
   consumerMiddleman: text('consumer_middleman'),
@@ -161,6 +163,8 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   schemaVersion: integer('schema_version').notNull(),
   keyId: text('key_id').notNull(),
   tx: blob('tx', { mode: 'buffer' }).notNull(),
+  /** As it arrived (verified at ingest under the producer's key); null: an unsigned envelope of a device with no key registered yet. */
+  sig: text('sig'),
   receivedAt: text('received_at').notNull(),
   receivedVia: text('received_via', { enum: ['rest', 'middleman', 'file', 'copy'] }).notNull(),
   batchId: text('batch_id'),
@@ -272,7 +276,19 @@ export const device = sqliteTable('device', {
   pairedAt: text('paired_at').notNull(),
   revokedAt: text('revoked_at'),
   lastSeenAt: text('last_seen_at'),
+  /** The device's Ed25519 public key (base64url raw), presented at pairing or, for a device paired before keys, at its first contact. */
+  publicKey: text('public_key'),
 }, (t) => [uniqueIndex('device_token_hash').on(t.tokenHash)]);
+
+/** Administrators' actions on devices (pair, replace, revoke, reinstate, key registered): who, when, what. */
+export const deviceEvent = sqliteTable('device_event', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  deviceId: text('device_id').notNull(),
+  action: text('action', { enum: ['code-issued', 'paired', 'replaced', 'revoked', 'reinstated', 'key-registered'] }).notNull(),
+  at: text('at').notNull(),
+  actor: text('actor').notNull(),
+  detail: text('detail'),
+}, (t) => [index('device_event_device').on(t.deviceId)]);
 
 /** One-time pairing codes shown on the server (hashed, short expiry). */
 export const pairingCode = sqliteTable('pairing_code', {
@@ -281,6 +297,11 @@ export const pairingCode = sqliteTable('pairing_code', {
   expiresAt: text('expires_at').notNull(),
   usedAt: text('used_at'),
   usedBy: text('used_by'),
+  /** The device id and role the code was issued for (null: a code from before, which pairs nothing any more). */
+  deviceId: text('device_id'),
+  role: text('role', { enum: ['field', 'middleman', 'site', 'central'] }),
+  /** 'replace': the code lets a new machine take over this device id (an administrator's recorded decision). */
+  purpose: text('purpose', { enum: ['pair', 'replace'] }),
 });
 
 // ---------------------------------------------------------------- file transfer (never synced)

@@ -154,3 +154,17 @@ export async function startTcpProxy(port: number, onBytes: (total: number) => vo
     close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
   };
 }
+
+/** An administrator issues a pairing code for this device's id and role on the site in siteDir; the device pairs. */
+export async function pairWithSite(store: Store, siteDir: string, url: string): Promise<void> {
+  const { issuePairingCode } = await import('../../server/auth.ts');
+  const { pair } = await import('../../sync/server-link.ts');
+  const admin = Store.open(siteDir);
+  let code: string;
+  try {
+    code = issuePairingCode(admin, { deviceId: store.deviceId, role: store.role }).code;
+  } finally {
+    admin.close();
+  }
+  await pair(store, url, code);
+}
