@@ -12,6 +12,7 @@ test('driver pulls from a laptop, reconciles specimens and the reconciliation re
   lab.user('mm-01', 'driver', 'research-assistant');
   const siteUrl = await lab.serve('site-01');
   lab.pair('mm-01', 'site-01', siteUrl);
+  lab.pair('ra-02', 'site-01', siteUrl); // the site knows every laptop whose data a middleman brings
   const fieldUrl = await lab.serve('ra-02');
   const mmUrl = await lab.serve('mm-01');
 
