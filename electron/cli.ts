@@ -180,6 +180,8 @@ export function buildProgram(io: Io = defaultIo): Command {
       }
       io.out(`${s.role} ${s.deviceId}`);
       io.out(`outgoing: ${s.outgoing.total} total; waiting for the server: ${s.outgoing.pendingServer} (of which not yet with a middleman: ${s.outgoing.pendingMiddleman})`);
+      const h = s.outgoing.hops;
+      io.out(`where they are: ${h.here} only here · ${h.middleman} with a middleman · ${h.site} at the site · ${h.central} at central`);
       io.out(`incoming: ${s.incoming.total} total, ${s.incoming.consumed} consumed, ${s.incoming.pending} pending (${s.incoming.deferred} deferred), ${s.incoming.error} error, ${s.incoming.conflicts} conflicts`);
       if (s.role === 'middleman' || s.role === 'site') io.out(`to pass on: ${s.incoming.awaitingForward} received transaction(s) not yet acknowledged by the ${s.role === 'middleman' ? 'site server' : 'central server'}`);
       for (const g of s.incoming.gaps) io.out(`waiting for ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);

@@ -85,8 +85,11 @@ export function recordState(store: Store, state: ProducerState, via: HeardVia, s
   const at = seenAt.toISOString();
   const now = deviceNow(store).toISOString();
   store.sql.transaction(() => {
-    const r = rowOrNew(store, state.deviceId, at, via);
-    const newer = at >= r.last_seen_at || r.app_version === null;
+    const existing = getRow(store, state.deviceId);
+    const r = existing ?? rowOrNew(store, state.deviceId, at, via);
+    // A new contact (not the same report carried again by a middleman's next push, nor an older one).
+    const fresh = !existing || at > r.last_seen_at;
+    const newer = fresh || r.app_version === null;
     r.made_seq = maxOf(r.made_seq, state.latestSeq);
     if (newer) {
       r.role = state.role;
@@ -95,11 +98,11 @@ export function recordState(store: Store, state: ProducerState, via: HeardVia, s
       r.app_version = state.appVersion;
       r.schema_version = state.schemaVersion;
       r.key_ids = JSON.stringify(state.keyIds);
-      if (skewMs !== null) r.clock_skew_ms = skewMs;
+      if (skewMs !== null && fresh) r.clock_skew_ms = skewMs;
     }
     r.updated_at = now;
     putRow(store, r);
-    if (skewMs !== null) {
+    if (skewMs !== null && fresh) {
       store.sql.prepare('INSERT INTO clock_reading (device_id, at, device_clock, skew_ms, via) VALUES (?, ?, ?, ?, ?)').run(state.deviceId, at, state.clock, skewMs, via);
       // Keep the latest readings only: the oldest beyond the limit go (index on (device_id, id)).
       const cut = store.sql.prepare('SELECT id FROM clock_reading WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(state.deviceId, CLOCK_HISTORY_KEPT) as { id: number } | undefined;

@@ -119,7 +119,8 @@ export function* importSteps(store: Store, dirOpt?: string, onProgress?: (p: Pro
       // unknown, so its clock reading is kept but no skew is measured from it.
       store.sql.transaction(() => {
         if (manifest.state?.deviceId === producer) recordState(store, manifest.state, 'file', deviceNow(store), null);
-        if (manifest.carried) recordCarried(store, manifest.carried.filter((c) => c.deviceId !== producer), 'file', null);
+        // Skews the exporter measured live are taken as measured against a server's clock (the exporter's own skew is unknown).
+        if (manifest.carried) recordCarried(store, manifest.carried.filter((c) => c.deviceId !== producer), 'file', 0);
         for (const range of manifest.ranges) recordReceived(store, range.producer, consumer.highWater(range.producer, receivedSeq(store, range.producer)), 'file');
       });
       yield* consumer.steps();
