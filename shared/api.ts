@@ -21,6 +21,8 @@ export const LIMITS = {
   clientBatchBytes: 4 * 1024 * 1024,
   /** Request body (as sent and once inflated) of every route but push: pairing, share sessions, acks, app calls. */
   smallBodyBytes: 64 * 1024,
+  /** POST /api/v1/contact: a middleman carries up to 500 laptops' states. */
+  contactBodyBytes: 1024 * 1024,
   /** Failed authentications per address and minute before 429. */
   authFailuresPerMinute: 20,
 } as const;

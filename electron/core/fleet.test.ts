@@ -155,6 +155,20 @@ describe('fleet: per-device state and receipts down every hop', () => {
     assert.equal(JSON.stringify(listFleet(site)), before, 'nothing recorded');
   });
 
+  it('a middleman\'s contact may carry 500 laptops (one request under its body cap); 501 is refused and records nothing', async () => {
+    const mm = dirs.store('middleman', 'mm-f9');
+    await pairWith(mm);
+    const token = readServerLink(mm.dir).token;
+    const laptop = (i: number) => ({ ...ownState(mm), deviceId: `ra-bulk-${i}`, role: 'field', latestSeq: i, seenAt: new Date().toISOString(), skewMs: 0 });
+    const tooMany = Array.from({ length: 501 }, (_, i) => laptop(i));
+    assert.equal((await rawPost(server.url, token, '/api/v1/contact', { state: ownState(mm), carried: tooMany })).status, 400);
+    assert.equal(row('ra-bulk-1'), undefined);
+    const ok = await rawPost(server.url, token, '/api/v1/contact', { state: ownState(mm), carried: tooMany.slice(0, 500), producers: tooMany.slice(0, 500).map((l) => l.deviceId) });
+    assert.equal(ok.status, 200);
+    assert.equal(listFleet(site).filter((d) => d.deviceId.startsWith('ra-bulk-')).length, 500);
+    assert.equal(row('ra-bulk-7')!.made, 7);
+  });
+
   it('receipts down: central\'s file receipts reach the site, the site hands them to the middleman, the middleman to the laptop', async () => {
     const field = dirs.store('field', 'ra-f5');
     const mm = dirs.store('middleman', 'mm-f5');

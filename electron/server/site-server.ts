@@ -73,6 +73,8 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
 
   // Before a push (and whenever a device has nothing to send): the device's state in, what is held where out.
   app.post('/api/v1/contact', {
+    // A middleman's contact carries up to 500 laptops' states (~300 bytes each).
+    bodyLimit: LIMITS.contactBodyBytes,
     onRequest: async (req) => { authed.set(req, device(req)); },
   }, async (req, reply) => {
     const who = authed.get(req)!;
