@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- core | rest | files`: throughput against what SQLite (and HTTP) themselves do on this machine.
+ * `npm run bench -- crf | core | rest | files`: throughput against what SQLite (and HTTP) themselves do on this machine.
  *
  * core:
  *
@@ -38,6 +38,7 @@ import { exportBatches } from '../electron/files/export.ts';
 import { importBatches } from '../electron/files/import.ts';
 import { send } from '../electron/files/send.ts';
 import { uuidv7 } from '../electron/core/ids.ts';
+import { crf } from './bench-crf.ts';
 
 const BATCH = 1000;
 const ra = { user: 'bench' };
@@ -369,8 +370,11 @@ function files(sizes: number[]): void {
   console.log(`target at N=${last.n}: end-to-end / baseline ${(last.rate / last.baseline).toFixed(2)} (≥ 0.4) ${last.rate / last.baseline >= 0.4 ? 'met' : 'NOT met'}; peak RSS ${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
 }
 
-const [what = 'core', arg] = process.argv.slice(2);
+const [what = 'crf', arg] = process.argv.slice(2);
 switch (what) {
+  case 'crf':
+    crf(arg ? [Number(arg)] : [10_000, 100_000]);
+    break;
   case 'core-child':
     child(Number(arg));
     break;
@@ -390,6 +394,6 @@ switch (what) {
     files(arg ? [Number(arg)] : [10_000, 100_000]);
     break;
   default:
-    console.error(`unknown benchmark "${what}"; available: core, rest, files`);
+    console.error(`unknown benchmark "${what}"; available: crf, core, rest, files`);
     process.exit(2);
 }

@@ -89,6 +89,35 @@ export const specimenReconciliationInput = z.object({
   unexpected: identifierList,
 }).strict();
 
+export const ART_REGIMENS = ['TDF/3TC/DTG', 'TDF/FTC/EFV', 'AZT/3TC/NVP', 'ABC/3TC/DTG', 'TAF/FTC/DTG'] as const;
+export const followUpInput = z.object({
+  subjectIdentifier: z.string().regex(/^[A-Z0-9-]{6,40}$/),
+  visitCode: z.enum(VISIT_CODES),
+  reportDatetime: isoDateTime,
+  weightKg: z.number().min(0.5).max(400).nullable(),
+  heightCm: z.number().min(30).max(250).nullable(),
+  systolic: z.number().int().min(50).max(300).nullable(),
+  diastolic: z.number().int().min(20).max(200).nullable(),
+  pulse: z.number().int().min(20).max(250).nullable(),
+  temperatureC: z.number().min(30).max(45).nullable(),
+  respiratoryRate: z.number().int().min(4).max(80).nullable(),
+  haemoglobin: z.number().min(1).max(25).nullable(),
+  cd4Count: z.number().int().min(0).max(5000).nullable(),
+  viralLoad: z.number().int().min(0).max(10_000_000).nullable(),
+  onArt: z.enum(['yes', 'no', 'unknown']),
+  artRegimen: z.enum(ART_REGIMENS).nullable(),
+  adherence: z.enum(['good', 'fair', 'poor', 'not_applicable']),
+  missedDoses: z.number().int().min(0).max(90).nullable(),
+  tbSymptoms: z.enum(['none', 'cough', 'fever', 'night_sweats', 'weight_loss']),
+  pregnancyStatus: z.enum(['yes', 'no', 'not_applicable']),
+  smoking: z.enum(['never', 'former', 'current']),
+  lastMenstrualDate: isoDate.nullable(),
+  nextAppointmentDate: isoDate.nullable(),
+  comment: z.string().max(2000).nullable(),
+  contactName: name.nullable(),
+  contactPhone: z.string().regex(/^\+?[0-9 ]{6,20}$/).nullable(),
+}).strict();
+
 export const modelInputs = {
   'edc.subject': subjectInput,
   'edc.consent': consentInput,
@@ -97,6 +126,7 @@ export const modelInputs = {
   'edc.medical_history': medicalHistoryInput,
   'edc.specimen_requisition': specimenRequisitionInput,
   'edc.specimen_reconciliation': specimenReconciliationInput,
+  'edc.follow_up': followUpInput,
 } as const;
 
 export type TxName = keyof typeof modelInputs;

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isEdcError } from '../../shared/errors.ts';
+import { workload } from '../../scripts/bench-workload.ts';
+import { Consumer } from './consumer.ts';
+import { copyFrom } from './copy.ts';
 import * as schema from './db/schema.ts';
 import { Study } from './domain/study.ts';
 import type { RawRow } from './envelope.ts';
@@ -134,5 +137,27 @@ describe('write path', () => {
     assert.equal(found.length, 1);
     assert.equal(found[0]!.last_name, 'Molefe');
     assert.match(String(found[0]!.subject_identifier), /^S01-RA08-00001-[0-9A-Z]$/);
+  });
+  it('the follow-up CRF (the bench workload): PII encrypted, a 4-field update, applied at a site as written', () => {
+    const store = dirs.store('field', 'ra-09');
+    const study = new Study(store);
+    const w = workload(10);
+    const rows = Array.from({ length: 10 }, (_, i) => study.write.insert('edc.follow_up', w.create(i), ra));
+    const u = w.update(0);
+    const updated = study.write.update('edc.follow_up', String(rows[u.index]!.id), u.patch, ra);
+    assert.equal(updated.revision, 2);
+    assert.equal(updated.comment, u.patch.comment);
+    const raw = store.sqlite.prepare('SELECT * FROM follow_up WHERE id = ?').get(rows[u.index]!.id) as RawRow;
+    assert.match(String(raw.contact_name), /^enc1:/);
+    assert.match(String(raw.contact_phone), /^enc1:/);
+    const payloads = store.sqlite.prepare('SELECT tx FROM outgoing_transaction').all() as { tx: Buffer }[];
+    for (const p of payloads) assert.ok(!p.tx.includes(String(w.create(u.index).contactName)) && !p.tx.includes('subject_identifier'), 'payload is ciphertext');
+    assert.throws(() => study.write.insert('edc.follow_up', w.create(0), ra), (e) => isEdcError(e, 'NATURAL_KEY_TAKEN'));
+    assert.throws(() => store.sqlite.prepare('DELETE FROM follow_up').run(), /WRITE_OUTSIDE_PATH/);
+
+    const site = dirs.store('site', 'site-09');
+    copyFrom(site, store.dir);
+    assert.equal(new Consumer(site).consume().applied, 11);
+    assert.deepEqual(site.sqlite.prepare('SELECT * FROM follow_up WHERE id = ?').get(rows[u.index]!.id), raw);
   });
 });

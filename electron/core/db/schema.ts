@@ -107,6 +107,42 @@ export const specimenReconciliation = sqliteTable('specimen_reconciliation', {
   unexpected: text('unexpected').notNull(),
 }, (t) => [uniqueIndex('specimen_reconciliation_nk').on(t.reconciliationIdentifier)]);
 
+/**
+ * CRF: follow-up, one per subject and visit code: the typical ~1 KB form of a longitudinal study (vitals, labs,
+ * treatment, a comment) with a contact person's name and phone (PII). Keyed by subject identifier, not by a visit
+ * row, so forms can be entered for subjects registered on another device.
+ */
+export const followUp = sqliteTable('follow_up', {
+  ...syncColumns(),
+  subjectIdentifier: text('subject_identifier').notNull(),
+  visitCode: text('visit_code').notNull(),
+  reportDatetime: text('report_datetime').notNull(),
+  weightKg: real('weight_kg'),
+  heightCm: real('height_cm'),
+  systolic: integer('systolic'),
+  diastolic: integer('diastolic'),
+  pulse: integer('pulse'),
+  temperatureC: real('temperature_c'),
+  respiratoryRate: integer('respiratory_rate'),
+  haemoglobin: real('haemoglobin'),
+  cd4Count: integer('cd4_count'),
+  viralLoad: integer('viral_load'),
+  onArt: text('on_art', { enum: ['yes', 'no', 'unknown'] }).notNull(),
+  artRegimen: text('art_regimen'),
+  adherence: text('adherence', { enum: ['good', 'fair', 'poor', 'not_applicable'] }).notNull(),
+  missedDoses: integer('missed_doses'),
+  tbSymptoms: text('tb_symptoms', { enum: ['none', 'cough', 'fever', 'night_sweats', 'weight_loss'] }).notNull(),
+  pregnancyStatus: text('pregnancy_status', { enum: ['yes', 'no', 'not_applicable'] }).notNull(),
+  smoking: text('smoking', { enum: ['never', 'former', 'current'] }).notNull(),
+  lastMenstrualDate: text('last_menstrual_date'),
+  nextAppointmentDate: text('next_appointment_date'),
+  comment: text('comment'),
+  contactName: text('contact_name'),
+  contactNameHash: text('contact_name_hash'),
+  contactPhone: text('contact_phone'),
+  contactPhoneHash: text('contact_phone_hash'),
+}, (t) => [uniqueIndex('follow_up_nk').on(t.subjectIdentifier, t.visitCode)]);
+
 // ---------------------------------------------------------------- audit history (written with every change)
 
 export const auditHistory = sqliteTable('audit_history', {

@@ -29,6 +29,7 @@ const specs = {
   'edc.medical_history': { table: s.medicalHistory, naturalKey: ['visitId'], parents: [{ column: 'visitId', txName: 'edc.visit' }], pii: [] },
   'edc.specimen_requisition': { table: s.specimenRequisition, naturalKey: ['requisitionIdentifier'], parents: [{ column: 'visitId', txName: 'edc.visit' }], pii: [] },
   'edc.specimen_reconciliation': { table: s.specimenReconciliation, naturalKey: ['reconciliationIdentifier'], parents: [], pii: [] },
+  'edc.follow_up': { table: s.followUp, naturalKey: ['subjectIdentifier', 'visitCode'], parents: [], pii: ['contactName', 'contactPhone'] },
 } as const satisfies Record<TxName, ModelSpec>;
 
 export interface Column {
