@@ -198,10 +198,10 @@ async function siteServer(root: string, name: string, keys: KeySet): Promise<{ d
 }
 
 async function pairDir(dir: string, siteDir: string, url: string): Promise<void> {
-  const admin = Store.open(siteDir);
-  const { code } = issuePairingCode(admin);
-  admin.close();
   const s = Store.open(dir);
+  const admin = Store.open(siteDir);
+  const { code } = issuePairingCode(admin, { deviceId: s.deviceId, role: s.role });
+  admin.close();
   try {
     await pair(s, url, code);
   } finally {
@@ -297,6 +297,7 @@ async function crfChild(n: number): Promise<void> {
     writeKeySetFile(path.join(mm.keyDir, KEYSET_FILE), keys);
     mm.close();
     await pairDir(mmDir, b.dir, b.server.url);
+    await pairDir(path.join(root, 'field-mm'), b.dir, b.server.url); // the site takes forwarded data only from laptops it knows
     note('middleman paired');
     const shareRss = path.join(root, 'rss-share');
     const share = spawn('/usr/bin/time', ['-f', '%M', '-o', shareRss, process.execPath, BIN, '--data', path.join(root, 'field-mm'), 'share', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
