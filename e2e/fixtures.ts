@@ -51,6 +51,14 @@ export class Lab {
     return s.url;
   }
 
+  /** Stops a server this lab started (a site that goes away mid-story). */
+  async stop(url: string): Promise<void> {
+    const s = this.servers.find((x) => x.url === url);
+    if (!s) throw new Error(`no server at ${url}`);
+    this.servers.splice(this.servers.indexOf(s), 1);
+    await s.kill('SIGTERM');
+  }
+
   /** The server's administrator issues a code for this device's id and role; the device pairs with it. */
   pair(device: string, server: string, serverUrl: string): void {
     const { role, deviceId } = JSON.parse(readFileSync(path.join(this.dir(device), 'settings.json'), 'utf8')) as { role: string; deviceId: string };

@@ -18,7 +18,7 @@ test('an admin installs the study key set by choosing the file; a wrong file is 
   };
   await choose({ name: 'wrong.json', mimeType: 'application/json', buffer: Buffer.from('{"not":"a key set"}') });
   await page.getByRole('button', { name: 'Import keys' }).click();
-  await expect(page.getByRole('alert')).toContainText('not a valid EDC Sync key set');
+  await expect(page.getByRole('alert')).toContainText('That key file cannot be read. Ask the study coordinator for the key file again.');
 
   await choose(keyFile);
   await page.getByRole('button', { name: 'Import keys' }).click();

@@ -373,7 +373,7 @@ export interface ApiClient {
 }
 
 /** Every reply on either transport: a value, or a coded error with a message for people. */
-export const callFailureSchema = z.object({ ok: z.literal(false), error: z.object({ code: errorCodeSchema, message: z.string() }) });
+export const callFailureSchema = z.object({ ok: z.literal(false), error: z.object({ code: errorCodeSchema, message: z.string(), field: z.string().max(200).optional() }) });
 export type CallFailure = z.infer<typeof callFailureSchema>;
 export type CallReply = { ok: true; value: unknown } | CallFailure;
 

@@ -68,11 +68,14 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export class EdcError extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;
-  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+  /** For INPUT_INVALID: the path of the first invalid field (e.g. "firstName", "server.url"), so a screen can say which. */
+  readonly field: string | undefined;
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; field?: string }) {
     super(detail ? `${detail}. ${ERROR_CODES[code]}` : ERROR_CODES[code], options);
     this.name = 'EdcError';
     this.code = code;
     this.detail = detail;
+    this.field = options?.field;
   }
 }
 

@@ -19,7 +19,7 @@ export async function dispatch(backend: Backend, who: Principal, name: unknown, 
     const parsed = def.input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new EdcError('INPUT_INVALID', `${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`);
+      throw new EdcError('INPUT_INVALID', `${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`, { field: issue?.path.join('.') || 'input' });
     }
     const handler = backend.handlers[name] as (input: unknown, who: Principal) => Promise<unknown>;
     const value = await handler(parsed.data, who);
@@ -28,7 +28,7 @@ export async function dispatch(backend: Backend, who: Principal, name: unknown, 
     return { ok: true, value: out.data };
   } catch (caught) {
     const e = classifyError(caught);
-    if (isEdcError(e)) return { ok: false, error: { code: e.code, message: e.message } };
+    if (isEdcError(e)) return { ok: false, error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } };
     log?.(`${String(name)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return { ok: false, error: { code: 'INTERNAL', message: new EdcError('INTERNAL', e instanceof Error ? e.message : String(e)).message } };
   }

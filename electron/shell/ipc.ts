@@ -18,7 +18,7 @@ export interface IpcTarget {
   isTrustedSender(url: string | undefined): boolean;
 }
 
-const failure = (e: EdcError): CallReply => ({ ok: false, error: { code: e.code, message: e.message } });
+const failure = (e: EdcError): CallReply => ({ ok: false, error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
 
 export function registerIpc(ipcMain: IpcMainLike, target: IpcTarget): () => void {
   for (const name of CALL_NAMES) {
@@ -28,7 +28,7 @@ export function registerIpc(ipcMain: IpcMainLike, target: IpcTarget): () => void
       const parsed = contract[name].input.safeParse(args[0] ?? {});
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        return failure(new EdcError('INPUT_INVALID', `${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`));
+        return failure(new EdcError('INPUT_INVALID', `${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`, { field: issue?.path.join('.') || 'input' }));
       }
       return target.call(name, args[0] ?? {});
     });

@@ -6,9 +6,11 @@
 import type { CallName, DesktopBridge } from '../../shared/channels.ts';
 import { appEventSchema, callFailureSchema, contract, type ApiClient, type AppEvent, type CallInput, type CallOutput } from '../../shared/contract.ts';
 import { ERROR_CODES, type ErrorCode } from '../../shared/errors.ts';
+import { plainMessage, type Problem } from '../../shared/messages.ts';
+import { t } from './i18n.tsx';
 
 export class ApiError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
     super(message);
     this.name = 'ApiError';
   }
@@ -22,7 +24,7 @@ declare global {
 
 function unwrap<K extends CallName>(name: K, reply: unknown): CallOutput<K> {
   const failure = callFailureSchema.safeParse(reply);
-  if (failure.success) throw new ApiError(failure.data.error.code, failure.data.error.message);
+  if (failure.success) throw new ApiError(failure.data.error.code, failure.data.error.message, failure.data.error.field);
   const ok = reply as { ok?: unknown; value?: unknown } | null;
   if (!ok || ok.ok !== true) throw new ApiError('INTERNAL', 'The app sent an unreadable answer. Reload the page.');
   const parsed = contract[name].output.safeParse(ok.value);
@@ -127,8 +129,13 @@ export function webClient(onSessionLost: () => void): ApiClient & {
 export const desktopBridge = (): DesktopBridge | undefined => window.edc;
 export { desktopClient };
 
-/** A readable line for any failure a screen shows. */
+/** Any failure as a problem from the closed set (anything that is not an ApiError is INTERNAL). */
+export function toProblem(e: unknown): Problem {
+  if (e instanceof ApiError) return { code: e.code, message: e.message, field: e.field };
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** The plain sentence for a failure outside a screen's own calls (start-up, login), in the current language. */
 export function describeError(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
-  return e instanceof Error ? e.message : String(e);
+  return t(plainMessage(null, toProblem(e)).key);
 }

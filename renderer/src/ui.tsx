@@ -1,5 +1,5 @@
 /** Small pieces every screen uses: a pager with a count, a progress line, a relative time with the exact one on hover. */
-import { Group, Pagination, Select, Text } from '@mantine/core';
+import { Alert, Group, Pagination, Select, Text } from '@mantine/core';
 import type { ProgressEvent } from '../../shared/contract.ts';
 import { LANGUAGES, setLanguage, useFormat, useLanguage, useT, type Language, type MessageKey, type TFunction } from './i18n.tsx';
 
@@ -55,5 +55,17 @@ export function LanguagePicker({ compact = false }: { compact?: boolean }) {
     <Select aria-label={t('common.language')} label={compact ? undefined : t('common.language')} description={compact ? undefined : t('common.languageHint')}
       data={LANGUAGES.map((l) => ({ value: l.value, label: l.label }))} value={lng} onChange={(v) => v && setLanguage(v as Language)}
       allowDeselect={false} w={compact ? 230 : 300} size={compact ? 'sm' : 'md'} data-testid="language" />
+  );
+}
+
+/** A failure in plain words, next to what it is about, with the code in a small "details" line for support. */
+export function ProblemAlert({ state, testId, mt, mb }: { state: { error: string | null; details: string | null }; testId?: string; mt?: string; mb?: string }) {
+  const t = useT();
+  if (!state.error) return null;
+  return (
+    <Alert color="red" role="alert" data-testid={testId} mt={mt} mb={mb}>
+      <Text>{state.error}</Text>
+      {state.details && <Text size="xs" c="dimmed" mt={4} data-testid="problem-details">{t('common.details', { details: state.details })}</Text>}
+    </Alert>
   );
 }

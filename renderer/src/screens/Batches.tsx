@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { BatchRow } from '../../../shared/contract.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 import { useFormat, useT, type MessageKey } from '../i18n.tsx';
-import { modelLabel, useProgressText } from '../ui.tsx';
+import { modelLabel, useProgressText, ProblemAlert } from '../ui.tsx';
 
 const CHANNEL = { rest: 'batches.channelRest', middleman: 'batches.channelMiddleman', file: 'batches.channelFile', copy: 'batches.channelCopy' } as const satisfies Record<BatchRow['channel'], MessageKey>;
 const STATE = { consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored' } as const satisfies Record<string, MessageKey>;
@@ -31,7 +31,7 @@ export function BatchesScreen() {
   return (
     <Stack>
       <Title order={2}>{t('batches.title')}</Title>
-      {list.error && <Alert color="red">{list.error}</Alert>}
+      <ProblemAlert state={list} />
       <Group>
         <Text data-testid="batches-errors">{t('batches.errorsCount', { n: errors })}</Text>
         {canRetry && <Button onClick={() => void doRetry()} loading={retry.busy} disabled={errors === 0 && !list.data?.consumerError} data-testid="retry-all">{t('batches.retry')}</Button>}
@@ -45,11 +45,11 @@ export function BatchesScreen() {
           {importFiles.busy && importProgress && <Progress mt="sm" value={percent(importProgress)} size="lg" striped animated aria-label={t('batches.importProgress')} />}
           {importFiles.busy && importProgress && <Text size="sm">{progressText(importProgress)}</Text>}
           {importFiles.result && !importFiles.busy && <Alert mt="sm" color={importFiles.result.quarantined ? 'orange' : 'green'} data-testid="import-result">{t('batches.imported', { imported: importFiles.result.imported, transactions: importFiles.result.transactions, quarantined: importFiles.result.quarantined })}</Alert>}
-          {importFiles.error && <Alert mt="sm" color="red" role="alert">{importFiles.error}</Alert>}
+          <ProblemAlert state={importFiles} mt="sm" />
         </Card>
       )}
       {retry.result && !retry.busy && <Alert color={retry.result.errors ? 'orange' : 'green'} data-testid="retry-result">{t('batches.retried', { applied: retry.result.applied, errors: retry.result.errors, deferred: retry.result.deferred })}</Alert>}
-      {retry.error && <Alert color="red" role="alert">{retry.error}</Alert>}
+      <ProblemAlert state={retry} />
       {list.data?.consumerError && (
         <Alert color="red" title={t('batches.consumerTitle')} data-testid="consumer-error">
           {list.data.consumerError} {t('batches.consumerText')}
@@ -99,7 +99,7 @@ function BatchDetail({ batch }: { batch: BatchRow }) {
         <Text>{t('batches.detailSummary', { n: batch.total, channel: t(CHANNEL[batch.channel]), from: batch.producers.join(', ') })}</Text>
         <Button size="xs" variant="subtle" onClick={() => setOnlyProblems(!onlyProblems)}>{onlyProblems ? t('batches.showAll') : t('batches.showProblems')}</Button>
       </Group>
-      {rows.error && <Alert color="red">{rows.error}</Alert>}
+      <ProblemAlert state={rows} />
       <Table striped data-testid="batch-transactions">
         <Table.Thead><Table.Tr><Table.Th>{t('batches.colProducer')}</Table.Th><Table.Th>{t('batches.colSeq')}</Table.Th><Table.Th>{t('batches.colModel')}</Table.Th><Table.Th w={120}>{t('batches.colState')}</Table.Th><Table.Th>{t('batches.colReason')}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { ConflictRow } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
-import { modelLabel } from '../ui.tsx';
+import { modelLabel, ProblemAlert } from '../ui.tsx';
 
 const show = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -21,7 +21,7 @@ export function ConflictsScreen() {
       <Title order={2}>{t('conflicts.title')}</Title>
       <Text>{t('conflicts.intro')}</Text>
       <Switch label={t('conflicts.showResolved')} checked={includeResolved} onChange={(e) => setIncludeResolved(e.currentTarget.checked)} />
-      {list.error && <Alert color="red">{list.error}</Alert>}
+      <ProblemAlert state={list} />
       {rows.length === 0 && !list.loading && <Alert color="green" data-testid="no-conflicts">{t('conflicts.none')}</Alert>}
       {rows.map((c) => <ConflictCard key={c.incomingId} conflict={c} onDone={() => void list.reload()} />)}
     </Stack>
@@ -58,7 +58,7 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
           {!c.canTakeIncoming && <Text size="sm" c="dimmed">{t('conflicts.onlyKeep')}</Text>}
         </Group>
       )}
-      {resolve.error && <Alert color="red" mt="sm" role="alert">{resolve.error}</Alert>}
+      <ProblemAlert state={resolve} mt="sm" />
     </Card>
   );
 }

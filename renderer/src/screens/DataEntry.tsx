@@ -1,12 +1,16 @@
-import { Alert, Badge, Button, Card, Checkbox, Group, NumberInput, Select, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Checkbox, Group, Select, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { zodResolver } from '@hookform/resolvers/zod';
-import { useState } from 'react';
-import { Controller, useForm } from 'react-hook-form';
+import { useId, useMemo, useState } from 'react';
+import { Controller, useForm, type FieldErrors, type Resolver, type UseFormReturn } from 'react-hook-form';
 import { z } from 'zod';
-import { contract, type SubjectSummary, type Visit } from '../../../shared/contract.ts';
+import type { SubjectSummary, Visit } from '../../../shared/contract.ts';
+import { parseDob, type DobRefusal } from '../../../shared/dates.ts';
+import { parseDecimal, type NumberRefusal } from '../../../shared/numbers.ts';
 import { PANELS, VISIT_CODES, vitalSignsInput } from '../../../shared/domain.ts';
 import { useAction, useCall } from '../hooks.ts';
+import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
+import { ProblemAlert } from '../ui.tsx';
 import { LabelSheet } from './Labels.tsx';
 
 export function DataEntryScreen() {
@@ -31,7 +35,7 @@ export function DataEntryScreen() {
         </form>
       </Card>
       {registering && <RegisterForm onDone={(s) => { setRegistering(false); if (s) setSelected(s.id); }} />}
-      {results.error && <Alert color="red">{results.error}</Alert>}
+      <ProblemAlert state={results} />
       <Table striped highlightOnHover>
         <Table.Thead><Table.Tr><Table.Th>{t('entry.colParticipant')}</Table.Th><Table.Th>{t('entry.colName')}</Table.Th><Table.Th>{t('entry.colBorn')}</Table.Th><Table.Th>{t('entry.colRegistered')}</Table.Th><Table.Th /></Table.Tr></Table.Thead>
         <Table.Tbody>
@@ -49,15 +53,62 @@ export function DataEntryScreen() {
   );
 }
 
-const registerSchema = contract['subjects.register'].input.extend({ phone: z.string().trim().regex(/^(\+?[0-9 ]{6,20})?$/, 'digits and spaces, optional +') });
+const DOB_REASON: Record<DobRefusal, MessageKey> = {
+  empty: 'entry.dobUnreadable', unreadable: 'entry.dobUnreadable', 'short-year': 'entry.dobShortYear',
+  'no-such-date': 'entry.dobNoSuchDate', future: 'entry.dobFuture', 'too-old': 'entry.dobTooOld',
+};
+
+/** The participant's fields as typed; the same sentences as the mapping (shared/messages.ts) for the same mistakes. */
+function subjectFormSchema(t: TFunction) {
+  return z.object({
+    firstName: z.string().trim().min(1, t('entry.needFirstName')).max(80, t('entry.needFirstName')),
+    lastName: z.string().trim().min(1, t('entry.needLastName')).max(80, t('entry.needLastName')),
+    dob: z.string().transform((text, ctx) => {
+      const r = parseDob(text);
+      if (r.ok) return r.iso;
+      ctx.addIssue({ code: 'custom', message: t(DOB_REASON[r.reason]) });
+      return z.NEVER;
+    }),
+    identityNumber: z.string().trim().min(4, t('entry.needIdentity')).max(40, t('entry.needIdentity')),
+    phone: z.string().trim().regex(/^(\+?[0-9 ]{6,20})?$/, t('entry.phoneInvalid')).transform((v) => (v === '' ? null : v)),
+    gender: z.enum(['M', 'F'], { message: t('entry.needGender') }),
+  });
+}
+type SubjectFormIn = z.input<ReturnType<typeof subjectFormSchema>>;
+type SubjectFormOut = z.output<ReturnType<typeof subjectFormSchema>>;
+const SUBJECT_FIELDS = ['firstName', 'lastName', 'dob', 'identityNumber', 'phone', 'gender'] as const;
+
+/** The participant's fields; a mistake the backend finds is shown at its field, like the form's own checks. */
+function SubjectFields({ form, serverField, serverError }: { form: UseFormReturn<SubjectFormIn, unknown, SubjectFormOut>; serverField: string | null; serverError: string | null }) {
+  const t = useT();
+  const f = useFormat();
+  const e = form.formState.errors;
+  const at = (k: (typeof SUBJECT_FIELDS)[number]) => e[k]?.message ?? (serverField === k ? serverError ?? undefined : undefined);
+  const dobText = form.watch('dob');
+  const dob = dobText ? parseDob(dobText) : null;
+  return (
+    <SimpleGrid cols={{ base: 1, md: 3 }}>
+      <TextInput label={t('entry.firstName')} autoFocus {...form.register('firstName')} error={at('firstName')} />
+      <TextInput label={t('entry.lastName')} {...form.register('lastName')} error={at('lastName')} />
+      <TextInput label={t('entry.dob')} description={dob?.ok ? t('entry.dobReads', { date: f.dob(dob.iso) }) : t('entry.dobHint')} {...form.register('dob')} error={at('dob')} data-testid="dob" />
+      <TextInput label={t('entry.identityNumber')} {...form.register('identityNumber')} error={at('identityNumber')} />
+      <TextInput label={t('entry.phone')} {...form.register('phone')} error={at('phone')} />
+      <Controller control={form.control} name="gender" render={({ field }) => (
+        <Select label={t('entry.gender')} data={[{ value: 'F', label: t('entry.female') }, { value: 'M', label: t('entry.male') }]} value={field.value} onChange={(v) => field.onChange(v ?? 'F')} allowDeselect={false} error={at('gender')} />
+      )} />
+    </SimpleGrid>
+  );
+}
+
+const isFormField = (field: string | null): boolean => field !== null && (SUBJECT_FIELDS as readonly string[]).includes(field);
 
 function RegisterForm({ onDone }: { onDone: (s: SubjectSummary | null) => void }) {
   const t = useT();
   const register = useAction('subjects.register');
-  const form = useForm<z.input<typeof registerSchema>>({ resolver: zodResolver(registerSchema), defaultValues: { firstName: '', lastName: '', dob: '', identityNumber: '', phone: '', gender: 'F' } });
-  const e = form.formState.errors;
+  const schema = useMemo(() => subjectFormSchema(t), [t]);
+  const form = useForm<SubjectFormIn, unknown, SubjectFormOut>({ resolver: zodResolver(schema), defaultValues: { firstName: '', lastName: '', dob: '', identityNumber: '', phone: '', gender: 'F' } });
   const submit = form.handleSubmit(async (v) => {
-    const s = await register.run({ ...v, phone: v.phone ? v.phone : null });
+    const s = await register.run(v);
     if (s) onDone(s);
   });
   return (
@@ -65,17 +116,8 @@ function RegisterForm({ onDone }: { onDone: (s: SubjectSummary | null) => void }
       <form onSubmit={(ev) => void submit(ev)} aria-label={t('entry.registerTitle')}>
         <Stack>
           <Title order={3}>{t('entry.registerTitle')}</Title>
-          <SimpleGrid cols={{ base: 1, md: 3 }}>
-            <TextInput label={t('entry.firstName')} autoFocus {...form.register('firstName')} error={e.firstName?.message} />
-            <TextInput label={t('entry.lastName')} {...form.register('lastName')} error={e.lastName?.message} />
-            <TextInput label={t('entry.dob')} description={t('entry.dobHint')} {...form.register('dob')} error={e.dob?.message ? t('entry.dobHint') : undefined} />
-            <TextInput label={t('entry.identityNumber')} {...form.register('identityNumber')} error={e.identityNumber?.message} />
-            <TextInput label={t('entry.phone')} {...form.register('phone')} error={e.phone?.message} />
-            <Controller control={form.control} name="gender" render={({ field }) => (
-              <Select label={t('entry.gender')} data={[{ value: 'F', label: t('entry.female') }, { value: 'M', label: t('entry.male') }]} value={field.value} onChange={(v) => field.onChange(v ?? 'F')} allowDeselect={false} />
-            )} />
-          </SimpleGrid>
-          {register.error && <Alert color="red" role="alert">{register.error}</Alert>}
+          <SubjectFields form={form} serverField={register.field} serverError={register.error} />
+          {!isFormField(register.field) && <ProblemAlert state={register} />}
           <Group><Button type="submit" loading={register.busy}>{t('entry.registerSubmit')}</Button><Button variant="subtle" onClick={() => onDone(null)}>{t('common.cancel')}</Button></Group>
         </Stack>
       </form>
@@ -91,7 +133,7 @@ function SubjectScreen({ id, onBack }: { id: string; onBack: () => void }) {
   return (
     <Stack>
       <Group><Button variant="subtle" onClick={onBack}>{t('entry.backToList')}</Button></Group>
-      {detail.error && <Alert color="red">{detail.error}</Alert>}
+      <ProblemAlert state={detail} />
       {d && (
         <>
           <Title order={2} data-testid="subject-title">{d.subject.subjectIdentifier} · {d.subject.firstName} {d.subject.lastName}</Title>
@@ -108,6 +150,9 @@ function SubjectScreen({ id, onBack }: { id: string; onBack: () => void }) {
   );
 }
 
+/** "1,0" is written 1.0 (the version is a number to the person typing it). */
+const normaliseVersion = (v: string) => v.trim().replace(',', '.');
+
 function Consents({ subjectId, consents, onDone }: { subjectId: string; consents: { id: string; version: string; consentDatetime: string; isLiterate: boolean; language: string }[]; onDone: () => void }) {
   const t = useT();
   const f = useFormat();
@@ -115,6 +160,9 @@ function Consents({ subjectId, consents, onDone }: { subjectId: string; consents
   const [version, setVersion] = useState('1.0');
   const [language, setLanguage] = useState('en');
   const [literate, setLiterate] = useState(true);
+  const v = normaliseVersion(version);
+  // Consent for a version is given once: the button says why it cannot be pressed again.
+  const already = consents.some((c) => c.version === v);
   return (
     <Card withBorder>
       <Title order={3} mb="xs">{t('entry.consentTitle')}</Title>
@@ -126,14 +174,15 @@ function Consents({ subjectId, consents, onDone }: { subjectId: string; consents
         </Table>
       )}
       <Group align="end">
-        <TextInput label={t('entry.consentVersion')} value={version} onChange={(e) => setVersion(e.currentTarget.value)} w={140} />
-        <TextInput label={t('entry.consentLanguage')} value={language} onChange={(e) => setLanguage(e.currentTarget.value)} w={120} />
+        <TextInput label={t('entry.consentVersion')} value={version} onChange={(e) => setVersion(e.currentTarget.value)} w={140} error={save.field === 'version' ? save.error : undefined} />
+        <TextInput label={t('entry.consentLanguage')} value={language} onChange={(e) => setLanguage(e.currentTarget.value)} w={160} error={save.field === 'language' ? save.error : undefined} />
         <Checkbox label={t('entry.canRead')} checked={literate} onChange={(e) => setLiterate(e.currentTarget.checked)} mb={10} />
-        <Button loading={save.busy} data-testid="consent-save" onClick={async () => {
-          if (await save.run({ subjectId, version: version.trim(), language: language.trim(), isLiterate: literate, consentDatetime: new Date().toISOString() })) onDone();
+        <Button loading={save.busy} disabled={already} aria-describedby={already ? 'consent-why' : undefined} data-testid="consent-save" onClick={async () => {
+          if (await save.run({ subjectId, version: v, language: language.trim(), isLiterate: literate, consentDatetime: new Date().toISOString() })) onDone();
         }}>{t('entry.consentSave')}</Button>
       </Group>
-      {save.error && <Alert color="red" mt="sm" role="alert">{save.error}</Alert>}
+      {already && <Text size="sm" mt="xs" id="consent-why" data-testid="consent-why">{t('entry.consentAlready', { version: v })}</Text>}
+      {save.field !== 'version' && save.field !== 'language' && <ProblemAlert state={save} mt="sm" />}
     </Card>
   );
 }
@@ -153,7 +202,7 @@ function AddVisit({ subjectId, nextSequence, onDone }: { subjectId: string; next
           if (r) onDone();
         }}>{t('entry.addVisit')}</Button>
       </Group>
-      {add.error && <Alert color="red" mt="sm" role="alert">{add.error}</Alert>}
+      <ProblemAlert state={add} mt="sm" />
     </Card>
   );
 }
@@ -182,6 +231,7 @@ function Requisitions({ visit, subject, onCreated }: { visit: Visit; subject: st
   const t = useT();
   const f = useFormat();
   const create = useAction('requisitions.create');
+  const whyId = useId();
   const panels = Object.keys(PANELS) as (keyof typeof PANELS)[];
   const [chosen, setChosen] = useState<string[]>([]);
   return (
@@ -200,9 +250,10 @@ function Requisitions({ visit, subject, onCreated }: { visit: Visit; subject: st
       <Checkbox.Group label={t('entry.tubesLabel')} value={chosen} onChange={setChosen}>
         <Group mt="xs">{panels.map((p) => <Checkbox key={p} value={p} label={t('entry.tubeOption', { panel: p, specimen: PANELS[p][0] })} />)}</Group>
       </Checkbox.Group>
-      {create.error && <Alert color="red" role="alert">{create.error}</Alert>}
+      <ProblemAlert state={create} />
+      {chosen.length === 0 && <Text size="sm" c="dimmed" id={whyId}>{t('entry.tubesNone')}</Text>}
       <Group>
-        <Button disabled={chosen.length === 0} loading={create.busy} data-testid="requisition-submit" onClick={async () => {
+        <Button disabled={chosen.length === 0} aria-describedby={chosen.length === 0 ? whyId : undefined} loading={create.busy} data-testid="requisition-submit" onClick={async () => {
           const r = await create.run({ visitId: visit.id, drawnDatetime: new Date().toISOString(), specimens: chosen.map((p) => ({ panel: p as keyof typeof PANELS, specimenType: PANELS[p as keyof typeof PANELS][0], itemCount: 1 })) });
           if (r) {
             setChosen([]);
@@ -232,38 +283,68 @@ function nextStep(t: TFunction, d: { consents: unknown[]; visits: Visit[] }): st
 }
 
 type VitalsValues = z.infer<typeof vitalSignsInput>;
-const VITALS: { key: Exclude<keyof VitalsValues, 'visitId'>; label: MessageKey; decimals: number }[] = [
-  { key: 'weightKg', label: 'entry.weightKg', decimals: 1 },
-  { key: 'heightCm', label: 'entry.heightCm', decimals: 1 },
-  { key: 'systolic', label: 'entry.systolic', decimals: 0 },
-  { key: 'diastolic', label: 'entry.diastolic', decimals: 0 },
-  { key: 'temperatureC', label: 'entry.temperatureC', decimals: 1 },
+type VitalKey = Exclude<keyof VitalsValues, 'visitId'>;
+type VitalsText = Record<VitalKey, string>;
+const VITALS: { key: VitalKey; label: MessageKey; decimals: number; example: number }[] = [
+  { key: 'weightKg', label: 'entry.weightKg', decimals: 1, example: 70.5 },
+  { key: 'heightCm', label: 'entry.heightCm', decimals: 1, example: 165.5 },
+  { key: 'systolic', label: 'entry.systolic', decimals: 0, example: 120 },
+  { key: 'diastolic', label: 'entry.diastolic', decimals: 0, example: 80 },
+  { key: 'temperatureC', label: 'entry.temperatureC', decimals: 1, example: 36.8 },
 ];
+const NUMBER_REASON: Record<NumberRefusal, MessageKey> = { 'not-a-number': 'entry.notANumber', 'two-decimal-marks': 'entry.twoMarks', 'too-many-decimals': 'entry.tooManyDecimals' };
 
-/** Vital signs, checked field by field against the same schema the backend applies (ranges, whole numbers). */
+/**
+ * Typed text → numbers (decimal comma or point, shared/numbers.ts) → the backend's own schema (ranges, whole numbers)
+ * on the parsed values. "4,2" kg is 4.2, never 42; "368" °C is refused with the range.
+ */
+function vitalsResolver(t: TFunction, f: Formatters, visitId: string): Resolver<VitalsText, unknown, VitalsValues> {
+  return async (text) => {
+    const errors: FieldErrors<VitalsText> = {};
+    const parsed: Partial<Record<VitalKey, number | null>> = {};
+    for (const { key, label, decimals, example } of VITALS) {
+      const r = parseDecimal(text[key] ?? '', { maxDecimals: decimals });
+      if (r.ok) parsed[key] = r.value;
+      else errors[key] = { type: r.reason, message: t(NUMBER_REASON[r.reason], { label: t(label), text: text[key] ?? '', example: f.number(example, decimals), n: decimals }) };
+    }
+    if (Object.keys(errors).length === 0) {
+      const checked = vitalSignsInput.safeParse({ visitId, ...parsed });
+      if (checked.success) return { values: checked.data, errors: {} };
+      for (const issue of checked.error.issues) {
+        const key = issue.path[0] as VitalKey;
+        const def = VITALS.find((x) => x.key === key);
+        if (def && !errors[key]) errors[key] = { type: issue.code, message: rangeHint(t, key, t(def.label)) };
+      }
+    }
+    return { values: {}, errors };
+  };
+}
+
+/** Vital signs, typed as text and checked field by field against the same schema the backend applies. */
 function VitalsForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) {
   const t = useT();
+  const f = useFormat();
   const save = useAction('crf.vitalSigns.save');
   const v = visit.vitalSigns;
-  const form = useForm<VitalsValues>({
-    resolver: zodResolver(vitalSignsInput),
-    defaultValues: { visitId: visit.id, weightKg: v?.weightKg ?? null, heightCm: v?.heightCm ?? null, systolic: v?.systolic ?? null, diastolic: v?.diastolic ?? null, temperatureC: v?.temperatureC ?? null },
+  const resolver = useMemo(() => vitalsResolver(t, f, visit.id), [t, f, visit.id]);
+  const shown = (n: number | null | undefined, decimals: number) => (n === null || n === undefined ? '' : f.number(n, decimals).replace(/[\s\u00a0\u202f]/g, ''));
+  const form = useForm<VitalsText, unknown, VitalsValues>({
+    resolver,
+    defaultValues: Object.fromEntries(VITALS.map(({ key, decimals }) => [key, shown(v?.[key], decimals)])) as VitalsText,
   });
   const submit = form.handleSubmit(async (values) => {
     if (await save.run(values)) onSaved();
   });
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label="Vital signs">
+    <form onSubmit={(e) => void submit(e)} aria-label={t('entry.tabVitals')} noValidate>
       <Stack>
         <SimpleGrid cols={{ base: 2, md: 5 }}>
-          {VITALS.map(({ key, label, decimals }) => (
-            <Controller key={key} control={form.control} name={key} render={({ field, fieldState }) => (
-              <NumberInput label={t(label)} decimalScale={decimals} value={field.value ?? ''} onBlur={field.onBlur}
-                onChange={(x) => field.onChange(x === '' ? null : Number(x))} error={fieldState.error ? rangeHint(t, key, t(label)) : undefined} />
-            )} />
+          {VITALS.map(({ key, label, decimals, example }) => (
+            <TextInput key={key} label={t(label)} inputMode="decimal" autoComplete="off" placeholder={t('entry.numberHint', { example: f.number(example, decimals) })}
+              {...form.register(key)} error={form.formState.errors[key]?.message ?? (save.field === key ? save.error : undefined)} data-testid={`vital-${key}`} />
           ))}
         </SimpleGrid>
-        {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
+        {!VITALS.some((x) => x.key === save.field) && <ProblemAlert state={save} />}
         {save.result && !save.busy && <Alert color="green" data-testid="vitals-saved">{t('common.saved')}</Alert>}
         <Group><Button type="submit" loading={save.busy}>{t('entry.vitalsSave')}</Button></Group>
       </Stack>
@@ -272,7 +353,7 @@ function VitalsForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) {
 }
 
 /** The allowed range of a vital sign, as the schema says it (shown when a value is outside it). */
-function rangeHint(t: TFunction, key: (typeof VITALS)[number]['key'], label: string): string {
+function rangeHint(t: TFunction, key: VitalKey, label: string): string {
   const { minValue, maxValue, isInt } = vitalSignsInput.shape[key].unwrap();
   return t(isInt ? 'entry.rangeWhole' : 'entry.range', { label, min: minValue ?? 0, max: maxValue ?? 0 });
 }
@@ -290,7 +371,7 @@ function HistoryForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) 
       <Group><Checkbox label={t('entry.hypertension')} checked={hypertension} onChange={(e) => setHypertension(e.currentTarget.checked)} /><Checkbox label={t('entry.diabetes')} checked={diabetes} onChange={(e) => setDiabetes(e.currentTarget.checked)} /></Group>
       <Select label={t('entry.hivStatus')} data={[{ value: 'positive', label: t('entry.hivPositive') }, { value: 'negative', label: t('entry.hivNegative') }, { value: 'unknown', label: t('entry.hivUnknown') }]} value={hiv} onChange={(v) => setHiv((v ?? 'unknown') as typeof hiv)} allowDeselect={false} w={220} />
       <Textarea label={t('entry.medications')} value={meds} onChange={(e) => setMeds(e.currentTarget.value)} maxLength={2000} />
-      {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
+      <ProblemAlert state={save} />
       {save.result && !save.busy && <Alert color="green">{t('common.saved')}</Alert>}
       <Group><Button loading={save.busy} onClick={async () => {
         const r = await save.run({ visitId: visit.id, hypertension, diabetes, hivStatus: hiv, currentMedications: meds.trim() ? meds.trim() : null });

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ROLES, type Role } from '../../../shared/settings.ts';
 import { useAction, useApp } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
-import { LanguagePicker } from '../ui.tsx';
+import { LanguagePicker, ProblemAlert } from '../ui.tsx';
 
 /** First-run setup (role, device id, keys, pairing) and the device's settings. */
 export function DeviceScreen() {
@@ -29,7 +29,7 @@ export function DeviceScreen() {
         <LanguagePicker />
       </Card>
       {!canConfigure && <Alert>{t('device.onlyAdmin')}</Alert>}
-      {setup.error && <Alert color="red" role="alert">{setup.error}</Alert>}
+      <ProblemAlert state={setup} />
       {setup.result && !setup.busy && <Alert color="green">{t('device.doneSetup')} {setup.result.done.join('. ')}.</Alert>}
       {!info.initialised && canConfigure && (
         <Card withBorder p="lg">
@@ -83,7 +83,7 @@ function SettingsTable({ editable }: { editable: boolean }) {
   return (
     <Card withBorder p="lg">
       <Title order={3} mb="sm">{t('device.settingsTitle')}</Title>
-      {update.error && <Alert color="red" role="alert" mb="sm">{update.error}</Alert>}
+      <ProblemAlert state={update} mb="sm" />
       <Table>
         <Table.Tbody>
           {entries.map(([k, v]) => {

@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Card, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
 import { useAction, useCall, percent, useProgress } from '../hooks.ts';
 import { useT, type MessageKey } from '../i18n.tsx';
-import { useProgressText, When } from '../ui.tsx';
+import { useProgressText, When, ProblemAlert } from '../ui.tsx';
 
 const COLOR = { pending: 'gray', written: 'yellow', sent: 'blue', acknowledged: 'green' } as const;
 /** What each state means to the person sending: a receipt from the receiver is what makes a batch delivered. */
@@ -17,7 +17,7 @@ export function FilesScreen() {
   return (
     <Stack>
       <Title order={2}>{t('files.title')}</Title>
-      {overview.error && <Alert color="red">{overview.error}</Alert>}
+      <ProblemAlert state={overview} />
       {o && (
         <Card withBorder p="lg">
           <Stack>
@@ -27,7 +27,7 @@ export function FilesScreen() {
             {(send.busy || progress) && <Progress value={send.busy ? percent(progress) : 100} size="xl" striped={send.busy} animated={send.busy} aria-label={t('files.sendProgress')} />}
             {send.busy && progress && <Text>{progressText(progress)}</Text>}
             {send.result && !send.busy && <Alert color="green" data-testid="files-result">{t('files.sent', { sent: send.result.sent, transactions: send.result.transactions, receipts: send.result.receipts })}</Alert>}
-            {send.error && <Alert color="red" role="alert">{send.error}</Alert>}
+            <ProblemAlert state={send} />
           </Stack>
         </Card>
       )}

@@ -1,11 +1,11 @@
-import { Alert, Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { PENDING_STATES, type PendingRow } from '../../../shared/contract.ts';
 import { TX_NAMES } from '../../../shared/domain.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey } from '../i18n.tsx';
-import { modelLabel, Pager } from '../ui.tsx';
+import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
 
 const col = createColumnHelper<PendingRow>();
 const STATE_LABEL: Record<PendingRow['state'], MessageKey> = { 'pending-middleman': 'pending.badgeWaiting', 'pending-server': 'pending.badgeWithMiddleman', delivered: 'pending.badgeDelivered' };
@@ -47,7 +47,7 @@ export function PendingScreen() {
           data={[{ value: 'pending-server', label: t('pending.stateServer') }, ...(source === 'own' && !forwards ? [{ value: 'pending-middleman', label: t('pending.stateMiddleman') }] : []), { value: 'delivered', label: t('pending.stateDelivered') }, { value: 'all', label: t('pending.stateAll') }]} />
         <Text data-testid="pending-total">{t('pending.total', { n: list.data?.total ?? 0 })}</Text>
       </Group>
-      {list.error && <Alert color="red">{list.error}</Alert>}
+      <ProblemAlert state={list} />
       <Table striped highlightOnHover data-testid="pending-table">
         <Table.Thead>{table.getHeaderGroups().map((hg) => (
           <Table.Tr key={hg.id}>{hg.headers.map((h) => <Table.Th key={h.id}>{flexRender(h.column.columnDef.header, h.getContext())}</Table.Th>)}<Table.Th /></Table.Tr>
@@ -62,7 +62,7 @@ export function PendingScreen() {
       <Pager total={list.data?.total ?? 0} page={page} pageSize={PAGE} onChange={setPage} />
       <Modal opened={openId !== null} onClose={() => setOpenId(null)} title={t('pending.contentTitle')} size="xl">
         {open.busy && <Text>{t('pending.decrypting')}</Text>}
-        {open.error && <Alert color="red">{open.error}</Alert>}
+        <ProblemAlert state={open} />
         {open.result && !open.busy && <TxContent content={open.result.content} />}
       </Modal>
     </Stack>

@@ -5,7 +5,7 @@ import type { Status } from '../../../shared/status.ts';
 import { ApiError, describeError } from '../api.ts';
 import { useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
 import { useFormat, useT } from '../i18n.tsx';
-import { modelLabel, useProgressText, When } from '../ui.tsx';
+import { modelLabel, useProgressText, When, ProblemAlert } from '../ui.tsx';
 
 function Count({ label, value, testId }: { label: string; value: ReactNode; testId?: string }) {
   return (
@@ -35,7 +35,7 @@ export function StatusScreen() {
   return (
     <Stack>
       <Title order={2}>{t('status.title')}</Title>
-      {status.error && <Alert color="red" role="alert">{status.error}</Alert>}
+      <ProblemAlert state={status} />
       <Group>
         {info.deviceRole && <Badge size="xl">{t(`roles.${info.deviceRole}`)}</Badge>}
         <Text fw={600}>{info.deviceId}</Text>
