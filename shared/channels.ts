@@ -25,6 +25,7 @@ export const CALL_NAMES = [
   'pull.run',
   'reconciliation.expected',
   'reconciliation.save',
+  'specimens.settings',
   'files.overview',
   'files.send',
   'files.import',

@@ -9,6 +9,7 @@ import { CALL_NAMES, type CallName } from './channels.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import { consentInput, medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
 import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
+import { reasonsSchema, scopeSchema } from './specimens.ts';
 import { gapSchema, statusSchema } from './status.ts';
 
 // ---- who may do what -------------------------------------------------------------------------------------
@@ -307,18 +308,36 @@ export const contract = {
     permission: 'sync', roles: ['middleman'],
   }),
   'reconciliation.expected': def({
-    input: z.object({ producer: z.string().max(32).optional() }).strict(),
-    output: z.object({ specimens: z.array(expectedSpecimen), producers: z.array(z.string()) }),
+    /** No scope: the latest pull on a middleman; on a site, nothing until a driver or laptop is chosen. */
+    input: z.object({ scope: scopeSchema.optional() }).strict(),
+    output: z.object({
+      scope: scopeSchema.nullable(),
+      /** The device that handed these tubes over (laptop or driver), when the scope names one. */
+      fromDevice: z.string().nullable(),
+      specimens: z.array(expectedSpecimen),
+      pulls: z.array(z.object({ batchId: z.string(), producer: z.string(), at: z.string(), tubes: count })),
+      producers: z.array(z.string()),
+      drivers: z.array(z.string()),
+    }),
     permission: 'reconcile', roles: CONSUMERS,
   }),
   'reconciliation.save': def({
     input: z.object({
-      producer: z.string().max(32).optional(),
+      scope: scopeSchema,
       location: z.string().trim().min(1).max(80),
-      scanned: z.array(barcodeSchema).max(2000),
+      scanned: z.array(barcodeSchema).max(5000),
+      /** A reason for every missing and every unexpected tube. */
+      reasons: reasonsSchema,
+      /** How many missing tubes the person confirmed; if the list changed meanwhile, nothing is saved. */
+      missingConfirmed: count,
     }).strict(),
-    output: z.object({ reconciliationIdentifier: z.string(), matched: z.array(z.string()), missing: z.array(z.string()), unexpected: z.array(z.string()) }),
+    output: z.object({ reconciliationIdentifier: z.string(), custodyIdentifier: z.string(), matched: z.array(z.string()), missing: z.array(z.string()), unexpected: z.array(z.string()) }),
     permission: 'reconcile', roles: CONSUMERS,
+  }),
+  'specimens.settings': def({
+    input: empty,
+    output: z.object({ stabilityMinutes: z.record(z.string(), z.number()), labelWidthMm: z.number(), labelHeightMm: z.number() }),
+    permission: 'view', roles: ROLES,
   }),
   'files.overview': def({
     input: empty,

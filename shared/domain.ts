@@ -118,6 +118,38 @@ export const followUpInput = z.object({
   contactPhone: z.string().regex(/^\+?[0-9 ]{6,20}$/).nullable(),
 }).strict();
 
+const jsonOf = (schema: z.ZodType, what: string) => z.string().max(200_000).refine((s) => {
+  try {
+    return schema.safeParse(JSON.parse(s)).success;
+  } catch {
+    return false;
+  }
+}, what);
+const codes = z.array(z.string().regex(/^[A-Z0-9-]{4,48}$/));
+const signature = z.string().regex(/^[A-Za-z0-9_-]{86}$/).nullable();
+const publicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/).nullable();
+
+/** A hand-over of tubes (chain of custody): the giver's signed statement and, once received, the receiver's. */
+export const specimenCustodyInput = z.object({
+  custodyIdentifier: z.string().regex(/^[A-Z0-9-]{6,48}$/),
+  kind: z.enum(['pull', 'delivery', 'handover']),
+  fromDevice: z.string().min(1).max(32),
+  toDevice: z.string().min(1).max(32).nullable(),
+  scope: z.string().max(400),
+  handedAt: isoDateTime,
+  tubes: jsonOf(codes, 'a JSON array of requisition identifiers'),
+  handoverKey: publicKey,
+  handoverSig: signature,
+  receivedAt: isoDateTime.nullable(),
+  matched: jsonOf(codes, 'a JSON array of requisition identifiers').nullable(),
+  missing: jsonOf(codes, 'a JSON array of requisition identifiers').nullable(),
+  unexpected: jsonOf(codes, 'a JSON array of requisition identifiers').nullable(),
+  reasons: jsonOf(z.record(z.string(), z.object({ reason: z.string(), note: z.string() })), 'a JSON object of reasons per tube').nullable(),
+  receiptKey: publicKey,
+  receiptSig: signature,
+  reconciliationIdentifier: z.string().max(40).nullable(),
+}).strict();
+
 export const modelInputs = {
   'edc.subject': subjectInput,
   'edc.consent': consentInput,
@@ -127,6 +159,7 @@ export const modelInputs = {
   'edc.specimen_requisition': specimenRequisitionInput,
   'edc.specimen_reconciliation': specimenReconciliationInput,
   'edc.follow_up': followUpInput,
+  'edc.specimen_custody': specimenCustodyInput,
 } as const;
 
 export type TxName = keyof typeof modelInputs;

@@ -9,6 +9,9 @@ export const CONSUMING_ROLES: readonly Role[] = ['middleman', 'site', 'central']
 
 export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/, 'letters, digits and dashes, 2–32 characters');
 
+/** Draw-to-lab limits per panel (minutes), until the study sets its own. */
+export const DEFAULT_STABILITY_MINUTES: Record<string, number> = { 'CD4': 24 * 60, 'Viral load': 6 * 60, 'Full blood count': 24 * 60, 'Chemistry': 2 * 60, 'Stored plasma': 4 * 60 };
+
 /**
  * DIR/settings.json. Names of the file-transfer settings are the original edc-sync's.
  * Every key has a default except role and deviceId, so `config set` can validate one key at a time.
@@ -31,6 +34,14 @@ export const settingsSchema = z.object({
   importDir: z.string().default('transactions/incoming'),
   /** Site/central: exporters whose files are accepted; empty accepts any producer holding this study's keys. */
   knownProducers: z.array(deviceIdSchema).default([]),
+  /**
+   * Study: how long a tube of each panel may take from draw to the lab, in minutes (amber from 75 %, red past it).
+   * `config set stabilityMinutes '{"CD4":1440,"Chemistry":120}'`.
+   */
+  stabilityMinutes: z.record(z.string().min(1).max(60), z.number().int().min(1).max(60 * 24 * 14)).default(DEFAULT_STABILITY_MINUTES),
+  /** Label stock: one label per page of this size (millimetres). */
+  labelWidthMm: z.number().min(15).max(210).default(50),
+  labelHeightMm: z.number().min(10).max(297).default(25),
   remoteServerHost: z.string().default(''),
   remotePort: z.number().int().min(1).max(65535).default(22),
   remoteUser: z.string().default(''),

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CallName } from '../../shared/channels.ts';
 import type { AppEvent, CallInput, CallOutput } from '../../shared/contract.ts';
 import { reconcile } from '../../shared/reconcile.ts';
+import { requisitionIdentifier } from '../../shared/identifiers.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
 import { TestDirs } from '../core/testing/fixtures.ts';
 import { pairWithSite, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
@@ -193,16 +194,29 @@ describe('app backend', () => {
     assert.equal(closed.active, false);
     assert.equal(closed.closedReason, 'done');
 
+    assert.equal(closed.acknowledged, pulled.received, 'the laptop counts every page the driver took, not the last one');
+
     const expected = await mm.call('reconciliation.expected', {});
+    assert.equal(expected.scope?.kind, 'pull', 'the driver reconciles the latest pull by default');
+    assert.equal(expected.fromDevice, 'ra-01');
     assert.deepEqual(expected.specimens.map((s) => s.requisitionIdentifier).sort(), [...barcodes].sort());
     assert.deepEqual(expected.producers, ['ra-01']);
-    const saved = await mm.call('reconciliation.save', { location: 'truck 2', scanned: [barcodes[0]!.toLowerCase(), barcodes[2]!, 'XZ99UNKNOWN', barcodes[0]!] });
+    const scope = expected.scope!;
+    const unknown = requisitionIdentifier('ra-77', 5);
+    const scanned = [barcodes[0]!.toLowerCase(), barcodes[2]!, unknown, barcodes[0]!];
+    // Finish needs a reason for each missing and unexpected tube, and the missing count the person confirmed.
+    assert.equal(await mm.fail('reconciliation.save', { scope, location: 'truck 2', scanned, reasons: { [unknown]: { reason: 'set-aside' } }, missingConfirmed: 1 }), 'INPUT_INVALID');
+    const reasons = { [barcodes[1]!]: { reason: 'broken' as const }, [unknown]: { reason: 'set-aside' as const } };
+    assert.equal(await mm.fail('reconciliation.save', { scope, location: 'truck 2', scanned, reasons, missingConfirmed: 0 }), 'INPUT_INVALID');
+    assert.equal(await mm.fail('reconciliation.save', { scope, location: 'truck 2', scanned, reasons: { ...reasons, [unknown]: { reason: 'other' } }, missingConfirmed: 1 }), 'INPUT_INVALID');
+    const saved = await mm.call('reconciliation.save', { scope, location: 'truck 2', scanned, reasons, missingConfirmed: 1 });
     assert.deepEqual(saved.matched, [barcodes[0], barcodes[2]]);
     assert.deepEqual(saved.missing, [barcodes[1]]);
-    assert.deepEqual(saved.unexpected, ['XZ99UNKNOWN']);
+    assert.deepEqual(saved.unexpected, [unknown]);
+    assert.match(saved.custodyIdentifier, /^C-MM-01-1$/);
     // Matched specimens are no longer expected; the missing one still is.
     assert.deepEqual((await mm.call('reconciliation.expected', {})).specimens.map((s) => s.requisitionIdentifier), [barcodes[1]]);
-    assert.equal(await mm.fail('reconciliation.save', { location: 'x', scanned: ['not a barcode!'] }), 'INPUT_INVALID');
+    assert.equal(await mm.fail('reconciliation.save', { scope, location: 'x', scanned: ['not a barcode!'], reasons: {}, missingConfirmed: 1 }), 'INPUT_INVALID');
 
     const pulledList = await mm.call('pending.list', { source: 'forwarding', state: 'pending-server', page: 0, pageSize: 200 });
     assert.equal(pulledList.total, pulled.received);
@@ -220,7 +234,7 @@ describe('app backend', () => {
     const afterSync = await mm.call('status.get', {});
     assert.deepEqual([afterSync.incoming.awaitingForward, afterSync.outgoing.pendingServer], [0, 0]);
     assert.equal((await mm.call('pending.list', { source: 'forwarding', state: 'delivered', page: 0, pageSize: 1 })).total, pulled.received);
-    const status = await waitForStore(siteDir, (s) => s.records['edc.specimen_reconciliation'] === 1 && s.incoming.pending === 0);
+    const status = await waitForStore(siteDir, (s) => s.records['edc.specimen_reconciliation'] === 1 && s.records['edc.specimen_custody'] === 1 && s.incoming.pending === 0);
     assert.equal(status.records['edc.specimen_requisition'], 3);
     assert.equal(status.incoming.error, 0);
   });

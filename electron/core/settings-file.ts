@@ -46,6 +46,13 @@ export function withSetting(settings: Settings, key: string, raw: string): Setti
   }
   let value: unknown = raw;
   if (/^(true|false|-?\d+(\.\d+)?)$/.test(raw)) value = JSON.parse(raw);
+  if (/^\s*[{[]/.test(raw)) {
+    try {
+      value = JSON.parse(raw); // stabilityMinutes '{"CD4":1440}'
+    } catch {
+      throw new EdcError('SETTING_VALUE_INVALID', `${key}: not valid JSON`);
+    }
+  }
   if (key === 'knownProducers') value = raw.split(',').map((x) => x.trim()).filter(Boolean); // ra-01,site-02
   const fieldSchema = settingsSchema.shape[key];
   let parsed = fieldSchema.safeParse(value);

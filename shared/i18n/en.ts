@@ -293,6 +293,18 @@ export const en = {
     closedAttempts: 'Sharing stopped after too many wrong codes. Press the button again for a new code.',
     wentToDriver: '{n, plural, =0 {} one {# change went to the driver.} other {# changes went to the driver.}}',
     stillWaiting: '{n, plural, =0 {Nothing is waiting for a driver.} one {# change still waits for a driver.} other {# changes still wait for a driver.}}',
+    takenOf: '{done, number} of {total, number} taken',
+    progressLabel: 'Taken by the driver',
+  },
+  pull: {
+    title: 'Pull from laptop',
+    address: 'Address shown on the laptop',
+    code: 'Code shown on the laptop',
+    start: 'Pull',
+    progressLabel: 'Pull progress',
+    takenOf: '{done, number} of {total, number} taken',
+    applyingOf: 'Applying: {done, number} of {total, number}',
+    result: 'Pulled {n, number} new transaction(s) from {producer} ({duplicates, number} already here). Applied {applied, number}{errors, plural, =0 {} other {, # could not be applied}}. Next: reconcile the specimens, then Sync when you reach the site.',
   },
   files: {
     title: 'File transfer',

@@ -292,6 +292,18 @@ export const tn: Catalogue = {
     closedAttempts: 'Go abelana go emisitswe morago ga dikhoutu tse dintsi tse di phoso. Tobetsa konopo gape go bona khoutu e ntšha.',
     wentToDriver: '{n, plural, =0 {} one {Phetogo e # e ile le mokgweetsi.} other {Diphetogo di # di ile le mokgweetsi.}}',
     stillWaiting: '{n, plural, =0 {Ga go sepe se se emetseng mokgweetsi.} one {Phetogo e # e sa ntse e emetse mokgweetsi.} other {Diphetogo di # di sa ntse di emetse mokgweetsi.}}',
+    takenOf: '{done, number} mo go {total, number} di tserwe',
+    progressLabel: 'Tse mokgweetsi a di tsereng',
+  },
+  pull: {
+    title: 'Tsaya mo laptop',
+    address: 'Aterese e e bontshiwang mo laptop',
+    code: 'Khoutu e e bontshiwang mo laptop',
+    start: 'Tsaya',
+    progressLabel: 'Tswelelopele ya go tsaya',
+    takenOf: '{done, number} mo go {total, number} di tserwe',
+    applyingOf: 'Go tsenngwa: {done, number} mo go {total, number}',
+    result: 'Go tserwe ditirisano di le {n, number} tse dintšha go tswa go {producer} ({duplicates, number} di ne di setse di le fano). Go tsentswe {applied, number}{errors, plural, =0 {} other {, # ga di a kgona go tsenngwa}}. Se se latelang: tlhatlhoba disampole, mme o dire Sync fa o goroga kwa saeteng.',
   },
   files: {
     title: 'Go romela difaele',

@@ -1,7 +1,9 @@
 /** The field share ("Let the driver pull"), the middleman's pull, and specimen reconciliation against the requisitions held here. */
-import type { ExpectedSpecimen, ShareState } from '../../../shared/contract.ts';
+import type { ShareState } from '../../../shared/contract.ts';
 import { EdcError } from '../../../shared/errors.ts';
 import { reconcile } from '../../../shared/reconcile.ts';
+import type { Scope } from '../../../shared/specimens.ts';
+import { expectedTubes, firstWithoutReason, listPulls, sources } from '../../core/specimens.ts';
 import type { Store } from '../../core/store.ts';
 import { pull } from '../../sync/pull.ts';
 import { startShare, type Share } from '../../sync/share.ts';
@@ -9,7 +11,7 @@ import type { AreaHandlers, HandlerContext } from '../context.ts';
 
 const IDLE_SHARE: ShareState = { active: false, url: null, code: null, middleman: null, acknowledged: 0, waiting: 0, closedReason: null };
 
-export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.start' | 'share.stop' | 'share.state' | 'pull.run' | 'reconciliation.expected' | 'reconciliation.save'> {
+export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.start' | 'share.stop' | 'share.state' | 'pull.run' | 'reconciliation.expected' | 'reconciliation.save' | 'specimens.settings'> {
   let share: Share | null = null;
   let shareState: ShareState = IDLE_SHARE;
   const setShare = (next: ShareState) => {
@@ -29,7 +31,8 @@ export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.star
         host, port: 0, idleMs: idleMinutes * 60_000,
         onSession: (middleman) => setShare({ ...shareState, middleman }),
         onAck: (p) => {
-          acknowledged = p.acknowledged;
+          // Each acknowledgement is one page: the driver took the sum of them, not the last page's count.
+          acknowledged += p.acknowledged;
           setShare({ ...shareState, acknowledged, waiting: p.total });
         },
       });
@@ -56,34 +59,59 @@ export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.star
       return { producer: r.producer, received: r.received, duplicates: r.duplicates, rejected: r.rejected.length, consumed: r.consumed };
     }),
 
-    'reconciliation.expected': async ({ producer }) => expectedSpecimens(ctx.need(), producer),
+    'specimens.settings': async () => {
+      const { stabilityMinutes, labelWidthMm, labelHeightMm } = ctx.need().settings;
+      return { stabilityMinutes, labelWidthMm, labelHeightMm };
+    },
 
-    'reconciliation.save': async ({ producer, location, scanned }, who) => {
+    'reconciliation.expected': async ({ scope }) => {
       const s = ctx.need();
-      const { specimens } = expectedSpecimens(s, producer);
-      const result = reconcile(specimens.map((x) => x.requisitionIdentifier), scanned);
-      const row = ctx.study().reconcile({
-        reconciledAt: new Date().toISOString(), location,
-        matched: JSON.stringify(result.matched), missing: JSON.stringify(result.missing), unexpected: JSON.stringify(result.unexpected),
-      }, ctx.actor(who));
+      const pulls = s.role === 'middleman' ? listPulls(s) : [];
+      const { producers, drivers } = sources(s);
+      const chosen: Scope | null = scope ?? (s.role === 'middleman' ? { kind: 'pull' } : null);
+      if (!chosen) return { scope: null, fromDevice: null, specimens: [], pulls, producers, drivers };
+      const r = expectedTubes(s, chosen);
+      return { scope: r.scope, fromDevice: r.fromDevice, specimens: r.specimens, pulls, producers, drivers };
+    },
+
+    'reconciliation.save': async ({ scope, location, scanned, reasons, missingConfirmed }, who) => {
+      const s = ctx.need();
+      const expected = expectedTubes(s, scope);
+      const result = reconcile(expected.specimens.map((x) => x.requisitionIdentifier), scanned);
+      if (result.missing.length !== missingConfirmed) {
+        throw new EdcError('INPUT_INVALID', `the list changed while you scanned: ${result.missing.length} tube(s) are missing now, not ${missingConfirmed}. Check the lists and press Finish again`);
+      }
+      const without = firstWithoutReason(result.missing, result.unexpected, reasons);
+      if (without) throw new EdcError('INPUT_INVALID', `tube ${without} needs a reason (why it is missing, or what was done with it)`);
+      const kept = Object.fromEntries([...result.missing, ...result.unexpected].map((c) => [c, reasons[c]!]));
+      const study = ctx.study();
+      const actor = ctx.actor(who);
+      const now = new Date().toISOString();
+      const { rec, custody } = study.write.batch(() => {
+        const rec = study.reconcile({
+          reconciledAt: now, location,
+          matched: JSON.stringify(result.matched), missing: JSON.stringify(result.missing), unexpected: JSON.stringify(result.unexpected),
+        }, actor);
+        const custody = study.custody({
+          kind: s.role === 'middleman' ? 'pull' : scope.kind === 'driver' ? 'delivery' : 'handover',
+          fromDevice: expected.fromDevice ?? 'unknown', toDevice: s.deviceId, scope: JSON.stringify(expected.scope),
+          handedAt: handedAt(s, expected.scope, now), tubes: JSON.stringify(expected.specimens.map((x) => x.requisitionIdentifier)),
+          handoverKey: null, handoverSig: null,
+          receivedAt: now, matched: JSON.stringify(result.matched), missing: JSON.stringify(result.missing), unexpected: JSON.stringify(result.unexpected),
+          reasons: JSON.stringify(kept), receiptKey: null, receiptSig: null,
+          reconciliationIdentifier: String(rec.reconciliation_identifier),
+        }, actor);
+        return { rec, custody };
+      });
       ctx.changed('status');
-      return { reconciliationIdentifier: String(row.reconciliation_identifier), ...result };
+      return { reconciliationIdentifier: String(rec.reconciliation_identifier), custodyIdentifier: String(custody.custody_identifier), ...result };
     },
   };
 }
 
-/** Requisitions here not yet matched by any reconciliation record (optionally one laptop's). */
-function expectedSpecimens(store: Store, producer?: string): { specimens: ExpectedSpecimen[]; producers: string[] } {
-  const reconciled = new Set<string>();
-  for (const r of store.sql.prepare('SELECT matched FROM specimen_reconciliation').all() as { matched: string }[]) {
-    for (const id of JSON.parse(r.matched) as string[]) reconciled.add(id);
-  }
-  const rows = store.sql.prepare(`SELECT r.requisition_identifier, r.panel, r.specimen_type, r.drawn_datetime, r.device_id, s.subject_identifier
-      FROM specimen_requisition r LEFT JOIN visit v ON v.id = r.visit_id LEFT JOIN subject s ON s.id = v.subject_id
-      ORDER BY r.device_id, r.requisition_identifier`).all() as Record<string, string | null>[];
-  const all = rows.filter((r) => !reconciled.has(String(r.requisition_identifier))).map((r) => ({
-    requisitionIdentifier: String(r.requisition_identifier), subjectIdentifier: r.subject_identifier ?? null, panel: String(r.panel),
-    specimenType: String(r.specimen_type), drawnDatetime: String(r.drawn_datetime), producer: String(r.device_id),
-  }));
-  return { specimens: producer ? all.filter((s) => s.producer === producer) : all, producers: [...new Set(all.map((s) => s.producer))].sort() };
+/** When the tubes changed hands: a pull's time on this device's clock, otherwise now. */
+function handedAt(store: Store, scope: Scope, now: string): string {
+  if (scope.kind !== 'pull' || !scope.batchId) return now;
+  const r = store.sql.prepare('SELECT min(received_at) AS at FROM incoming_transaction WHERE batch_id = ?').get(scope.batchId) as { at: string | null };
+  return r.at ?? now;
 }

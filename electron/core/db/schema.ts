@@ -143,6 +143,38 @@ export const followUp = sqliteTable('follow_up', {
   contactPhoneHash: text('contact_phone_hash'),
 }, (t) => [uniqueIndex('follow_up_nk').on(t.subjectIdentifier, t.visitCode)]);
 
+/**
+ * Chain of custody: one record per hand-over of specimen tubes (laptop → driver at a pull, driver → lab at the site,
+ * or any re-handover). The giving device states what it hands over (`tubes`, at its clock) and signs it; the
+ * receiving device states what it scanned (matched / missing / unexpected with a reason each, at its clock) and signs
+ * that. See electron/core/custody.ts for the signed bytes and the chain check.
+ */
+export const specimenCustody = sqliteTable('specimen_custody', {
+  ...syncColumns(),
+  custodyIdentifier: text('custody_identifier').notNull(),
+  kind: text('kind', { enum: ['pull', 'delivery', 'handover'] }).notNull(),
+  fromDevice: text('from_device').notNull(),
+  /** Null while a hand-over is offered and not yet received (a driver's delivery before the lab scanned it). */
+  toDevice: text('to_device'),
+  /** JSON: what the hand-over was reconciled against (the pull, a laptop's day, a driver's delivery). */
+  scope: text('scope').notNull(),
+  /** Giver's statement: when (its clock) and which tubes (JSON array of requisition identifiers), signed. */
+  handedAt: text('handed_at').notNull(),
+  tubes: text('tubes').notNull(),
+  handoverKey: text('handover_key'),
+  handoverSig: text('handover_sig'),
+  /** Receiver's statement: when (its clock), what it scanned, a reason for every missing or unexpected tube, signed. */
+  receivedAt: text('received_at'),
+  matched: text('matched'),
+  missing: text('missing'),
+  unexpected: text('unexpected'),
+  /** JSON {identifier: {reason, note}} for each missing and unexpected tube. */
+  reasons: text('reasons'),
+  receiptKey: text('receipt_key'),
+  receiptSig: text('receipt_sig'),
+  reconciliationIdentifier: text('reconciliation_identifier'),
+}, (t) => [uniqueIndex('specimen_custody_nk').on(t.custodyIdentifier)]);
+
 // ---------------------------------------------------------------- audit history (written with every change)
 
 export const auditHistory = sqliteTable('audit_history', {

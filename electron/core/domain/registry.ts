@@ -30,6 +30,7 @@ const specs = {
   'edc.specimen_requisition': { table: s.specimenRequisition, naturalKey: ['requisitionIdentifier'], parents: [{ column: 'visitId', txName: 'edc.visit' }], pii: [] },
   'edc.specimen_reconciliation': { table: s.specimenReconciliation, naturalKey: ['reconciliationIdentifier'], parents: [], pii: [] },
   'edc.follow_up': { table: s.followUp, naturalKey: ['subjectIdentifier', 'visitCode'], parents: [], pii: ['contactName', 'contactPhone'] },
+  'edc.specimen_custody': { table: s.specimenCustody, naturalKey: ['custodyIdentifier'], parents: [], pii: [] },
 } as const satisfies Record<TxName, ModelSpec>;
 
 export interface Column {

@@ -42,6 +42,14 @@ export class Study {
     });
   }
 
+  /** A custody record (identifier C-<DEVICE>-<n>): one hand-over of tubes, written and synced like any other change. */
+  custody(input: Omit<ModelInput<'edc.specimen_custody'>, 'custodyIdentifier'>, actor: Actor): RawRow {
+    return this.write.batch(() => {
+      const n = this.nextCounter('custody');
+      return this.write.insert('edc.specimen_custody', { ...input, custodyIdentifier: `C-${this.store.deviceId.toUpperCase()}-${n}` }, actor);
+    });
+  }
+
   /** Exact lookup through the keyed hash: the database never sees the plaintext. */
   findSubjectsByIdentityNumber(identityNumber: string): RawRow[] {
     const hash = this.store.requireKeys().lookupHash('identity_number', identityNumber);

@@ -46,7 +46,13 @@ export function ShareScreen() {
             <Text size="lg">{t('share.onDriver')}</Text>
             <Text className="big-url" data-testid="share-url">{s.url}</Text>
             <Text className="big-code" data-testid="share-code">{s.code}</Text>
-            <Text>{s.middleman ? t('share.connected', { driver: s.middleman }) : t('share.waitingDriver')} {s.acknowledged > 0 ? t('share.taken', { n: s.acknowledged }) : ''}</Text>
+            <Text>{s.middleman ? t('share.connected', { driver: s.middleman }) : t('share.waitingDriver')}</Text>
+            {s.acknowledged > 0 && (
+              <>
+                <Progress value={percent({ done: s.acknowledged, total: s.acknowledged + s.waiting })} size="xl" aria-label={t('share.progressLabel')} />
+                <Text size="lg" data-testid="share-progress">{t('share.takenOf', { done: s.acknowledged, total: s.acknowledged + s.waiting })}</Text>
+              </>
+            )}
             <Group><Button color="red" variant="outline" loading={stop.busy} onClick={() => void stop.run({})}>{t('share.stop')}</Button></Group>
           </Stack>
         </Card>
@@ -60,31 +66,31 @@ export function ShareScreen() {
   );
 }
 
-/** Middleman: pull from a laptop using the address and code it shows. */
+/** Middleman: pull from a laptop using the address and code it shows; live "2,000 of 5,591 taken". */
 export function PullScreen() {
+  const t = useT();
   const [url, setUrl] = useState('');
   const [code, setCode] = useState('');
   const pull = useAction('pull.run');
   const [progress, reset] = useProgress('pull.run');
   return (
     <Stack>
-      <Title order={2}>Pull from laptop</Title>
+      <Title order={2}>{t('pull.title')}</Title>
       <Card withBorder p="lg">
         <form onSubmit={(e) => { e.preventDefault(); reset(); void pull.run({ url: url.trim(), code: code.trim() }); }}>
           <Stack>
-            <TextInput label="Address shown on the laptop" placeholder="http://192.168.1.20:41234" value={url} onChange={(e) => setUrl(e.currentTarget.value)} autoFocus data-testid="pull-url" />
-            <TextInput label="Code shown on the laptop" value={code} onChange={(e) => setCode(e.currentTarget.value)} data-testid="pull-code" />
-            <Group><Button type="submit" size="xl" loading={pull.busy} disabled={!url || !code} data-testid="pull-start">Pull</Button></Group>
+            <TextInput label={t('pull.address')} placeholder="http://192.168.1.20:41234" value={url} onChange={(e) => setUrl(e.currentTarget.value)} autoFocus data-testid="pull-url" />
+            <TextInput label={t('pull.code')} value={code} onChange={(e) => setCode(e.currentTarget.value)} data-testid="pull-code" />
+            <Group><Button type="submit" size="xl" loading={pull.busy} disabled={!url || !code} data-testid="pull-start">{t('pull.start')}</Button></Group>
           </Stack>
         </form>
       </Card>
-      {(pull.busy || progress) && <Progress value={pull.busy ? percent(progress) : 100} size="xl" striped={pull.busy} animated={pull.busy} aria-label="Pull progress" />}
-      {pull.busy && progress && <Text>{progress.phase}: {progress.done} of {progress.total}</Text>}
+      {(pull.busy || progress) && <Progress value={pull.busy ? percent(progress) : 100} size="xl" striped={pull.busy} animated={pull.busy} aria-label={t('pull.progressLabel')} />}
+      {pull.busy && progress && <Text size="lg" data-testid="pull-progress">{t(progress.phase === 'pull' ? 'pull.takenOf' : 'pull.applyingOf', { done: progress.done, total: progress.total })}</Text>}
       {pull.error && <Alert color="red" role="alert">{pull.error}</Alert>}
       {pull.result && !pull.busy && (
         <Alert color="green" data-testid="pull-result">
-          Pulled {pull.result.received} new transaction(s) from {pull.result.producer} ({pull.result.duplicates} already here). Applied {pull.result.consumed.applied}
-          {pull.result.consumed.errors ? `, ${pull.result.consumed.errors} could not be applied` : ''}. Next: reconcile the specimens, then Sync when you reach the site.
+          {t('pull.result', { n: pull.result.received, producer: pull.result.producer, duplicates: pull.result.duplicates, applied: pull.result.consumed.applied, errors: pull.result.consumed.errors })}
         </Alert>
       )}
     </Stack>

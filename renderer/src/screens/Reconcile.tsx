@@ -1,81 +1,323 @@
-import { Alert, Badge, Button, Card, Group, List, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useMemo, useRef, useState } from 'react';
-import { barcodeSchema } from '../../../shared/contract.ts';
+import { Alert, Badge, Button, Group, Modal, Pagination, Paper, Select, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { ExpectedSpecimen } from '../../../shared/contract.ts';
 import { reconcile } from '../../../shared/reconcile.ts';
+import { ScanBurst } from '../../../shared/scan-burst.ts';
+import { classifyScan, MISSING_REASONS, UNEXPECTED_REASONS, type Reason, type ScanResult, type Scope } from '../../../shared/specimens.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
+import { playScanSound, soundName } from '../sounds.ts';
+import { SinceDraw, useNow } from './since-draw.tsx';
+
+const PAGE = 8;
+
+const REASON_LABELS: Record<Reason['reason'], string> = {
+  'not-collected': 'Not collected',
+  broken: 'Broken or leaked',
+  'left-with-ra': 'Left with the Research Assistant',
+  'set-aside': 'Set aside for the lab',
+  'other-hand-over': 'Belongs to another hand-over',
+  other: 'Other (say what)',
+};
+
+interface LastScan { code: string; result: ScanResult; why?: 'shape' | 'check' }
+
+/** Start of today on this computer's clock, as UTC ISO: "today's tubes". */
+const startOfToday = (): string => {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  return d.toISOString();
+};
+
+const scopeKey = (s: Scope | null): string | null => {
+  if (!s) return null;
+  switch (s.kind) {
+    case 'pull': return `pull:${s.batchId ?? ''}`;
+    case 'laptop': return `laptop:${s.producer}`;
+    case 'driver': return `driver:${s.middleman}`;
+  }
+};
+const scopeFromKey = (k: string): Scope => {
+  const [kind, rest = ''] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
+  if (kind === 'pull') return { kind: 'pull', batchId: rest };
+  if (kind === 'driver') return { kind: 'driver', middleman: rest };
+  return { kind: 'laptop', producer: rest, since: startOfToday() };
+};
+
+const editable = (el: Element | null): el is HTMLInputElement | HTMLTextAreaElement =>
+  (el instanceof HTMLInputElement && !el.readOnly && !el.disabled && ['text', 'search', ''].includes(el.type)) || (el instanceof HTMLTextAreaElement && !el.readOnly);
+
+/** Puts a value into a React-controlled field the way typing would. */
+function setFieldValue(el: HTMLInputElement | HTMLTextAreaElement, value: string): void {
+  const proto = el instanceof HTMLInputElement ? HTMLInputElement.prototype : HTMLTextAreaElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(el, value);
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+}
 
 /**
- * Scan the physical specimens against the requisitions on this device. A scanner types the barcode and presses
- * Enter; the box keeps focus, so a whole tray can be scanned without touching the mouse.
+ * While a reconciliation is open, a scanner's code reaches the scan box whatever has focus: keys typed while focus
+ * is on a button, a dropdown or the page go straight into the box; a fast burst ending in Enter typed into another
+ * text field is taken back out of it and scanned. Focus returns to the box after clicks, choices and window switches.
+ */
+function useScanCapture(box: React.RefObject<HTMLInputElement | null>, onScan: (code: string) => void, active: boolean): void {
+  const scan = useRef(onScan);
+  scan.current = onScan;
+  useEffect(() => {
+    if (!active) return undefined;
+    const burst = new ScanBurst();
+    const refocus = () => setTimeout(() => {
+      const a = document.activeElement;
+      if (!editable(a) && !(a instanceof HTMLInputElement) && !document.querySelector('[role="dialog"]')) box.current?.focus();
+    }, 0);
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as Element | null;
+      if (t === box.current || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('[role="dialog"]')) return;
+      if (editable(t)) {
+        if (e.key.length === 1) burst.key(e.key, e.timeStamp, t, t.value);
+        else if (e.key === 'Enter') {
+          const code = burst.enter(e.timeStamp, t);
+          if (code) {
+            e.preventDefault();
+            e.stopPropagation();
+            setFieldValue(t, burst.valueBefore);
+            scan.current(code);
+            box.current?.focus();
+          }
+        } else burst.reset();
+        return;
+      }
+      // Focus is on a button, a dropdown, a tab or the page: the key belongs in the scan box.
+      if (e.key.length === 1 && e.key !== ' ') {
+        e.preventDefault();
+        e.stopPropagation();
+        const b = box.current;
+        if (!b) return;
+        b.focus();
+        setFieldValue(b, b.value + e.key);
+      }
+    };
+    window.addEventListener('keydown', onKey, true);
+    window.addEventListener('focus', refocus);
+    document.addEventListener('click', refocus);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+      window.removeEventListener('focus', refocus);
+      document.removeEventListener('click', refocus);
+    };
+  }, [active, box]);
+}
+
+const BANNER: Record<ScanResult, { color: string; title: string }> = {
+  matched: { color: 'green', title: 'Matched' },
+  duplicate: { color: 'blue', title: 'Already scanned' },
+  unexpected: { color: 'orange', title: 'Not on this list: set it aside' },
+  invalid: { color: 'red', title: 'Unreadable: scan it again' },
+};
+
+function ScanBanner({ last, describe }: { last: LastScan | null; describe: (c: string) => string }) {
+  if (!last) return <Paper p="md" withBorder data-testid="scan-banner" data-result="none"><Text size="lg">Scan the first tube.</Text></Paper>;
+  const b = BANNER[last.result];
+  const detail = last.result === 'invalid'
+    ? last.why === 'check' ? `${last.code} has a wrong check character: the label was misread. Scan it again.` : `"${last.code}" is not a specimen barcode. Scan it again.`
+    : last.result === 'duplicate' ? `${describe(last.code)} was scanned before; it is counted once.`
+      : last.result === 'unexpected' ? `${last.code} is not in this hand-over. Put it aside and give a reason at Finish.` : describe(last.code);
+  return (
+    <Paper p="md" radius="md" bg={`${b.color}.1`} style={{ borderLeft: `12px solid var(--mantine-color-${b.color}-8)` }} role="status" aria-live="assertive"
+      data-testid="scan-banner" data-result={last.result} data-sound={soundName(last.result)}>
+      <Text fz={28} fw={800} c={`${b.color}.9`}>{b.title}</Text>
+      <Text size="lg">{detail}</Text>
+    </Paper>
+  );
+}
+
+/** A paged, filterable list of tubes, oldest draw first. */
+function TubeList({ codes, info, testId, now, limits, extra }: { codes: string[]; info: Map<string, ExpectedSpecimen>; testId: string; now: number; limits: Record<string, number>; extra?: (code: string) => ReactNode }) {
+  const [filter, setFilter] = useState('');
+  const [page, setPage] = useState(1);
+  const f = filter.trim().toUpperCase();
+  const shown = f ? codes.filter((c) => `${c} ${info.get(c)?.subjectIdentifier ?? ''} ${info.get(c)?.panel ?? ''}`.toUpperCase().includes(f)) : codes;
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+  const at = Math.min(page, pages);
+  return (
+    <Stack gap="xs" data-testid={testId}>
+      <Group justify="space-between">
+        <TextInput size="xs" w={240} aria-label="Filter this list" placeholder="Filter by barcode, subject or panel" value={filter} onChange={(e) => { setFilter(e.currentTarget.value); setPage(1); }} />
+        <Text size="sm">{shown.length === codes.length ? `${codes.length} tube(s)` : `${shown.length} of ${codes.length} tube(s)`}</Text>
+      </Group>
+      <Table striped withRowBorders={false} verticalSpacing={4}>
+        <Table.Tbody>
+          {shown.slice((at - 1) * PAGE, at * PAGE).map((c) => {
+            const s = info.get(c);
+            return (
+              <Table.Tr key={c} data-testid="tube-row">
+                <Table.Td ff="monospace">{c}</Table.Td>
+                <Table.Td>{s ? `${s.subjectIdentifier ?? '?'} · ${s.panel} · ${s.specimenType}` : 'not a tube of this hand-over'}</Table.Td>
+                <Table.Td>{s && <SinceDraw drawn={s.drawnDatetime} now={now} limit={limits[s.panel] ?? null} />}</Table.Td>
+                {extra && <Table.Td>{extra(c)}</Table.Td>}
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+      {pages > 1 && <Pagination size="sm" total={pages} value={at} onChange={setPage} getControlProps={(c) => ({ 'aria-label': c === 'next' ? 'Next page' : c === 'previous' ? 'Previous page' : c })} getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} />}
+    </Stack>
+  );
+}
+
+function ReasonPicker({ code, options, value, onChange }: { code: string; options: readonly Reason['reason'][]; value: Reason | undefined; onChange: (r: Reason | undefined) => void }) {
+  return (
+    <Group gap="xs" wrap="nowrap">
+      <Select size="xs" w={220} aria-label={`Reason for ${code}`} placeholder="Choose a reason" data={options.map((o) => ({ value: o, label: REASON_LABELS[o] }))} value={value?.reason ?? null}
+        onChange={(v) => onChange(v ? { reason: v as Reason['reason'], note: value?.note ?? '' } : undefined)} comboboxProps={{ withinPortal: true }} data-testid="reason-select" />
+      {value?.reason === 'other' && <TextInput size="xs" aria-label={`What happened to ${code}`} placeholder="What happened" value={value.note} onChange={(e) => onChange({ reason: 'other', note: e.currentTarget.value })} />}
+    </Group>
+  );
+}
+
+/**
+ * Scan the physical tubes of one hand-over against what it should contain: on a middleman the pull (or a laptop's
+ * tubes of today), at the site what a driver (or a laptop) delivered. A scanner types the code and presses Enter.
  */
 export function ReconcileScreen() {
   const { info } = useApp();
-  const [producer, setProducer] = useState<string | null>(null);
-  const expected = useCall('reconciliation.expected', producer ? { producer } : {});
+  const isDriver = info.deviceRole === 'middleman';
+  const [scope, setScope] = useState<Scope | null>(null);
+  const expected = useCall('reconciliation.expected', scope ? { scope } : {});
+  const settings = useCall('specimens.settings', {});
+  const limits = settings.data?.stabilityMinutes ?? {};
   const [scanned, setScanned] = useState<string[]>([]);
   const [entry, setEntry] = useState('');
-  const [entryError, setEntryError] = useState<string | null>(null);
+  const [last, setLast] = useState<LastScan | null>(null);
+  const [tab, setTab] = useState<string | null>('missing');
+  const [finishing, setFinishing] = useState(false);
+  const [reasons, setReasons] = useState<Record<string, Reason>>({});
   const [location, setLocation] = useState(info.deviceId ?? '');
   const save = useAction('reconciliation.save');
   const box = useRef<HTMLInputElement>(null);
-  const codes = useMemo(() => (expected.data?.specimens ?? []).map((s) => s.requisitionIdentifier), [expected.data]);
+  const now = useNow();
+  const specimens = useMemo(() => expected.data?.specimens ?? [], [expected.data]);
+  const codes = useMemo(() => specimens.map((s) => s.requisitionIdentifier), [specimens]);
+  const byCode = useMemo(() => new Map(specimens.map((s) => [s.requisitionIdentifier, s])), [specimens]);
   const live = reconcile(codes, scanned);
-  const bySpecimen = new Map((expected.data?.specimens ?? []).map((s) => [s.requisitionIdentifier, s]));
-  const describe = (code: string) => {
-    const s = bySpecimen.get(code);
-    return s ? `${code} — ${s.subjectIdentifier ?? '?'} · ${s.panel}` : code;
-  };
-  const scan = () => {
-    const parsed = barcodeSchema.safeParse(entry);
-    if (!parsed.success) {
-      setEntryError(`"${entry}" is not a requisition barcode (${parsed.error.issues[0]?.message}). Scan again.`);
-    } else {
-      setEntryError(null);
-      setScanned((prev) => (prev.includes(parsed.data) ? prev : [...prev, parsed.data]));
-    }
+  const resolved = expected.data?.scope ?? null;
+  const describe = useCallback((code: string) => {
+    const s = byCode.get(code);
+    return s ? `${code} — ${s.subjectIdentifier ?? '?'} · ${s.panel} · ${s.specimenType}` : code;
+  }, [byCode]);
+
+  const onScan = useCallback((raw: string) => {
+    const r = classifyScan(raw, new Set(codes), new Set(scanned));
+    setLast(r);
+    playScanSound(r.result);
+    if (r.result === 'matched' || r.result === 'unexpected') setScanned((prev) => [...prev, r.code]);
     setEntry('');
-    box.current?.focus();
+  }, [codes, scanned]);
+  const open = resolved !== null && !finishing;
+  useScanCapture(box, onScan, open);
+
+  const choose = (key: string | null) => {
+    setScope(key ? scopeFromKey(key) : null);
+    setScanned([]);
+    setLast(null);
+    setReasons({});
+    save.setError(null);
+    setTimeout(() => box.current?.focus(), 0);
   };
+
+  const options = [
+    ...(expected.data?.pulls ?? []).map((p) => ({ value: `pull:${p.batchId}`, label: `Pull from ${p.producer}, ${new Date(p.at).toLocaleString([], { hour12: false })} (${p.tubes} tube(s))` })),
+    ...(isDriver ? [] : (expected.data?.drivers ?? []).map((d) => ({ value: `driver:${d}`, label: `Delivered by driver ${d}` }))),
+    ...(expected.data?.producers ?? []).map((p) => ({ value: `laptop:${p}`, label: `Today's tubes from laptop ${p}` })),
+  ];
+  const currentKey = resolved?.kind === 'pull' ? `pull:${resolved.batchId ?? ''}` : scopeKey(resolved);
+  const needReason = [...live.missing, ...live.unexpected].filter((c) => !reasons[c] || (reasons[c].reason === 'other' && !reasons[c].note.trim()));
+  const setReason = (c: string, r: Reason | undefined) => setReasons((prev) => {
+    const next = { ...prev };
+    if (r) next[c] = r;
+    else delete next[c];
+    return next;
+  });
+
   const finish = async () => {
-    const r = await save.run({ ...(producer ? { producer } : {}), location: location || 'unknown', scanned });
+    if (!resolved) return;
+    const kept = Object.fromEntries([...live.missing, ...live.unexpected].filter((c) => reasons[c]).map((c) => [c, reasons[c]!]));
+    const r = await save.run({ scope: resolved, location: location || 'unknown', scanned, reasons: kept, missingConfirmed: live.missing.length });
     if (r) {
+      setFinishing(false);
       setScanned([]);
+      setReasons({});
+      setLast(null);
       void expected.reload();
+      setTimeout(() => box.current?.focus(), 0);
     }
   };
+
   return (
-    <Stack>
-      <Title order={2}>Specimen reconciliation</Title>
-      <Group align="end">
-        <Select label="Specimens from" placeholder="all laptops" clearable data={expected.data?.producers ?? []} value={producer} onChange={(v) => { setProducer(v); setScanned([]); }} />
-        <TextInput label="Location" value={location} onChange={(e) => setLocation(e.currentTarget.value)} />
-        <Text>{codes.length} specimen(s) expected</Text>
+    <Stack gap="sm">
+      <Paper withBorder p="xs" pos="sticky" top={60} style={{ zIndex: 5 }} data-testid="reconcile-bar">
+        <Group justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Title order={2} size="h3">Specimen reconciliation</Title>
+            <Text fz={22} fw={800} data-testid="scanned-of">{live.matched.length} of {codes.length} scanned</Text>
+          </Group>
+          <Button size="md" onClick={() => { save.setError(null); setFinishing(true); }} disabled={!resolved || (codes.length === 0 && scanned.length === 0)} data-testid="reconcile-finish">Finish…</Button>
+        </Group>
+      </Paper>
+      <Group align="end" gap="sm">
+        <Select label={isDriver ? 'Tubes of' : 'Delivered by'} placeholder={isDriver ? 'No pull yet' : 'Choose a driver or laptop'} data={options} value={currentKey} onChange={choose}
+          onDropdownClose={() => setTimeout(() => box.current?.focus(), 0)} allowDeselect={false} w={380} data-testid="scope-select" />
+        <TextInput label="Location" value={location} onChange={(e) => setLocation(e.currentTarget.value)} w={160} />
       </Group>
       {expected.error && <Alert color="red">{expected.error}</Alert>}
-      <Card withBorder p="lg">
-        <form onSubmit={(e) => { e.preventDefault(); scan(); }}>
-          <TextInput ref={box} size="xl" label="Scan a barcode (or type it and press Enter)" value={entry} onChange={(e) => setEntry(e.currentTarget.value)} autoFocus data-testid="scan-box" autoComplete="off" />
-        </form>
-        {entryError && <Alert color="orange" mt="sm" role="alert">{entryError}</Alert>}
-      </Card>
-      <SimpleGrid cols={{ base: 1, md: 3 }}>
-        <Card withBorder data-testid="matched"><Group><Title order={4}>Matched</Title><Badge color="green" size="lg" data-testid="matched-count">{live.matched.length}</Badge></Group>
-          <List>{live.matched.map((c) => <List.Item key={c}>{describe(c)}</List.Item>)}</List></Card>
-        <Card withBorder data-testid="missing"><Group><Title order={4}>Missing</Title><Badge color="red" size="lg" data-testid="missing-count">{live.missing.length}</Badge></Group>
-          <List>{live.missing.map((c) => <List.Item key={c}>{describe(c)}</List.Item>)}</List></Card>
-        <Card withBorder data-testid="unexpected"><Group><Title order={4}>Unexpected</Title><Badge color="orange" size="lg" data-testid="unexpected-count">{live.unexpected.length}</Badge></Group>
-          <List>{live.unexpected.map((c) => <List.Item key={c}>{c}</List.Item>)}</List></Card>
-      </SimpleGrid>
-      <Group>
-        <Button size="lg" onClick={() => void finish()} loading={save.busy} disabled={codes.length === 0 && scanned.length === 0} data-testid="reconcile-finish">Finish and save</Button>
-        <Button variant="subtle" onClick={() => setScanned([])} disabled={scanned.length === 0}>Start over</Button>
-      </Group>
-      {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
+      {!resolved && !expected.loading && <Alert color="blue">{isDriver ? 'Pull from a laptop first; its tubes are listed here.' : 'Choose the driver (or laptop) whose tubes you are receiving.'}</Alert>}
+      <form onSubmit={(e) => { e.preventDefault(); if (entry.trim()) onScan(entry); }}>
+        <TextInput ref={box} size="lg" label="Scan a tube (or type its barcode and press Enter)" value={entry} onChange={(e) => setEntry(e.currentTarget.value)}
+          autoFocus data-testid="scan-box" autoComplete="off" disabled={!resolved} />
+      </form>
+      <ScanBanner last={last} describe={describe} />
+      <Tabs value={tab} onChange={setTab} keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="missing">Missing <Badge color="red" data-testid="missing-count">{live.missing.length}</Badge></Tabs.Tab>
+          <Tabs.Tab value="matched">Matched <Badge color="green" data-testid="matched-count">{live.matched.length}</Badge></Tabs.Tab>
+          <Tabs.Tab value="unexpected">Unexpected <Badge color="orange" data-testid="unexpected-count">{live.unexpected.length}</Badge></Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="missing" pt="xs"><TubeList codes={live.missing} info={byCode} testId="missing" now={now} limits={limits} /></Tabs.Panel>
+        <Tabs.Panel value="matched" pt="xs"><TubeList codes={live.matched} info={byCode} testId="matched" now={now} limits={limits} /></Tabs.Panel>
+        <Tabs.Panel value="unexpected" pt="xs"><TubeList codes={live.unexpected} info={byCode} testId="unexpected" now={now} limits={limits} /></Tabs.Panel>
+      </Tabs>
       {save.result && !save.busy && (
         <Alert color="green" data-testid="reconcile-result">
-          Saved reconciliation {save.result.reconciliationIdentifier}: {save.result.matched.length} matched, {save.result.missing.length} missing, {save.result.unexpected.length} unexpected. It goes to the site with the next Sync.
+          Saved {save.result.custodyIdentifier}: {save.result.matched.length} matched, {save.result.missing.length} missing, {save.result.unexpected.length} unexpected. It goes on with the next Sync.
         </Alert>
       )}
+      <Modal opened={finishing} onClose={() => setFinishing(false)} title="Finish this hand-over" size="xl" data-testid="finish-dialog">
+        <Stack>
+          <Text size="lg" data-testid="finish-summary">{live.matched.length} matched, {live.missing.length.toLocaleString('en')} missing, {live.unexpected.length} unexpected.</Text>
+          {needReason.length > 0 && <Text c="red.9" data-testid="finish-needs">{needReason.length} tube(s) still need a reason.</Text>}
+          {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
+          <Group justify="end" pos="sticky" top={0} bg="white" py={4} style={{ zIndex: 2 }}>
+            <Button variant="default" onClick={() => setFinishing(false)}>Back to scanning</Button>
+            <Button color={live.missing.length ? 'orange' : 'teal'} disabled={needReason.length > 0} loading={save.busy} onClick={() => void finish()} data-testid="finish-confirm">
+              {live.missing.length ? `Save with ${live.missing.length.toLocaleString('en')} missing` : 'Save'}
+            </Button>
+          </Group>
+          {live.missing.length > 0 && (
+            <Stack gap="xs">
+              <Group justify="space-between">
+                <Title order={4}>Why is each missing tube missing?</Title>
+                <Select size="xs" w={260} aria-label="Reason for every missing tube" placeholder="Same reason for all missing" data={MISSING_REASONS.filter((r) => r !== 'other').map((o) => ({ value: o, label: REASON_LABELS[o] }))} value={null}
+                  onChange={(v) => v && setReasons((prev) => ({ ...prev, ...Object.fromEntries(live.missing.map((c) => [c, { reason: v as Reason['reason'], note: '' }])) }))} data-testid="reason-all-missing" />
+              </Group>
+              <TubeList codes={live.missing} info={byCode} testId="finish-missing" now={now} limits={limits} extra={(c) => <ReasonPicker code={c} options={MISSING_REASONS} value={reasons[c]} onChange={(r) => setReason(c, r)} />} />
+            </Stack>
+          )}
+          {live.unexpected.length > 0 && (
+            <Stack gap="xs">
+              <Title order={4}>What was done with each unexpected tube?</Title>
+              <TubeList codes={live.unexpected} info={byCode} testId="finish-unexpected" now={now} limits={limits} extra={(c) => <ReasonPicker code={c} options={UNEXPECTED_REASONS} value={reasons[c]} onChange={(r) => setReason(c, r)} />} />
+            </Stack>
+          )}
+        </Stack>
+      </Modal>
     </Stack>
   );
 }
