@@ -81,6 +81,13 @@ test('driver reconciles one pull out of 1,000+ older tubes by scanner; the lab r
 
   // The RA draws three tubes today; the second pull brings only the new transactions.
   const tubes = await registerWithSpecimens(field, info, { first: 'Kagiso', last: 'Molefe', identity: '7705125001083' }, ['CD4', 'Full blood count', 'Stored plasma']);
+  // Labels print one per page of the label stock (50×25 mm by default), anchored top-left.
+  await field.emulateMedia({ media: 'print' });
+  const box = (await field.getByTestId('print-label').first().boundingBox())!;
+  expect([Math.round(box.x), Math.round(box.y)]).toEqual([0, 0]);
+  expect(Math.round(box.width)).toBe(Math.round((50 / 25.4) * 96));
+  expect(await field.getByTestId('print-label').first().evaluate((el) => getComputedStyle(el).breakAfter)).toBe('page');
+  await field.emulateMedia({ media: 'screen' });
   const second = await share(field);
   const pulledSecond = await pullFrom(mm, second);
   expect(pulledSecond).toBeLessThan(20);
