@@ -19,8 +19,8 @@ export class Lab {
     return path.join(this.root, name);
   }
 
-  cli(device: string, args: string[], input?: string): string {
-    return execFileSync(process.execPath, [BIN, '--data', this.dir(device), ...args], { encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, EDC_SYNC_USER: 'e2e' } });
+  cli(device: string, args: string[], input?: string, env: Record<string, string> = {}): string {
+    return execFileSync(process.execPath, [BIN, '--data', this.dir(device), ...args], { encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, EDC_SYNC_USER: 'e2e', ...env } });
   }
 
   json<T>(device: string, args: string[]): T {
@@ -45,8 +45,8 @@ export class Lab {
     this.cli(device, ['user', 'add', '--username', username, '--role', role], `${PASSWORD}\n`);
   }
 
-  async serve(device: string): Promise<string> {
-    const s = await startServer(this.dir(device));
+  async serve(device: string, env: Record<string, string> = {}): Promise<string> {
+    const s = await startServer(this.dir(device), 0, env);
     this.servers.push(s);
     return s.url;
   }

@@ -34,6 +34,8 @@ export const CALL_NAMES = [
   'batches.retry',
   'conflicts.list',
   'conflicts.resolve',
+  'devices.list',
+  'devices.clock',
 ] as const;
 
 export type CallName = (typeof CALL_NAMES)[number];

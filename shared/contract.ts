@@ -11,6 +11,7 @@ import { consentInput, medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visi
 import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
 import { reasonsSchema, scopeSchema } from './specimens.ts';
 import { gapSchema, statusSchema } from './status.ts';
+import { clockReadingSchema, deviceRowSchema } from './fleet.ts';
 
 // ---- who may do what -------------------------------------------------------------------------------------
 
@@ -374,6 +375,21 @@ export const contract = {
     input: z.object({ incomingId: id, resolution: z.enum(['keep-here', 'take-incoming']) }).strict(),
     output: z.object({ message: z.string() }),
     permission: 'resolve', roles: CONSUMERS,
+  }),
+  /** The fleet (site, central; a middleman: the laptops it visited): one row per device, those needing attention first. */
+  'devices.list': def({
+    input: z.object({ today: z.boolean().default(false) }).strict(),
+    output: z.object({
+      devices: z.array(deviceRowSchema),
+      /** What the flags compare against: this device's app and schema version, its active key, the clock threshold. */
+      here: z.object({ appVersion: z.string(), schemaVersion: z.number().int(), activeKeyId: z.string().nullable(), clockWarnMs: count }),
+    }),
+    permission: 'view', roles: CONSUMERS,
+  }),
+  'devices.clock': def({
+    input: z.object({ deviceId: deviceIdSchema }).strict(),
+    output: z.object({ readings: z.array(clockReadingSchema) }),
+    permission: 'view', roles: CONSUMERS,
   }),
 } as const satisfies Record<CallName, CallDef<z.ZodType, z.ZodType>>;
 

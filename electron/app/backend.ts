@@ -10,6 +10,7 @@ import { DB_FILE, Store } from '../core/store.ts';
 import { createContext, type BackendHandlers, type BackendOptions } from './context.ts';
 import { batchHandlers } from './handlers/batches.ts';
 import { deviceHandlers } from './handlers/device.ts';
+import { devicesHandlers } from './handlers/devices.ts';
 import { entryHandlers } from './handlers/entry.ts';
 import { fileHandlers } from './handlers/files.ts';
 import { middlemanHandlers } from './handlers/middleman.ts';
@@ -35,6 +36,7 @@ export function createBackend(opts: BackendOptions): Backend {
     ...middlemanHandlers(ctx),
     ...fileHandlers(ctx),
     ...batchHandlers(ctx),
+    ...devicesHandlers(ctx),
   };
   return {
     handlers,

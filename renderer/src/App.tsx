@@ -12,6 +12,7 @@ import { BatchesScreen } from './screens/Batches.tsx';
 import { ConflictsScreen } from './screens/Conflicts.tsx';
 import { DataEntryScreen } from './screens/DataEntry.tsx';
 import { DeviceScreen } from './screens/Device.tsx';
+import { DevicesScreen } from './screens/Devices.tsx';
 import { FilesScreen } from './screens/Files.tsx';
 import { LoginScreen } from './screens/Login.tsx';
 import { PendingScreen } from './screens/Pending.tsx';
@@ -38,6 +39,7 @@ const SCREENS: ScreenDef[] = [
   { id: 'reconcile', label: 'nav.reconcile', roles: ['middleman', 'site'], call: 'reconciliation.expected', render: () => <ReconcileScreen /> },
   { id: 'files', label: 'nav.files', roles: ['field', 'middleman', 'site'], call: 'files.overview', render: () => <FilesScreen /> },
   { id: 'batches', label: 'nav.batches', roles: ['site', 'central'], call: 'batches.list', render: () => <BatchesScreen /> },
+  { id: 'devices', label: 'nav.devices', roles: ['middleman', 'site', 'central'], call: 'devices.list', render: () => <DevicesScreen /> },
   { id: 'conflicts', label: 'nav.conflicts', roles: ['middleman', 'site', 'central'], call: 'conflicts.list', render: () => <ConflictsScreen /> },
   { id: 'device', label: 'nav.device', roles: ['field', 'middleman', 'site', 'central'], call: 'device.setup', render: () => <DeviceScreen /> },
 ];

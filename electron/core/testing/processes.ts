@@ -75,8 +75,8 @@ export interface ServerProc extends Proc {
   url: string;
 }
 
-export async function startServer(dataDir: string, port = 0): Promise<ServerProc> {
-  const p = spawnCli(['--data', dataDir, 'server', '--host', '127.0.0.1', '--port', String(port), '--json']);
+export async function startServer(dataDir: string, port = 0, env: Record<string, string> = {}): Promise<ServerProc> {
+  const p = spawnCli(['--data', dataDir, 'server', '--host', '127.0.0.1', '--port', String(port), '--json'], env);
   const line = await p.waitFor(/^\{"url":/);
   return Object.assign(p, { url: (JSON.parse(line) as { url: string }).url });
 }

@@ -10,6 +10,10 @@ import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
 const col = createColumnHelper<PendingRow>();
 const STATE_LABEL: Record<PendingRow['state'], MessageKey> = { 'pending-middleman': 'pending.badgeWaiting', 'pending-server': 'pending.badgeWithMiddleman', delivered: 'pending.badgeDelivered' };
 const PAGE = 25;
+const HOP: Record<PendingRow['hop'], { label: MessageKey; color: string }> = {
+  here: { label: 'status.hopHere', color: 'gray' }, middleman: { label: 'status.hopMiddleman', color: 'yellow' },
+  site: { label: 'status.hopSite', color: 'blue' }, central: { label: 'status.hopCentral', color: 'green' },
+};
 
 export function PendingScreen() {
   const { info } = useApp();
@@ -31,6 +35,7 @@ export function PendingScreen() {
     col.accessor('action', { header: t('pending.colChange'), cell: (c) => t(`actions.${c.getValue()}`) }),
     col.accessor('timestamp', { header: t('pending.colWhen'), cell: (c) => f.dateTime(c.getValue()) }),
     col.accessor('state', { header: t('pending.colState'), cell: (c) => <Badge color={c.getValue() === 'delivered' ? 'green' : 'yellow'}>{t(STATE_LABEL[c.getValue()])}</Badge> }),
+    col.accessor('hop', { header: t('pending.colHop'), cell: (c) => <Badge variant="light" color={HOP[c.getValue()].color} data-testid="hop">{t(HOP[c.getValue()].label)}</Badge> }),
     col.accessor('keyId', { header: t('pending.colKey') }),
   ], [t, f]);
   const table = useReactTable({ data: list.data?.rows ?? [], columns, getCoreRowModel: getCoreRowModel(), manualPagination: true, rowCount: list.data?.total ?? 0 });

@@ -54,6 +54,18 @@ export function StatusScreen() {
             <Count label={t('status.lastSync')} value={<When iso={s.lastSync} />} testId="last-sync" />
           </SimpleGrid>
           <Text data-testid="status-explain">{explain(t, info.deviceRole, waiting)}</Text>
+          {sender && (
+            <Card withBorder data-testid="hops">
+              <Title order={4} mb="xs">{t('status.hopsTitle')}</Title>
+              <SimpleGrid cols={{ base: 2, md: 4 }}>
+                <Count label={t('status.hopHere')} value={f.number(s.outgoing.hops.here)} testId="hop-here" />
+                <Count label={t('status.hopMiddleman')} value={f.number(s.outgoing.hops.middleman)} testId="hop-middleman" />
+                <Count label={t('status.hopSite')} value={f.number(s.outgoing.hops.site)} testId="hop-site" />
+                <Count label={t('status.hopCentral')} value={f.number(s.outgoing.hops.central)} testId="hop-central" />
+              </SimpleGrid>
+              <Text size="sm" mt="xs">{t('status.hopsExplain')}</Text>
+            </Card>
+          )}
           {s.incoming.conflicts > 0 && (
             <Alert color="orange" title={t('status.conflictsTitle')} data-testid="conflicts-alert">
               {t('status.conflicts', { n: s.incoming.conflicts })} <a href="#/conflicts">{t('status.conflictsLink')}</a>

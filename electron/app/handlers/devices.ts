@@ -1,0 +1,25 @@
+/** The Devices screen (site, central; a middleman: the laptops it visited today): per-device figures kept in fleet_device. */
+import { attentionOrder, CLOCK_SKEW_WARN_MS } from '../../../shared/fleet.ts';
+import { clockHistory, listFleet, startOfToday } from '../../core/fleet.ts';
+import { SCHEMA_VERSION } from '../../core/domain/registry.ts';
+import { APP_VERSION } from '../../core/version.ts';
+import type { AreaHandlers, HandlerContext } from '../context.ts';
+
+export function devicesHandlers(ctx: HandlerContext): AreaHandlers<'devices.list' | 'devices.clock'> {
+  return {
+    'devices.list': async ({ today }) => {
+      const s = ctx.need();
+      let activeKeyId: string | null = null;
+      try {
+        activeKeyId = s.requireKeys().activeKeyId;
+      } catch {
+        activeKeyId = null; // no key set here: nothing to compare key ids with
+      }
+      return {
+        devices: listFleet(s, today ? { seenSince: startOfToday(s) } : {}).sort(attentionOrder),
+        here: { appVersion: APP_VERSION, schemaVersion: SCHEMA_VERSION, activeKeyId, clockWarnMs: CLOCK_SKEW_WARN_MS },
+      };
+    },
+    'devices.clock': async ({ deviceId }) => ({ readings: clockHistory(ctx.need(), deviceId) }),
+  };
+}

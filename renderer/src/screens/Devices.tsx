@@ -1,0 +1,149 @@
+import { Alert, Badge, Button, Group, Modal, Stack, Switch, Table, Text, Title, UnstyledButton } from '@mantine/core';
+import { createColumnHelper, flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type SortingState } from '@tanstack/react-table';
+import { useMemo, useState } from 'react';
+import type { DeviceFlag, DeviceRow } from '../../../shared/fleet.ts';
+import { useApp, useCall, useEvents } from '../hooks.ts';
+import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
+import { When } from '../ui.tsx';
+
+const col = createColumnHelper<DeviceRow>();
+const FLAG: Record<DeviceFlag, { label: MessageKey; color: string }> = {
+  owing: { label: 'devices.flagOwing', color: 'orange' },
+  'missing-key': { label: 'devices.flagMissingKey', color: 'red' },
+  'old-version': { label: 'devices.flagOldVersion', color: 'yellow' },
+  'clock-drift': { label: 'devices.flagClockDrift', color: 'grape' },
+  revoked: { label: 'devices.flagRevoked', color: 'gray' },
+};
+const VIA: Record<string, MessageKey> = { contact: 'devices.viaContact', push: 'devices.viaPush', share: 'devices.viaShare', middleman: 'devices.viaMiddleman', file: 'devices.viaFile' };
+
+/** "3 years", "5 minutes": the largest unit that fits. */
+function amount(t: TFunction, ms: number): string {
+  const a = Math.abs(ms);
+  const units: [number, MessageKey][] = [[365 * 24 * 3600_000, 'devices.years'], [24 * 3600_000, 'devices.days'], [3600_000, 'devices.hours'], [60_000, 'devices.minutes']];
+  for (const [size, key] of units) if (a >= size) return t(key, { n: Math.floor(a / size) });
+  return t('devices.seconds', { n: Math.floor(a / 1000) });
+}
+
+export function clockText(t: TFunction, skewMs: number | null, warnMs: number): string {
+  if (skewMs === null) return t('devices.unknown');
+  if (Math.abs(skewMs) < Math.min(warnMs, 60_000)) return t('devices.clockOnTime');
+  return t(skewMs > 0 ? 'devices.clockAhead' : 'devices.clockBehind', { amount: amount(t, skewMs) });
+}
+
+/**
+ * Who still owes what: one row per device this one has heard from (site, central) or visited (a middleman, today by
+ * default), with what it made, what is held here and at central, versions, keys and clock. Those needing attention
+ * come first; any column header sorts.
+ */
+export function DevicesScreen() {
+  const { info } = useApp();
+  const t = useT();
+  const f = useFormat();
+  const middleman = info.deviceRole === 'middleman';
+  const [today, setToday] = useState(middleman);
+  const list = useCall('devices.list', { today }, { pollMs: 10_000 });
+  useEvents((e) => {
+    if (e.type === 'changed') void list.reload();
+  });
+  const [sorting, setSorting] = useState<SortingState>([]);
+  const [clockOf, setClockOf] = useState<string | null>(null);
+  const here = list.data?.here;
+  const columns = useMemo(() => [
+    col.accessor('deviceId', {
+      header: t('devices.colDevice'),
+      cell: (c) => <Stack gap={0}><Text fw={600}>{c.getValue()}</Text>{c.row.original.role && <Text size="xs" c="dimmed">{t(`roles.${c.row.original.role}`)}</Text>}</Stack>,
+    }),
+    col.accessor((r) => r.flags.length, {
+      id: 'flags', header: t('devices.colFlags'),
+      cell: (c) => <Group gap={4}>{c.row.original.flags.map((fl) => <Badge key={fl} color={FLAG[fl].color} variant="filled" tt="none" h="auto" py={2} styles={{ label: { whiteSpace: 'normal', overflow: 'visible' } }} data-testid={`flag-${fl}`}>{t(FLAG[fl].label)}</Badge>)}</Group>,
+    }),
+    col.accessor((r) => r.owes ?? -1, { id: 'owes', header: t('devices.colOwes'), cell: (c) => c.row.original.owes === null ? t('devices.unknown') : <Text fw={c.row.original.owes ? 700 : 400} data-testid="owes">{f.number(c.row.original.owes)}</Text> }),
+    col.accessor((r) => r.made ?? -1, { id: 'made', header: t('devices.colMade'), cell: (c) => c.row.original.made === null ? t('devices.unknown') : f.number(c.row.original.made) }),
+    col.accessor('received', { header: t('devices.colReceived'), cell: (c) => f.number(c.getValue()) }),
+    col.accessor('applied', { header: t('devices.colApplied'), cell: (c) => f.number(c.getValue()) }),
+    col.accessor((r) => r.atCentral ?? -1, { id: 'atCentral', header: t('devices.colCentral'), cell: (c) => c.row.original.atCentral === null ? t('devices.unknown') : f.number(c.row.original.atCentral) }),
+    col.accessor((r) => r.lastSeenAt ?? '', {
+      id: 'lastSeen', header: t('devices.colLastSeen'),
+      cell: (c) => c.row.original.lastSeenAt ? <Stack gap={0}><When iso={c.row.original.lastSeenAt} />{c.row.original.lastVia && VIA[c.row.original.lastVia] && <Text size="xs" c="dimmed">{t(VIA[c.row.original.lastVia]!)}</Text>}</Stack> : t('devices.never'),
+    }),
+    col.accessor((r) => r.appVersion ?? '', { id: 'version', header: t('devices.colVersion'), cell: (c) => c.row.original.appVersion ? `${c.row.original.appVersion} · ${c.row.original.schemaVersion ?? '?'}` : t('devices.unknown') }),
+    col.accessor((r) => r.keyIds.length, {
+      id: 'keys', header: t('devices.colKeys'),
+      cell: (c) => c.row.original.appVersion === null ? t('devices.unknown') : here?.activeKeyId && c.row.original.keyIds.includes(here.activeKeyId) ? t('devices.keysCurrent') : t('devices.keysMissing'),
+    }),
+    col.accessor((r) => Math.abs(r.clockSkewMs ?? 0), {
+      id: 'clock', header: t('devices.colClock'),
+      cell: (c) => (
+        <Stack gap={2} align="flex-start">
+          <Text data-testid="clock">{clockText(t, c.row.original.clockSkewMs, here?.clockWarnMs ?? 600_000)}</Text>
+          {c.row.original.clockSkewMs !== null && <Button size="compact-xs" variant="subtle" px={0} onClick={() => setClockOf(c.row.original.deviceId)}>{t('devices.clockHistory')}</Button>}
+        </Stack>
+      ),
+    }),
+  ], [t, f, here]);
+  const table = useReactTable({
+    data: list.data?.devices ?? [], columns, state: { sorting }, onSortingChange: setSorting,
+    getCoreRowModel: getCoreRowModel(), getSortedRowModel: getSortedRowModel(),
+  });
+  const owing = (list.data?.devices ?? []).filter((d) => d.flags.includes('owing')).length;
+  return (
+    <Stack>
+      <Title order={2}>{t('devices.title')}</Title>
+      <Text>{middleman ? t('devices.explainMiddleman') : t('devices.explainServer')}</Text>
+      <Group>
+        <Text fw={600} data-testid="devices-summary">{t('devices.summary', { owing })}</Text>
+        <Switch label={t('devices.today')} checked={today} onChange={(e) => setToday(e.currentTarget.checked)} data-testid="devices-today" />
+      </Group>
+      {list.error && <Alert color="red">{list.error}</Alert>}
+      <Table striped highlightOnHover data-testid="devices-table">
+        <Table.Thead>{table.getHeaderGroups().map((hg) => (
+          <Table.Tr key={hg.id}>{hg.headers.map((h) => {
+            const dir = h.column.getIsSorted();
+            return (
+              <Table.Th key={h.id} aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'}>
+                <UnstyledButton onClick={h.column.getToggleSortingHandler()} title={t('devices.sortHint')} data-testid={`sort-${h.id}`} fw={700} fz="sm">
+                  {flexRender(h.column.columnDef.header, h.getContext())}{dir === 'asc' ? ' ▲' : dir === 'desc' ? ' ▼' : ''}
+                </UnstyledButton>
+              </Table.Th>
+            );
+          })}</Table.Tr>
+        ))}</Table.Thead>
+        <Table.Tbody>
+          {table.getRowModel().rows.map((r) => (
+            <Table.Tr key={r.id} data-testid="device-row" data-device={r.original.deviceId}>
+              {r.getVisibleCells().map((c) => <Table.Td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</Table.Td>)}
+            </Table.Tr>
+          ))}
+          {list.data?.devices.length === 0 && <Table.Tr><Table.Td colSpan={columns.length}><Text c="dimmed">{t('devices.nobody')}</Text></Table.Td></Table.Tr>}
+        </Table.Tbody>
+      </Table>
+      <Modal opened={clockOf !== null} onClose={() => setClockOf(null)} title={clockOf ? t('devices.historyTitle', { device: clockOf }) : ''} size="lg">
+        {clockOf && <ClockHistory deviceId={clockOf} warnMs={here?.clockWarnMs ?? 600_000} />}
+      </Modal>
+    </Stack>
+  );
+}
+
+function ClockHistory({ deviceId, warnMs }: { deviceId: string; warnMs: number }) {
+  const t = useT();
+  const history = useCall('devices.clock', { deviceId });
+  return (
+    <Stack>
+      <Text size="sm">{t('devices.historyExplain')}</Text>
+      {history.error && <Alert color="red">{history.error}</Alert>}
+      {history.data?.readings.length === 0 && <Text c="dimmed">{t('devices.historyNone')}</Text>}
+      <Table data-testid="clock-history">
+        <Table.Thead><Table.Tr><Table.Th>{t('devices.colAt')}</Table.Th><Table.Th>{t('devices.colDifference')}</Table.Th><Table.Th>{t('devices.colVia')}</Table.Th></Table.Tr></Table.Thead>
+        <Table.Tbody>
+          {(history.data?.readings ?? []).map((r, i) => (
+            <Table.Tr key={i}>
+              <Table.Td><When iso={r.at} /></Table.Td>
+              <Table.Td>{Math.abs(r.skewMs) > warnMs ? <Badge color="grape">{clockText(t, r.skewMs, warnMs)}</Badge> : clockText(t, r.skewMs, warnMs)}</Table.Td>
+              <Table.Td>{VIA[r.via] ? t(VIA[r.via]!) : r.via}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Stack>
+  );
+}
