@@ -13,7 +13,7 @@ test('the renderer runs on the preload bridge: no login, calls through invoke, e
   lab.pair('ra-08', 'site-01', siteUrl);
   const url = await lab.serve('ra-08');
   // The stand-in for the main process authenticates once; the page itself never logs in.
-  expect((await page.context().request.post(`${url}/api/app/login`, { data: { username: 'ra', password: PASSWORD } })).ok()).toBe(true);
+  expect((await page.context().request.post(`${url}/api/app/login`, { data: { username: 'ra', password: PASSWORD }, headers: { origin: url } })).ok()).toBe(true);
   await page.addInitScript(() => {
     const w = window as unknown as { edc: unknown; __calls: string[]; __listeners: number };
     w.__calls = [];

@@ -5,14 +5,14 @@ test('API calls without a valid session are refused with 401', async ({ lab, req
   lab.device('site-01', 'site');
   const url = await lab.serve('site-01');
   for (const call of ['status.get', 'batches.list', 'batches.retry', 'device.setup']) {
-    const res = await request.post(`${url}/api/app/call/${call}`, { data: {} });
+    const res = await request.post(`${url}/api/app/call/${call}`, { data: {}, headers: { origin: url } });
     expect(res.status(), call).toBe(401);
     expect((await res.json()).error.code).toBe('SESSION_REQUIRED');
   }
-  const forged = await request.post(`${url}/api/app/call/status.get`, { data: {}, headers: { cookie: 'edc_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+  const forged = await request.post(`${url}/api/app/call/status.get`, { data: {}, headers: { origin: url, cookie: 'edc_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
   expect(forged.status()).toBe(401);
   expect((await request.get(`${url}/api/app/events`)).status()).toBe(401);
-  const wrong = await request.post(`${url}/api/app/login`, { data: { username: 'nobody', password: 'x'.repeat(12) } });
+  const wrong = await request.post(`${url}/api/app/login`, { data: { username: 'nobody', password: 'x'.repeat(12) }, headers: { origin: url } });
   expect(wrong.status()).toBe(401);
   expect((await wrong.json()).error.code).toBe('LOGIN_FAILED');
 });

@@ -24,7 +24,7 @@ describe('web host', () => {
   let store: Store;
   let server: SiteServer;
   const cookieOf = async (username: string, password = PW): Promise<string> => {
-    const res = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const res = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url }, body: JSON.stringify({ username, password }) });
     assert.equal(res.status, 200, await res.clone().text());
     const set = res.headers.get('set-cookie') ?? '';
     assert.match(set, /HttpOnly/i);
@@ -32,7 +32,7 @@ describe('web host', () => {
     return set.split(';')[0]!;
   };
   const call = (name: string, body: unknown, cookie?: string) => fetch(`${server.url}/api/app/call/${name}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body),
+    method: 'POST', headers: { 'content-type': 'application/json', origin: server.url, ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body),
   });
 
   before(async () => {
@@ -44,6 +44,8 @@ describe('web host', () => {
     const rendererDir = dirs.path('renderer');
     mkdirSync(rendererDir, { recursive: true });
     writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>EDC Sync</title>');
+    mkdirSync(path.join(rendererDir, 'assets'));
+    writeFileSync(path.join(rendererDir, 'assets', 'index-x.js.map'), '{"version":3,"sources":["App.tsx"]}');
     server = await startSiteServer(store, '127.0.0.1', 0, () => {}, { rendererDir });
   });
   after(async () => {
@@ -73,12 +75,12 @@ describe('web host', () => {
     }
     assert.equal((await fetch(`${server.url}/api/app/events`)).status, 401);
     assert.equal((await fetch(`${server.url}/api/app/session`)).status, 401);
-    const wrong = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lab', password: 'not the password' }) });
+    const wrong = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url }, body: JSON.stringify({ username: 'lab', password: 'not the password' }) });
     assert.equal(wrong.status, 401);
     assert.equal(((await wrong.json()) as { error: { code: string } }).error.code, 'LOGIN_FAILED');
-    const unknown = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ghost', password: PW }) });
+    const unknown = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url }, body: JSON.stringify({ username: 'ghost', password: PW }) });
     assert.equal(unknown.status, 401);
-    const malformed = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username": 5}' });
+    const malformed = await fetch(`${server.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url }, body: '{"username": 5}' });
     assert.equal(malformed.status, 400);
   });
 
@@ -108,7 +110,7 @@ describe('web host', () => {
   it('ends sessions on logout, on a password change and at expiry', async () => {
     const a = await cookieOf('root');
     assert.equal((await call('status.get', {}, a)).status, 200);
-    await fetch(`${server.url}/api/app/logout`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: a }, body: '{}' });
+    await fetch(`${server.url}/api/app/logout`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url, cookie: a }, body: '{}' });
     assert.equal((await call('status.get', {}, a)).status, 401);
     const b = await cookieOf('root');
     await addUser(store, 'root', 'admin', `${PW} changed`);
@@ -144,6 +146,14 @@ describe('web host', () => {
     assert.equal(res.headers.get('x-frame-options'), 'DENY');
   });
 
+  it('serves source maps only after login', async () => {
+    assert.equal((await fetch(`${server.url}/assets/index-x.js.map`)).status, 404);
+    const cookie = await cookieOf('lab');
+    const res = await fetch(`${server.url}/assets/index-x.js.map`, { headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /App\.tsx/);
+  });
+
   it('shows why the background consumer stopped, and clears it once a retry applied everything', async () => {
     const rotated = dirs.keys.rotated();
     const laptop = dirs.store('field', 'ra-66', { keys: rotated });
@@ -169,7 +179,7 @@ describe('web host', () => {
     const ui = await startSiteServer(field, '127.0.0.1', 0);
     try {
       assert.equal((await fetch(`${ui.url}/api/v1/health`)).status, 404, 'no device API on a field laptop');
-      const login = await fetch(`${ui.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ra', password: PW }) });
+      const login = await fetch(`${ui.url}/api/app/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: ui.url }, body: JSON.stringify({ username: 'ra', password: PW }) });
       assert.equal(login.status, 200);
     } finally {
       await ui.close();

@@ -17,9 +17,9 @@ import { EdcError } from '../../shared/errors.ts';
 import type { Store } from '../core/store.ts';
 import type { Backend } from '../app/backend.ts';
 import { dispatch } from '../app/dispatch.ts';
-import { FailureLimiter } from '../server/auth.ts';
 import { errorResponse, parseWith, statusOf } from '../server/http.ts';
 import { login, logout, sessionUser } from './accounts.ts';
+import { LoginLimiter } from './login-limiter.ts';
 
 export const SESSION_COOKIE = 'edc_session';
 export const RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -30,6 +30,24 @@ export const CSP = [
 ].join('; ');
 
 
+/** Why a POST to /api/app is refused as not coming from this origin as JSON, or null when it may proceed. */
+export function crossOriginRefusal(req: FastifyRequest): string | null {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') return 'the app\'s calls are JSON (content-type application/json)';
+  const host = req.headers.host;
+  const origin = req.headers.origin;
+  if (typeof origin === 'string' && origin !== 'null') {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      return 'the request\'s origin is not readable';
+    }
+    return originHost === host ? null : `a page of ${origin} may not call this server`;
+  }
+  return req.headers['sec-fetch-site'] === 'same-origin' ? null : 'the request does not say it comes from this server\'s own page (Origin)';
+}
+
 export interface WebHost {
   /** Sends an event to every open events stream. */
   broadcast(e: AppEvent): void;
@@ -37,7 +55,7 @@ export interface WebHost {
 
 export function registerWebHost(app: FastifyInstance, store: Store, backend: Backend, opts: { rendererDir?: string; log?: (line: string) => void; secureCookie?: boolean } = {}): WebHost {
   const rendererDir = opts.rendererDir ?? RENDERER_DIR;
-  const limiter = new FailureLimiter(10);
+  const limiter = new LoginLimiter();
   const streams = new Set<FastifyReply>();
   void app.register(cookie);
 
@@ -48,17 +66,31 @@ export function registerWebHost(app: FastifyInstance, store: Store, backend: Bac
     return reply.code(status).send({ ok: false, error: body.error });
   };
 
+  // Every POST of the app API: a JSON body and a request from this very origin. SameSite cookies do not separate
+  // ports of one host, so a page on another port could otherwise post a bodiless form with the user's cookie.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'POST' && req.url.startsWith('/api/app/')) {
+      const refusal = crossOriginRefusal(req);
+      if (refusal) return reply.code(403).send({ ok: false, error: { code: 'PERMISSION_DENIED', message: new EdcError('PERMISSION_DENIED', refusal).message } });
+    }
+    // Source maps show the app's source: only to a logged-in user.
+    if (req.method === 'GET' && req.url.split('?')[0]!.endsWith('.map')) {
+      try {
+        who(req);
+      } catch {
+        return reply.code(404).send({ ok: false, error: { code: 'SESSION_REQUIRED', message: new EdcError('SESSION_REQUIRED').message } });
+      }
+    }
+    return undefined;
+  });
+
   app.post('/api/app/login', async (req, reply) => {
     try {
-      if (limiter.blocked(req.ip)) throw new EdcError('RATE_LIMITED');
       const body = parseWith(loginRequestSchema, req.body, 'login');
-      let s;
-      try {
-        s = await login(store, body.username, body.password);
-      } catch (e) {
-        limiter.fail(req.ip);
-        throw e;
-      }
+      // The slot is taken before the password check (synchronously, so concurrent guesses count too).
+      const attempt = limiter.begin(req.ip, body.username);
+      const s = await login(store, body.username, body.password);
+      attempt.succeeded();
       void reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', path: '/', secure: opts.secureCookie ?? false, maxAge: 12 * 3600 });
       return { ok: true, value: { username: s.username, role: s.role } };
     } catch (e) {
@@ -118,6 +150,8 @@ export function registerWebHost(app: FastifyInstance, store: Store, backend: Bac
 
   // The pages. Without a built renderer the API still works and / says how to build it.
   app.addHook('onSend', async (req, reply, payload) => {
+    // No API answer is cached or content-sniffed (device API and app API alike).
+    if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
     if (!req.url.startsWith('/api/')) {
       void reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
     }
