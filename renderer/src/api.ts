@@ -106,7 +106,12 @@ export function webClient(onSessionLost: () => void): ApiClient & {
     },
     async session() {
       const res = await fetch('/api/app/session', { credentials: 'same-origin' }).catch(() => null);
-      if (!res || !res.ok) return null;
+      if (!res) return null;
+      if (!res.ok) {
+        // Read the refusal to its end: an unread no-store body keeps the request open in the browser.
+        await res.text().catch(() => '');
+        return null;
+      }
       const body = (await res.json()) as { value?: WebSession };
       return body.value ?? null;
     },
