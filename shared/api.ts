@@ -58,8 +58,36 @@ export const pushResponseSchema = z.object({
   highWater: z.record(z.string(), z.number().int().nonnegative()),
   /** Per producer in the batch: what the site and central hold (receipts travelling back down; see shared/fleet.ts). */
   holdings: holdingsSchema.optional(),
+  /**
+   * Ids of the sender's transactions (or, for a middleman, of the producers it forwards) that the server wants
+   * sent again: undecryptable or invalid there, or asked for by a person. Absent from older servers.
+   */
+  resend: z.array(z.uuid()).max(1000).optional(),
 });
 export type PushResponse = z.infer<typeof pushResponseSchema>;
+
+/**
+ * Pre-flight (`POST /api/v1/preflight`, device token): before sending, what the receiver can take. Small on
+ * purpose: other fields may be added, so clients parse it non-strictly. A server without the endpoint (404) is
+ * an older version: the client pushes as before.
+ */
+export const preflightRequestSchema = z.object({
+  /** The producers the caller is about to send for (a field laptop: itself; a middleman: itself and those it forwards). */
+  producers: z.array(deviceIdSchema).min(1).max(1000),
+}).strict();
+export type PreflightRequest = z.infer<typeof preflightRequestSchema>;
+export const preflightResponseSchema = z.object({
+  deviceId: z.string(),
+  /** The newest payload schema the receiver's store can apply. */
+  schemaVersion: z.number().int().positive(),
+  /** Key ids of the receiver's key set (not the keys): what it can decrypt. */
+  keyIds: z.array(z.string().regex(/^[A-Za-z0-9-]{1,64}$/)).max(1000),
+  /** Per requested producer: the highest producerSeq up to which the receiver holds every transaction. */
+  highWater: z.record(z.string(), z.number().int().nonnegative()),
+  /** Ids the receiver wants sent again (see pushResponseSchema.resend). */
+  resend: z.array(z.uuid()).max(1000),
+});
+export type PreflightResponse = z.infer<typeof preflightResponseSchema>;
 
 // ------------------------------------------------------------------ middleman ⇄ field share endpoint
 

@@ -27,6 +27,8 @@ export const statusSchema = z.object({
     /** Received here but not yet acknowledged by the next hop (middleman → site by REST, site → central by file). */
     awaitingForward: z.number().int(),
     gaps: z.array(gapSchema),
+    /** Transactions not applied because one they depend on failed here, grouped by that failed one. Not in `pending`. */
+    blocked: z.array(z.object({ by: z.string(), producer: z.string(), count: z.number().int(), reason: z.string() })),
   }),
   records: z.record(z.string(), z.number().int()),
   lastSync: z.string().nullable(),

@@ -38,6 +38,8 @@ export interface ConsumeResult {
   conflicts: number;
   /** Transactions waiting for a parent that has not arrived (still pending). */
   deferred: number;
+  /** Not applied because a transaction they depend on failed here (applied after it once it is retried). */
+  blocked: number;
   gaps: Gap[];
 }
 
@@ -51,6 +53,7 @@ type Outcome =
   | { kind: 'ignored'; reason: string }
   | { kind: 'deferred'; reason: string }
   | { kind: 'error'; reason: string }
+  | { kind: 'blocked'; by: string; reason: string }
   | { kind: 'conflict'; reason: string; localRevision: number | null; local: RawRow | null; baseRevision: number; incoming: RawRow };
 
 interface IncomingRow extends EnvelopeRow {
@@ -58,6 +61,17 @@ interface IncomingRow extends EnvelopeRow {
 }
 
 const CHUNK = 500;
+/** Times a receiver asks for one transaction again automatically (a copy damaged at its source fails every time). */
+export const MAX_RESEND_ASKS = 3;
+/**
+ * Marks an error: (reason, askAgain 0|1, now, id). askAgain: the sender is asked for it again, unless already
+ * asked and not yet answered, or asked MAX_RESEND_ASKS times. Every right-hand side sees the row as it was.
+ */
+const MARK_ERROR = `UPDATE incoming_transaction SET is_error = 1, error = ?1, blocked_by = NULL, blocked_reason = NULL, retry_due = 0,
+  resend_requested_at = CASE WHEN ?2 = 1 AND (resend_requested_at IS NULL OR (resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS})) THEN ?3 ELSE resend_requested_at END,
+  resend_answered_at = CASE WHEN ?2 = 1 AND resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS} THEN NULL ELSE resend_answered_at END,
+  resend_count = CASE WHEN ?2 = 1 AND (resend_requested_at IS NULL OR (resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS})) THEN resend_count + 1 ELSE resend_count END
+  WHERE id = ?4`;
 /** Retried transactions between yields (each is its own SQLite transaction). */
 const RETRY_STEP = 100;
 
@@ -115,6 +129,7 @@ export class Consumer {
     const now = new Date().toISOString();
     const register = this.stmt('register-producer', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, 0, ?)
       ON CONFLICT(producer) DO NOTHING`);
+    const resendWanted = new Map<string, Set<string>>();
     this.store.sql.transaction(() => {
       // Every producer with transactions here has a cursor row: the small table consume starts from.
       for (const p of new Set(envelopes.map((e) => e.producer))) if (p !== this.store.deviceId) register.run(p, now);
@@ -126,7 +141,20 @@ export class Consumer {
         }
         try {
           const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null);
-          (res.changes === 1 ? result.accepted : result.duplicates).push(e.id);
+          if (res.changes === 1) {
+            result.accepted.push(e.id);
+          } else {
+            result.duplicates.push(e.id);
+            // The copy this receiver asked for: it replaces the bad one (same envelope) and is applied first next.
+            let wanted = resendWanted.get(e.producer);
+            if (!wanted) resendWanted.set(e.producer, wanted = new Set(this.resendWanted(e.producer, 100_000)));
+            if (wanted.has(e.id)) {
+              this.stmt('resend-replace', () => `UPDATE incoming_transaction SET tx = ?, key_id = ?, resend_answered_at = ?, retry_due = 1
+                WHERE id = ? AND producer = ? AND producer_seq = ? AND tx_name = ? AND tx_pk = ? AND action = ? AND schema_version = ? AND is_consumed = 0`)
+                .run(Buffer.from(e.tx, 'base64'), e.keyId, now, e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.schemaVersion);
+              wanted.delete(e.id);
+            }
+          }
         } catch (err) {
           if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
             result.rejected.push({ id, reason: `${e.producer} #${e.producerSeq} is already taken by another transaction id` });
@@ -154,9 +182,18 @@ export class Consumer {
     const pending = this.pendingByProducer();
     this.assertSomeDecryptable(keys, pending);
     const total = pending.reduce((sum, p) => sum + p.pending, 0);
-    const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
+    const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] };
     const deferredIds = new Set<string>();
     let done = 0;
+    // Copies that replaced bad ones (a resend answered): apply them, and what they blocked, before anything else.
+    const due = this.stmt('retry-due', () => 'SELECT * FROM incoming_transaction WHERE retry_due = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
+    for (const row of due) {
+      this.store.guarded(() => {
+        this.stmt('clear-due', () => 'UPDATE incoming_transaction SET retry_due = 0 WHERE id = ?').run(row.id);
+        this.retryOne(row, keys, result);
+      });
+      yield { done, total };
+    }
     let progressed = true;
     while (progressed) {
       progressed = false;
@@ -183,6 +220,7 @@ export class Consumer {
           result.ignored += step.counts.ignored;
           result.errors += step.counts.errors;
           result.conflicts += step.counts.conflicts;
+          result.blocked += step.counts.blocked;
           if (step.cursor > cursor) progressed = true;
           done += step.cursor - cursor;
           cursor = step.cursor;
@@ -203,7 +241,7 @@ export class Consumer {
    * 'careful': each transaction in its own savepoint, failures recorded as errors.
    */
   private applyChunk(producer: string, from: number, rows: IncomingRow[], keys: KeySet, mode: 'fast' | 'careful'): ChunkStep {
-    const step: ChunkStep = { cursor: from, held: false, deferredId: null, appliedIds: [], counts: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] } };
+    const step: ChunkStep = { cursor: from, held: false, deferredId: null, appliedIds: [], counts: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] } };
     for (const row of rows) {
       if (row.producer_seq !== step.cursor + 1) {
         step.held = true; // gap: cursor+1 … row.producer_seq-1 not received yet
@@ -211,7 +249,8 @@ export class Consumer {
       }
       const outcome = mode === 'fast' ? this.apply(row, keys, 'fast') : this.applyAtomically(row, keys);
       if (outcome.kind === 'deferred') {
-        this.stmt('defer', () => 'UPDATE incoming_transaction SET deferred_count = deferred_count + 1, deferred_reason = ? WHERE id = ?').run(outcome.reason, row.id);
+        this.stmt('defer', () => `UPDATE incoming_transaction SET deferred_count = deferred_count + 1, deferred_reason = ?,
+          deferred_since = coalesce(deferred_since, ?) WHERE id = ?`).run(outcome.reason, new Date().toISOString(), row.id);
         step.deferredId = row.id;
         step.held = true;
         break;
@@ -223,7 +262,7 @@ export class Consumer {
     }
     if (mode === 'fast' && step.cursor > from) {
       this.stmt('mark-range', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, deferred_reason = NULL
-        WHERE producer = ? AND producer_seq > ? AND producer_seq <= ? AND is_consumed = 0 AND is_error = 0 AND is_conflict = 0`)
+        WHERE producer = ? AND producer_seq > ? AND producer_seq <= ? AND is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND blocked_by IS NULL`)
         .run(new Date().toISOString(), producer, from, step.cursor);
     }
     this.stmt('cursor', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, ?, ?)
@@ -258,19 +297,10 @@ export class Consumer {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
     const rows = this.stmt('errors', () => 'SELECT * FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
-    const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] };
+    const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] };
     let done = 0;
     for (const row of rows) {
-      this.store.guarded(() => {
-        const outcome = this.applyAtomically(row, keys);
-        if (outcome.kind === 'deferred') {
-          // Behind the producer's cursor, so it stays an error (with the new reason) until retried again.
-          this.stmt('mark-error', () => 'UPDATE incoming_transaction SET is_error = 1, error = ? WHERE id = ?').run(outcome.reason, row.id);
-          result.deferred++;
-        } else {
-          count(result, outcome);
-        }
-      });
+      this.store.guarded(() => this.retryOne(row, keys, result));
       onProgress?.({ done: ++done, total: rows.length });
       if (done % RETRY_STEP === 0) yield { done, total: rows.length };
     }
@@ -281,8 +311,66 @@ export class Consumer {
     result.errors += more.errors;
     result.conflicts += more.conflicts;
     result.deferred += more.deferred;
+    result.blocked += more.blocked;
     result.gaps = more.gaps;
     return result;
+  }
+
+  /**
+   * One failed (or replaced) transaction again, in the caller's guarded transaction; if it applies, the
+   * transactions it blocked follow, in producerSeq order (passes until none moves: a grandchild from another
+   * producer may need a child first). A dependant that still waits for something absent becomes an error.
+   */
+  private retryOne(row: IncomingRow, keys: KeySet, result: ConsumeResult): void {
+    const outcome = this.applyAtomically(row, keys);
+    if (outcome.kind === 'deferred') {
+      // Behind the producer's cursor, so it stays an error (with the new reason) until retried again.
+      this.stmt('mark-error', () => MARK_ERROR).run(outcome.reason, 0, null, row.id);
+      result.deferred++;
+      return;
+    }
+    count(result, outcome);
+    if (outcome.kind !== 'applied') return;
+    const dependants = this.stmt('blocked-by', () => 'SELECT * FROM incoming_transaction WHERE blocked_by = ? ORDER BY producer, producer_seq');
+    let waiting = dependants.all(row.id) as IncomingRow[];
+    for (let moved = true; moved && waiting.length > 0;) {
+      moved = false;
+      const still: IncomingRow[] = [];
+      for (const dep of waiting) {
+        const o = this.applyAtomically(dep, keys, false);
+        if (o.kind === 'deferred' || o.kind === 'blocked') {
+          still.push(dep);
+          continue;
+        }
+        moved = true;
+        count(result, o);
+      }
+      waiting = still;
+    }
+    // Blocked by another failure: recorded as blocked by that one. Waiting for something absent: an error, retried
+    // with the others (it is behind the cursor, so nothing else would look at it again).
+    for (const dep of waiting) {
+      const o = this.applyAtomically(dep, keys);
+      if (o.kind === 'deferred') {
+        this.stmt('mark-error', () => MARK_ERROR).run(`${o.reason} (still missing after ${row.id} applied)`, 0, null, dep.id);
+        result.errors++;
+      } else {
+        count(result, o);
+      }
+    }
+  }
+
+  /** Ids of `producer`'s transactions this receiver wants sent again (undecryptable or invalid here, or asked by a person). */
+  resendWanted(producer: string, limit = 1000): string[] {
+    return (this.stmt('resend-wanted', () => `SELECT id FROM incoming_transaction WHERE producer = ? AND resend_requested_at IS NOT NULL
+      AND resend_answered_at IS NULL ORDER BY producer_seq LIMIT ?`).all(producer, limit) as { id: string }[]).map((r) => r.id);
+  }
+
+  /** "Ask the device to send it again": a person asks for a received transaction once more (its next push answers). */
+  requestResend(id: string): void {
+    const r = this.stmt('request-resend', () => 'UPDATE incoming_transaction SET resend_requested_at = ?, resend_answered_at = NULL WHERE id = ? AND is_consumed = 0')
+      .run(new Date().toISOString(), id);
+    if (r.changes === 0) throw new EdcError('TRANSACTION_UNKNOWN', `${id} is not a received transaction waiting here`);
   }
 
   /**
@@ -334,14 +422,15 @@ export class Consumer {
   }
 
   /** apply + history + mark, in a savepoint: all three or none. */
-  private applyAtomically(row: IncomingRow, keys: KeySet): Outcome {
+  private applyAtomically(row: IncomingRow, keys: KeySet, recordWaits = true): Outcome {
     const now = new Date().toISOString();
     let outcome: Outcome;
     try {
       outcome = this.store.sql.savepoint(() => {
         const o = this.apply(row, keys, 'careful');
         if (o.kind === 'applied') {
-          this.stmt('mark-consumed', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 0, is_error = 0, error = NULL, deferred_reason = NULL WHERE id = ?`)
+          this.stmt('mark-consumed', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 0, is_error = 0, error = NULL, deferred_reason = NULL,
+            blocked_by = NULL, blocked_reason = NULL, retry_due = 0 WHERE id = ?`)
             .run(now, row.id);
         }
         return o;
@@ -349,7 +438,7 @@ export class Consumer {
     } catch (e) {
       outcome = { kind: 'error', reason: describe(e) };
     }
-    this.record(row, outcome, now);
+    if (recordWaits || (outcome.kind !== 'blocked' && outcome.kind !== 'deferred')) this.record(row, outcome, now);
     return outcome;
   }
 
@@ -360,14 +449,24 @@ export class Consumer {
       case 'deferred':
         return;
       case 'ignored':
-        this.stmt('mark-ignored', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 1, is_error = 0, error = ?, deferred_reason = NULL WHERE id = ?`)
+        this.stmt('mark-ignored', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 1, is_error = 0, error = ?, deferred_reason = NULL,
+          blocked_by = NULL, blocked_reason = NULL, retry_due = 0 WHERE id = ?`)
           .run(now, outcome.reason, row.id);
         return;
-      case 'error':
-        this.stmt('mark-error', () => 'UPDATE incoming_transaction SET is_error = 1, error = ? WHERE id = ?').run(outcome.reason, row.id);
+      case 'error': {
+        // What another copy could fix (damaged on the way, invalid content) is asked for again automatically.
+        const resend = /^(DECRYPT_FAILED|PAYLOAD_INVALID)\b/.test(outcome.reason) ? 1 : 0;
+        this.stmt('mark-error', () => MARK_ERROR).run(outcome.reason, resend, now, row.id);
+        return;
+      }
+      case 'blocked':
+        this.stmt('mark-blocked', () => `UPDATE incoming_transaction SET blocked_by = ?, blocked_reason = ?, is_error = 0, error = NULL, deferred_reason = NULL,
+          retry_due = 0 WHERE id = ?`).run(outcome.by, outcome.reason, row.id);
+        // What this one blocked now waits for the same root.
+        this.stmt('repoint-blocked', () => 'UPDATE incoming_transaction SET blocked_by = ?, blocked_reason = ? WHERE blocked_by = ?').run(outcome.by, outcome.reason, row.id);
         return;
       case 'conflict':
-        this.stmt('mark-conflict', () => 'UPDATE incoming_transaction SET is_conflict = 1, is_error = 0, error = ? WHERE id = ?').run(outcome.reason, row.id);
+        this.stmt('mark-conflict', () => 'UPDATE incoming_transaction SET is_conflict = 1, is_error = 0, error = ?, blocked_by = NULL, blocked_reason = NULL, retry_due = 0 WHERE id = ?').run(outcome.reason, row.id);
         this.stmt('conflict', () => `INSERT INTO sync_conflict (incoming_id, tx_name, tx_pk, local_revision, incoming_base_revision, local_record, incoming_record, detected_at)
           VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(incoming_id) DO NOTHING`)
           .run(row.id, row.tx_name, row.tx_pk, outcome.localRevision, outcome.baseRevision, outcome.local ? JSON.stringify(outcome.local) : null, JSON.stringify(outcome.incoming), now);
@@ -382,8 +481,8 @@ export class Consumer {
   /** Decides and writes one transaction. 'fast' skips the natural-key pre-check: the unique index throws instead. */
   private apply(row: IncomingRow, keys: KeySet, mode: 'fast' | 'careful'): Outcome {
     const model = MODELS.get(row.tx_name);
-    if (!model) return { kind: 'error', reason: new EdcError('MODEL_UNKNOWN', row.tx_name).message };
-    if (row.schema_version > SCHEMA_VERSION) return { kind: 'error', reason: new EdcError('SCHEMA_TOO_NEW', `schema ${row.schema_version} > ${SCHEMA_VERSION}`).message };
+    if (!model) return { kind: 'error', reason: describe(new EdcError('MODEL_UNKNOWN', row.tx_name)) };
+    if (row.schema_version > SCHEMA_VERSION) return { kind: 'error', reason: describe(new EdcError('SCHEMA_TOO_NEW', `schema ${row.schema_version} > ${SCHEMA_VERSION}`)) };
     const payload = this.decode(row, model, keys);
     if ('error' in payload) return { kind: 'error', reason: payload.error };
     const { record, baseRevision } = payload;
@@ -400,8 +499,8 @@ export class Consumer {
     switch (row.action) {
       case 'I': {
         if (current) return conflict(`${model.txName} ${row.tx_pk} already exists here at revision ${String(current.revision)}`);
-        const waiting = this.missingParent(model, record);
-        if (waiting) return { kind: 'deferred', reason: waiting };
+        const waiting = this.missingParent(model, row, record);
+        if (waiting) return waiting;
         const holder = mode === 'careful' ? this.naturalKeyHolder(model, record) : undefined;
         if (holder) return conflict(`${model.txName} natural key (${model.naturalKeySql.join(', ')}) is already used by record ${String(holder.id)}`, holder);
         this.exec(model, 'I', () => this.stmt(`ins:${model.txName}`, () => insertSql(model)).run(model.columns.map((c) => record[c.sql])));
@@ -410,13 +509,13 @@ export class Consumer {
       case 'U': {
         if (!current) {
           if (this.wasDeleted(model, row.tx_pk)) return conflict(`${model.txName} ${row.tx_pk} was deleted here; the update was not applied`);
-          return { kind: 'deferred', reason: `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)` };
+          return this.notHere(row, model.txName, row.tx_pk, `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)`);
         }
         if (Number(current.revision) !== baseRevision) {
           return conflict(`${model.txName} ${row.tx_pk}: the update was made from revision ${baseRevision} but this copy is at revision ${String(current.revision)}`);
         }
-        const waiting = this.missingParent(model, record);
-        if (waiting) return { kind: 'deferred', reason: waiting };
+        const waiting = this.missingParent(model, row, record);
+        if (waiting) return waiting;
         this.exec(model, 'U', () => this.stmt(`upd:${model.txName}`, () => updateSql(model))
           .run([...model.columns.filter((c) => c.sql !== 'id').map((c) => record[c.sql]), row.tx_pk, baseRevision]));
         break;
@@ -424,7 +523,7 @@ export class Consumer {
       case 'D': {
         if (!current) {
           if (this.wasDeleted(model, row.tx_pk)) return { kind: 'ignored', reason: 'already deleted' };
-          return { kind: 'deferred', reason: `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)` };
+          return this.notHere(row, model.txName, row.tx_pk, `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)`);
         }
         if (Number(current.revision) !== baseRevision) {
           return conflict(`${model.txName} ${row.tx_pk}: deleted from revision ${baseRevision} but this copy is at revision ${String(current.revision)}`);
@@ -456,27 +555,49 @@ export class Consumer {
     try {
       json = JSON.parse(plain.toString('utf8'));
     } catch {
-      return { error: new EdcError('PAYLOAD_INVALID', 'not JSON').message };
+      return { error: describe(new EdcError('PAYLOAD_INVALID', 'not JSON')) };
     }
     const parsed = payloadSchema.safeParse(json);
-    if (!parsed.success) return { error: new EdcError('PAYLOAD_INVALID', parsed.error.issues[0]?.message).message };
+    if (!parsed.success) return { error: describe(new EdcError('PAYLOAD_INVALID', parsed.error.issues[0]?.message)) };
     const p = parsed.data;
     if (row.action !== 'D' || Object.keys(p.record).length > 0) {
-      if (p.record.id !== row.tx_pk) return { error: new EdcError('PAYLOAD_INVALID', 'record id differs from the envelope txPk').message };
+      if (p.record.id !== row.tx_pk) return { error: describe(new EdcError('PAYLOAD_INVALID', 'record id differs from the envelope txPk')) };
       const missing = model.columns.find((c) => !(c.sql in p.record));
-      if (missing) return { error: new EdcError('PAYLOAD_INVALID', `${model.txName} record lacks column ${missing.sql}`).message };
+      if (missing) return { error: describe(new EdcError('PAYLOAD_INVALID', `${model.txName} record lacks column ${missing.sql}`)) };
     }
     return p;
   }
 
-  private missingParent(model: Model, record: RawRow): string | null {
+  private missingParent(model: Model, row: IncomingRow, record: RawRow): Outcome | null {
     for (const p of model.parents) {
       const parentId = record[p.columnSql];
       if (parentId === null || parentId === undefined) continue;
       const found = this.stmt(`exists:${p.tableName}`, () => `SELECT 1 FROM "${p.tableName}" WHERE id = ?`).get(parentId);
-      if (!found) return `waiting for parent ${p.txName} ${String(parentId)}`;
+      if (!found) return this.notHere(row, p.txName, String(parentId), `waiting for parent ${p.txName} ${String(parentId)}`);
     }
     return null;
+  }
+
+  /**
+   * `needId` of `needTx` is not here. Still on its way: deferred. Its insert failed here (or is itself blocked):
+   * blocked by that failed transaction, and the producer moves on. It is a record of another model: it can never
+   * apply, an error. Runs only when something is missing, never on the plain path.
+   */
+  private notHere(row: IncomingRow, needTx: string, needId: string, reason: string): Outcome {
+    const failed = this.stmt('failed-insert', () => `SELECT id, blocked_by, blocked_reason, error FROM incoming_transaction
+      WHERE tx_pk = ? AND (is_error = 1 OR blocked_by IS NOT NULL) AND tx_name = ? AND action = 'I' AND id <> ? LIMIT 1`)
+      .get(needId, needTx, row.id) as { id: string; blocked_by: string | null; blocked_reason: string | null; error: string | null } | undefined;
+    if (failed) {
+      const by = failed.blocked_by ?? failed.id;
+      return { kind: 'blocked', by, reason: (failed.blocked_by ? failed.blocked_reason : failed.error) ?? 'failed' };
+    }
+    for (const other of MODELS.values()) {
+      if (other.txName === needTx) continue;
+      if (this.stmt(`exists:${other.tableName}`, () => `SELECT 1 FROM "${other.tableName}" WHERE id = ?`).get(needId)) {
+        return { kind: 'error', reason: describe(new EdcError('PARENT_INVALID', `${row.tx_name} ${row.tx_pk} names ${needId} as its ${needTx}, but that record is a ${other.txName}`)) };
+      }
+    }
+    return { kind: 'deferred', reason };
   }
 
   private naturalKeyHolder(model: Model, record: RawRow): RawRow | undefined {
@@ -510,6 +631,7 @@ function count(result: ConsumeResult, outcome: Exclude<Outcome, { kind: 'deferre
     case 'ignored': result.ignored++; break;
     case 'error': result.errors++; break;
     case 'conflict': result.conflicts++; break;
+    case 'blocked': result.blocked++; break;
     default: {
       const never: never = outcome;
       throw new Error(`unexpected outcome ${String(never)}`);

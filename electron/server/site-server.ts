@@ -4,11 +4,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEVICE_KEY_HEADER, LIMITS, pairRequestSchema, pushRequestSchema, type Health, type PairResponse, type PushResponse } from '../../shared/api.ts';
+import { DEVICE_KEY_HEADER, LIMITS, pairRequestSchema, preflightRequestSchema, pushRequestSchema, type Health, type PairResponse, type PreflightResponse, type PushResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { contactRequestSchema, type ContactResponse, type Holdings } from '../../shared/fleet.ts';
 import { Consumer } from '../core/consumer.ts';
 import { holdingFor, receivedSeq, receiveContact, recordReceived } from '../core/fleet.ts';
+import { SCHEMA_VERSION } from '../core/domain/registry.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
@@ -119,7 +120,25 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
     store.sql.prepare('UPDATE device SET last_seen_at = ? WHERE device_id = ?').run(now, who.deviceId);
     store.setState(LAST_SYNC_KEY, now);
     background.kick();
-    return sendJson(req, reply, { ...result, highWater, holdings } satisfies PushResponse);
+    const resend = Object.keys(highWater).flatMap((p) => consumer.resendWanted(p, 1000)).slice(0, 1000);
+    return sendJson(req, reply, { ...result, highWater, holdings, resend } satisfies PushResponse);
+  });
+
+  app.post('/api/v1/preflight', async (req, reply) => {
+    const who = device(req);
+    const body = parseWith(preflightRequestSchema, req.body, 'pre-flight');
+    if (who.role !== 'middleman') {
+      const foreign = body.producers.find((p) => p !== who.deviceId);
+      if (foreign) throw new EdcError('FORBIDDEN_PRODUCER', `device ${who.deviceId} asked about ${foreign}`);
+    }
+    const highWater: Record<string, number> = {};
+    for (const p of new Set(body.producers)) {
+      highWater[p] = consumer.highWater(p, marks.get(p));
+      marks.set(p, highWater[p]);
+    }
+    const keys = store.hasKeys() ? store.requireKeys().file.keys.map((k) => k.keyId) : [];
+    const resend = Object.keys(highWater).flatMap((p) => consumer.resendWanted(p, 1000)).slice(0, 1000);
+    return sendJson(req, reply, { deviceId: store.deviceId, schemaVersion: SCHEMA_VERSION, keyIds: keys, highWater, resend } satisfies PreflightResponse);
   });
 
   return { app, background };

@@ -41,14 +41,20 @@ export class HttpClient {
   async post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<{ data: T; bytes: number }> {
     const gz = await gzipAsync(JSON.stringify(body), { level: 1 }); // libuv thread pool: off the event loop
     const data = await this.request('post', path, schema, gz, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
-    return { data, bytes: gz.length };
+    return { data: data as T, bytes: gz.length };
+  }
+
+  /** post() to an endpoint older servers do not have: null when the server answers 404. */
+  async postIfSupported<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T | null> {
+    const gz = await gzipAsync(JSON.stringify(body), { level: 1 });
+    return this.request('post', path, schema, gz, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, true);
   }
 
   async get<T>(path: string, schema: z.ZodType<T>): Promise<T> {
-    return this.request('get', path, schema);
+    return this.request('get', path, schema) as Promise<T>;
   }
 
-  private async request<T>(method: 'get' | 'post', path: string, schema: z.ZodType<T>, body?: Buffer, headers?: Record<string, string>): Promise<T> {
+  private async request<T>(method: 'get' | 'post', path: string, schema: z.ZodType<T>, body?: Buffer, headers?: Record<string, string>, optional = false): Promise<T | null> {
     let lastError: EdcError | undefined;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       if (attempt > 1) await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** (attempt - 2))));
@@ -64,6 +70,7 @@ export class HttpClient {
         lastError = new EdcError('SERVER_REJECTED', `${path}: HTTP ${res.status}${said.success ? `, the server says: ${said.data.error.message}` : ''}`);
         continue;
       }
+      if (res.status === 404 && optional) return null;
       if (res.status >= 400) {
         const err = errorBodySchema.safeParse(res.data);
         if (err.success) {

@@ -55,7 +55,7 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
   const ackKey = `pullAcked:${session.producer}`;
   let mark = receivedSeq(store, session.producer);
   let after = Number(store.getState(ackKey) ?? '0');
-  const result: PullResult = { producer: session.producer, received: 0, duplicates: 0, rejected: [], consumed: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, gaps: [] } };
+  const result: PullResult = { producer: session.producer, received: 0, duplicates: 0, rejected: [], consumed: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] } };
   const limit = Math.min(opts.pageSize ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
   let done = after;
   const batchId = uuidv7(); // one pull, one batch on the Consumed batches screen

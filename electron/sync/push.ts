@@ -12,6 +12,7 @@ import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { HttpClient } from './client.ts';
+import { applyResendRequests, preflight } from './preflight.ts';
 import { readServerLink } from './server-link.ts';
 
 export interface PushResult {
@@ -20,6 +21,8 @@ export interface PushResult {
   duplicates: number;
   rejected: { id: string; reason: string }[];
   bytes: number;
+  /** Transactions the receiver asked for again and this device sent again. */
+  resent: number;
 }
 
 export interface PushOptions {
@@ -127,10 +130,12 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5, headers: { [DEVICE_KEY_HEADER]: store.signingKey.publicKey } });
   const batchCount = Math.min(opts.batchCount ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
   await contact(store, client);
+  const pre = await preflight(client, store);
+  const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0, resent: 0 };
+  // Asked for again (undecryptable or invalid at the receiver): marked undelivered, so this push carries them.
+  let askedAgain = applyResendRequests(store, pre?.resend ?? []).resent;
   const total = pendingForServer(store);
-  const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0 };
   opts.onProgress?.({ phase: 'push', done: 0, total, bytes: 0 });
-  const sources = store.role === 'middleman' ? [ownOutgoing(store), forwarded(store)] : [ownOutgoing(store)];
   // Two batches in flight: the next one is read and compressed while the server commits the previous one.
   // Batches may be committed in any order; acknowledgements are per id, and the consumer orders by producerSeq.
   const inflight = new Set<Promise<void>>();
@@ -141,6 +146,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     const delivered = [...data.accepted, ...data.duplicates].filter((id) => sentIds.has(id));
     source.markDelivered(delivered, new Date().toISOString(), link.serverDeviceId);
     recordHoldings(store, data.holdings);
+    askedAgain += applyResendRequests(store, data.resend ?? []).resent;
     result.sent += batch.length;
     result.accepted += data.accepted.length;
     result.duplicates += data.duplicates.length;
@@ -148,25 +154,34 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     result.bytes += bytes;
     opts.onProgress?.({ phase: 'push', done: result.sent, total, bytes: result.bytes });
   };
-  for (const source of sources) {
-    for (;;) {
-      if (failure) break;
-      const rows = source.next(batchCount);
-      if (rows.length === 0) break;
-      // Byte cap: split the page if its envelopes are large.
-      for (let start = 0; start < rows.length && !failure;) {
-        let end = start;
-        let size = 0;
-        while (end < rows.length && (end === start || size + rows[end]!.tx.length * 1.34 + 400 <= LIMITS.clientBatchBytes)) {
-          size += rows[end]!.tx.length * 1.34 + 400;
-          end++;
+  // A second round sends what the receiver asked for again during the first (once: a copy that fails again there
+  // is not asked for again automatically).
+  for (let round = 0; round < 2 && !failure; round++) {
+    result.resent += askedAgain;
+    askedAgain = 0;
+    const sources = store.role === 'middleman' ? [ownOutgoing(store), forwarded(store)] : [ownOutgoing(store)];
+    for (const source of sources) {
+      for (;;) {
+        if (failure) break;
+        const rows = source.next(batchCount);
+        if (rows.length === 0) break;
+        // Byte cap: split the page if its envelopes are large.
+        for (let start = 0; start < rows.length && !failure;) {
+          let end = start;
+          let size = 0;
+          while (end < rows.length && (end === start || size + rows[end]!.tx.length * 1.34 + 400 <= LIMITS.clientBatchBytes)) {
+            size += rows[end]!.tx.length * 1.34 + 400;
+            end++;
+          }
+          const p: Promise<void> = send(source, rows.slice(start, end)).catch((e: unknown) => { failure ??= e; }).finally(() => inflight.delete(p));
+          inflight.add(p);
+          start = end;
+          if (inflight.size >= PIPELINE) await Promise.race(inflight);
         }
-        const p: Promise<void> = send(source, rows.slice(start, end)).catch((e: unknown) => { failure ??= e; }).finally(() => inflight.delete(p));
-        inflight.add(p);
-        start = end;
-        if (inflight.size >= PIPELINE) await Promise.race(inflight);
       }
     }
+    await Promise.all(inflight);
+    if (askedAgain === 0) break;
   }
   await Promise.all(inflight);
   if (failure) throw failure;

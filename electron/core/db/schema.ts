@@ -6,6 +6,7 @@
  * This file imports only drizzle-orm so that drizzle-kit can load it on its own.
  */
 
+import { sql } from 'drizzle-orm';
 import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Columns every synced model has. */
@@ -249,6 +250,22 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   forwardedAt: text('forwarded_at'),
   /** Site: the export batch that carries this transaction on to central. */
   exportBatchId: text('export_batch_id'),
+  /** When it was first deferred (a parent still on its way): the age of the wait. */
+  deferredSince: text('deferred_since'),
+  /**
+   * Not applied because a transaction it depends on failed (its parent's or its own insert is in error): the id
+   * of that failed transaction. The producer's cursor moves on; retrying the failed one applies these after it.
+   */
+  blockedBy: text('blocked_by'),
+  blockedReason: text('blocked_reason'),
+  /** This receiver asked the sender for the transaction again (undecryptable or invalid here, or a person asked). */
+  resendRequestedAt: text('resend_requested_at'),
+  /** A copy arrived after the request (a good copy replaces the bad one and is applied). */
+  resendAnsweredAt: text('resend_answered_at'),
+  /** How often it was asked for automatically (bounded: a copy damaged at its source fails every time). */
+  resendCount: integer('resend_count').notNull().default(0),
+  /** A replacement copy arrived: the next consume applies it (and what it blocked) first. */
+  retryDue: integer('retry_due', { mode: 'boolean' }).notNull().default(false),
 }, (t) => [
   // Everything at or below a producer's cursor is dealt with; pending work is producer_seq > cursor on this index.
   uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
@@ -256,6 +273,11 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   index('incoming_batch').on(t.batchId, t.receivedVia),
   // A receipt for an exported batch finds its transactions without a scan.
   index('incoming_export_batch').on(t.exportBatchId),
+  // Partial indexes: only failed, blocked or resend-requested rows are in them, so ingest of good ones pays nothing.
+  index('incoming_failed_pk').on(t.txPk).where(sql`is_error = 1 OR blocked_by IS NOT NULL`),
+  index('incoming_blocked_by').on(t.blockedBy).where(sql`blocked_by IS NOT NULL`),
+  index('incoming_resend').on(t.producer).where(sql`resend_requested_at IS NOT NULL AND resend_answered_at IS NULL`),
+  index('incoming_retry_due').on(t.retryDue).where(sql`retry_due = 1`),
 ]);
 
 /** Per producer: the highest producerSeq up to which every transaction has been dealt with (applied, error or conflict). */
