@@ -67,11 +67,12 @@ export const MAX_RESEND_ASKS = 3;
  * Marks an error: (reason, askAgain 0|1, now, id). askAgain: the sender is asked for it again, unless already
  * asked and not yet answered, or asked MAX_RESEND_ASKS times. Every right-hand side sees the row as it was.
  */
-const MARK_ERROR = `UPDATE incoming_transaction SET is_error = 1, error = ?1, blocked_by = NULL, blocked_reason = NULL, retry_due = 0,
-  resend_requested_at = CASE WHEN ?2 = 1 AND (resend_requested_at IS NULL OR (resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS})) THEN ?3 ELSE resend_requested_at END,
-  resend_answered_at = CASE WHEN ?2 = 1 AND resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS} THEN NULL ELSE resend_answered_at END,
-  resend_count = CASE WHEN ?2 = 1 AND (resend_requested_at IS NULL OR (resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS})) THEN resend_count + 1 ELSE resend_count END
-  WHERE id = ?4`;
+const MARK_ERROR = `UPDATE incoming_transaction SET is_error = 1, error = ?, blocked_by = NULL, blocked_reason = NULL, retry_due = 0,
+  resend_requested_at = CASE WHEN ? = 1 AND (resend_requested_at IS NULL OR (resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS})) THEN ? ELSE resend_requested_at END,
+  resend_answered_at = CASE WHEN ? = 1 AND resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS} THEN NULL ELSE resend_answered_at END,
+  resend_count = CASE WHEN ? = 1 AND (resend_requested_at IS NULL OR (resend_answered_at IS NOT NULL AND resend_count < ${MAX_RESEND_ASKS})) THEN resend_count + 1 ELSE resend_count END
+  WHERE id = ?`;
+const markErrorArgs = (reason: string, askAgain: 0 | 1, now: string | null, id: string) => [reason, askAgain, now, askAgain, askAgain, id];
 /** Retried transactions between yields (each is its own SQLite transaction). */
 const RETRY_STEP = 100;
 
@@ -325,7 +326,7 @@ export class Consumer {
     const outcome = this.applyAtomically(row, keys);
     if (outcome.kind === 'deferred') {
       // Behind the producer's cursor, so it stays an error (with the new reason) until retried again.
-      this.stmt('mark-error', () => MARK_ERROR).run(outcome.reason, 0, null, row.id);
+      this.stmt('mark-error', () => MARK_ERROR).run(markErrorArgs(outcome.reason, 0, null, row.id));
       result.deferred++;
       return;
     }
@@ -352,7 +353,7 @@ export class Consumer {
     for (const dep of waiting) {
       const o = this.applyAtomically(dep, keys);
       if (o.kind === 'deferred') {
-        this.stmt('mark-error', () => MARK_ERROR).run(`${o.reason} (still missing after ${row.id} applied)`, 0, null, dep.id);
+        this.stmt('mark-error', () => MARK_ERROR).run(markErrorArgs(`${o.reason} (still missing after ${row.id} applied)`, 0, null, dep.id));
         result.errors++;
       } else {
         count(result, o);
@@ -455,8 +456,8 @@ export class Consumer {
         return;
       case 'error': {
         // What another copy could fix (damaged on the way, invalid content) is asked for again automatically.
-        const resend = /^(DECRYPT_FAILED|PAYLOAD_INVALID)\b/.test(outcome.reason) ? 1 : 0;
-        this.stmt('mark-error', () => MARK_ERROR).run(outcome.reason, resend, now, row.id);
+        const resend: 0 | 1 = /^(DECRYPT_FAILED|PAYLOAD_INVALID)\b/.test(outcome.reason) ? 1 : 0;
+        this.stmt('mark-error', () => MARK_ERROR).run(markErrorArgs(outcome.reason, resend, now, row.id));
         return;
       }
       case 'blocked':

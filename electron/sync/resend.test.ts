@@ -79,9 +79,11 @@ describe('resend from the source over REST', () => {
     seed(field, 15, { seed: 11 });
     const first = outgoingWire(field);
     const visit = first.find((t) => t.txName === 'edc.visit' && t.action === 'I' && first.some((c) => c.txName === 'edc.vital_signs' && c.producerSeq > t.producerSeq))!;
+    // A bad link while the first push runs: every copy of the visit is damaged on the way (a resend within that push too).
     let damaged = 0;
+    let badLink = true;
     const proxy = await damagingProxy(server.url, (txs) => txs.map((t) => {
-      if (t.id !== visit.id || damaged > 0) return t;
+      if (t.id !== visit.id || !badLink) return t;
       damaged++;
       const b = Buffer.from(t.tx, 'base64');
       b[30] = b[30]! ^ 0xff;
@@ -95,7 +97,8 @@ describe('resend from the source over REST', () => {
 
     const p1 = await push(field, { batchCount: 50 });
     assert.equal(p1.accepted, first.length, 'the site accepts what it cannot yet decrypt');
-    assert.equal(damaged, 1);
+    assert.ok(damaged >= 1);
+    badLink = false;
     // The site: the visit fails, its children are blocked, everything else applies, the cursor is past them all.
     const st1 = await waitForStore(site.dir, (st) => st.incoming.error === 1 && st.incoming.pending === 0);
     assert.equal(st1.incoming.blocked.length, 1);
@@ -106,14 +109,6 @@ describe('resend from the source over REST', () => {
 
     // The laptop works on and pushes again: the pre-flight answer asks for the visit, the laptop resends it.
     seed(field, 5, { seed: 12 });
-    {
-      const { preflight } = await import('./preflight.ts');
-      const c = new HttpClient({ baseURL: server.url, token: readServerLink(field.dir).token });
-      console.log('PRE', JSON.stringify(await preflight(c, field)));
-      const s2 = Store.open(site.dir);
-      console.log('ROW', JSON.stringify(s2.sql.prepare('SELECT error, resend_requested_at, resend_answered_at FROM incoming_transaction WHERE id = ?').get(visit.id)));
-      s2.close();
-    }
     const total = outgoingWire(field).length;
     const p2 = await push(field, { batchCount: 50 });
     assert.equal(p2.resent, 1, 'the damaged one was sent again from the outgoing rows');
