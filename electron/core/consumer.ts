@@ -150,9 +150,9 @@ export class Consumer {
             let wanted = resendWanted.get(e.producer);
             if (!wanted) resendWanted.set(e.producer, wanted = new Set(this.resendWanted(e.producer, 100_000)));
             if (wanted.has(e.id)) {
-              this.stmt('resend-replace', () => `UPDATE incoming_transaction SET tx = ?, key_id = ?, resend_answered_at = ?, retry_due = 1
+              this.stmt('resend-replace', () => `UPDATE incoming_transaction SET tx = ?, key_id = ?, sig = ?, resend_answered_at = ?, retry_due = 1
                 WHERE id = ? AND producer = ? AND producer_seq = ? AND tx_name = ? AND tx_pk = ? AND action = ? AND schema_version = ? AND is_consumed = 0`)
-                .run(Buffer.from(e.tx, 'base64'), e.keyId, now, e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.schemaVersion);
+                .run(Buffer.from(e.tx, 'base64'), e.keyId, e.sig ?? null, now, e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.schemaVersion);
               wanted.delete(e.id);
             }
           }

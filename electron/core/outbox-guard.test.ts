@@ -1,5 +1,5 @@
 /**
- * The outbox cannot be edited behind the app's back (migration 0007): from a second connection to a real store,
+ * The outbox cannot be edited behind the app's back (migration 0010): from a second connection to a real store,
  * deleting an outgoing transaction or changing anything but its delivery marks is refused; the delivery marks
  * still change (push, receipts, a resend request).
  */
@@ -31,6 +31,7 @@ describe('outbox write guard', () => {
     assert.throws(() => other.sql.prepare('UPDATE outgoing_transaction SET tx = ? WHERE id = ?').run(altered, first.id), /WRITE_OUTSIDE_PATH/);
     assert.throws(() => other.sql.prepare('UPDATE outgoing_transaction SET producer_seq = producer_seq + 1000').run(), /WRITE_OUTSIDE_PATH/);
     assert.throws(() => other.sql.prepare("UPDATE outgoing_transaction SET tx_name = 'edc.consent' WHERE id = ?").run(first.id), /WRITE_OUTSIDE_PATH/);
+    assert.throws(() => other.sql.prepare("UPDATE outgoing_transaction SET sig = 'forged' WHERE id = ?").run(first.id), /WRITE_OUTSIDE_PATH/, 'a signature never changes');
     // …may still record deliveries.
     assert.equal(other.sql.prepare("UPDATE outgoing_transaction SET is_consumed_server = 1, consumed_server_at = '2026-01-01T00:00:00.000Z', consumer_server = 'site-x' WHERE id = ?").run(first.id).changes, 1);
     assert.equal(other.sql.prepare('UPDATE outgoing_transaction SET is_consumed_server = 0, consumed_server_at = NULL, consumer_server = NULL WHERE id = ?').run(first.id).changes, 1);

@@ -1,54 +1,25 @@
 /**
- * The stalled-laptop case end to end over REST (real site server process, real stores): a visit damaged on the way
- * fails at the site, its children are blocked, later pushes keep applying; the site's answer asks for it again, the
+ * The stalled-laptop case end to end over REST (real site server process, real stores): a visit whose copy at the
+ * site is damaged (on the way it would be refused at ingest by its signature and simply sent again) fails there, its children are blocked, later pushes keep applying; the site's answer asks for it again, the
  * laptop resends it from its outgoing rows, the good copy replaces the bad one and it applies with its children.
  * Nothing lost, nothing duplicated: the exact totals per model equal the field's.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import Database from 'better-sqlite3';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { pushResponseSchema } from '../../shared/api.ts';
-import type { WireEnvelope } from '../../shared/envelope.ts';
+import { KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
 import { seed } from '../core/seed.ts';
 import { readStatus } from '../core/status.ts';
-import { Store } from '../core/store.ts';
+import { DB_FILE, Store } from '../core/store.ts';
 import { outgoingWire, snapshot, TestDirs } from '../core/testing/fixtures.ts';
-import { startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
+import { freePort, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
 import { issuePairingCode } from '../server/auth.ts';
 import { HttpClient } from './client.ts';
 import { applyResendRequests } from './preflight.ts';
 import { push } from './push.ts';
 import { pair, readServerLink } from './server-link.ts';
-
-/** An HTTP proxy that rewrites push bodies with `edit` (gzip JSON in, gzip JSON out). */
-async function damagingProxy(target: string, edit: (txs: WireEnvelope[]) => WireEnvelope[]): Promise<{ url: string; close(): Promise<void> }> {
-  const t = new URL(target);
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body = Buffer.concat(chunks);
-      const headers = { ...req.headers };
-      if (req.url === '/api/v1/push') {
-        const json = JSON.parse(gunzipSync(body).toString('utf8')) as { transactions: WireEnvelope[] };
-        body = gzipSync(JSON.stringify({ transactions: edit(json.transactions) }));
-        headers['content-length'] = String(body.length);
-      }
-      const up = http.request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
 
 function siteHolds(dir: string) {
   const s = Store.open(dir);
@@ -71,34 +42,33 @@ describe('resend from the source over REST', () => {
   });
 
   it('a damaged visit with children: later pushes keep applying, the resend applies it and its children; totals exact', async () => {
-    const site = dirs.store('site', 'site-r1');
+    // The site starts without the study keys, so it holds what it receives without applying it yet.
+    const site = dirs.store('site', 'site-r1', { keys: null });
     site.close();
-    const server = await startServer(site.dir);
+    const port = await freePort();
+    let server = await startServer(site.dir, port);
     servers.push(server);
     const field = dirs.store('field', 'ra-r1');
     seed(field, 15, { seed: 11 });
     const first = outgoingWire(field);
     const visit = first.find((t) => t.txName === 'edc.visit' && t.action === 'I' && first.some((c) => c.txName === 'edc.vital_signs' && c.producerSeq > t.producerSeq))!;
-    // A bad link while the first push runs: every copy of the visit is damaged on the way (a resend within that push too).
-    let damaged = 0;
-    let badLink = true;
-    const proxy = await damagingProxy(server.url, (txs) => txs.map((t) => {
-      if (t.id !== visit.id || !badLink) return t;
-      damaged++;
-      const b = Buffer.from(t.tx, 'base64');
-      b[30] = b[30]! ^ 0xff;
-      return { ...t, tx: b.toString('base64') };
-    }));
-    closers.push(() => proxy.close());
     const s = Store.open(site.dir);
-    const { code } = issuePairingCode(s);
+    const { code } = issuePairingCode(s, { deviceId: field.deviceId, role: 'field' });
     s.close();
-    await pair(field, proxy.url, code);
-
+    await pair(field, server.url, code);
     const p1 = await push(field, { batchCount: 50 });
     assert.equal(p1.accepted, first.length, 'the site accepts what it cannot yet decrypt');
-    assert.ok(damaged >= 1);
-    badLink = false;
+    assert.equal(readStatus(field).outgoing.pendingServer, 0, 'and the laptop marked it all delivered');
+    // The site's copy of the visit is then damaged where it is kept (a bad sector, a broken copy), and the keys arrive.
+    await server.kill('SIGTERM');
+    const raw = new Database(path.join(site.dir, DB_FILE));
+    const stored = (raw.prepare('SELECT tx FROM incoming_transaction WHERE id = ?').get(visit.id) as { tx: Buffer }).tx;
+    stored[30] = stored[30]! ^ 0xff;
+    raw.prepare('UPDATE incoming_transaction SET tx = ? WHERE id = ?').run(stored, visit.id);
+    raw.close();
+    writeKeySetFile(path.join(site.dir, 'keys', KEYSET_FILE), dirs.keys);
+    server = await startServer(site.dir, port);
+    servers.push(server);
     // The site: the visit fails, its children are blocked, everything else applies, the cursor is past them all.
     const st1 = await waitForStore(site.dir, (st) => st.incoming.error === 1 && st.incoming.pending === 0);
     assert.equal(st1.incoming.blocked.length, 1);
@@ -128,7 +98,7 @@ describe('resend from the source over REST', () => {
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
     // And a re-sent copy nobody asked for is only a duplicate: it never replaces a stored one.
     const http2 = new HttpClient({ baseURL: server.url, token: readServerLink(field.dir).token });
-    const dup = await http2.post('/api/v1/push', { transactions: [visit] }, pushResponseSchema);
+    const dup = await http2.post('/api/v1/push', { transactions: [outgoingWire(field).find((t) => t.id === visit.id)!] }, pushResponseSchema);
     assert.deepEqual([dup.data.accepted.length, dup.data.duplicates.length, dup.data.resend], [0, 1, []]);
   });
 });

@@ -144,9 +144,9 @@ describe('REST sync', () => {
     seed(field, 100, { seed: 4 });
     const total = outgoingWire(field).length;
     const box: { client?: ReturnType<typeof spawnCli> } = {};
-    // Requests 1–2 are pairing (health, pair), 3 the push's contact; the client dies while the server commits its 5th push batch.
+    // Requests 1–2 are pairing (health, pair), 3 the push's contact, 4 its pre-flight; the client dies while the server commits its 5th push batch.
     const proxy = await startProxy(server.url, async (n) => {
-      if (n === 8) await box.client!.kill('SIGKILL');
+      if (n === 9) await box.client!.kill('SIGKILL');
     });
     cleanups.push(() => proxy.close());
     await pairWith(field, dir, proxy.url);

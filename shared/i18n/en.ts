@@ -497,6 +497,8 @@ export const en = {
     DECRYPT_FAILED: 'A change was damaged on the way. Ask the device that sent it to send it again.',
     PAYLOAD_INVALID: 'A change arrived with content this version cannot read.',
     MODEL_UNKNOWN: 'A change is of a kind this version does not know. Update EDC Sync on this device.',
+    PARENT_INVALID: 'A change points at a record of the wrong kind (for example a form pointing at a subject instead of a visit), so it can never be applied. A data manager can set it aside.',
+    TRANSACTION_UNKNOWN: 'That change is not waiting here. Refresh the Consumed batches screen and check it again.',
     SCHEMA_TOO_NEW: 'A change came from a newer version of EDC Sync. Update EDC Sync on this device.',
     RECORD_NOT_FOUND: 'That record is not here any more (it may have been deleted).',
     RECORD_INVALID: 'Some of the values are not valid. Check the fields marked in red.',

@@ -495,6 +495,8 @@ export const tn: Catalogue = {
     DECRYPT_FAILED: 'Phetogo e senyegile mo tseleng. Kopa sedirisiwa se se e rometseng go e romela gape.',
     PAYLOAD_INVALID: 'Phetogo e fitlhile ka diteng tse kgatiso e e sa kgoneng go di bala.',
     MODEL_UNKNOWN: 'Phetogo ke ya mofuta o kgatiso e e sa o itseng. Tokafatsa EDC Sync mo sedirisiweng se.',
+    PARENT_INVALID: 'Phetogo e supa rekoto ya mofuta o sele, ka jalo ga e ka ke ya tsenngwa. Motsamaisi wa data a ka e beela fa thoko.',
+    TRANSACTION_UNKNOWN: 'Phetogo eo ga e eme fano. Simolola sekirini sa Dikgetsi tse di amogetsweng sešwa mme o lebe gape.',
     SCHEMA_TOO_NEW: 'Phetogo e tswa mo kgatisong e ntšha ya EDC Sync. Tokafatsa EDC Sync mo sedirisiweng se.',
     RECORD_NOT_FOUND: 'Rekoto eo ga e sa le fano (e ka tswa e phimotswe).',
     RECORD_INVALID: 'Dingwe tsa dintlha ga di a siama. Tlhatlhoba tse di tshwailweng ka bohibidu.',
