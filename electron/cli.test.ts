@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { statusSchema } from '../shared/status.ts';
 import { main } from './cli.ts';
 import { Store } from './core/store.ts';
-import { spawnCli } from './core/testing/processes.ts';
+import { freePort, spawnCli } from './core/testing/processes.ts';
 
 const BIN = fileURLToPath(new URL('../scripts/edc-sync.mjs', import.meta.url));
 
@@ -222,5 +222,121 @@ describe('cli', () => {
     assert.equal(r.stdout, '');
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /^edc-sync: .*\[DATA_DIR_MISSING\]\n$/);
+  });
+});
+
+describe('the bundled command line (scripts/edc-sync.mjs runs dist/cli/edc-sync.mjs)', () => {
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  const version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+  /** A copy of the sources the bundle is made of (node_modules linked): its dist/cli is its own. */
+  let copy: string;
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'edc-cli-bundle-'));
+    copy = path.join(tmp, 'checkout');
+    for (const dir of ['electron', 'shared']) {
+      cpSync(path.join(repo, dir), path.join(copy, dir), { recursive: true, filter: (src) => !src.endsWith('.test.ts') && !src.includes(`${path.sep}golden`) });
+    }
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'scripts/edc-sync.mjs', 'scripts/build-cli.mjs']) {
+      cpSync(path.join(repo, file), path.join(copy, file));
+    }
+    symlinkSync(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const bin = () => path.join(copy, 'scripts', 'edc-sync.mjs');
+  const bundle = () => path.join(copy, 'dist', 'cli', 'edc-sync.mjs');
+  const cli = (args: string[]) => spawnSync(process.execPath, [bin(), ...args], { encoding: 'utf8' });
+
+  it('--version is package.json\'s version, answered without building or loading the bundle', () => {
+    for (const b of [bin(), BIN]) {
+      const r = spawnSync(process.execPath, [b, '--version'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `${version}\n`);
+      assert.equal(r.stderr, '');
+    }
+    assert.equal(existsSync(path.join(copy, 'dist')), false, 'nothing built for --version');
+    // The bundle answers it too (commander), with the version it was built with.
+    const r = spawnSync(process.execPath, [BIN, '--data', path.join(tmp, 'none'), '--version'], { encoding: 'utf8' });
+    assert.equal(r.stdout, `${version}\n`);
+  });
+
+  it('a clean checkout builds on first use; an edited source is rebuilt before it runs, a touched one is not', () => {
+    const first = cli(['--help']);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /Usage: edc-sync/);
+    assert.ok(existsSync(path.join(copy, 'dist', 'cli', 'inputs.json')));
+    assert.ok(existsSync(path.join(copy, 'dist', 'cli', 'db', 'migrations', 'meta', '_journal.json')));
+    const inputs = Object.keys((JSON.parse(readFileSync(path.join(copy, 'dist', 'cli', 'inputs.json'), 'utf8')) as { files: object }).files);
+    for (const f of ['electron/cli.ts', 'shared/errors.ts', 'package.json', 'electron/core/db/migrations/meta/_journal.json']) assert.ok(inputs.includes(f), f);
+    const built = statSync(bundle()).mtimeMs;
+
+    // Touched, content unchanged (a checkout, a `touch`): the bundle stands.
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(path.join(copy, 'electron', 'cli.ts'), later, later);
+    assert.equal(cli(['--help']).status, 0);
+    assert.equal(statSync(bundle()).mtimeMs, built, 'not rebuilt for a touch');
+
+    // Edited: the next start runs the edit.
+    const cliTs = path.join(copy, 'electron', 'cli.ts');
+    writeFileSync(cliTs, readFileSync(cliTs, 'utf8').replace('Offline-first sync of clinical-research data:', 'EDITED offline-first sync:'));
+    const edited = cli(['--help']);
+    assert.equal(edited.status, 0, edited.stderr);
+    assert.match(edited.stdout, /EDITED offline-first sync/);
+    assert.notEqual(statSync(bundle()).mtimeMs, built);
+    assert.equal(existsSync(path.join(copy, 'dist', 'cli', '.build.lock')), false, 'lock released');
+  });
+
+  it('concurrent starts on a stale bundle all run the new code and leave no lock or partial file', async () => {
+    const errorsTs = path.join(copy, 'shared', 'errors.ts');
+    const cliTs = path.join(copy, 'electron', 'cli.ts');
+    writeFileSync(cliTs, readFileSync(cliTs, 'utf8').replace('EDITED offline-first sync:', 'EDITED TWICE:'));
+    writeFileSync(errorsTs, `${readFileSync(errorsTs, 'utf8')}\n// edited\n`);
+    const runs = await Promise.all([0, 1, 2, 3].map(() => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin(), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => { out += String(d); });
+      child.stderr.on('data', (d: Buffer) => { err += String(d); });
+      child.on('close', (code) => resolve({ code, out, err }));
+    })));
+    for (const r of runs) {
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /EDITED TWICE/);
+      assert.equal(r.err, '');
+    }
+    assert.deepEqual(readdirSync(path.join(copy, 'dist', 'cli')).filter((f) => /\.tmp-|\.lock$/.test(f)), [], 'no temp or lock files left');
+  });
+
+  it('the bundle runs real commands: migrations, status --json and the web UI resolve from dist/cli', async () => {
+    const dir = path.join(tmp, 'site');
+    const init = cli(['--data', dir, 'init', '--role', 'site', '--device-id', 'site-09']);
+    assert.equal(init.status, 0, init.stderr);
+    const status = statusSchema.parse(JSON.parse(cli(['--data', dir, 'status', '--json']).stdout));
+    assert.equal(status.deviceId, 'site-09');
+    assert.equal(status.outgoing.total, 0);
+    // dist/renderer beside dist/cli, as `npm run build:renderer` leaves it.
+    mkdirSync(path.join(copy, 'dist', 'renderer'), { recursive: true });
+    writeFileSync(path.join(copy, 'dist', 'renderer', 'index.html'), '<!doctype html><title>the renderer of the copy</title>');
+    const port = await freePort();
+    const server = spawn(process.execPath, [bin(), '--data', dir, 'server', '--host', '127.0.0.1', '--port', String(port), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (d: Buffer) => {
+          out += String(d);
+          const line = out.split('\n').find((l) => l.startsWith('{"url":'));
+          if (line) resolve((JSON.parse(line) as { url: string }).url);
+        });
+        server.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+      });
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /the renderer of the copy/);
+      const health = await (await fetch(`${url}/api/v1/health`)).json() as { version: string };
+      assert.equal(health.version, version);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
   });
 });

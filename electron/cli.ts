@@ -21,6 +21,7 @@ import { seed } from './core/seed.ts';
 import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
 import { Store } from './core/store.ts';
+import { APP_VERSION } from './core/version.ts';
 import type { Progress } from '../shared/api.ts';
 import { issuePairingCode, reinstateDevice, revokeDevice } from './server/auth.ts';
 import { attentionOrder, describeDevice } from '../shared/fleet.ts';
@@ -102,6 +103,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   const program = new Command('edc-sync')
     .description('Offline-first sync of clinical-research data: field laptops → middleman → site server → central.')
     .option('--data <dir>', 'device data folder (default: $EDC_SYNC_DATA or ~/.edc-sync)')
+    .version(APP_VERSION, '-V, --version', 'the app version')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()
     .showHelpAfterError(false);

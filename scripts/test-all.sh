@@ -20,6 +20,8 @@ check() { # name, command...
 check "typecheck (node + shared without Node/DOM)" npm run -s typecheck
 check "lint (incl. runtime boundaries)" npm run -s lint
 check "migrations match the schema" npm run -s db:check
+# The CLI bundle is built once here, so the tests that start `edc-sync` processes never wait on (or race) a build.
+check "command line bundles (esbuild → dist/cli)" npm run -s build:cli
 
 # Unit and integration tests: node's test runner, files found beside the code. The counts are read from the
 # spec reporter's closing lines ("ℹ pass N"); no such lines means the run did not finish: a failure, never a pass.

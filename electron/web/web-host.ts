@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loginRequestSchema, type AppEvent } from '../../shared/contract.ts';
 import { EdcError } from '../../shared/errors.ts';
 import type { Store } from '../core/store.ts';
+import { BUNDLED } from '../core/version.ts';
 import type { Backend } from '../app/backend.ts';
 import { dispatch } from '../app/dispatch.ts';
 import { errorResponse, parseWith, statusOf } from '../server/http.ts';
@@ -22,7 +23,8 @@ import { login, logout, sessionUser } from './accounts.ts';
 import { LoginLimiter } from './login-limiter.ts';
 
 export const SESSION_COOKIE = 'edc_session';
-export const RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
+/** dist/renderer: from electron/web/ in the sources, or beside the bundle's folder (dist/cli, dist/electron). */
+export const RENDERER_DIR = fileURLToPath(new URL(BUNDLED ? '../renderer' : '../../dist/renderer', import.meta.url));
 
 export const CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "font-src 'self' data:",
