@@ -14,7 +14,6 @@ import { listConflicts, resolveConflict } from './core/conflicts.ts';
 import { exportBatches } from './files/export.ts';
 import { importBatches } from './files/import.ts';
 import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
-import { send } from './files/send.ts';
 import { copyFrom } from './core/copy.ts';
 import { installKeyFile, KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
 import { seed } from './core/seed.ts';
@@ -26,13 +25,19 @@ import type { Progress } from '../shared/api.ts';
 import { issuePairingCode, reinstateDevice, revokeDevice } from './server/auth.ts';
 import { attentionOrder, describeDevice } from '../shared/fleet.ts';
 import { listFleet, startOfToday } from './core/fleet.ts';
-import { startSiteServer } from './server/site-server.ts';
 import { addUser, listUsers, removeUser } from './web/accounts.ts';
 import { USER_ROLES, type UserRole } from '../shared/contract.ts';
-import { pull } from './sync/pull.ts';
-import { push } from './sync/push.ts';
-import { pair } from './sync/server-link.ts';
-import { startShare } from './sync/share.ts';
+
+// What only some commands need is loaded by those commands (the HTTP server and client, SFTP): the bundle puts
+// each in a chunk of its own, so `status`, `init`, `export` and the like start without compiling them.
+const load = {
+  send: () => import('./files/send.ts'),
+  siteServer: () => import('./server/site-server.ts'),
+  pull: () => import('./sync/pull.ts'),
+  push: () => import('./sync/push.ts'),
+  serverLink: () => import('./sync/server-link.ts'),
+  share: () => import('./sync/share.ts'),
+};
 
 export interface Io {
   out: (line: string) => void;
@@ -221,7 +226,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       const store = Store.open(dataDir());
       try {
         for (const w of store.permissionWarnings()) io.err(`warning: ${w}`);
-        const server = await startSiteServer(store, o.host, o.port, (l) => io.err(l), { secureCookie: o.secureCookies ?? false });
+        const server = await (await load.siteServer()).startSiteServer(store, o.host, o.port, (l) => io.err(l), { secureCookie: o.secureCookies ?? false });
         io.out(o.json ? JSON.stringify({ url: server.url }) : `${store.role} server ${store.deviceId} listening on ${server.url}`);
         const sig = await untilSignal();
         io.err(`${sig}: stopping (finishing the current consume step)`);
@@ -245,7 +250,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (o: { server: string; code: string }) => {
       const store = Store.open(dataDir());
       try {
-        const link = await pair(store, o.server, o.code);
+        const link = await (await load.serverLink()).pair(store, o.server, o.code);
         io.out(`paired ${link.deviceId} with server ${link.serverDeviceId} at ${link.url}`);
       } finally {
         store.close();
@@ -273,7 +278,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (o: { batchSize?: number; json?: boolean }) => {
       const store = Store.open(dataDir());
       try {
-        const r = await push(store, { onProgress: progressPrinter(io, 'push'), ...(o.batchSize ? { batchCount: o.batchSize } : {}) });
+        const r = await (await load.push()).push(store, { onProgress: progressPrinter(io, 'push'), ...(o.batchSize ? { batchCount: o.batchSize } : {}) });
         if (o.json) io.out(JSON.stringify({ ...r, rejected: r.rejected.length }));
         else io.out(`pushed ${r.sent}: ${r.accepted} new at the server, ${r.duplicates} it already had${r.rejected.length ? `, ${r.rejected.length} REJECTED: ${r.rejected[0]!.reason}` : ''}`);
         if (r.rejected.length) throw new EdcError('SERVER_REJECTED', `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`);
@@ -290,7 +295,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (o: { host: string; port: number; idleMinutes: number; json?: boolean }) => {
       const store = Store.open(dataDir());
       try {
-        const share = await startShare(store, {
+        const share = await (await load.share()).startShare(store, {
           host: o.host, port: o.port, idleMs: o.idleMinutes * 60_000,
           onSession: (m) => io.err(`middleman ${m} connected`),
           onAck: (p) => io.err(`acknowledged ${p.acknowledged}; ${p.total} still waiting for a middleman or the server`),
@@ -309,7 +314,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (o: { from: string; code: string; pageSize?: number; json?: boolean }) => {
       const store = Store.open(dataDir());
       try {
-        const r = await pull(store, o.from, o.code, { onProgress: progressPrinter(io, 'pull'), ...(o.pageSize ? { pageSize: o.pageSize } : {}) });
+        const r = await (await load.pull()).pull(store, o.from, o.code, { onProgress: progressPrinter(io, 'pull'), ...(o.pageSize ? { pageSize: o.pageSize } : {}) });
         if (o.json) io.out(JSON.stringify({ producer: r.producer, received: r.received, duplicates: r.duplicates, rejected: r.rejected.length, consumed: r.consumed }));
         else io.out(`pulled ${r.received} new transaction(s) from ${r.producer} (${r.duplicates} already here); applied ${r.consumed.applied}, deferred ${r.consumed.deferred}, errors ${r.consumed.errors}`);
       } finally {
@@ -365,7 +370,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--json', 'JSON output').action(async (o: { json?: boolean }) => {
       const store = Store.open(dataDir());
       try {
-        const r = await send(store, { onProgress: progressPrinter(io, 'send') });
+        const r = await (await load.send()).send(store, { onProgress: progressPrinter(io, 'send') });
         if (o.json) io.out(JSON.stringify(r));
         else io.out(`${r.receipts.acknowledged.length} receipt(s) applied; sent ${r.sent.length} batch file(s) (${r.sent.reduce((n, b) => n + b.count, 0)} transactions); media: ${r.media.sent} sent, ${r.media.skipped} already there`);
       } finally {

@@ -87,6 +87,9 @@ export async function buildCli(root = ROOT) {
     absWorkingDir: root,
     entryPoints: { 'edc-sync': path.join(root, 'electron/cli.ts') },
     outdir: out, outExtension: { '.js': '.mjs' }, write: false, metafile: true,
+    // The commands' dynamic imports (HTTP server and client, SFTP) become chunks, compiled only when used. They
+    // sit beside the entry: paths found from import.meta.url (migrations, dist/renderer) are the same in each.
+    splitting: true, chunkNames: '[name]-[hash]',
     bundle: true, platform: 'node', target: 'node20', format: 'esm', sourcemap: 'linked', logLevel: 'warning',
     // Native modules (and ssh2's optional native helper) load from node_modules at run time.
     external: ['electron', 'better-sqlite3', 'ssh2', 'cpu-features'],
@@ -106,7 +109,17 @@ export async function buildCli(root = ROOT) {
   try {
     for (const old of listFiles(migrationsOut)) if (!keep.has(old)) unlinkSync(old);
   } catch { /* nothing there yet */ }
-  for (const file of result.outputFiles) writeAtomic(file.path, file.contents);
+  // Chunks first (a name is its content's hash), then the entry that imports them.
+  const entry = bundlePath(root);
+  for (const file of result.outputFiles) if (file.path !== entry) writeAtomic(file.path, file.contents);
+  for (const file of result.outputFiles) if (file.path === entry) writeAtomic(file.path, file.contents);
+  // A chunk neither this build nor the one before uses goes: a process started on the previous bundle may still
+  // be about to load one of its chunks.
+  const outputs = result.outputFiles.map((f) => path.relative(out, f.path).split(path.sep).join('/'));
+  const previous = new Set(readInputs(root)?.outputs ?? []);
+  for (const name of readdirSync(out)) {
+    if (/\.mjs(\.map)?$/.test(name) && !outputs.includes(name) && !previous.has(name)) rmSync(path.join(out, name), { force: true });
+  }
 
   const sources = Object.keys(result.metafile.inputs).filter((p) => !p.split(/[\\/]/).includes('node_modules'));
   const rels = [...new Set([...sources, ...EXTRA_INPUTS, ...migrationFiles.map((f) => path.relative(root, f))])]
@@ -118,7 +131,7 @@ export async function buildCli(root = ROOT) {
     const st = statSync(path.join(root, rel));
     files[rel] = { mtimeMs: st.mtimeMs, size: st.size, sha256: sha256(path.join(root, rel)) };
   }
-  writeAtomic(path.join(out, 'inputs.json'), `${JSON.stringify({ format: FORMAT, version, files }, null, 1)}\n`);
+  writeAtomic(path.join(out, 'inputs.json'), `${JSON.stringify({ format: FORMAT, version, outputs, files }, null, 1)}\n`);
   return bundlePath(root);
 }
 
