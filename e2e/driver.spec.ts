@@ -7,6 +7,9 @@
  * missing tube and a confirmation. At the site the lab assistant reconciles what the driver delivered.
  */
 import type { Page, TestInfo } from '@playwright/test';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { DB_FILE } from '../electron/core/store.ts';
 import { requisitionIdentifier } from '../shared/identifiers.ts';
 import { expect, login, openScreen, registerWithSpecimens, shot, test } from './fixtures.ts';
 
@@ -182,7 +185,7 @@ test('driver reconciles one pull out of 1,000+ older tubes by scanner; the lab r
   await openScreen(mm, 'Status');
   await mm.getByTestId('sync-button').click();
   await expect(mm.getByTestId('sync-result')).toContainText('Nothing is waiting', { timeout: 90_000 });
-  await expect.poll(() => lab.json<{ records: Record<string, number> }>('site-01', ['status']).records['edc.specimen_custody'], { timeout: 90_000 }).toBe(2);
+  await expect.poll(() => lab.json<{ records: Record<string, number> }>('site-01', ['status']).records['edc.specimen_custody'], { timeout: 90_000 }).toBe(3); // two pulls, and the driver's signed offer of what it brings
 
   // The lab assistant receives what driver mm-01 delivered: the three tubes it scanned, not the ones left behind.
   const labPage = await (await browser.newContext({ viewport: NETBOOK })).newPage();
@@ -206,4 +209,44 @@ test('driver reconciles one pull out of 1,000+ older tubes by scanner; the lab r
   await expect(labPage.getByTestId('reconcile-result')).toContainText('2 matched, 1 missing, 0 unexpected');
   await expect(labPage.getByTestId('scanned-of')).toHaveText('0 of 1 scanned');
   await screen(labPage, info, 'lab-3-saved');
+
+  // Chain of custody: each tube's hand-overs with both devices' clocks and signatures.
+  await openScreen(labPage, 'Chain of custody');
+  await expect(labPage.getByTestId('custody-flagged-none')).toBeVisible();
+  await labPage.getByTestId('custody-tube').fill(tubes[0]!.toLowerCase());
+  await labPage.keyboard.press('Enter');
+  await expect(labPage.getByTestId('custody-step')).toHaveCount(2);
+  await expect(labPage.getByTestId('custody-steps')).toContainText('drawn');
+  await expect(labPage.getByTestId('custody-steps')).toContainText('taken by mm-01 from ra-02');
+  await expect(labPage.getByTestId('custody-steps')).toContainText('received at the lab by site-01 from mm-01');
+  await expect(labPage.getByTestId('custody-verified')).toBeVisible();
+  await expect(labPage.getByTestId('custody-holder')).toHaveText('Held now by site-01, by the records.');
+  await shot(labPage, info, 'custody-1-chain-verified');
+  await labPage.getByTestId('custody-tube').fill(tubes[1]!);
+  await labPage.getByTestId('custody-show').click();
+  await expect(labPage.getByTestId('custody-step').last()).toHaveAttribute('data-outcome', 'missing');
+  await expect(labPage.getByTestId('custody-steps')).toContainText('did not arrive at site-01: broken');
+  await expect(labPage.getByTestId('custody-holder')).toHaveText('Held now by mm-01, by the records.');
+  await shot(labPage, info, 'custody-2-missing-at-lab');
+
+  // Someone edits the driver's pull record in the site's database with the sqlite3 shell: the chain no longer checks out.
+  tamperCustody(lab.dir('site-01'), "UPDATE specimen_custody SET received_at = '2026-01-01T00:00:00.000Z' WHERE kind = 'pull' AND matched LIKE ?", `%${tubes[0]!}%`);
+  await labPage.reload();
+  await expect(labPage.getByTestId('custody-flagged-count')).toContainText('4 tubes need a look');
+  await expect(labPage.getByTestId('custody-flagged')).toContainText('changed after it was signed');
+  await labPage.getByRole('button', { name: `Show ${tubes[0]!}` }).click();
+  await expect(labPage.getByTestId('custody-flag-bad-signature')).toBeVisible();
+  await expect(labPage.getByTestId('custody-steps')).toContainText('signature does not check out');
+  await shot(labPage, info, 'custody-3-tampered');
 });
+
+/** An edit with the plain sqlite3 shell (the write guard's function answering "allowed"), as an intruder would. */
+function tamperCustody(dataDir: string, sql: string, ...params: string[]): void {
+  const db = new Database(path.join(dataDir, DB_FILE));
+  try {
+    db.function('edc_write_guard', () => 1);
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}

@@ -278,7 +278,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (o: { batchSize?: number; json?: boolean }) => {
       const store = Store.open(dataDir());
       try {
-        const r = await (await load.push()).push(store, { onProgress: progressPrinter(io, 'push'), ...(o.batchSize ? { batchCount: o.batchSize } : {}) });
+        const r = await (await load.push()).push(store, { onProgress: progressPrinter(io, 'push'), actor: actor(), ...(o.batchSize ? { batchCount: o.batchSize } : {}) });
         if (o.json) io.out(JSON.stringify({ ...r, rejected: r.rejected.length }));
         else io.out(`pushed ${r.sent}: ${r.accepted} new at the server, ${r.duplicates} it already had${r.rejected.length ? `, ${r.rejected.length} REJECTED: ${r.rejected[0]!.reason}` : ''}`);
         if (r.rejected.length) throw new EdcError('SERVER_REJECTED', `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`);

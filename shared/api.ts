@@ -115,6 +115,33 @@ export type SharePage = z.infer<typeof sharePageSchema>;
 export const shareAckRequestSchema = z.object({ ids: z.array(z.uuid()).min(1).max(LIMITS.maxBatchCount) }).strict();
 export const shareAckResponseSchema = z.object({ acknowledged: z.number().int().nonnegative() });
 
+/**
+ * The laptop's signed statement of the tubes it handed to the middleman in the transactions (after, upTo] of this
+ * pull (electron/core/custody.ts: `edc-custody-handover/1`). Absent from laptops of versions before signed custody.
+ */
+export const shareHandoverRequestSchema = z.object({
+  after: z.number().int().nonnegative(),
+  upTo: z.number().int().nonnegative(),
+}).strict().refine((r) => r.upTo >= r.after, 'upTo must not be below after');
+export const shareHandoverSchema = z.object({
+  kind: z.literal('pull'),
+  fromDevice: deviceIdSchema,
+  toDevice: deviceIdSchema,
+  handedAt: z.iso.datetime(),
+  /** Canonical JSON text: the sorted requisition identifiers, each once. */
+  tubes: z.string().max(400_000).refine((s) => {
+    try {
+      const v: unknown = JSON.parse(s);
+      return Array.isArray(v) && v.every((x) => typeof x === 'string' && /^[A-Z0-9-]{4,48}$/.test(x));
+    } catch {
+      return false;
+    }
+  }, 'a JSON array of requisition identifiers'),
+  handoverKey: devicePublicKeySchema,
+  handoverSig: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+}).strict();
+export type ShareHandover = z.infer<typeof shareHandoverSchema>;
+
 /** Device side: DIR/server.json, written by `pair`. Holds the device token: mode 0600. */
 export const serverLinkSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),

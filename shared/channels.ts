@@ -26,6 +26,8 @@ export const CALL_NAMES = [
   'reconciliation.expected',
   'reconciliation.save',
   'specimens.settings',
+  'custody.chain',
+  'custody.flagged',
   'files.overview',
   'files.send',
   'files.import',

@@ -12,6 +12,7 @@ import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
 import { reasonsSchema, scopeSchema } from './specimens.ts';
 import { gapSchema, statusSchema } from './status.ts';
 import { clockReadingSchema, deviceRowSchema } from './fleet.ts';
+import { tubeChainSchema } from './custody.ts';
 
 // ---- who may do what -------------------------------------------------------------------------------------
 
@@ -334,6 +335,18 @@ export const contract = {
     }).strict(),
     output: z.object({ reconciliationIdentifier: z.string(), custodyIdentifier: z.string(), matched: z.array(z.string()), missing: z.array(z.string()), unexpected: z.array(z.string()) }),
     permission: 'reconcile', roles: CONSUMERS,
+  }),
+  /** The chain of custody of one tube (scanned or typed): who held it when, and whether each signature verifies. */
+  'custody.chain': def({
+    input: z.object({ tube: barcodeSchema }).strict(),
+    output: z.object({ chain: tubeChainSchema, records: count }),
+    permission: 'view', roles: CONSUMERS,
+  }),
+  /** Tubes whose chain needs a look: a record that does not verify first, then a missing hand-over. */
+  'custody.flagged': def({
+    input: z.object({ page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(100).default(25) }).strict(),
+    output: z.object({ rows: z.array(tubeChainSchema), total: count, records: count }),
+    permission: 'view', roles: CONSUMERS,
   }),
   'specimens.settings': def({
     input: empty,

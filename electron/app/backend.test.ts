@@ -234,7 +234,7 @@ describe('app backend', () => {
     const afterSync = await mm.call('status.get', {});
     assert.deepEqual([afterSync.incoming.awaitingForward, afterSync.outgoing.pendingServer], [0, 0]);
     assert.equal((await mm.call('pending.list', { source: 'forwarding', state: 'delivered', page: 0, pageSize: 1 })).total, pulled.received);
-    const status = await waitForStore(siteDir, (s) => s.records['edc.specimen_reconciliation'] === 1 && s.records['edc.specimen_custody'] === 1 && s.incoming.pending === 0);
+    const status = await waitForStore(siteDir, (s) => s.records['edc.specimen_reconciliation'] === 1 && s.records['edc.specimen_custody'] === 2 && s.incoming.pending === 0);
     assert.equal(status.records['edc.specimen_requisition'], 3);
     assert.equal(status.incoming.error, 0);
   });

@@ -5,9 +5,10 @@
  * point resumes from the last acknowledged page: pages held but not acknowledged are fetched again (duplicates).
  */
 import { z } from 'zod';
-import { LIMITS, shareAckResponseSchema, sharePageSchema, shareSessionResponseSchema, type Progress } from '../../shared/api.ts';
+import { LIMITS, shareAckResponseSchema, shareHandoverSchema, sharePageSchema, shareSessionResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { Consumer, type ConsumeResult } from '../core/consumer.ts';
+import { PULL_HANDOVER_STATE, verifiedPullHandover } from '../core/custody.ts';
 import { holdingFor, receivedSeq, recordLive, recordReceived } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
@@ -58,6 +59,7 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
   const result: PullResult = { producer: session.producer, received: 0, duplicates: 0, rejected: [], consumed: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] } };
   const limit = Math.min(opts.pageSize ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
   let done = after;
+  const start = after;
   const batchId = uuidv7(); // one pull, one batch on the Consumed batches screen
   for (;;) {
     const page = await client.get(`/share/v1/transactions?after=${after}&limit=${limit}`, sharePageSchema);
@@ -79,6 +81,12 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
     if (!page.more) break;
   }
   // Receipts travel back down: what the site (and, through it, central) holds of this laptop's transactions.
+  if (after > start && laptopKey) {
+    // Chain of custody: the laptop's signed statement of the tubes in what this pull took (older laptops have none).
+    const statement = await client.postIfSupported('/share/v1/handover', { after: start, upTo: after }, shareHandoverSchema).catch(() => null);
+    const valid = statement && verifiedPullHandover(statement, { laptop: session.producer, laptopKey, middleman: store.deviceId });
+    if (valid) store.setState(`${PULL_HANDOVER_STATE}${batchId}`, JSON.stringify(valid));
+  }
   const holding = holdingFor(store, session.producer);
   if (holding.site > 0 || holding.central > 0 || holding.centralExtra.length > 0) {
     await client.post('/share/v1/receipts', { holding, from: store.deviceId }, okSchema).catch(() => undefined); // an older laptop has no such endpoint

@@ -4,13 +4,16 @@
  * answer lists it as accepted or duplicate, which it sends only after committing. A push cut at any point is
  * resumed by the next one: unacknowledged transactions are sent again and the server counts them as duplicates.
  */
+import os from 'node:os';
 import { DEVICE_KEY_HEADER, LIMITS, pushResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { contactResponseSchema, type ContactRequest, type Holdings } from '../../shared/fleet.ts';
+import { offerHeldTubes } from '../core/custody.ts';
 import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
+import type { Actor } from '../core/write-path.ts';
 import { HttpClient } from './client.ts';
 import { applyResendRequests, preflight } from './preflight.ts';
 import { readServerLink } from './server-link.ts';
@@ -31,6 +34,8 @@ export interface PushOptions {
   batchCount?: number;
   /** Attempts per request for network errors and 5xx (default 5). */
   attempts?: number;
+  /** Who pushes: a middleman's offer of the tubes it brings (chain of custody) is written in their name. */
+  actor?: Actor;
 }
 
 /** Requests in flight at once. */
@@ -130,6 +135,8 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5, headers: { [DEVICE_KEY_HEADER]: store.signingKey.publicKey } });
   const batchCount = Math.min(opts.batchCount ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
   await contact(store, client);
+  // The driver reached the site: it states (signed) the tubes it brings, before the push carries the statement.
+  offerHeldTubes(store, opts.actor ?? { user: os.userInfo().username });
   const pre = await preflight(client, store);
   const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0, resent: 0 };
   // Asked for again (undecryptable or invalid at the receiver): marked undelivered, so this push carries them.

@@ -5,9 +5,10 @@
  * closes when the middleman says done, after an idle period, or when stopped.
  */
 import type { AddressInfo } from 'node:net';
-import { LIMITS, shareAckRequestSchema, sharePageQuerySchema, shareSessionRequestSchema, type SharePage, type ShareSessionResponse } from '../../shared/api.ts';
+import { LIMITS, shareAckRequestSchema, shareHandoverRequestSchema, sharePageQuerySchema, shareSessionRequestSchema, type ShareHandover, type SharePage, type ShareSessionResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { shareReceiptsRequestSchema } from '../../shared/fleet.ts';
+import { laptopHandover } from '../core/custody.ts';
 import { ownState, recordOwnHolding } from '../core/fleet.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import type { Store } from '../core/store.ts';
@@ -102,6 +103,16 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
     store.sql.transaction(() => { for (const id of body.ids) acknowledged += mark.run(at, middleman, id, store.deviceId).changes; });
     opts.onAck?.({ acknowledged, total: pending() });
     return { acknowledged };
+  });
+
+  // Chain of custody: the laptop states (and signs) which tubes it handed over in the transactions this pull took.
+  app.post('/share/v1/handover', {
+    bodyLimit: LIMITS.smallBodyBytes,
+    onRequest: async (req) => { authed.set(req, session(bearer(req))); },
+  }, async (req) => {
+    const middleman = authed.get(req)!;
+    const body = parseWith(shareHandoverRequestSchema, req.body, 'handover request');
+    return { ...laptopHandover(store, body, middleman), kind: 'pull', toDevice: middleman } satisfies ShareHandover;
   });
 
   // The middleman hands down what the site and central hold of this laptop's transactions (only ever grows here).

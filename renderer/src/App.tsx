@@ -10,6 +10,7 @@ import { useT, type MessageKey } from './i18n.tsx';
 import { LanguagePicker } from './ui.tsx';
 import { BatchesScreen } from './screens/Batches.tsx';
 import { ConflictsScreen } from './screens/Conflicts.tsx';
+import { CustodyScreen } from './screens/Custody.tsx';
 import { DataEntryScreen } from './screens/DataEntry.tsx';
 import { DeviceScreen } from './screens/Device.tsx';
 import { DevicesScreen } from './screens/Devices.tsx';
@@ -37,6 +38,7 @@ const SCREENS: ScreenDef[] = [
   { id: 'share', label: 'nav.share', roles: ['field'], call: 'share.start', render: () => <ShareScreen /> },
   { id: 'pull', label: 'nav.pull', roles: ['middleman'], call: 'pull.run', render: () => <PullScreen /> },
   { id: 'reconcile', label: 'nav.reconcile', roles: ['middleman', 'site'], call: 'reconciliation.expected', render: () => <ReconcileScreen /> },
+  { id: 'custody', label: 'nav.custody', roles: ['middleman', 'site', 'central'], call: 'custody.chain', render: () => <CustodyScreen /> },
   { id: 'files', label: 'nav.files', roles: ['field', 'middleman', 'site'], call: 'files.overview', render: () => <FilesScreen /> },
   { id: 'batches', label: 'nav.batches', roles: ['site', 'central'], call: 'batches.list', render: () => <BatchesScreen /> },
   { id: 'devices', label: 'nav.devices', roles: ['middleman', 'site', 'central'], call: 'devices.list', render: () => <DevicesScreen /> },

@@ -90,9 +90,9 @@ export function deviceHandlers(ctx: HandlerContext): AreaHandlers<'app.info' | '
       }
     },
 
-    'sync.run': async () => ctx.exclusive('sync.run', async () => {
+    'sync.run': async (_input, who) => ctx.exclusive('sync.run', async () => {
       const s = ctx.need();
-      const r = await push(s, { onProgress: ctx.progress('sync.run') });
+      const r = await push(s, { onProgress: ctx.progress('sync.run'), actor: ctx.actor(who) });
       ctx.changed('status');
       const message = r.rejected.length
         ? `The server refused ${r.rejected.length} transaction(s): ${r.rejected[0]!.reason}. They stay here; tell the data manager.`

@@ -3,6 +3,7 @@ import type { ShareState } from '../../../shared/contract.ts';
 import { EdcError } from '../../../shared/errors.ts';
 import { reconcile } from '../../../shared/reconcile.ts';
 import type { Scope } from '../../../shared/specimens.ts';
+import { canonicalReasons, canonicalTubes, CustodyBook, flaggedChains, pullHandoverOf, signReceipt } from '../../core/custody.ts';
 import { expectedTubes, firstWithoutReason, listPulls, sources } from '../../core/specimens.ts';
 import type { Store } from '../../core/store.ts';
 import { pull } from '../../sync/pull.ts';
@@ -11,7 +12,7 @@ import type { AreaHandlers, HandlerContext } from '../context.ts';
 
 const IDLE_SHARE: ShareState = { active: false, url: null, code: null, middleman: null, acknowledged: 0, waiting: 0, closedReason: null };
 
-export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.start' | 'share.stop' | 'share.state' | 'pull.run' | 'reconciliation.expected' | 'reconciliation.save' | 'specimens.settings'> {
+export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.start' | 'share.stop' | 'share.state' | 'pull.run' | 'reconciliation.expected' | 'reconciliation.save' | 'specimens.settings' | 'custody.chain' | 'custody.flagged'> {
   let share: Share | null = null;
   let shareState: ShareState = IDLE_SHARE;
   const setShare = (next: ShareState) => {
@@ -64,6 +65,13 @@ export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.star
       return { stabilityMinutes, labelWidthMm, labelHeightMm };
     },
 
+    'custody.chain': async ({ tube }) => {
+      const book = new CustodyBook(ctx.need(), { tubes: [tube] });
+      return { chain: book.chain(tube), records: book.recordCount };
+    },
+
+    'custody.flagged': async ({ page, pageSize }) => flaggedChains(ctx.need(), { page, pageSize }),
+
     'reconciliation.expected': async ({ scope }) => {
       const s = ctx.need();
       const pulls = s.role === 'middleman' ? listPulls(s) : [];
@@ -92,15 +100,23 @@ export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.star
           reconciledAt: now, location,
           matched: JSON.stringify(result.matched), missing: JSON.stringify(result.missing), unexpected: JSON.stringify(result.unexpected),
         }, actor);
+        // The giver's signed statement, where there is one (the laptop's at this pull); else the expected list, unsigned
+        // here (a driver's offer, signed by the driver, is its own record: see core/custody.ts).
+        const statement = expected.scope.kind === 'pull' && expected.scope.batchId ? pullHandoverOf(s, expected.scope.batchId) : null;
         const custody = study.custody({
           kind: s.role === 'middleman' ? 'pull' : scope.kind === 'driver' ? 'delivery' : 'handover',
-          fromDevice: expected.fromDevice ?? 'unknown', toDevice: s.deviceId, scope: JSON.stringify(expected.scope),
-          handedAt: handedAt(s, expected.scope, now), tubes: JSON.stringify(expected.specimens.map((x) => x.requisitionIdentifier)),
-          handoverKey: null, handoverSig: null,
-          receivedAt: now, matched: JSON.stringify(result.matched), missing: JSON.stringify(result.missing), unexpected: JSON.stringify(result.unexpected),
-          reasons: JSON.stringify(kept), receiptKey: null, receiptSig: null,
+          fromDevice: statement?.fromDevice ?? expected.fromDevice ?? 'unknown', toDevice: s.deviceId, scope: JSON.stringify(expected.scope),
+          handedAt: statement?.handedAt ?? handedAt(s, expected.scope, now),
+          tubes: statement?.tubes ?? canonicalTubes(expected.specimens.map((x) => x.requisitionIdentifier)),
+          handoverKey: statement?.handoverKey ?? null, handoverSig: statement?.handoverSig ?? null,
+          receivedAt: now, matched: canonicalTubes(result.matched), missing: canonicalTubes(result.missing), unexpected: canonicalTubes(result.unexpected),
+          reasons: canonicalReasons(kept), receiptKey: null, receiptSig: null,
           reconciliationIdentifier: String(rec.reconciliation_identifier),
-        }, actor);
+        }, actor, (r) => signReceipt(s, {
+          custodyIdentifier: r.custodyIdentifier, kind: r.kind, fromDevice: r.fromDevice, toDevice: s.deviceId, scope: r.scope, handedAt: r.handedAt,
+          tubes: r.tubes, handoverKey: r.handoverKey, handoverSig: r.handoverSig, receivedAt: now,
+          matched: r.matched ?? '[]', missing: r.missing ?? '[]', unexpected: r.unexpected ?? '[]', reasons: r.reasons ?? '{}',
+        }));
         return { rec, custody };
       });
       ctx.changed('status');

@@ -43,10 +43,16 @@ export class Study {
   }
 
   /** A custody record (identifier C-<DEVICE>-<n>): one hand-over of tubes, written and synced like any other change. */
-  custody(input: Omit<ModelInput<'edc.specimen_custody'>, 'custodyIdentifier'>, actor: Actor): RawRow {
+  custody(
+    input: Omit<ModelInput<'edc.specimen_custody'>, 'custodyIdentifier'>,
+    actor: Actor,
+    /** Signs the finished record (it needs the identifier): the receiver's receipt signature. */
+    sign?: (record: ModelInput<'edc.specimen_custody'>) => Pick<ModelInput<'edc.specimen_custody'>, 'receiptKey' | 'receiptSig'>,
+  ): RawRow {
     return this.write.batch(() => {
       const n = this.nextCounter('custody');
-      return this.write.insert('edc.specimen_custody', { ...input, custodyIdentifier: `C-${this.store.deviceId.toUpperCase()}-${n}` }, actor);
+      const record = { ...input, custodyIdentifier: `C-${this.store.deviceId.toUpperCase()}-${n}` };
+      return this.write.insert('edc.specimen_custody', sign ? { ...record, ...sign(record) } : record, actor);
     });
   }
 
