@@ -190,8 +190,10 @@ export class Consumer {
     const due = this.stmt('retry-due', () => 'SELECT * FROM incoming_transaction WHERE retry_due = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
     for (const row of due) {
       this.store.guarded(() => {
-        this.stmt('clear-due', () => 'UPDATE incoming_transaction SET retry_due = 0 WHERE id = ?').run(row.id);
-        this.retryOne(row, keys, result);
+        // Inside the write transaction: another process on this store may have taken it since the list was read.
+        if (this.stmt('clear-due', () => 'UPDATE incoming_transaction SET retry_due = 0 WHERE id = ? AND retry_due = 1').run(row.id).changes === 0) return;
+        const fresh = this.stmt('row-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ?').get(row.id) as IncomingRow;
+        this.retryOne(fresh, keys, result);
       });
       yield { done, total };
     }
@@ -199,22 +201,34 @@ export class Consumer {
     while (progressed) {
       progressed = false;
       for (const producer of this.producersWithPending()) {
-        let cursor = this.cursor(producer);
         for (;;) {
-          // Re-read between chunks: another drain of this store (the server's background consumer beside a retry or
-          // an import) may have moved it while this one yielded. Never apply a chunk twice.
-          cursor = this.cursor(producer);
-          const rows = this.stmt('next', () => `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
-            ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, cursor) as IncomingRow[];
-          if (rows.length === 0) break;
-          let step: ChunkStep;
-          try {
-            step = this.store.guarded(() => this.applyChunk(producer, cursor, rows, keys, 'fast'));
-          } catch {
-            // A write hit a constraint somewhere in the chunk: it was rolled back whole. Redo it one transaction
-            // at a time, each in its own savepoint, so the failing one is isolated and the rest apply.
-            step = this.store.guarded(() => this.applyChunk(producer, cursor, rows, keys, 'careful'));
+          // One writer by construction: the cursor and the chunk after it are read inside the chunk's IMMEDIATE
+          // transaction, so another drain of this store (a second `consume`, the server's background consumer beside
+          // an import) that moved the cursor meanwhile is seen, and no chunk is ever applied or flagged twice.
+          const chunk = (mode: 'fast' | 'careful') => this.store.guarded(() => {
+            const from = this.cursor(producer);
+            const rows = this.stmt('next', () => `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
+              ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, from) as IncomingRow[];
+            return rows.length === 0 ? null : { from, step: this.applyChunk(producer, from, rows, keys, mode) };
+          });
+          let r: { from: number; step: ChunkStep } | null = null;
+          for (let waited = 0; ; waited++) {
+            try {
+              r = chunk('fast');
+              break;
+            } catch (e) {
+              // Another process holds the write lock past busy_timeout (a second drain working through a backlog):
+              // wait for it, up to BUSY_WAITS times; what it applied is then seen here and not applied again.
+              if (isBusy(e) && waited < BUSY_WAITS) continue;
+              if (isBusy(e)) throw new EdcError('BUSY', 'another process has been writing to this store for minutes; try again when it has finished');
+              // A write hit a constraint somewhere in the chunk: it was rolled back whole. Redo it one transaction
+              // at a time, each in its own savepoint, so the failing one is isolated and the rest apply.
+              r = chunk('careful');
+              break;
+            }
           }
+          if (!r) break;
+          const { from: cursor, step } = r;
           for (const id of step.appliedIds) deferredIds.delete(id);
           if (step.deferredId) deferredIds.add(step.deferredId);
           result.applied += step.counts.applied;
@@ -224,7 +238,6 @@ export class Consumer {
           result.blocked += step.counts.blocked;
           if (step.cursor > cursor) progressed = true;
           done += step.cursor - cursor;
-          cursor = step.cursor;
           onProgress?.({ done, total });
           yield { done, total };
           if (step.held) break;
@@ -643,4 +656,13 @@ function count(result: ConsumeResult, outcome: Exclude<Outcome, { kind: 'deferre
 function describe(e: unknown): string {
   if (isEdcError(e)) return `${e.code}: ${e.message}`;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Times a drain waits busy_timeout (5 s) for another writer before it gives up with BUSY (about 10 minutes). */
+const BUSY_WAITS = 120;
+
+/** SQLite could not get the write lock within busy_timeout: not a constraint to isolate, the whole step failed. */
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

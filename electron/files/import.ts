@@ -6,7 +6,7 @@
  * reported) until it arrives. What fails a check goes to quarantine with a reason; other files go on.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Progress } from '../../shared/api.ts';
@@ -38,6 +38,55 @@ export function importBatches(store: Store, dirOpt?: string, onProgress?: (p: Pr
 /** importBatches() a bounded piece at a time: a yield after each file and each consume chunk (see core/steps.ts). */
 export function* importSteps(store: Store, dirOpt?: string, onProgress?: (p: Progress) => void): Generator<unknown, ImportResult, void> {
   if (store.role !== 'site' && store.role !== 'central') throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} device does not import files; site and central servers do`);
+  // One import at a time per store (two `import` processes, or the server's "Import arrived files" beside the CLI):
+  // both would read the same manifests and record the same batch twice.
+  const release = importLock(store);
+  try {
+    return yield* importLocked(store, dirOpt, onProgress);
+  } finally {
+    release();
+  }
+}
+
+export const IMPORT_LOCK_FILE = 'import.lock';
+
+/**
+ * Takes the store's import lock (`<data folder>/import.lock`, holding the pid), or throws BUSY while another live
+ * process holds it. A lock left by a process that died is taken over.
+ */
+function importLock(store: Store): () => void {
+  const file = path.join(store.dir, IMPORT_LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new EdcError('IO_FAILED', `cannot create ${file}`, { cause: e });
+    }
+    let holder = 0;
+    try {
+      holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    } catch {
+      continue; // released meanwhile
+    }
+    if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+      throw new EdcError('BUSY', `another import (process ${holder}) is running on this store and imports these files; wait for it to finish`);
+    }
+    rmSync(file, { force: true }); // its process is gone: a kill or a crash left it
+  }
+  throw new EdcError('BUSY', 'another import is starting on this store; wait for it to finish');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress) => void): Generator<unknown, ImportResult, void> {
   const keys = store.requireKeys();
   const dir = dirOpt ? path.resolve(dirOpt) : resolveDir(store, store.settings.importDir);
   if (!existsSync(dir)) throw new EdcError('IO_FAILED', `${dir} does not exist`);
