@@ -92,8 +92,11 @@ test('the Devices screen on the site, central and the driver\'s laptop; the lapt
   await expect(central.locator('[data-device="site-01"]')).toBeVisible();
   await shot(central, info, 'central-devices');
 
-  // The site's receipts come back (USB here); the driver learns them at its next sync, the laptop at the next visit.
-  lab.cli('site-01', ['receipts', '--dir', usb]);
+  // The site's receipts come back (USB here): the site believes receipts signed by central's key, which its
+  // administrator recorded once; the driver learns them at its next sync, the laptop at the next visit.
+  const centralKey = lab.json<{ deviceId: string; publicKey: string }>('central-01', ['device-key']);
+  lab.cli('site-01', ['trust', '--device-id', centralKey.deviceId, '--public-key', centralKey.publicKey]);
+  expect(lab.cli('site-01', ['receipts', '--dir', usb])).toMatch(/^[1-9]\d* batch\(es\) acknowledged/);
   lab.cli('mm-01', ['push']);
   const mmUrl = await lab.serve('mm-01');
   const mm = await (await browser.newContext()).newPage();

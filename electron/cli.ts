@@ -8,13 +8,15 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { classifyError, EdcError, isEdcError } from '../shared/errors.ts';
-import { ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
+import { deviceIdSchema, ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
 import { listConflicts, resolveConflict } from './core/conflicts.ts';
 import { exportBatches } from './files/export.ts';
 import { importBatches } from './files/import.ts';
 import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
+import { pinnedKey, pinPeerKey } from './files/signing.ts';
 import { copyFrom } from './core/copy.ts';
+import { isDevicePublicKey } from './core/crypto/device-key.ts';
 import { installKeyFile, KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
 import { seed } from './core/seed.ts';
 import { withSetting } from './core/settings-file.ts';
@@ -245,6 +247,23 @@ export function buildProgram(io: Io = defaultIo): Command {
       io.out(o.json ? JSON.stringify(c) : `pairing code ${c.code} for ${c.deviceId} as ${c.role}${o.replace ? ' (replaces the current machine)' : ''} (valid until ${c.expiresAt}, once)`);
     }));
 
+  program.command('device-key').description('this device\'s id and public signing key, for the administrator of a device that receives its files or receipts (edc-sync trust there)')
+    .option('--json', 'print {"deviceId": …, "publicKey": …}').action((o: { json?: boolean }) => withStore((store) => {
+      const k = { deviceId: store.deviceId, publicKey: store.signingKey.publicKey };
+      io.out(o.json ? JSON.stringify(k) : `${k.deviceId} ${k.publicKey}\n  on the other device: edc-sync trust --device-id ${k.deviceId} --public-key ${k.publicKey}`);
+    }));
+
+  program.command('trust').description('record the public key of a device whose files (central: a site) or receipts (site: central) this one accepts; replaces one pinned before')
+    .requiredOption('--device-id <id>', 'the device, e.g. central-01').requiredOption('--public-key <key>', 'what `edc-sync device-key` prints on it')
+    .action((o: { deviceId: string; publicKey: string }) => withStore((store) => {
+      const id = deviceIdSchema.safeParse(o.deviceId);
+      if (!id.success) throw new EdcError('INPUT_INVALID', `"${o.deviceId}" is not a device id`);
+      if (!isDevicePublicKey(o.publicKey)) throw new EdcError('INPUT_INVALID', 'that is not a device key: copy the 43 characters `edc-sync device-key` prints on the other device');
+      const before = pinnedKey(store, id.data);
+      pinPeerKey(store, id.data, o.publicKey, 'registered');
+      io.out(before && before.publicKey !== o.publicKey ? `key of ${id.data} replaced (was pinned ${before.how} on ${before.at})` : `key of ${id.data} recorded`);
+    }));
+
   program.command('pair').description('device: pair with a server using the code it shows')
     .requiredOption('--server <url>', 'server address, e.g. http://10.0.0.5:8080').requiredOption('--code <code>', 'pairing code')
     .action(async (o: { server: string; code: string }) => {
@@ -381,8 +400,10 @@ export function buildProgram(io: Io = defaultIo): Command {
   program.command('receipts').description('read the receipts a receiver wrote (USB: the stick\'s receipts/ folder) and mark those batches delivered')
     .requiredOption('--dir <dir>', 'folder holding receipts/ (or the receipts themselves)')
     .action((o: { dir: string }) => withStore((store) => {
-      const r = applyReceipts(store, readReceiptsDir(path.resolve(o.dir)));
-      io.out(`${r.acknowledged.length} batch(es) acknowledged (${r.acknowledged.reduce((n, b) => n + b.count, 0)} transactions delivered), ${r.ignored} receipt(s) not for pending batches of this device`);
+      const r = applyReceipts(store, readReceiptsDir(path.resolve(o.dir)), { via: 'usb' });
+      // What was marked, from this device's own batch records (not what a receipt claims).
+      io.out(`${r.acknowledged.length} batch(es) acknowledged (${r.acknowledged.reduce((n, b) => n + b.count, 0)} transactions marked delivered), ${r.ignored} receipt(s) not for pending batches of this device`);
+      for (const x of r.refused) io.out(`refused the receipt for batch ${x.batchId}: ${x.reason}`);
     }));
 
   program.command('conflicts').description('changes not applied because the record changed here meanwhile: both versions, for review')

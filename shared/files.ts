@@ -14,6 +14,9 @@ export function batchFileName(producer: string, batchSeq: number, batchId: strin
   return `${producer}_${String(batchSeq).padStart(6, '0')}_${batchId}${BATCH_SUFFIX}`;
 }
 
+const devicePublicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+const deviceSignature = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
+
 export const manifestSchema = z.object({
   format: z.literal('edc-sync-batch'),
   version: z.literal(1),
@@ -36,6 +39,9 @@ export const manifestSchema = z.object({
   state: producerStateSchema.optional(),
   /** What the exporter last heard from the original producers in the batch (their announced latest seq, versions, clocks). */
   carried: z.array(carriedStateSchema).max(MAX_CONTACT_PRODUCERS).optional(),
+  /** The exporter's device key and its signature of this manifest (electron/files/signing.ts); absent from older exporters. */
+  publicKey: devicePublicKey.optional(),
+  sig: deviceSignature.optional(),
 }).strict();
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -56,5 +62,8 @@ export const receiptSchema = z.object({
   importedAt: z.iso.datetime(),
   /** Per original producer in the batch: the receiver holds every producerSeq up to `contiguous` (optional: older receivers). */
   held: z.array(z.object({ producer: deviceIdSchema, contiguous: z.number().int().nonnegative() }).strict()).max(MAX_CONTACT_PRODUCERS).optional(),
+  /** The receiver's device key and its signature of this receipt; absent from older receivers. */
+  publicKey: devicePublicKey.optional(),
+  sig: deviceSignature.optional(),
 }).strict();
 export type Receipt = z.infer<typeof receiptSchema>;

@@ -17,6 +17,7 @@ import { startShare } from '../sync/share.ts';
 import { exportBatches } from '../files/export.ts';
 import { importBatches } from '../files/import.ts';
 import { applyReceipts, readReceiptsDir } from '../files/receipts.ts';
+import { pinPeerKey } from '../files/signing.ts';
 import { setTestClockOffset } from './clock.ts';
 import { Consumer } from './consumer.ts';
 import { clockHistory, listFleet, ownState } from './fleet.ts';
@@ -194,7 +195,8 @@ describe('fleet: per-device state and receipts down every hop', () => {
     assert.equal(onCentral.made, made, 'the site\'s manifest carried what the laptop announced');
     const site0 = row('ra-f5')!;
     assert.equal(site0.atCentral, null, 'not acknowledged yet');
-    const r = applyReceipts(site, readReceiptsDir(usb));
+    pinPeerKey(site, central.deviceId, central.signingKey.publicKey, 'registered');
+    const r = applyReceipts(site, readReceiptsDir(usb), { via: 'usb' });
     assert.ok(r.acknowledged.length > 0);
     assert.equal(row('ra-f5')!.atCentral, made);
     // The middleman's next contact learns it; its next visit hands it to the laptop.

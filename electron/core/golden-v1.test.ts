@@ -18,6 +18,7 @@ import { manifestSchema } from '../../shared/files.ts';
 import { exportBatches } from '../files/export.ts';
 import { importBatches } from '../files/import.ts';
 import { applyReceipts, readReceiptsDir } from '../files/receipts.ts';
+import { pinPeerKey } from '../files/signing.ts';
 import { HttpClient } from '../sync/client.ts';
 import { pull } from '../sync/pull.ts';
 import { push } from '../sync/push.ts';
@@ -193,7 +194,8 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
     assertHoldsGolden(central, 'file import');
     const laptop = goldenLaptop('laptop-file');
     assert.equal(exportBatches(laptop, dirs.path('laptop-file-out')).batches.length, 0, 'the golden batch is already the laptop\'s batch 1');
-    const ack = applyReceipts(laptop, readReceiptsDir(incoming));
+    pinPeerKey(laptop, central.deviceId, central.signingKey.publicKey, 'registered');
+    const ack = applyReceipts(laptop, readReceiptsDir(incoming), { via: 'usb' });
     assert.equal(ack.acknowledged.length, 1);
     assert.equal(readStatus(laptop).outgoing.pendingServer, 0);
   });

@@ -13,6 +13,7 @@ import { EdcError } from '../../shared/errors.ts';
 import { batchFileName, MANIFEST_SUFFIX, type Manifest } from '../../shared/files.ts';
 import { SCHEMA_VERSION } from '../core/domain/registry.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
+import { MANIFEST_DOMAIN, signDocument } from './signing.ts';
 import { carriedStates, ownState } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { Store } from '../core/store.ts';
@@ -134,9 +135,10 @@ function writeBatch(store: Store, dir: string, batchId: string): { fileName: str
   };
   const carried = carriedStates(store, [...ranges.keys()].filter((p) => p !== store.deviceId));
   if (carried.length) manifest.carried = carried;
+  const signed = signDocument(store, MANIFEST_DOMAIN, manifest); // the importer checks it under this device's key
   try {
     writeAtomic(path.join(dir, batch.file_name), data);
-    writeAtomic(path.join(dir, batch.file_name + MANIFEST_SUFFIX), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeAtomic(path.join(dir, batch.file_name + MANIFEST_SUFFIX), `${JSON.stringify(signed, null, 2)}\n`);
   } catch (cause) {
     throw new EdcError('IO_FAILED', `cannot write ${batch.file_name} in ${dir}`, { cause });
   }

@@ -17,6 +17,7 @@ import { snapshot, TestDirs } from '../core/testing/fixtures.ts';
 import { exportBatches } from './export.ts';
 import { importBatches } from './import.ts';
 import { applyReceipts, readReceiptsDir } from './receipts.ts';
+import { pinPeerKey } from './signing.ts';
 
 function batchFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.jsonl.gz')).sort();
@@ -46,10 +47,14 @@ describe('file transfer: export, import, receipts', () => {
     assert.deepEqual(snapshot(site), snapshot(field));
     assert.deepEqual(batchFiles(usb), [], 'imported files are archived');
     assert.equal(readStatus(field).outgoing.pendingServer, readStatus(field).outgoing.total, 'export alone delivers nothing');
-    const ack = applyReceipts(field, readReceiptsDir(usb));
+    // A USB stick proves nothing by itself: the laptop believes receipts signed by the site's key, registered here.
+    assert.equal(applyReceipts(field, readReceiptsDir(usb), { via: 'usb' }).refused.length, 1, 'the site\'s key is not known to the laptop yet');
+    assert.equal(readStatus(field).outgoing.pendingServer, readStatus(field).outgoing.total);
+    pinPeerKey(field, site.deviceId, site.signingKey.publicKey, 'registered');
+    const ack = applyReceipts(field, readReceiptsDir(usb), { via: 'usb' });
     assert.equal(ack.acknowledged.length, 1);
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
-    assert.equal(applyReceipts(field, readReceiptsDir(usb)).acknowledged.length, 0, 'a receipt counts once');
+    assert.equal(applyReceipts(field, readReceiptsDir(usb), { via: 'usb' }).acknowledged.length, 0, 'a receipt counts once');
   });
 
   it('site → export → central import + consume: records equal; receipts clear the site', () => {
@@ -70,7 +75,8 @@ describe('file transfer: export, import, receipts', () => {
     assert.deepEqual(snapshot(central), snapshot(site), 'central holds what the site holds');
     const forwardedBefore = (site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n;
     assert.ok(forwardedBefore > 0);
-    applyReceipts(site, readReceiptsDir(outbox));
+    pinPeerKey(site, central.deviceId, central.signingKey.publicKey, 'registered');
+    assert.equal(applyReceipts(site, readReceiptsDir(outbox), { via: 'usb' }).refused.length, 0);
     assert.equal((site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n, 0);
     const vias = central.sql.prepare('SELECT DISTINCT producer FROM incoming_transaction ORDER BY producer').all();
     assert.deepEqual(vias, [{ producer: 'ra-s1' }, { producer: 'ra-s2' }], 'forwarded unchanged: original producers');

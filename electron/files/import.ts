@@ -18,6 +18,7 @@ import { deviceNow } from '../core/clock.ts';
 import { receivedSeq, recordCarried, recordReceived, recordState } from '../core/fleet.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
+import { checkDocument, MANIFEST_DOMAIN, pinPeerKey, RECEIPT_DOMAIN, signDocument } from './signing.ts';
 import { resolveDir, writeAtomic } from './export.ts';
 import { drain } from '../core/steps.ts';
 
@@ -153,11 +154,18 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         result.gaps.push({ producer, from: expected, to: manifest.batchSeq - 1 });
         break; // this producer's later batches wait for the missing ones
       }
+      // The exporter's signature, under its key on record here (pinned at its first signed file when none is).
+      const signature = checkDocument(store, MANIFEST_DOMAIN, manifest, producer, 'manifest', { mayPin: true });
+      if (!signature.ok) {
+        toQuarantine(name, signature.reason, manifest);
+        continue; // a forged batch never takes the real one's number: the real one imports when it arrives
+      }
       const check = verify(dir, name, manifest, store.settings.knownProducers, (keyId) => keys.hasKey(keyId));
       if ('reason' in check) {
         toQuarantine(name, check.reason, manifest);
         continue; // a quarantined batch leaves a gap the sender fills by exporting it again
       }
+      if (signature.pinned) pinPeerKey(store, producer, signature.pinned, 'first-file');
       const r = consumer.ingestValid(check.envelopes, 'file', manifest.batchId);
       if (r.rejected.length) {
         // Transactions that collide with what is stored: the batch is not trustworthy; nothing of it stays unconsumed silently.
@@ -183,7 +191,7 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         consumed: counts.consumed ?? 0, errors: counts.errors ?? 0, importedAt: new Date().toISOString(),
         held: manifest.ranges.map((g) => ({ producer: g.producer, contiguous: receivedSeq(store, g.producer) })),
       };
-      writeAtomic(path.join(receipts, `${manifest.batchId}.json`), `${JSON.stringify(receipt, null, 2)}\n`);
+      writeAtomic(path.join(receipts, `${manifest.batchId}.json`), `${JSON.stringify(signDocument(store, RECEIPT_DOMAIN, receipt), null, 2)}\n`);
       result.imported.push({ fileName: name, count: manifest.count, accepted: r.accepted.length, duplicates: r.duplicates.length });
       expected++;
       done++;

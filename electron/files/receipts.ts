@@ -1,7 +1,9 @@
 /**
  * Delivery is acknowledged on import, not on export: a receipt from the receiver marks the batch's transactions
- * delivered (isConsumedServer for own ones, forwarded_at for those travelling on). Receipts of other devices'
- * batches, or for batches this device does not know, are ignored.
+ * delivered (isConsumedServer for own ones, forwarded_at for those travelling on), once it is believed: signed by
+ * the receiver's key on record here (files/signing.ts), for the batch and the file that were sent (count, sha256).
+ * Receipts of other devices' batches, or for batches this device does not know, are ignored; the rest are refused
+ * with a reason and mark nothing.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,23 +13,42 @@ import { toRanges } from '../../shared/fleet.ts';
 import { recordAtCentral } from '../core/fleet.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
+import { checkDocument, pinPeerKey, RECEIPT_DOMAIN } from './signing.ts';
 
 export interface ReceiptResult {
   acknowledged: { batchId: string; batchSeq: number; count: number; errors: number }[];
   ignored: number;
+  /** Receipts for this device's batches that were not believed: nothing they name was marked delivered. */
+  refused: { batchId: string; reason: string }[];
 }
 
-export function applyReceipts(store: Store, receipts: Receipt[]): ReceiptResult {
-  const result: ReceiptResult = { acknowledged: [], ignored: 0 };
-  const batch = store.sql.prepare('SELECT status FROM file_batch WHERE batch_id = ? AND batch_seq = ?');
+export interface ReceiptOptions {
+  /**
+   * How the receipts came: `sftp` (fetched from the receiver's server, which the host key authenticates: an unknown
+   * receiver's key is pinned at its first signed receipt, and an older receiver's unsigned receipts are taken) or
+   * `usb` (a folder anyone could have written: only receipts signed under a key already on record here count).
+   */
+  via: 'sftp' | 'usb';
+}
+
+export function applyReceipts(store: Store, receipts: Receipt[], opts: ReceiptOptions): ReceiptResult {
+  const result: ReceiptResult = { acknowledged: [], ignored: 0, refused: [] };
+  const batch = store.sql.prepare('SELECT status, count, sha256 FROM file_batch WHERE batch_id = ? AND batch_seq = ?');
   const byBatch = store.sql.prepare('SELECT producer, producer_seq FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq');
   store.sql.transaction(() => {
     for (const r of receipts) {
-      const b = batch.get(r.batchId, r.batchSeq) as { status: string } | undefined;
+      const b = batch.get(r.batchId, r.batchSeq) as { status: string; count: number; sha256: string | null } | undefined;
       if (r.producer !== store.deviceId || !b || b.status === 'acknowledged') {
         result.ignored++;
         continue;
       }
+      const refuse = (reason: string) => { result.refused.push({ batchId: r.batchId, reason }); };
+      const signature = checkDocument(store, RECEIPT_DOMAIN, r, r.receiver, 'receipt', { mayPin: opts.via === 'sftp' });
+      if (!signature.ok) { refuse(signature.reason); continue; }
+      if (!signature.signed && opts.via !== 'sftp') { refuse(`the receipt is not signed; on a USB stick only a receipt signed by ${r.receiver}'s known key counts`); continue; }
+      if (r.count !== b.count) { refuse(`the receipt says ${r.count} transactions, the batch sent had ${b.count}`); continue; }
+      if (b.sha256 && r.sha256 !== b.sha256) { refuse('the receipt names another file than the one sent (its sha256 differs)'); continue; }
+      if (signature.pinned) pinPeerKey(store, r.receiver, signature.pinned, 'sftp');
       const at = r.importedAt;
       store.sql.prepare("UPDATE file_batch SET status = 'acknowledged', acknowledged_at = ?, receipt = ? WHERE batch_id = ?").run(new Date().toISOString(), JSON.stringify(r), r.batchId);
       store.sql.prepare('UPDATE outgoing_transaction SET is_consumed_server = 1, consumed_server_at = ?, consumer_server = ? WHERE batch_id = ? AND is_consumed_server = 0').run(at, r.receiver, r.batchId);
@@ -39,7 +60,7 @@ export function applyReceipts(store: Store, receipts: Receipt[]): ReceiptResult 
         for (const [p, list] of seqs) recordAtCentral(store, p, toRanges(list));
         for (const h of r.held ?? []) if (h.contiguous > 0) recordAtCentral(store, h.producer, [[1, h.contiguous]]);
       }
-      result.acknowledged.push({ batchId: r.batchId, batchSeq: r.batchSeq, count: r.count, errors: r.errors });
+      result.acknowledged.push({ batchId: r.batchId, batchSeq: r.batchSeq, count: b.count, errors: r.errors });
     }
   });
   if (result.acknowledged.length) store.setState(LAST_SYNC_KEY, new Date().toISOString());

@@ -15,6 +15,7 @@ import { freePort, spawnCli, startTcpProxy } from '../core/testing/processes.ts'
 import { startSshd, type Sshd } from '../core/testing/sshd.ts';
 import { exportBatches } from './export.ts';
 import { importBatches } from './import.ts';
+import { pinnedKey } from './signing.ts';
 import { send } from './send.ts';
 
 describe('SFTP send', () => {
@@ -71,6 +72,11 @@ describe('SFTP send', () => {
     assert.ok(pendingBefore > 0, 'sent is not delivered');
     const second = await send(site);
     assert.equal(second.receipts.acknowledged.length, exported);
+    assert.deepEqual(second.receipts.refused, []);
+    // Central's first signed receipt came over SFTP (the host key vouches for the server): its key is pinned now,
+    // so a receipt on a USB stick in central's name must carry that key's signature.
+    assert.equal(pinnedKey(site, 'central-1')?.publicKey, central.signingKey.publicKey);
+    assert.equal(pinnedKey(site, 'central-1')?.how, 'sftp');
     assert.equal((site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n, 0);
     assert.equal((await send(site)).receipts.acknowledged.length, 0, 'receipts count once');
   });

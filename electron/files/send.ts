@@ -64,7 +64,7 @@ export async function send(store: Store, opts: { onProgress?: (p: Progress) => v
   } catch (e) {
     throw classify(e, seenKey, s.hostKeyFingerprint, `${s.remoteServerHost}:${s.remotePort}`);
   }
-  const result: SendResult = { receipts: { acknowledged: [], ignored: 0 }, sent: [], media: { sent: 0, skipped: 0 } };
+  const result: SendResult = { receipts: { acknowledged: [], ignored: 0, refused: [] }, sent: [], media: { sent: 0, skipped: 0 } };
   try {
     // 1. Receipts of what the receiver imported since last time.
     const waiting = new Set((store.sql.prepare("SELECT batch_id FROM file_batch WHERE status IN ('written', 'sent')").all() as { batch_id: string }[]).map((r) => r.batch_id));
@@ -77,7 +77,7 @@ export async function send(store: Store, opts: { onProgress?: (p: Progress) => v
         if (parsed.success) receipts.push(parsed.data);
       }
     }
-    result.receipts = applyReceipts(store, receipts);
+    result.receipts = applyReceipts(store, receipts, { via: 'sftp' });
 
     // 2. Written batches, in order.
     const batches = store.sql.prepare("SELECT batch_id, batch_seq, file_name, count, bytes FROM file_batch WHERE status = 'written' ORDER BY batch_seq").all() as { batch_id: string; batch_seq: number; file_name: string; count: number; bytes: number }[];

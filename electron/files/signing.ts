@@ -1,0 +1,97 @@
+/**
+ * Signed transaction files (issue 10, deliverable 4): the exporting device signs each batch manifest and the
+ * importing device signs each receipt, with its own Ed25519 device key (core/crypto/device-key.ts). What is signed
+ * is the canonical JSON of the document without its `sig` (object keys sorted at every level), under a domain tag,
+ * so the bytes do not depend on how a writer ordered its keys and a manifest's signature never verifies as a
+ * receipt's.
+ *
+ * Whose key is whose (`peerKey`): a device paired with this one (the device table), else the key pinned for it here
+ * (`trust --device-id D --public-key K` by an administrator, or the first signed file from it, see `pinPeerKey`).
+ * A manifest or receipt signed under any other key, altered after signing, or unsigned from a device whose key is
+ * known here is refused with the reason; nothing it names is touched.
+ */
+import { z } from 'zod';
+import { signedBytes, verifySignature } from '../core/crypto/device-key.ts';
+import type { Store } from '../core/store.ts';
+
+export const MANIFEST_DOMAIN = 'edc-manifest/1';
+export const RECEIPT_DOMAIN = 'edc-receipt/1';
+
+/** JSON text with object keys sorted at every level (arrays keep their order). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+interface Signed {
+  publicKey?: string | undefined;
+  sig?: string | undefined;
+}
+
+function bytesOf(domain: string, doc: Signed): Buffer {
+  const { sig: _sig, ...rest } = doc;
+  return signedBytes(domain, [canonicalJson(rest)]);
+}
+
+/** The document with this device's public key and signature added. */
+export function signDocument<T extends Signed>(store: Store, domain: string, doc: T): T & { publicKey: string; sig: string } {
+  const withKey = { ...doc, publicKey: store.signingKey.publicKey };
+  return { ...withKey, sig: store.signingKey.sign(bytesOf(domain, withKey)) };
+}
+
+export type SignatureCheck =
+  | { ok: true; signed: boolean; pinned?: string }
+  | { ok: false; reason: string };
+
+/**
+ * Whether a document `who` says it signed may be believed here. `mayPin`: the document arrived over a channel that
+ * authenticates its origin (or this is the first file from that device), so an unknown device's key is pinned.
+ */
+export function checkDocument(store: Store, domain: string, doc: Signed, who: string, what: string, opts: { mayPin: boolean }): SignatureCheck {
+  const known = peerKey(store, who);
+  if (!doc.sig || !doc.publicKey) {
+    if (known) return { ok: false, reason: `the ${what} is not signed, but ${who} signs what it writes (forged, or made by someone else)` };
+    return { ok: true, signed: false };
+  }
+  if (!verifySignature(doc.publicKey, bytesOf(domain, doc), doc.sig)) return { ok: false, reason: `the ${what}'s signature does not verify (altered after signing, or forged)` };
+  if (known && known !== doc.publicKey) return { ok: false, reason: `the ${what} is signed with a key that is not ${who}'s (forged)` };
+  if (!known) {
+    if (!opts.mayPin) return { ok: false, reason: `${who}'s device key is not known here yet: an administrator registers it (edc-sync trust --device-id ${who} --public-key …), or the first files from it come by SFTP` };
+    return { ok: true, signed: true, pinned: doc.publicKey };
+  }
+  return { ok: true, signed: true };
+}
+
+const PEER_KEY_STATE = 'peerKey:';
+const pinnedSchema = z.object({ publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/), how: z.enum(['registered', 'first-file', 'sftp']), at: z.string() });
+export type PinnedKey = z.infer<typeof pinnedSchema>;
+
+/** The device key on record here for a device that writes files or receipts to this one. */
+export function peerKey(store: Store, deviceId: string): string | null {
+  if (deviceId === store.deviceId) return store.signingKey.publicKey;
+  const paired = store.sql.prepare('SELECT public_key FROM device WHERE device_id = ? AND revoked_at IS NULL').get(deviceId) as { public_key: string | null } | undefined;
+  if (paired?.public_key) return paired.public_key;
+  return pinnedKey(store, deviceId)?.publicKey ?? null;
+}
+
+export function pinnedKey(store: Store, deviceId: string): PinnedKey | null {
+  const v = store.getState(`${PEER_KEY_STATE}${deviceId}`);
+  if (!v) return null;
+  try {
+    const r = pinnedSchema.safeParse(JSON.parse(v));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export function pinPeerKey(store: Store, deviceId: string, publicKey: string, how: PinnedKey['how']): void {
+  store.setState(`${PEER_KEY_STATE}${deviceId}`, JSON.stringify({ publicKey, how, at: new Date().toISOString() } satisfies PinnedKey));
+}
