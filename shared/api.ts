@@ -45,6 +45,14 @@ export type PairRequest = z.infer<typeof pairRequestSchema>;
 export const pairResponseSchema = z.object({ token: z.string().min(32), serverDeviceId: z.string() });
 export type PairResponse = z.infer<typeof pairResponseSchema>;
 
+/**
+ * Header a pushing device sends with every request of one push (a UUID, the same for all): the site shows those
+ * requests as one session. Optional: a device without it is grouped by device and a quiet gap (core/sessions.ts).
+ * A header, not a body field, so an older server (whose push body is strict) ignores it.
+ */
+export const PUSH_SESSION_HEADER = 'x-edc-push-session';
+export const pushSessionHeaderSchema = z.uuid().optional();
+
 export const pushRequestSchema = z.object({
   transactions: z.array(wireEnvelopeSchema).min(1).max(LIMITS.maxBatchCount),
 }).strict();

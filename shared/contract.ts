@@ -154,30 +154,92 @@ const fileBatchRow = z.object({
 });
 
 export const CHANNELS = ['rest', 'middleman', 'file', 'copy'] as const;
-const batchRow = z.object({
-  batchId: z.string().nullable(),
-  channel: z.enum(CHANNELS),
-  producers: z.array(z.string()),
-  firstReceivedAt: z.string(),
+/** How a session arrived: a push (laptop or driver), a middleman's pull from a laptop, a file, a store copy. */
+export const SESSION_KINDS = ['push', 'pull', 'file', 'copy'] as const;
+export type SessionKind = (typeof SESSION_KINDS)[number];
+/** A receive session's id: a UUID, or an earlier batch's "legacy-rest" etc. */
+export const sessionIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a session id');
+const stateCounts = {
   total: count,
   consumed: count,
   pending: count,
   deferred: count,
   error: count,
   conflicts: count,
+  /** Waiting because a change they depend on failed here. */
+  blocked: count,
+};
+/** One hand-over (see electron/core/sessions.ts): every request of one push session, one pull, one file. */
+const sessionRow = z.object({
+  id: sessionIdSchema,
+  kind: z.enum(SESSION_KINDS),
+  channel: z.enum(CHANNELS),
+  /** Who handed it over: the pushing laptop or driver, the laptop pulled from, the file's exporter. */
+  device: z.string(),
+  /** A file's name. */
+  label: z.string().nullable(),
+  startedAt: z.string(),
+  lastAt: z.string(),
+  requests: count,
+  producers: z.array(z.string()),
+  ...stateCounts,
 });
-export type BatchRow = z.infer<typeof batchRow>;
+export type SessionRow = z.infer<typeof sessionRow>;
+const requestRow = z.object({ batchId: z.string().nullable(), receivedAt: z.string(), ...stateCounts });
+export type RequestRow = z.infer<typeof requestRow>;
+const deviceSummary = z.object({ device: z.string(), sessions: count, transactions: count, problems: count, lastAt: z.string() });
+export type DeviceSummary = z.infer<typeof deviceSummary>;
+export const PROBLEM_KINDS = ['error', 'conflict', 'blocked', 'deferred'] as const;
+/** Identical reasons as one line: how many, which devices made them and which carried them. */
+const reasonGroup = z.object({
+  kind: z.enum(PROBLEM_KINDS),
+  /** The error code inside the reason, when it names one (for the plain sentence and the advice). */
+  code: errorCodeSchema.nullable(),
+  /** The stored reason (ids shortened): the details line for support. */
+  reason: z.string(),
+  count,
+  producers: z.array(z.string()),
+  carriers: z.array(z.string()),
+  /** One of them, to open in the inspector. */
+  sampleId: z.string(),
+});
+export type ReasonGroup = z.infer<typeof reasonGroup>;
+export const TX_STATES = ['consumed', 'pending', 'deferred', 'blocked', 'error', 'conflict', 'ignored'] as const;
 const batchTxRow = z.object({
   id,
   producer: z.string(),
   producerSeq: z.number().int(),
   txName: z.string(),
   action: z.enum(['I', 'U', 'D']),
-  state: z.enum(['consumed', 'pending', 'deferred', 'error', 'conflict', 'ignored']),
+  state: z.enum(TX_STATES),
   reason: z.string().nullable(),
+  code: errorCodeSchema.nullable(),
   receivedAt: z.string(),
 });
 export type BatchTxRow = z.infer<typeof batchTxRow>;
+export const HOP_STEPS = ['made', 'received', 'applied', 'failed', 'forwarded', 'exported', 'sent', 'atCentral'] as const;
+/** One transaction as the inspector shows it: the envelope, where it has been, the record's history, its content. */
+const inspectedTx = z.object({
+  envelope: z.object({
+    id, producer: z.string(), producerSeq: z.number().int(), txName: z.string(), recordId: z.string(), action: z.enum(['I', 'U', 'D']),
+    madeAt: z.string(), schemaVersion: z.number().int(), keyId: z.string(), signed: z.boolean(),
+  }),
+  state: z.enum(TX_STATES),
+  reason: z.string().nullable(),
+  code: errorCodeSchema.nullable(),
+  sessionId: z.string().nullable(),
+  hops: z.array(z.object({ step: z.enum(HOP_STEPS), at: z.string().nullable(), device: z.string().nullable(), detail: z.string().nullable() })),
+  /** The record's audit rows, oldest first; `changes` (decrypted) only for roles with "decrypt". */
+  history: z.array(z.object({
+    action: z.enum(['I', 'U', 'D']), revision: z.number().int(), user: z.string(), host: z.string(), device: z.string(), at: z.string(),
+    thisChange: z.boolean(), fields: count, changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).nullable(),
+  })),
+  /** The decrypted content; null when the caller may not decrypt (contentHidden) or it cannot be (contentError). */
+  content: z.record(z.string(), z.unknown()).nullable(),
+  contentHidden: z.boolean(),
+  contentError: errorCodeSchema.nullable(),
+});
+export type InspectedTx = z.infer<typeof inspectedTx>;
 
 const conflictRow = z.object({
   incomingId: id,
@@ -368,14 +430,53 @@ export const contract = {
     output: z.object({ imported: count, transactions: count, skipped: count, quarantined: count, waitingFor: z.array(z.string()), message: z.string() }),
     permission: 'transfer', roles: ['site', 'central'],
   }),
+  /** Receive sessions, newest first, a page at a time (paged in SQL), with the overview the screen shows above them. */
   'batches.list': def({
-    input: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
-    output: z.object({ batches: z.array(batchRow), gaps: z.array(gapSchema), consumerError: z.string().nullable(), quarantined: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })) }),
+    input: z.object({
+      page: z.number().int().min(0).default(0),
+      pageSize: z.number().int().min(1).max(100).default(25),
+      /** Only sessions with a failed, conflicting, blocked or waiting change. */
+      problems: z.boolean().default(false),
+      /** Sessions this device handed over or made changes in. */
+      device: deviceIdSchema.optional(),
+    }).strict(),
+    output: z.object({
+      sessions: z.array(sessionRow), total: count, devices: z.array(deviceSummary),
+      /** Changes that failed, and sessions with any problem, over everything received. */
+      errors: count, problemSessions: count,
+      gaps: z.array(gapSchema), consumerError: z.string().nullable(),
+      quarantined: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })),
+    }),
+    permission: 'view', roles: CONSUMERS,
+  }),
+  /** The requests (batches) of one session. */
+  'batches.requests': def({
+    input: z.object({ sessionId: sessionIdSchema }).strict(),
+    output: z.object({ requests: z.array(requestRow) }),
     permission: 'view', roles: CONSUMERS,
   }),
   'batches.transactions': def({
-    input: z.object({ batchId: z.string().max(64).nullable(), channel: z.enum(CHANNELS), onlyProblems: z.boolean().default(false) }).strict(),
-    output: z.object({ rows: z.array(batchTxRow) }),
+    input: z.object({
+      sessionId: sessionIdSchema,
+      /** One request of the session (omitted: all of them). */
+      batchId: z.string().max(64).nullable().optional(),
+      onlyProblems: z.boolean().default(false),
+      page: z.number().int().min(0).default(0),
+      pageSize: z.number().int().min(1).max(200).default(50),
+    }).strict(),
+    output: z.object({ rows: z.array(batchTxRow), total: count }),
+    permission: 'view', roles: CONSUMERS,
+  }),
+  /** Identical problem reasons as one line each, most frequent first (everything received, or one session). */
+  'batches.reasons': def({
+    input: z.object({ sessionId: sessionIdSchema.optional() }).strict(),
+    output: z.object({ groups: z.array(reasonGroup) }),
+    permission: 'view', roles: CONSUMERS,
+  }),
+  /** One received transaction: envelope, hops, history; its content only for roles with "decrypt". */
+  'transactions.inspect': def({
+    input: z.object({ id: z.string().trim().pipe(z.uuid()) }).strict(),
+    output: inspectedTx,
     permission: 'view', roles: CONSUMERS,
   }),
   'batches.retry': def({ input: empty, output: consumeResult, permission: 'retry', roles: CONSUMERS }),

@@ -255,24 +255,27 @@ describe('app backend', () => {
     const siteBackend = createBackend({ dataDir: siteDir, host: 'web', emit: () => {} });
     try {
       const lab = client(siteBackend, { username: 'lab', role: 'lab-assistant' });
-      const { batches } = await lab.call('batches.list', { limit: 100 });
-      // One batch per request: the middleman's own reconciliation and the laptop's forwarded transactions went apart.
-      assert.deepEqual(batches.map((b) => b.channel).sort(), ['middleman', 'middleman', 'rest']);
-      const rest = batches.find((b) => b.channel === 'rest')!;
+      const { sessions } = await lab.call('batches.list', {});
+      // One row per push session: the driver's push (its own reconciliation and the laptop's forwarded changes, two
+      // requests) is one session; the laptop's own push another.
+      assert.deepEqual(sessions.map((b) => [b.kind, b.channel, b.device]).sort(), [['push', 'middleman', 'mm-01'], ['push', 'rest', 'ra-09']]);
+      const rest = sessions.find((b) => b.channel === 'rest')!;
       assert.deepEqual({ total: rest.total, consumed: rest.consumed, error: rest.error, producers: rest.producers }, { total: 2, consumed: 1, error: 1, producers: ['ra-09'] });
-      const viaMiddleman = batches.filter((b) => b.channel === 'middleman');
-      assert.ok(viaMiddleman.every((b) => b.consumed === b.total && b.error === 0));
-      assert.deepEqual(viaMiddleman.flatMap((b) => b.producers).sort(), ['mm-01', 'ra-01']);
-      const problems = await lab.call('batches.transactions', { batchId: rest.batchId, channel: 'rest', onlyProblems: true });
+      const viaMiddleman = sessions.find((b) => b.channel === 'middleman')!;
+      assert.ok(viaMiddleman.consumed === viaMiddleman.total && viaMiddleman.error === 0);
+      assert.deepEqual(viaMiddleman.producers, ['mm-01', 'ra-01']);
+      assert.equal(viaMiddleman.requests, 2);
+      const problems = await lab.call('batches.transactions', { sessionId: rest.id, onlyProblems: true });
       assert.equal(problems.rows.length, 1);
       assert.match(problems.rows[0]!.reason!, /key this device does not have/);
+      assert.equal(problems.rows[0]!.code, 'KEY_UNKNOWN');
       // Without the fix a retry changes nothing.
       assert.equal((await lab.call('batches.retry', {})).errors, 1);
       // The fix: the newer key set imported on the site (the retry reloads keys), then retry.
       writeKeySetFile(path.join(siteDir, 'keys', KEYSET_FILE), KeySet.parse(readFileSync(path.join(siteDir, 'keys', KEYSET_FILE), 'utf8'), 'site').merged(rotated));
       const retried = await lab.call('batches.retry', {});
       assert.deepEqual({ applied: retried.applied, errors: retried.errors }, { applied: 1, errors: 0 });
-      const after = (await lab.call('batches.list', { limit: 100 })).batches.find((b) => b.channel === 'rest')!;
+      const after = (await lab.call('batches.list', {})).sessions.find((b) => b.channel === 'rest')!;
       assert.deepEqual({ consumed: after.consumed, error: after.error }, { consumed: 2, error: 0 });
       assert.equal(await lab.fail('device.setup', { keyFile: '/tmp/x' }), 'PERMISSION_DENIED');
       mkdirSync(path.join(siteDir, 'transactions', 'incoming'), { recursive: true });

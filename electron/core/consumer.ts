@@ -22,6 +22,8 @@ import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
 import { statementCache, type Query } from './db/port.ts';
 import { drain } from './steps.ts';
 import { IngestTrust, type TrustOptions } from './trust.ts';
+import { recordSessionRequest, type SessionSpec } from './sessions.ts';
+import { uuidv7 } from './ids.ts';
 import type { Store } from './store.ts';
 import { insertSql, mapSqliteError, updateSql } from './write-path.ts';
 
@@ -94,7 +96,7 @@ export class Consumer {
   }
 
   /** Wire envelopes (already parsed from JSON) → incoming_transaction. Each one is validated first. */
-  ingest(envelopes: Iterable<unknown>, via: ReceivedVia, batchId: string | null = null, trustOpts: TrustOptions = {}): IngestResult {
+  ingest(envelopes: Iterable<unknown>, via: ReceivedVia, batchId: string | null = null, trustOpts: TrustOptions = {}, session?: SessionSpec): IngestResult {
     const valid: WireEnvelope[] = [];
     const rejected: IngestResult['rejected'] = [];
     for (const raw of envelopes) {
@@ -107,7 +109,7 @@ export class Consumer {
         rejected.push({ id, reason: `${issue?.path.join('.') || 'envelope'}: ${issue?.message ?? 'invalid'}` });
       }
     }
-    const result = this.ingestValid(valid, via, batchId, trustOpts);
+    const result = this.ingestValid(valid, via, batchId, trustOpts, session);
     result.rejected.unshift(...rejected);
     return result;
   }
@@ -116,7 +118,7 @@ export class Consumer {
    * Envelopes already validated against wireEnvelopeSchema (e.g. by the server's request schema). One transaction.
    * Each is checked against its producer's standing first (core/trust.ts): a refused one stores nothing.
    */
-  ingestValid(envelopes: readonly WireEnvelope[], via: ReceivedVia, batchId: string | null = null, trustOpts: TrustOptions = {}): IngestResult {
+  ingestValid(envelopes: readonly WireEnvelope[], via: ReceivedVia, batchId: string | null = null, trustOpts: TrustOptions = {}, session?: SessionSpec): IngestResult {
     this.assertConsumingRole('receive transactions');
     const result: IngestResult = { accepted: [], duplicates: [], rejected: [] };
     const trust = new IngestTrust(this.store, trustOpts);
@@ -125,8 +127,11 @@ export class Consumer {
       if (why) result.rejected.push({ id: e.id, reason: why });
       return why === null;
     });
-    const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id, sig)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
+    const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id, sig, session_id)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
+    // The hand-over this arrives in (core/sessions.ts); without one given, the batch is its own session.
+    const spec: SessionSpec = session ?? { id: batchId ?? uuidv7(), via, device: envelopes[0]?.producer ?? 'unknown' };
+    const storedBy = new Set<string>();
     const now = new Date().toISOString();
     const register = this.stmt('register-producer', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, 0, ?)
       ON CONFLICT(producer) DO NOTHING`);
@@ -141,9 +146,10 @@ export class Consumer {
           continue;
         }
         try {
-          const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null);
+          const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id);
           if (res.changes === 1) {
             result.accepted.push(e.id);
+            storedBy.add(e.producer);
           } else {
             result.duplicates.push(e.id);
             // The copy this receiver asked for: it replaces the bad one (same envelope) and is applied first next.
@@ -164,6 +170,7 @@ export class Consumer {
           }
         }
       }
+      if (result.accepted.length > 0) recordSessionRequest(this.store, spec, storedBy, result.accepted.length, now);
     });
     return result;
   }

@@ -166,7 +166,7 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         continue; // a quarantined batch leaves a gap the sender fills by exporting it again
       }
       if (signature.pinned) pinPeerKey(store, producer, signature.pinned, 'first-file');
-      const r = consumer.ingestValid(check.envelopes, 'file', manifest.batchId);
+      const r = consumer.ingestValid(check.envelopes, 'file', manifest.batchId, {}, { id: manifest.batchId, via: 'file', device: producer, label: name });
       if (r.rejected.length) {
         // Transactions that collide with what is stored: the batch is not trustworthy; nothing of it stays unconsumed silently.
         toQuarantine(name, `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`, manifest);

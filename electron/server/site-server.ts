@@ -4,13 +4,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEVICE_KEY_HEADER, LIMITS, pairRequestSchema, preflightRequestSchema, pushRequestSchema, type Health, type PairResponse, type PreflightResponse, type PushResponse } from '../../shared/api.ts';
+import { DEVICE_KEY_HEADER, LIMITS, PUSH_SESSION_HEADER, pushSessionHeaderSchema, pairRequestSchema, preflightRequestSchema, pushRequestSchema, type Health, type PairResponse, type PreflightResponse, type PushResponse } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { contactRequestSchema, type ContactResponse, type Holdings } from '../../shared/fleet.ts';
 import { Consumer } from '../core/consumer.ts';
 import { holdingFor, receivedSeq, receiveContact, recordReceived } from '../core/fleet.ts';
 import { SCHEMA_VERSION } from '../core/domain/registry.ts';
 import { uuidv7 } from '../core/ids.ts';
+import { pushSession } from '../core/sessions.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
@@ -95,6 +96,7 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
       throw new EdcError('TOO_MANY_TRANSACTIONS', `${raw.transactions.length} in one request; at most ${LIMITS.maxBatchCount}`);
     }
     const body = parseWith(pushRequestSchema, raw, 'push');
+    const clientSession = parseWith(pushSessionHeaderSchema, req.headers[PUSH_SESSION_HEADER], 'push session header') ?? null;
     if (who.role !== 'middleman') {
       const foreign = body.transactions.find((t) => t.producer !== who.deviceId);
       if (foreign) throw new EdcError('FORBIDDEN_PRODUCER', `device ${who.deviceId} sent a transaction of ${foreign.producer}`);
@@ -104,9 +106,11 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
     // One SQLite transaction (one commit): the batch, then per producer in it (O(batch)) the contiguous mark walked on
     // from the last one and the producer's row in fleet_device.
     const result = store.sql.transaction(() => {
-      // Each request is one batch on the Consumed batches screen. Every producer must be paired here and every
-      // envelope signed by it (core/trust.ts), whoever carries it: a refused one stores nothing and names no producer.
-      const r = consumer.ingestValid(body.transactions, who.role === 'middleman' ? 'middleman' : 'rest', uuidv7(), { requireKnownProducer: true });
+      // Each request is one batch, within the push session the device named (or that its timing implies; see
+      // core/sessions.ts). Every producer must be paired here and every envelope signed by it (core/trust.ts),
+      // whoever carries it: a refused one stores nothing and names no producer.
+      const via = who.role === 'middleman' ? 'middleman' : 'rest';
+      const r = consumer.ingestValid(body.transactions, via, uuidv7(), { requireKnownProducer: true }, pushSession(store, via, who.deviceId, clientSession));
       const refused = new Set(r.rejected.map((x) => x.id));
       for (const p of new Set(body.transactions.filter((t) => !refused.has(t.id)).map((t) => t.producer))) {
         highWater[p] = consumer.highWater(p, marks.get(p) ?? receivedSeq(store, p));

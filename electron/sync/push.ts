@@ -5,12 +5,13 @@
  * resumed by the next one: unacknowledged transactions are sent again and the server counts them as duplicates.
  */
 import os from 'node:os';
-import { DEVICE_KEY_HEADER, LIMITS, pushResponseSchema, type Progress } from '../../shared/api.ts';
+import { DEVICE_KEY_HEADER, LIMITS, PUSH_SESSION_HEADER, pushResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { contactResponseSchema, type ContactRequest, type Holdings } from '../../shared/fleet.ts';
 import { offerHeldTubes } from '../core/custody.ts';
 import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
+import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import type { Actor } from '../core/write-path.ts';
@@ -131,8 +132,10 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} server sends files to central (export, send); only field and middleman devices push`);
   }
   const link = readServerLink(store.dir);
-  // The device key travels with the token: a device paired before keys registers it on this first contact.
-  const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5, headers: { [DEVICE_KEY_HEADER]: store.signingKey.publicKey } });
+  // The device key travels with the token: a device paired before keys registers it on this first contact. Every
+  // request of this push names the same session, so the site shows them as one hand-over.
+  const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5,
+    headers: { [DEVICE_KEY_HEADER]: store.signingKey.publicKey, [PUSH_SESSION_HEADER]: uuidv7() } });
   const batchCount = Math.min(opts.batchCount ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
   await contact(store, client);
   // The driver reached the site: it states (signed) the tubes it brings, before the push carries the statement.

@@ -96,9 +96,9 @@ describe('web host', () => {
     assert.equal(((await role.json()) as { error: { code: string } }).error.code, 'ROLE_NOT_ALLOWED');
     const unknown = await call('fs.readFile', {}, lab);
     assert.equal(unknown.status, 404);
-    const invalid = await call('batches.list', { limit: 'lots' }, lab);
+    const invalid = await call('batches.list', { pageSize: 'lots' }, lab);
     assert.equal(invalid.status, 400);
-    assert.match(((await invalid.json()) as { error: { message: string } }).error.message, /^limit: /);
+    assert.match(((await invalid.json()) as { error: { message: string } }).error.message, /^pageSize: /);
     const info = (await (await call('app.info', {}, lab)).json()) as { value: { user: { role: string }; permissions: string[]; settings: unknown } };
     assert.equal(info.value.user.role, 'lab-assistant');
     assert.equal(info.value.settings, null, 'the set-up (paths, SFTP target) is shown to admins only');

@@ -1,26 +1,20 @@
-/** Consumed batches per channel with their failed transactions, retry, and conflicts to settle (middleman, site, central). */
+/** Consumed batches as receive sessions (core/review.ts), grouped reasons, the transaction inspector, retry, and conflicts to settle (middleman, site, central). */
 import { Consumer } from '../../core/consumer.ts';
 import { drainYielding } from '../../core/steps.ts';
 import { listConflicts, resolveConflict } from '../../core/conflicts.ts';
+import { permissionsOf } from '../../../shared/contract.ts';
+import { isEdcError, type ErrorCode } from '../../../shared/errors.ts';
+import { decryptChanges, deviceSummaries, inspectTransaction, listSessions, problemTotals, reasonGroups, sessionRequests, sessionTransactions } from '../../core/review.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
+import { decryptEnvelope } from './transactions.ts';
 
-export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' | 'batches.transactions' | 'batches.retry' | 'conflicts.list' | 'conflicts.resolve'> {
+export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' | 'batches.requests' | 'batches.transactions' | 'batches.reasons' | 'transactions.inspect' | 'batches.retry' | 'conflicts.list' | 'conflicts.resolve'> {
   return {
-    'batches.list': async ({ limit }) => {
+    'batches.list': async ({ page, pageSize, problems, device }) => {
       const s = ctx.need();
-      const rows = s.sql.prepare(`SELECT batch_id, received_via, group_concat(DISTINCT producer) AS producers, min(received_at) AS first,
-          count(*) AS total, sum(is_consumed) AS consumed,
-          sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND is_ignored = 0) AS pending,
-          sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND deferred_count > 0) AS deferred,
-          sum(is_error) AS error, sum(is_conflict) AS conflicts
-        FROM incoming_transaction GROUP BY batch_id, received_via ORDER BY first DESC LIMIT ?`).all(limit) as Record<string, unknown>[];
+      const { sessions, total } = listSessions(s, { page, pageSize, problems, device });
       return {
-        batches: rows.map((r) => ({
-          batchId: (r.batch_id as string | null) ?? null, channel: r.received_via as 'rest' | 'middleman' | 'file' | 'copy',
-          producers: String(r.producers ?? '').split(',').filter(Boolean).sort(), firstReceivedAt: String(r.first),
-          total: Number(r.total), consumed: Number(r.consumed ?? 0), pending: Number(r.pending ?? 0), deferred: Number(r.deferred ?? 0),
-          error: Number(r.error ?? 0), conflicts: Number(r.conflicts ?? 0),
-        })),
+        sessions, total, devices: deviceSummaries(s), ...problemTotals(s),
         gaps: new Consumer(s).gaps(),
         // A stale reason is not shown once nothing waits any more (a retry may have applied everything).
         consumerError: (s.sql.prepare('SELECT 1 FROM incoming_transaction WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 LIMIT 1').get()
@@ -30,21 +24,36 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
       };
     },
 
-    'batches.transactions': async ({ batchId, channel, onlyProblems }) => {
+    'batches.requests': async ({ sessionId }) => ({ requests: sessionRequests(ctx.need(), sessionId) }),
+
+    'batches.transactions': async (q) => sessionTransactions(ctx.need(), q),
+
+    'batches.reasons': async ({ sessionId }) => ({ groups: reasonGroups(ctx.need(), sessionId) }),
+
+    'transactions.inspect': async ({ id }, who) => {
       const s = ctx.need();
-      const problems = onlyProblems ? 'AND (is_error = 1 OR is_conflict = 1 OR (is_consumed = 0 AND deferred_count > 0))' : '';
-      const rows = s.sql.prepare(`SELECT id, producer, producer_seq, tx_name, action, is_consumed, is_ignored, is_error, error, is_conflict,
-          deferred_count, deferred_reason, received_at FROM incoming_transaction
-        WHERE batch_id IS ? AND received_via = ? ${problems} ORDER BY producer, producer_seq LIMIT 2000`).all(batchId, channel) as Record<string, unknown>[];
+      const { history, ...tx } = inspectTransaction(s, id);
+      const mayDecrypt = permissionsOf(who.role).includes('decrypt');
+      let content: Record<string, unknown> | null = null;
+      let contentError: ErrorCode | null = null;
+      if (mayDecrypt) {
+        try {
+          content = decryptEnvelope(s, s.sql.prepare('SELECT * FROM incoming_transaction WHERE id = ?').get(id) as Record<string, unknown>);
+        } catch (e) {
+          contentError = isEdcError(e) ? e.code : 'INTERNAL';
+        }
+      }
+      const decrypt = (raw: Record<string, [unknown, unknown]>) => {
+        try {
+          return decryptChanges(s, tx.envelope.txName, raw);
+        } catch {
+          return null;
+        }
+      };
       return {
-        rows: rows.map((r) => {
-          const state = r.is_error ? 'error' : r.is_conflict ? 'conflict' : r.is_ignored ? 'ignored' : r.is_consumed ? 'consumed' : Number(r.deferred_count) > 0 ? 'deferred' : 'pending';
-          const reason = state === 'error' ? (r.error as string | null) : state === 'deferred' ? (r.deferred_reason as string | null) : state === 'conflict' ? 'the record changed here meanwhile; see `edc-sync conflicts`' : null;
-          return {
-            id: String(r.id), producer: String(r.producer), producerSeq: Number(r.producer_seq), txName: String(r.tx_name),
-            action: r.action as 'I' | 'U' | 'D', state, reason: reason ?? null, receivedAt: String(r.received_at),
-          } as const;
-        }),
+        ...tx,
+        history: history.map(({ raw, ...h }) => ({ ...h, changes: mayDecrypt ? decrypt(raw) : null })),
+        content, contentHidden: !mayDecrypt, contentError,
       };
     },
 

@@ -71,13 +71,13 @@ export function transactionHandlers(ctx: HandlerContext): AreaHandlers<'pending.
       const received = own ? undefined : s.sql.prepare('SELECT * FROM incoming_transaction WHERE id = ?').get(id) as Record<string, unknown> | undefined;
       const r = own ?? received;
       if (!r) throw new EdcError('RECORD_NOT_FOUND', `transaction ${id}`);
-      return { row: own ? outgoingRow(r) : incomingRow(r), content: decryptOutgoing(s, r) };
+      return { row: own ? outgoingRow(r) : incomingRow(r), content: decryptEnvelope(s, r) };
     },
   };
 }
 
 /** A transaction's content (outgoing, or received to pass on) for an authorised reader: envelope decrypted, then the PII fields. */
-function decryptOutgoing(store: Store, r: Record<string, unknown>): Record<string, unknown> {
+export function decryptEnvelope(store: Store, r: Record<string, unknown>): Record<string, unknown> {
   const row = r as unknown as EnvelopeRow;
   let payload: { record?: RawRow; history?: unknown };
   try {

@@ -266,6 +266,8 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   resendCount: integer('resend_count').notNull().default(0),
   /** A replacement copy arrived: the next consume applies it (and what it blocked) first. */
   retryDue: integer('retry_due', { mode: 'boolean' }).notNull().default(false),
+  /** The hand-over it arrived in (receive_session): one push session, one pull, one file. */
+  sessionId: text('session_id'),
 }, (t) => [
   // Everything at or below a producer's cursor is dealt with; pending work is producer_seq > cursor on this index.
   uniqueIndex('incoming_producer_seq').on(t.producer, t.producerSeq),
@@ -278,6 +280,36 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   index('incoming_blocked_by').on(t.blockedBy).where(sql`blocked_by IS NOT NULL`),
   index('incoming_resend').on(t.producer).where(sql`resend_requested_at IS NOT NULL AND resend_answered_at IS NULL`),
   index('incoming_retry_due').on(t.retryDue).where(sql`retry_due = 1`),
+  // A session's requests and transactions; the partial one holds only what needs a look (the "with problems" filter).
+  index('incoming_session').on(t.sessionId, t.batchId),
+  index('incoming_problem_session').on(t.sessionId).where(sql`is_error = 1 OR is_conflict = 1 OR blocked_by IS NOT NULL OR (is_consumed = 0 AND deferred_count > 0)`),
+]);
+
+/**
+ * One hand-over as the Consumed batches screen shows it: every request of one push session (the pushing device
+ * sends an id with each request; an older device without one is grouped by device and a quiet gap), one pull, one
+ * file. Counters are kept at ingest so a page of sessions is read without scanning transactions.
+ */
+export const receiveSession = sqliteTable('receive_session', {
+  id: text('id').primaryKey(),
+  via: text('via', { enum: ['rest', 'middleman', 'file', 'copy'] }).notNull(),
+  /** Who handed it over: the pushing device, the laptop a middleman pulled from, a file's exporter. */
+  device: text('device').notNull(),
+  /** The id the pushing device sent (null: an older device, a pull, a file). */
+  clientSession: text('client_session'),
+  /** A file's name. */
+  label: text('label'),
+  startedAt: text('started_at').notNull(),
+  lastAt: text('last_at').notNull(),
+  requests: integer('requests').notNull().default(0),
+  /** Transactions stored from it (duplicates are not counted: they stay with the session that brought them first). */
+  transactions: integer('transactions').notNull().default(0),
+  /** The producers of those transactions, comma-separated and sorted (a middleman carries several laptops'). */
+  producers: text('producers').notNull().default(''),
+}, (t) => [
+  index('receive_session_last').on(t.lastAt),
+  index('receive_session_device').on(t.device, t.lastAt),
+  uniqueIndex('receive_session_client').on(t.device, t.clientSession),
 ]);
 
 /** Per producer: the highest producerSeq up to which every transaction has been dealt with (applied, error or conflict). */

@@ -1,19 +1,19 @@
 import { Alert, Badge, Button, Card, Group, Modal, Progress, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import type { BatchRow } from '../../../shared/contract.ts';
+import type { SessionRow as BatchRow } from '../../../shared/contract.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 import { useFormat, useT, type MessageKey } from '../i18n.tsx';
 import { modelLabel, useProgressText, ProblemAlert } from '../ui.tsx';
 
 const CHANNEL = { rest: 'batches.channelRest', middleman: 'batches.channelMiddleman', file: 'batches.channelFile', copy: 'batches.channelCopy' } as const satisfies Record<BatchRow['channel'], MessageKey>;
-const STATE = { consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored' } as const satisfies Record<string, MessageKey>;
+const STATE = { consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', blocked: 'batches.stateDeferred', error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored' } as const satisfies Record<string, MessageKey>;
 
 export function BatchesScreen() {
   const { info } = useApp();
   const t = useT();
   const f = useFormat();
   const progressText = useProgressText();
-  const list = useCall('batches.list', { limit: 100 }, { pollMs: 5000 });
+  const list = useCall('batches.list', {}, { pollMs: 5000 });
   const retry = useAction('batches.retry');
   const importFiles = useAction('files.import');
   const [importProgress, resetImport] = useProgress('files.import');
@@ -22,7 +22,7 @@ export function BatchesScreen() {
   useEvents((e) => {
     if (e.type === 'changed') void list.reload();
   });
-  const errors = (list.data?.batches ?? []).reduce((n, b) => n + b.error, 0);
+  const errors = list.data?.errors ?? 0;
   const canRetry = info.permissions.includes('retry');
   const doRetry = async () => {
     await retry.run({});
@@ -66,9 +66,9 @@ export function BatchesScreen() {
       <Table striped highlightOnHover data-testid="batches-table">
         <Table.Thead><Table.Tr><Table.Th>{t('batches.colReceived')}</Table.Th><Table.Th>{t('batches.colChannel')}</Table.Th><Table.Th>{t('batches.colFrom')}</Table.Th><Table.Th>{t('batches.colTotal')}</Table.Th><Table.Th>{t('batches.colConsumed')}</Table.Th><Table.Th>{t('batches.colWaiting')}</Table.Th><Table.Th>{t('batches.colDeferred')}</Table.Th><Table.Th>{t('batches.colError')}</Table.Th><Table.Th /></Table.Tr></Table.Thead>
         <Table.Tbody>
-          {(list.data?.batches ?? []).map((b) => (
-            <Table.Tr key={`${b.channel}:${b.batchId ?? ''}`} data-testid="batch-row">
-              <Table.Td>{f.dateTime(b.firstReceivedAt)}</Table.Td>
+          {(list.data?.sessions ?? []).map((b) => (
+            <Table.Tr key={b.id} data-testid="batch-row">
+              <Table.Td>{f.dateTime(b.lastAt)}</Table.Td>
               <Table.Td><Badge variant="outline">{t(CHANNEL[b.channel])}</Badge></Table.Td>
               <Table.Td>{b.producers.join(', ')}</Table.Td>
               <Table.Td data-testid="batch-total">{b.total}</Table.Td>
@@ -79,7 +79,7 @@ export function BatchesScreen() {
               <Table.Td><Button size="xs" variant="light" onClick={() => setOpen(b)}>{t('batches.openBatch')}</Button></Table.Td>
             </Table.Tr>
           ))}
-          {list.data?.batches.length === 0 && <Table.Tr><Table.Td colSpan={9}><Text c="dimmed">{t('batches.nothing')}</Text></Table.Td></Table.Tr>}
+          {list.data?.sessions.length === 0 && <Table.Tr><Table.Td colSpan={9}><Text c="dimmed">{t('batches.nothing')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
       <Modal opened={open !== null} onClose={() => setOpen(null)} title={t('batches.detailTitle')} size="90%">
@@ -92,7 +92,7 @@ export function BatchesScreen() {
 function BatchDetail({ batch }: { batch: BatchRow }) {
   const t = useT();
   const [onlyProblems, setOnlyProblems] = useState(batch.error + batch.deferred + batch.conflicts > 0);
-  const rows = useCall('batches.transactions', { batchId: batch.batchId, channel: batch.channel, onlyProblems });
+  const rows = useCall('batches.transactions', { sessionId: batch.id, onlyProblems });
   return (
     <Stack>
       <Group>
