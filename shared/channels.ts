@@ -17,6 +17,7 @@ export const CALL_NAMES = [
   'crf.vitalSigns.save',
   'crf.medicalHistory.save',
   'requisitions.create',
+  'requisitions.correctDrawTime',
   'pending.list',
   'pending.open',
   'share.start',

@@ -9,7 +9,7 @@ import { CALL_NAMES, type CallName } from './channels.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import { consentInput, medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
 import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
-import { reasonsSchema, scopeSchema } from './specimens.ts';
+import { drawTimeCorrectionSchema, reasonsSchema, scopeSchema } from './specimens.ts';
 import { gapSchema, statusSchema } from './status.ts';
 import { clockReadingSchema, deviceRowSchema } from './fleet.ts';
 import { tubeChainSchema } from './custody.ts';
@@ -97,6 +97,8 @@ const requisitionSchema = z.object({
   specimenType: z.string(),
   drawnDatetime: z.string(),
   itemCount: z.number().int(),
+  /** Draw-time corrections from the record's audit history, oldest first. */
+  drawCorrections: z.array(z.object({ from: z.string(), to: z.string(), reason: z.string().nullable(), user: z.string(), at: z.string() })).default([]),
 });
 export type Requisition = z.infer<typeof requisitionSchema>;
 
@@ -342,6 +344,8 @@ export const contract = {
     output: z.array(requisitionSchema),
     permission: 'enter', roles: ['field'],
   }),
+  /** The RA corrects a tube's draw time: an audited update through the write path, with the reason. */
+  'requisitions.correctDrawTime': def({ input: drawTimeCorrectionSchema, output: requisitionSchema, permission: 'enter', roles: ['field'] }),
   'pending.list': def({
     input: z.object({
       /** own: this device's transactions; forwarding: those it received and passes on (middleman, site). */

@@ -50,6 +50,8 @@ export const payloadSchema = z.object({
     user: z.string(),
     hostname: z.string(),
     at: z.iso.datetime(),
+    /** Why the change was made, when the person said (absent from older producers; older receivers drop it). */
+    reason: z.string().max(500).optional(),
   }),
 });
 export type Payload = z.infer<typeof payloadSchema>;

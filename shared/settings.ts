@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from './local-time.ts';
 
 export const ROLES = ['field', 'middleman', 'site', 'central'] as const;
 export const roleSchema = z.enum(ROLES);
@@ -39,6 +40,8 @@ export const settingsSchema = z.object({
    * `config set stabilityMinutes '{"CD4":1440,"Chemistry":120}'`.
    */
   stabilityMinutes: z.record(z.string().min(1).max(60), z.number().int().min(1).max(60 * 24 * 14)).default(DEFAULT_STABILITY_MINUTES),
+  /** The study site's time zone (IANA, e.g. Africa/Gaborone) for local dates (time to lab per day); empty: this computer's. */
+  timeZone: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Africa/Gaborone, or empty').default(''),
   /** Label stock: one label per page of this size (millimetres). */
   labelWidthMm: z.number().min(15).max(210).default(50),
   labelHeightMm: z.number().min(10).max(297).default(25),

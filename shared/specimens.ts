@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { hasValidCheck } from './identifiers.ts';
+import { startOfLocalDay } from './local-time.ts';
 
 // ---- scans -----------------------------------------------------------------------------------------------
 
@@ -77,4 +78,40 @@ export function sinceDraw(drawnIso: string, nowMs: number, limitMinutes: number 
 /** Oldest draw first; ties by identifier, so the order is stable. */
 export function oldestFirst<T extends { drawnDatetime: string; requisitionIdentifier: string }>(tubes: readonly T[]): T[] {
   return [...tubes].sort((a, b) => a.drawnDatetime.localeCompare(b.drawnDatetime) || a.requisitionIdentifier.localeCompare(b.requisitionIdentifier));
+}
+
+// ---- draw time corrections -------------------------------------------------------------------------------
+
+/** A corrected draw time may be this far ahead of the device clock (clocks and typing are a few minutes off). */
+export const DRAW_FUTURE_TOLERANCE_MINUTES = 5;
+
+export type DrawTimeRefusal = 'future' | 'before-visit-day' | 'unchanged';
+
+/** Why a draw time needs correcting: written into the change's audit history and synced with it. */
+export const correctionReasonSchema = z.string().trim().min(3, 'say why the draw time is corrected').max(200);
+
+/** What the Research Assistant sends to correct a tube's draw time. */
+export const drawTimeCorrectionSchema = z.object({
+  id: z.uuid(),
+  drawnDatetime: z.iso.datetime(),
+  reason: correctionReasonSchema,
+}).strict();
+
+/**
+ * A corrected draw time is accepted when it is not in the future by the device clock (beyond a few minutes),
+ * not before the day of the visit or of the participant's registration (tubes are often drawn before the record
+ * is typed, so the bound is the start of that local day, not the minute), and differs from the current one.
+ * `earliestMs`: the start of the later of those two local days (see `earliestDrawMs`).
+ */
+export function checkDrawTime(drawnIso: string, o: { nowMs: number; earliestMs: number; currentIso: string }): { ok: true } | { ok: false; reason: DrawTimeRefusal } {
+  const t = Date.parse(drawnIso);
+  if (t > o.nowMs + DRAW_FUTURE_TOLERANCE_MINUTES * 60_000) return { ok: false, reason: 'future' };
+  if (t < o.earliestMs) return { ok: false, reason: 'before-visit-day' };
+  if (t === Date.parse(o.currentIso)) return { ok: false, reason: 'unchanged' };
+  return { ok: true };
+}
+
+/** The earliest acceptable draw time: the start of the later local day of the visit and of the registration. */
+export function earliestDrawMs(visitIso: string, registrationIso: string, timeZone: string): number {
+  return Math.max(startOfLocalDay(visitIso, timeZone), startOfLocalDay(registrationIso, timeZone));
 }

@@ -559,9 +559,9 @@ export class Consumer {
     }
     const h = payload.history;
     const changes = h.changes ?? Object.fromEntries(model.columns.map((c) => [c.sql, row.action === 'D' ? [record[c.sql] ?? null, null] : [null, record[c.sql] ?? null]]));
-    this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
-      .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(changes), h.user, h.hostname, row.producer, h.at, row.id);
+    this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id, reason)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
+      .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(changes), h.user, h.hostname, row.producer, h.at, row.id, h.reason ?? null);
     return { kind: 'applied' };
   }
 

@@ -22,6 +22,11 @@ export interface Actor {
 
 type Changes = Record<string, [RawValue, RawValue]>;
 
+export interface ChangeOptions {
+  /** Why the change was made (e.g. a corrected draw time): kept in the audit history and sent with the change. */
+  reason?: string;
+}
+
 export class WritePath {
   private readonly stmt: (key: string, sql: () => string) => Query;
   private readonly partials = new Map<string, z.ZodType>();
@@ -54,7 +59,7 @@ export class WritePath {
     });
   }
 
-  update<K extends TxName>(txName: K, id: string, patch: Partial<ModelInput<K>>, actor: Actor): RawRow {
+  update<K extends TxName>(txName: K, id: string, patch: Partial<ModelInput<K>>, actor: Actor, opts: ChangeOptions = {}): RawRow {
     const model = this.model(txName);
     let partial = this.partials.get(txName);
     if (!partial) {
@@ -83,7 +88,7 @@ export class WritePath {
       const res = this.run(model, 'U', () => this.stmt(`upd:${model.txName}`, () => updateSql(model))
         .run([...model.columns.filter((c) => c.sql !== 'id').map((c) => next[c.sql]), id, baseRevision]));
       if (res.changes !== 1) throw new EdcError('RECORD_NOT_FOUND', `${txName} ${id} changed while it was being updated`);
-      this.record(model, 'U', next, baseRevision, changes, actor, now);
+      this.record(model, 'U', next, baseRevision, changes, actor, now, opts.reason);
       return next;
     });
   }
@@ -100,18 +105,19 @@ export class WritePath {
   }
 
   /** Audit-history row, and the outgoing transaction carrying row + history, encrypted. */
-  private record(model: Model, action: Action, row: RawRow, baseRevision: number, changes: Changes, actor: Actor, at: string): void {
+  private record(model: Model, action: Action, row: RawRow, baseRevision: number, changes: Changes, actor: Actor, at: string, reason?: string): void {
     const historyId = uuidv7();
     const serialize = this.store.settings.allowModelSerialization;
     const txId = serialize ? uuidv7() : null;
-    this.stmt('history', () => 'INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
-      .run(historyId, model.txName, row.id, action, action === 'D' ? baseRevision : Number(row.revision), JSON.stringify(changes), actor.user, this.store.hostname, this.store.deviceId, at, txId);
+    this.stmt('history', () => 'INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
+      .run(historyId, model.txName, row.id, action, action === 'D' ? baseRevision : Number(row.revision), JSON.stringify(changes), actor.user, this.store.hostname, this.store.deviceId, at, txId, reason ?? null);
     if (!txId) return;
     const keys = this.store.requireKeys();
     const producer = this.store.deviceId;
     const seqRow = this.stmt('seq', () => 'SELECT coalesce(max(producer_seq), 0) + 1 AS seq FROM outgoing_transaction WHERE producer = ?').get(producer) as { seq: number };
     const history: Payload['history'] = { id: historyId, user: actor.user, hostname: this.store.hostname, at };
     if (action === 'U') history.changes = changes; // derivable from record for I and D: not sent twice
+    if (reason) history.reason = reason;
     const payload: Payload = { v: 1, record: row, baseRevision, history };
     const env = { id: txId, producer, producer_seq: seqRow.seq, tx_name: model.txName, tx_pk: String(row.id), action, schema_version: SCHEMA_VERSION };
     const { keyId, blob } = keys.encrypt(Buffer.from(JSON.stringify(payload)), envelopeAad(env));

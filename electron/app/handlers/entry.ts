@@ -6,9 +6,10 @@ import type { RawRow } from '../../core/envelope.ts';
 import type { Store } from '../../core/store.ts';
 import type { Actor } from '../../core/write-path.ts';
 import type { ModelInput } from '../../../shared/domain.ts';
+import { correctDrawTime, drawCorrections } from '../../core/requisitions.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
-export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.search' | 'subjects.register' | 'subjects.get' | 'consent.save' | 'visits.add' | 'crf.vitalSigns.save' | 'crf.medicalHistory.save' | 'requisitions.create'> {
+export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.search' | 'subjects.register' | 'subjects.get' | 'consent.save' | 'visits.add' | 'crf.vitalSigns.save' | 'crf.medicalHistory.save' | 'requisitions.create' | 'requisitions.correctDrawTime'> {
   const rowOf = (txName: string, row: RawRow): Record<string, unknown> => toJs(MODELS.get(txName)!, row);
   const subjectSummary = (row: RawRow) => {
     const s = rowOf('edc.subject', ctx.study().decrypted('edc.subject', row));
@@ -22,6 +23,7 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
     return {
       id: String(r.id), requisitionIdentifier: String(r.requisitionIdentifier), visitId: String(r.visitId), panel: String(r.panel),
       specimenType: String(r.specimenType), drawnDatetime: String(r.drawnDatetime), itemCount: Number(r.itemCount),
+      drawCorrections: Number(r.revision) > 1 ? drawCorrections(ctx.need(), String(r.id)) : [],
     };
   };
   return {
@@ -85,6 +87,8 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
       const rows = st.write.batch(() => specimens.map((sp) => st.requisition({ visitId, drawnDatetime, ...sp }, ctx.actor(who))));
       return rows.map(requisitionOf);
     },
+
+    'requisitions.correctDrawTime': async ({ id, drawnDatetime, reason }, who) => requisitionOf(correctDrawTime(ctx.need(), ctx.study(), id, drawnDatetime, reason, ctx.actor(who))),
   };
 }
 

@@ -89,5 +89,19 @@ export function decryptEnvelope(store: Store, r: Record<string, unknown>): Recor
   const model = MODELS.get(row.tx_name);
   if (!model || !payload.record) return { ...payload };
   const plain = Object.keys(payload.record).length ? new Study(store).decrypted(row.tx_name as TxName, payload.record) : {};
-  return { record: toJs(model, plain), history: payload.history ?? null };
+  return { record: toJs(model, plain), history: payload.history ? readableHistory(store, model, payload.history) : null };
+}
+
+/** An update's changes ({column: [before, after]}) by field name, personal data decrypted and lookup hashes left out. */
+function readableHistory(store: Store, model: NonNullable<ReturnType<typeof MODELS.get>>, history: unknown): unknown {
+  const h = history as { changes?: Record<string, [unknown, unknown]> };
+  if (!h.changes) return history;
+  const changes: Record<string, [unknown, unknown]> = {};
+  for (const [col, [before, after]] of Object.entries(h.changes)) {
+    if (model.pii.some((p) => p.hashSql === col)) continue;
+    const pii = model.pii.find((p) => p.sql === col);
+    const open = (v: unknown) => (pii && typeof v === 'string' ? store.requireKeys().decryptField(pii.sql, v) : v);
+    changes[model.bySql.get(col)?.js ?? col] = [open(before), open(after)];
+  }
+  return { ...h, changes };
 }

@@ -191,6 +191,8 @@ export const auditHistory = sqliteTable('audit_history', {
   deviceId: text('device_id').notNull(),
   at: text('at').notNull(),
   transactionId: text('transaction_id'),
+  /** Why the change was made, when the person said (e.g. a corrected draw time); travels in the payload's history. */
+  reason: text('reason'),
 }, (t) => [index('audit_history_record').on(t.txName, t.recordId)]);
 
 // ---------------------------------------------------------------- transaction log

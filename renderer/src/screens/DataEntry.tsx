@@ -11,7 +11,7 @@ import { useAction, useCall } from '../hooks.ts';
 import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { ProblemAlert } from '../ui.tsx';
-import { LabelSheet } from './Labels.tsx';
+import { RequisitionList } from './Requisitions.tsx';
 
 export function DataEntryScreen() {
   const t = useT();
@@ -142,7 +142,7 @@ function SubjectScreen({ id, onBack }: { id: string; onBack: () => void }) {
           <Consents subjectId={id} consents={d.consents} onDone={() => void detail.reload()} />
           <AddVisit subjectId={id} nextSequence={d.visits.length} onDone={() => void detail.reload()} />
           {d.visits.map((v) => (
-            <VisitCard key={v.id} visit={v} subject={d.subject.subjectIdentifier} onChange={() => void detail.reload()} />
+            <VisitCard key={v.id} visit={v} subject={d.subject.subjectIdentifier} registeredAt={d.subject.registrationDatetime} onChange={() => void detail.reload()} />
           ))}
         </>
       )}
@@ -207,7 +207,7 @@ function AddVisit({ subjectId, nextSequence, onDone }: { subjectId: string; next
   );
 }
 
-function VisitCard({ visit, subject, onChange }: { visit: Visit; subject: string; onChange: () => void }) {
+function VisitCard({ visit, subject, registeredAt, onChange }: { visit: Visit; subject: string; registeredAt: string; onChange: () => void }) {
   const t = useT();
   const f = useFormat();
   return (
@@ -219,7 +219,7 @@ function VisitCard({ visit, subject, onChange }: { visit: Visit; subject: string
           <Tabs.Tab value="vitals">{t('entry.tabVitals')} {visit.vitalSigns ? '✓' : ''}</Tabs.Tab>
           <Tabs.Tab value="history">{t('entry.tabHistory')} {visit.medicalHistory ? '✓' : ''}</Tabs.Tab>
         </Tabs.List>
-        <Tabs.Panel value="requisitions" pt="sm"><Requisitions visit={visit} subject={subject} onCreated={() => onChange()} /></Tabs.Panel>
+        <Tabs.Panel value="requisitions" pt="sm"><Requisitions visit={visit} subject={subject} registeredAt={registeredAt} onCreated={() => onChange()} /></Tabs.Panel>
         <Tabs.Panel value="vitals" pt="sm"><VitalsForm visit={visit} onSaved={() => onChange()} /></Tabs.Panel>
         <Tabs.Panel value="history" pt="sm"><HistoryForm visit={visit} onSaved={() => onChange()} /></Tabs.Panel>
       </Tabs>
@@ -227,26 +227,15 @@ function VisitCard({ visit, subject, onChange }: { visit: Visit; subject: string
   );
 }
 
-function Requisitions({ visit, subject, onCreated }: { visit: Visit; subject: string; onCreated: () => void }) {
+function Requisitions({ visit, subject, registeredAt, onCreated }: { visit: Visit; subject: string; registeredAt: string; onCreated: () => void }) {
   const t = useT();
-  const f = useFormat();
   const create = useAction('requisitions.create');
   const whyId = useId();
   const panels = Object.keys(PANELS) as (keyof typeof PANELS)[];
   const [chosen, setChosen] = useState<string[]>([]);
   return (
     <Stack>
-      {visit.requisitions.length > 0 && (
-        <>
-          <Table data-testid="requisitions">
-            <Table.Thead><Table.Tr><Table.Th>{t('entry.colTube')}</Table.Th><Table.Th>{t('entry.colPanel')}</Table.Th><Table.Th>{t('entry.colSpecimen')}</Table.Th><Table.Th>{t('entry.colDrawn')}</Table.Th></Table.Tr></Table.Thead>
-            <Table.Tbody>{visit.requisitions.map((r) => (
-              <Table.Tr key={r.id}><Table.Td data-testid="requisition-id">{r.requisitionIdentifier}</Table.Td><Table.Td>{r.panel}</Table.Td><Table.Td>{r.specimenType}</Table.Td><Table.Td>{f.dateTime(r.drawnDatetime)}</Table.Td></Table.Tr>
-            ))}</Table.Tbody>
-          </Table>
-          <LabelSheet requisitions={visit.requisitions} subject={subject} />
-        </>
-      )}
+      <RequisitionList visit={visit} subject={subject} registeredAt={registeredAt} />
       <Checkbox.Group label={t('entry.tubesLabel')} value={chosen} onChange={setChosen}>
         <Group mt="xs">{panels.map((p) => <Checkbox key={p} value={p} label={t('entry.tubeOption', { panel: p, specimen: PANELS[p][0] })} />)}</Group>
       </Checkbox.Group>

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import { createPortal } from 'react-dom';
 import type { Requisition } from '../../../shared/contract.ts';
 import { useCall } from '../hooks.ts';
+import { useT } from '../i18n.tsx';
 
 /** One printable specimen label: CODE128 barcode of the requisition identifier (JsBarcode), plus what it is. */
 export function SpecimenLabel({ req, subject, testId = 'specimen-label' }: { req: Requisition; subject: string; testId?: string }) {
@@ -28,18 +29,40 @@ function PageSize() {
   return <style>{`@media print { @page { size: ${w}mm ${h}mm; margin: 0; } .label { width: ${w}mm; height: ${h}mm; } }`}</style>;
 }
 
-export function LabelSheet({ requisitions, subject }: { requisitions: Requisition[]; subject: string }) {
+/**
+ * A print job of this sheet: the identifiers to print (one, for "Reprint"), or null (the sheet prints every label
+ * of the page, as before). While a job is set, only this sheet's print copy prints (body.printing-job), so a
+ * reprint is exactly that one label; it ends when the browser says printing is over.
+ */
+export type PrintJob = { ids: string[]; n: number } | null;
+
+export function LabelSheet({ requisitions, subject, job, onJob }: { requisitions: Requisition[]; subject: string; job: PrintJob; onJob: (job: PrintJob) => void }) {
+  const t = useT();
+  useEffect(() => {
+    if (!job) return undefined;
+    document.body.classList.add('printing-job');
+    const done = () => onJob(null);
+    window.addEventListener('afterprint', done);
+    // Print once the portal holds just the job's labels (after this render is committed).
+    const timer = setTimeout(() => window.print(), 0);
+    return () => {
+      clearTimeout(timer);
+      window.removeEventListener('afterprint', done);
+      document.body.classList.remove('printing-job');
+    };
+  }, [job, onJob]);
   if (requisitions.length === 0) return null;
+  const printed = job ? requisitions.filter((r) => job.ids.includes(r.requisitionIdentifier)) : requisitions;
   return (
     <Stack>
       <PageSize />
       <Group>
-        <Button onClick={() => window.print()} variant="outline">Print {requisitions.length} label(s)</Button>
+        <Button onClick={() => onJob({ ids: requisitions.map((r) => r.requisitionIdentifier), n: Date.now() })} variant="outline" data-testid="print-all">{t('specimens.printAll', { n: requisitions.length })}</Button>
       </Group>
       <div className="label-sheet">
         {requisitions.map((r) => <SpecimenLabel key={r.id} req={r} subject={subject} />)}
       </div>
-      {createPortal(<div className="print-labels">{requisitions.map((r) => <SpecimenLabel key={r.id} req={r} subject={subject} testId="print-label" />)}</div>, document.body)}
+      {createPortal(<div className={job ? 'print-labels print-job' : 'print-labels'} data-testid="print-copy">{printed.map((r) => <SpecimenLabel key={r.id} req={r} subject={subject} testId="print-label" />)}</div>, document.body)}
     </Stack>
   );
 }

@@ -79,11 +79,24 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
   const t = useT();
   const f = useFormat();
   const record = (content.record ?? {}) as Record<string, unknown>;
-  const history = (content.history ?? null) as { user?: string; hostname?: string; at?: string } | null;
+  const history = (content.history ?? null) as { user?: string; hostname?: string; at?: string; reason?: string; changes?: Record<string, [unknown, unknown]> } | null;
   const entries = Object.entries(record);
+  const shown = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+  const changed = Object.entries(history?.changes ?? {}).filter(([k]) => k !== 'revision');
   return (
     <Stack data-testid="tx-content">
       {history && <Text size="sm">{t('pending.changedBy', { user: history.user ?? '?', host: history.hostname ?? '?', when: history.at ? f.dateTime(history.at) : '?' })}</Text>}
+      {history?.reason && <Text size="sm" data-testid="tx-reason">{t('pending.reason', { reason: history.reason })}</Text>}
+      {changed.length > 0 && (
+        <Table withTableBorder data-testid="tx-changes" aria-label={t('pending.changesTitle')}>
+          <Table.Thead><Table.Tr><Table.Th>{t('pending.colField')}</Table.Th><Table.Th>{t('pending.colBefore')}</Table.Th><Table.Th>{t('pending.colAfter')}</Table.Th></Table.Tr></Table.Thead>
+          <Table.Tbody>
+            {changed.map(([k, [before, after]]) => (
+              <Table.Tr key={k}><Table.Td><Code>{k}</Code></Table.Td><Table.Td>{shown(before)}</Table.Td><Table.Td>{shown(after)}</Table.Td></Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
       {entries.length === 0 ? <Text>{t('pending.deleteNoFields')}</Text> : (
         <Table withTableBorder striped>
           <Table.Tbody>
