@@ -27,7 +27,7 @@ test('every screen of the field laptop, the middleman and the site passes axe WC
   for (const [url, user, screens] of [
     [fieldUrl, 'ra', ['Status', 'Data entry', 'Changes waiting to be sent', 'Let the driver pull', 'File transfer', 'Device & settings']],
     [mmUrl, 'driver', ['Status', 'Changes waiting to be sent', 'Pull from laptop', 'Specimen reconciliation', 'File transfer', 'Conflicts', 'Device & settings']],
-    [siteUrl, 'root', ['Status', 'Specimen reconciliation', 'File transfer', 'Consumed batches', 'Conflicts', 'Device & settings']],
+    [siteUrl, 'root', ['Status', 'Specimen reconciliation', 'Time to lab', 'File transfer', 'Consumed batches', 'Conflicts', 'Device & settings']],
   ] as const) {
     const page = await (await browser.newContext()).newPage();
     await login(page, url, user);

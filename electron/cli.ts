@@ -21,6 +21,9 @@ import { installKeyFile, KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYS
 import { seed } from './core/seed.ts';
 import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
+import { timeToLab } from './core/time-to-lab.ts';
+import { formatDuration } from '../shared/specimens.ts';
+import { timeToLabCsv, timeToLabInputSchema } from '../shared/time-to-lab.ts';
 import { Store } from './core/store.ts';
 import { APP_VERSION } from './core/version.ts';
 import type { Progress } from '../shared/api.ts';
@@ -404,6 +407,37 @@ export function buildProgram(io: Io = defaultIo): Command {
       // What was marked, from this device's own batch records (not what a receipt claims).
       io.out(`${r.acknowledged.length} batch(es) acknowledged (${r.acknowledged.reduce((n, b) => n + b.count, 0)} transactions marked delivered), ${r.ignored} receipt(s) not for pending batches of this device`);
       for (const x of r.refused) io.out(`refused the receipt for batch ${x.batchId}: ${x.reason}`);
+    }));
+
+  const specimens = program.command('specimens').description('specimen summaries');
+  specimens.command('time-to-lab').description('site: draw-to-receipt time per local day of the draw and per laptop (receipt: the lab\'s reconciliation here matched the tube)')
+    .option('--from <date>', 'first day drawn (YYYY-MM-DD, local; default 13 days before --to)')
+    .option('--to <date>', 'last day drawn (YYYY-MM-DD, local; default today)')
+    .addOption(new Option('--csv', 'CSV for a spreadsheet: day x laptop rows, then per day, per laptop, the period').conflicts('json'))
+    .option('--json', 'stable JSON output')
+    .action((o: { from?: string; to?: string; csv?: boolean; json?: boolean }) => withStore((store) => {
+      if (store.role !== 'site') throw new EdcError('ROLE_NOT_ALLOWED', 'time to lab is computed on the site, where the lab receives the tubes');
+      const input = timeToLabInputSchema.safeParse({ ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}) });
+      if (!input.success) throw new EdcError('INPUT_INVALID', '--from and --to are days as YYYY-MM-DD, from on or before to, at most a year apart');
+      const s = timeToLab(store, input.data);
+      if (o.csv) {
+        io.out(timeToLabCsv(s).trimEnd());
+        return;
+      }
+      if (o.json) {
+        io.out(JSON.stringify(s));
+        return;
+      }
+      io.out(`time to lab, tubes drawn ${s.from} to ${s.to} (${s.timeZone}), receipt = the lab's reconciliation here`);
+      if (!s.overall) {
+        io.out('no tube drawn on these days has been received at the lab yet');
+        return;
+      }
+      const line = (label: string, g: { tubes: number; medianMinutes: number; worstMinutes: number; worstTube: string; overLimit: number }) =>
+        io.out(`${label.padEnd(12)} ${String(g.tubes).padStart(5)} tube(s)  median ${formatDuration(g.medianMinutes).padEnd(12)} worst ${formatDuration(g.worstMinutes).padEnd(12)} (${g.worstTube})  ${g.overLimit} past limit`);
+      line('all', s.overall);
+      for (const d of s.days) line(d.day, d);
+      for (const l of s.laptops) line(l.producer, l);
     }));
 
   program.command('conflicts').description('changes not applied because the record changed here meanwhile: both versions, for review')

@@ -29,6 +29,7 @@ export const CALL_NAMES = [
   'specimens.settings',
   'custody.chain',
   'custody.flagged',
+  'specimens.timeToLab',
   'files.overview',
   'files.send',
   'files.import',

@@ -11,6 +11,7 @@ import { consentInput, medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visi
 import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
 import { drawTimeCorrectionSchema, reasonsSchema, scopeSchema } from './specimens.ts';
 import { gapSchema, statusSchema } from './status.ts';
+import { timeToLabInputSchema, timeToLabSchema } from './time-to-lab.ts';
 import { clockReadingSchema, deviceRowSchema } from './fleet.ts';
 import { tubeChainSchema } from './custody.ts';
 
@@ -419,6 +420,8 @@ export const contract = {
     output: z.object({ stabilityMinutes: z.record(z.string(), z.number()), labelWidthMm: z.number(), labelHeightMm: z.number() }),
     permission: 'view', roles: ROLES,
   }),
+  /** The site's draw-to-lab times per local day and per laptop (receipt: the lab's reconciliation here). */
+  'specimens.timeToLab': def({ input: timeToLabInputSchema, output: timeToLabSchema, permission: 'view', roles: ['site'] }),
   'files.overview': def({
     input: empty,
     output: z.object({ configured: z.boolean(), target: z.string().nullable(), pendingTransactions: count, batches: z.array(fileBatchRow) }),

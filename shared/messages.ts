@@ -43,6 +43,7 @@ export const FIELD_MESSAGES: Partial<Record<CallName, Record<string, MessageKey>
   'device.setup': { 'server.url': 'device.urlInvalid', 'server.code': 'device.codeInvalid', deviceId: 'errors.DEVICE_ID_INVALID', siteCode: 'device.siteCodeInvalid', role: 'errors.ROLE_INVALID' },
   'pull.run': { url: 'pull.urlInvalid', code: 'pull.codeInvalid' },
   'subjects.search': { query: 'entry.queryTooLong' },
+  'specimens.timeToLab': { from: 'specimens.rangeInvalid', to: 'specimens.rangeInvalid' },
   'requisitions.correctDrawTime': { reason: 'entry.needReason', drawnDatetime: 'specimens.timeUnreadable' },
 };
 

@@ -14,6 +14,7 @@ import { devicesHandlers } from './handlers/devices.ts';
 import { entryHandlers } from './handlers/entry.ts';
 import { fileHandlers } from './handlers/files.ts';
 import { middlemanHandlers } from './handlers/middleman.ts';
+import { specimenHandlers } from './handlers/specimens.ts';
 import { transactionHandlers } from './handlers/transactions.ts';
 
 export type { BackendHandlers, BackendOptions, Principal } from './context.ts';
@@ -34,6 +35,7 @@ export function createBackend(opts: BackendOptions): Backend {
     ...entryHandlers(ctx),
     ...transactionHandlers(ctx),
     ...middlemanHandlers(ctx),
+    ...specimenHandlers(ctx),
     ...fileHandlers(ctx),
     ...batchHandlers(ctx),
     ...devicesHandlers(ctx),

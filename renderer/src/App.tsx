@@ -20,6 +20,7 @@ import { PendingScreen } from './screens/Pending.tsx';
 import { PullScreen, ShareScreen } from './screens/Middleman.tsx';
 import { ReconcileScreen } from './screens/Reconcile.tsx';
 import { StatusScreen } from './screens/Status.tsx';
+import { TimeToLabScreen } from './screens/TimeToLab.tsx';
 
 interface ScreenDef {
   id: string;
@@ -39,6 +40,7 @@ const SCREENS: ScreenDef[] = [
   { id: 'pull', label: 'nav.pull', roles: ['middleman'], call: 'pull.run', render: () => <PullScreen /> },
   { id: 'reconcile', label: 'nav.reconcile', roles: ['middleman', 'site'], call: 'reconciliation.expected', render: () => <ReconcileScreen /> },
   { id: 'custody', label: 'nav.custody', roles: ['middleman', 'site', 'central'], call: 'custody.chain', render: () => <CustodyScreen /> },
+  { id: 'time-to-lab', label: 'nav.timeToLab', roles: ['site'], call: 'specimens.timeToLab', render: () => <TimeToLabScreen /> },
   { id: 'files', label: 'nav.files', roles: ['field', 'middleman', 'site'], call: 'files.overview', render: () => <FilesScreen /> },
   { id: 'batches', label: 'nav.batches', roles: ['site', 'central'], call: 'batches.list', render: () => <BatchesScreen /> },
   { id: 'devices', label: 'nav.devices', roles: ['middleman', 'site', 'central'], call: 'devices.list', render: () => <DevicesScreen /> },
