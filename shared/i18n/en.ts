@@ -521,6 +521,10 @@ export const en = {
     reasonOther: 'other',
   },
   specimens: {
+    drawnAgo: 'drawn {duration} ago',
+    drawnNearLimit: '{ago} · near its limit',
+    drawnPastLimit: '{ago} · past its limit',
+    barcodeOf: 'barcode {code}',
     colSinceDraw: 'Since draw',
     colActions: 'Actions',
     correct: 'Correct draw time',

@@ -519,6 +519,10 @@ export const tn: Catalogue = {
     reasonOther: 'sengwe se sele',
   },
   specimens: {
+    drawnAgo: 'e tserwe {duration} e e fetileng',
+    drawnNearLimit: '{ago} · e atamela nako ya yone',
+    drawnPastLimit: '{ago} · e fetile nako ya yone',
+    barcodeOf: 'barcode {code}',
     colSinceDraw: 'Go tloga go tsewa',
     colActions: 'Ditiro',
     correct: 'Baakanya nako ya go tsaya',

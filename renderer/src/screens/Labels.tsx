@@ -8,13 +8,14 @@ import { useT } from '../i18n.tsx';
 
 /** One printable specimen label: CODE128 barcode of the requisition identifier (JsBarcode), plus what it is. */
 export function SpecimenLabel({ req, subject, testId = 'specimen-label' }: { req: Requisition; subject: string; testId?: string }) {
+  const t = useT();
   const svg = useRef<SVGSVGElement>(null);
   useEffect(() => {
     if (svg.current) JsBarcode(svg.current, req.requisitionIdentifier, { format: 'CODE128', height: 50, width: 1.6, fontSize: 14, margin: 4 });
   }, [req.requisitionIdentifier]);
   return (
     <div className="label" data-testid={testId} data-barcode={req.requisitionIdentifier}>
-      <svg ref={svg} role="img" aria-label={`barcode ${req.requisitionIdentifier}`} />
+      <svg ref={svg} role="img" aria-label={t('specimens.barcodeOf', { code: req.requisitionIdentifier })} />
       <Text size="sm" fw={600}>{subject} · {req.panel}</Text>
       <Text size="xs">{req.specimenType} · {new Date(req.drawnDatetime).toLocaleString([], { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })}</Text>
     </div>

@@ -1,9 +1,9 @@
 import { Text } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import { sinceDraw, type Freshness } from '../../../shared/specimens.ts';
+import { formatDuration, sinceDraw, type Freshness } from '../../../shared/specimens.ts';
+import { useT } from '../i18n.tsx';
 
 const BG: Record<Freshness, string> = { ok: 'gray.1', near: 'yellow.4', past: 'red.9' };
-const WORDS: Record<Freshness, string> = { ok: '', near: ' · near its limit', past: ' · past its limit' };
 
 /** The clock for "drawn … ago", ticking every 30 s. */
 export function useNow(everyMs = 30_000): number {
@@ -17,10 +17,12 @@ export function useNow(everyMs = 30_000): number {
 
 /** "drawn 1 h 42 min ago", amber when near the panel's stability limit, red past it. */
 export function SinceDraw({ drawn, now, limit }: { drawn: string; now: number; limit: number | null }) {
+  const t = useT();
   const s = sinceDraw(drawn, now, limit);
+  const ago = t('specimens.drawnAgo', { duration: formatDuration(s.minutes) });
   return (
     <Text component="span" size="sm" fw={600} px={6} py={1} bg={BG[s.freshness]} c={s.freshness === 'past' ? 'white' : 'dark'} style={{ borderRadius: 4, whiteSpace: 'nowrap' }} data-testid="since-draw" data-freshness={s.freshness}>
-      {s.text}{WORDS[s.freshness]}
+      {s.freshness === 'ok' ? ago : t(s.freshness === 'near' ? 'specimens.drawnNearLimit' : 'specimens.drawnPastLimit', { ago })}
     </Text>
   );
 }
