@@ -83,15 +83,23 @@ export function summariseTimeToLab(tubes: readonly ReceivedTube[], o: { timeZone
   };
   // The local date per quarter hour of UTC (every zone's midnight falls on one): Intl once per quarter, not per tube.
   const dayOf = new Map<number, string>();
+  // Receipt times repeat (one per reconciliation): parsed once each.
+  const receivedMs = new Map<string, number>();
   for (const raw of tubes) {
-    const quarter = Math.floor(Date.parse(raw.drawnAt) / 900_000);
+    const drawnMs = Date.parse(raw.drawnAt);
+    const quarter = Math.floor(drawnMs / 900_000);
     let day = dayOf.get(quarter);
     if (day === undefined) {
       day = localDate(quarter * 900_000, o.timeZone);
       dayOf.set(quarter, day);
     }
     if (day < o.from || day > o.to) continue;
-    const t = { ...raw, minutes: minutesToLab(raw) };
+    let received = receivedMs.get(raw.receivedAt);
+    if (received === undefined) {
+      received = Date.parse(raw.receivedAt);
+      receivedMs.set(raw.receivedAt, received);
+    }
+    const t = { requisitionIdentifier: raw.requisitionIdentifier, producer: raw.producer, panel: raw.panel, drawnAt: raw.drawnAt, receivedAt: raw.receivedAt, minutes: Math.max(0, Math.floor((received - drawnMs) / 60_000)) };
     all.push(t);
     push(byDay, day, t);
     push(byLaptop, t.producer, t);
