@@ -43,6 +43,7 @@ export const CALL_NAMES = [
   'conflicts.resolve',
   'devices.list',
   'devices.clock',
+  'devices.pairingCode',
 ] as const;
 
 export type CallName = (typeof CALL_NAMES)[number];

@@ -512,6 +512,12 @@ export const contract = {
     output: z.object({ readings: z.array(clockReadingSchema) }),
     permission: 'view', roles: CONSUMERS,
   }),
+  /** An administrator issues a one-time code for exactly this device id and role (or to replace a paired machine). */
+  'devices.pairingCode': def({
+    input: z.object({ deviceId: deviceIdSchema, role: z.enum(['field', 'middleman']), replace: z.boolean().default(false) }).strict(),
+    output: z.object({ code: z.string(), deviceId: z.string(), role: roleSchema, expiresAt: z.string(), purpose: z.enum(['pair', 'replace']) }),
+    permission: 'configure', roles: ['site'],
+  }),
 } as const satisfies Record<CallName, CallDef<z.ZodType, z.ZodType>>;
 
 export type Contract = typeof contract;

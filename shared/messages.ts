@@ -45,6 +45,7 @@ export const FIELD_MESSAGES: Partial<Record<CallName, Record<string, MessageKey>
   'subjects.search': { query: 'entry.queryTooLong' },
   'specimens.timeToLab': { from: 'specimens.rangeInvalid', to: 'specimens.rangeInvalid' },
   'requisitions.correctDrawTime': { reason: 'entry.needReason', drawnDatetime: 'specimens.timeUnreadable' },
+  'devices.pairingCode': { deviceId: 'devices.pairIdInvalid' },
 };
 
 /** Sentences for error codes, per call, where the call's context says more than errors.<CODE>. */
@@ -57,6 +58,7 @@ export const CODE_MESSAGES: Partial<Record<CallName, Partial<Record<ErrorCode, M
   'settings.update': { SETTING_VALUE_INVALID: 'device.settingInvalid' },
   'conflicts.resolve': { INPUT_INVALID: 'conflicts.onlyKeep' },
   'batches.retry': { BUSY: 'batches.busy' },
+  'devices.pairingCode': { INPUT_INVALID: 'devices.pairAlready', RECORD_NOT_FOUND: 'devices.pairNothingToReplace', DEVICE_ID_INVALID: 'devices.pairIdInvalid' },
 };
 
 /** The top-level text and number values of a call's input, so a sentence can name them ("Consent version 1.0 …"). */

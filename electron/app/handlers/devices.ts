@@ -3,9 +3,10 @@ import { attentionOrder, CLOCK_SKEW_WARN_MS } from '../../../shared/fleet.ts';
 import { clockHistory, listFleet, startOfToday } from '../../core/fleet.ts';
 import { SCHEMA_VERSION } from '../../core/domain/registry.ts';
 import { APP_VERSION } from '../../core/version.ts';
+import { issuePairingCode } from '../../server/auth.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
-export function devicesHandlers(ctx: HandlerContext): AreaHandlers<'devices.list' | 'devices.clock'> {
+export function devicesHandlers(ctx: HandlerContext): AreaHandlers<'devices.list' | 'devices.clock' | 'devices.pairingCode'> {
   return {
     'devices.list': async ({ today }) => {
       const s = ctx.need();
@@ -21,5 +22,10 @@ export function devicesHandlers(ctx: HandlerContext): AreaHandlers<'devices.list
       };
     },
     'devices.clock': async ({ deviceId }) => ({ readings: clockHistory(ctx.need(), deviceId) }),
+    'devices.pairingCode': async ({ deviceId, role, replace }, who) => {
+      const c = issuePairingCode(ctx.need(), { deviceId, role, purpose: replace ? 'replace' : 'pair', actor: ctx.actor(who).user });
+      ctx.changed('status');
+      return c;
+    },
   };
 }

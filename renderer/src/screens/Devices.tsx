@@ -1,10 +1,11 @@
-import { Alert, Badge, Button, Group, Modal, Stack, Switch, Table, Text, Title, UnstyledButton } from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Code, Group, Modal, Select, Stack, Switch, Table, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
 import { createColumnHelper, flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type SortingState } from '@tanstack/react-table';
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
+import { contract, type CallOutput } from '../../../shared/contract.ts';
 import type { DeviceFlag, DeviceRow } from '../../../shared/fleet.ts';
-import { useApp, useCall, useEvents } from '../hooks.ts';
+import { useAction, useApp, useCall, useEvents } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { When } from '../ui.tsx';
+import { ProblemAlert, When } from '../ui.tsx';
 
 const col = createColumnHelper<DeviceRow>();
 const FLAG: Record<DeviceFlag, { label: MessageKey; color: string }> = {
@@ -86,9 +87,14 @@ export function DevicesScreen() {
     getCoreRowModel: getCoreRowModel(), getSortedRowModel: getSortedRowModel(),
   });
   const owing = (list.data?.devices ?? []).filter((d) => d.flags.includes('owing')).length;
+  const [pairing, setPairing] = useState(false);
+  const mayPair = info.deviceRole === 'site' && info.permissions.includes(contract['devices.pairingCode'].permission);
   return (
     <Stack>
-      <Title order={2}>{t('devices.title')}</Title>
+      <Group justify="space-between" align="flex-start">
+        <Title order={2}>{t('devices.title')}</Title>
+        {mayPair && <Button onClick={() => setPairing(true)} data-testid="pair-open">{t('devices.pairButton')}</Button>}
+      </Group>
       <Text>{middleman ? t('devices.explainMiddleman') : t('devices.explainServer')}</Text>
       <Group>
         <Text fw={600} data-testid="devices-summary">{t('devices.summary', { owing })}</Text>
@@ -117,6 +123,9 @@ export function DevicesScreen() {
           {list.data?.devices.length === 0 && <Table.Tr><Table.Td colSpan={columns.length}><Text c="dimmed">{t('devices.nobody')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
+      <Modal opened={pairing} onClose={() => setPairing(false)} title={t('devices.pairTitle')} size="lg">
+        {pairing && <PairDevice />}
+      </Modal>
       <Modal opened={clockOf !== null} onClose={() => setClockOf(null)} title={clockOf ? t('devices.historyTitle', { device: clockOf }) : ''} size="lg">
         {clockOf && <ClockHistory deviceId={clockOf} warnMs={here?.clockWarnMs ?? 600_000} />}
       </Modal>
@@ -145,5 +154,44 @@ function ClockHistory({ deviceId, warnMs }: { deviceId: string; warnMs: number }
         </Table.Tbody>
       </Table>
     </Stack>
+  );
+}
+
+/** An administrator issues a pairing code bound to one device id and role; the code is shown large, once. */
+function PairDevice() {
+  const t = useT();
+  const f = useFormat();
+  const issue = useAction('devices.pairingCode');
+  const [deviceId, setDeviceId] = useState('');
+  const [role, setRole] = useState<'field' | 'middleman'>('field');
+  const [replace, setReplace] = useState(false);
+  const [code, setCode] = useState<CallOutput<'devices.pairingCode'> | null>(null);
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void issue.run({ deviceId: deviceId.trim(), role, replace }).then((r) => { if (r) setCode(r); });
+  };
+  if (code) {
+    return (
+      <Stack data-testid="pair-result">
+        <Text fw={600}>{t('devices.pairCode', { device: code.deviceId, role: code.role })}</Text>
+        <Code fz={32} ta="center" py="md" block data-testid="pair-code">{code.code}</Code>
+        <Text>{t('devices.pairCodeHint', { time: f.dateTime(code.expiresAt) })}</Text>
+        <Group><Button variant="light" onClick={() => { setCode(null); setDeviceId(''); setReplace(false); }} data-testid="pair-another">{t('devices.pairAnother')}</Button></Group>
+      </Stack>
+    );
+  }
+  return (
+    <form onSubmit={onSubmit}>
+      <Stack>
+        <Text size="sm">{t('devices.pairExplain')}</Text>
+        <TextInput label={t('devices.pairDeviceId')} value={deviceId} onChange={(e) => setDeviceId(e.currentTarget.value)} required data-autofocus data-testid="pair-device-id"
+          error={issue.field === 'deviceId' ? issue.error : undefined} />
+        <Select label={t('devices.pairRole')} value={role} onChange={(v) => v && setRole(v as 'field' | 'middleman')} allowDeselect={false}
+          data={[{ value: 'field', label: t('devices.pairRoleField') }, { value: 'middleman', label: t('devices.pairRoleMiddleman') }]} data-testid="pair-role" />
+        <Checkbox label={t('devices.pairReplace')} checked={replace} onChange={(e) => setReplace(e.currentTarget.checked)} data-testid="pair-replace" />
+        {issue.field !== 'deviceId' && <ProblemAlert state={issue} testId="pair-error" />}
+        <Group><Button type="submit" loading={issue.busy} data-testid="pair-issue">{t('devices.pairIssue')}</Button></Group>
+      </Stack>
+    </form>
   );
 }
