@@ -17,7 +17,8 @@ import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
 import { pinnedKey, pinPeerKey } from './files/signing.ts';
 import { copyFrom } from './core/copy.ts';
 import { isDevicePublicKey } from './core/crypto/device-key.ts';
-import { installKeyFile, KeySet, keySetExists, loadKeySet, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
+import { en } from '../shared/i18n/en.ts';
+import { installKeyFile, KeySet, keySetExists, loadKeySet, middlemanHoldsFullKeys, writeKeySetFile, KEYSET_FILE } from './core/crypto/keyset.ts';
 import { seed } from './core/seed.ts';
 import { withSetting } from './core/settings-file.ts';
 import { readStatus } from './core/status.ts';
@@ -43,6 +44,9 @@ const load = {
   serverLink: () => import('./sync/server-link.ts'),
   share: () => import('./sync/share.ts'),
 };
+
+/** A middleman set up with the full key set (keys import, status): the catalogue's sentence, as on the Device screen. */
+const MIDDLEMAN_FULL_KEYS_WARNING = `warning: ${en.device.keysFullOnMiddleman}`;
 
 export interface Io {
   out: (line: string) => void;
@@ -158,18 +162,24 @@ export function buildProgram(io: Io = defaultIo): Command {
     io.out(`created key set for project ${set.projectId} (active key ${set.activeKeyId}) in ${store.keyDir}`);
   }));
   keys.command('export').description('write the key set to a file, to copy to the study\'s other devices')
-    .requiredOption('--out <file>', 'file to write (must not exist)').action((o: { out: string }) => withStore((store) => {
-      const set = loadKeySet(store.keyDir);
+    .requiredOption('--out <file>', 'file to write (must not exist)')
+    .option('--for <role>', 'middleman: the carrier key set, without the keys for participants\' details (it carries and checks data, cannot read PII)')
+    .action((o: { out: string; for?: string }) => withStore((store) => {
+      if (o.for !== undefined && o.for !== 'middleman') throw new EdcError('INPUT_INVALID', `--for takes only "middleman" (the other devices get the full key set: leave --for out)`);
+      const full = loadKeySet(store.keyDir);
+      const set = o.for === 'middleman' ? full.forCarrier() : full;
+      if (!o.for && !set.canReadPii) throw new EdcError('KEYS_CARRIER', 'this device holds a middleman\'s key set: export the full key set from the site or the coordinator\'s device');
       const out = path.resolve(o.out);
       if (existsSync(out)) throw new EdcError('IO_FAILED', `${out} already exists; choose a new file name`);
       writeKeySetFile(out, set);
-      io.out(`exported ${set.file.keys.length} key(s) of project ${set.projectId} to ${out}; keep it secret and delete it after import`);
+      io.out(`exported ${set.file.keys.length} key(s) of project ${set.projectId} to ${out}${set.canReadPii ? '' : ' for a middleman (without the keys for participants\' details)'}; keep it secret and delete it after import`);
     }));
   keys.command('import').description('install or add keys from an exported key set').argument('<file>').action((file: string) => withStore((store) => {
     const next = installKeyFile(store, path.resolve(file));
-    io.out(`key set of project ${next.projectId} installed: ${next.file.keys.length} key(s), active ${next.activeKeyId}`);
+    io.out(`key set of project ${next.projectId} installed: ${next.file.keys.length} key(s), active ${next.activeKeyId}${next.canReadPii ? '' : '; middleman\'s key set: participants\' details stay protected here'}`);
+    if (middlemanHoldsFullKeys(store.role, next.scope)) io.err(MIDDLEMAN_FULL_KEYS_WARNING);
   }));
-  keys.command('rotate').description('add a new active key; older keys keep decrypting').action(() => withStore((store) => {
+  keys.command('rotate').description('add a new active key (and a new key for participants\' details); older keys keep decrypting').action(() => withStore((store) => {
     const next = loadKeySet(store.keyDir).rotated();
     writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), next);
     io.out(`new active key ${next.activeKeyId}; export the key set again and import it on every device`);
@@ -191,6 +201,8 @@ export function buildProgram(io: Io = defaultIo): Command {
         return;
       }
       io.out(`${s.role} ${s.deviceId}`);
+      if (s.keyScope === 'carrier') io.out('keys: middleman\'s key set (participants\' details stay protected here)');
+      if (s.keysWarning) io.err(MIDDLEMAN_FULL_KEYS_WARNING);
       io.out(`outgoing: ${s.outgoing.total} total; waiting for the server: ${s.outgoing.pendingServer} (of which not yet with a middleman: ${s.outgoing.pendingMiddleman})`);
       const h = s.outgoing.hops;
       io.out(`where they are: ${h.here} only here · ${h.middleman} with a middleman · ${h.site} at the site · ${h.central} at central`);

@@ -68,6 +68,8 @@ export const appInfoSchema = z.object({
   deviceId: z.string().nullable(),
   siteCode: z.string().nullable(),
   hasKeys: z.boolean(),
+  /** full: reads participants' details; carrier: a middleman's key set (PII stays ciphertext); none. */
+  keyScope: z.enum(['none', 'full', 'carrier']).default('none'),
   paired: z.boolean(),
   version: z.string(),
   host: z.enum(['desktop', 'web']),
@@ -254,6 +256,8 @@ const conflictRow = z.object({
   reason: z.string().nullable(),
   /** column → [here, incoming], PII decrypted */
   differences: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])),
+  /** PII columns this device's key set cannot read (a middleman's carrier set): shown as "protected". */
+  protectedFields: z.array(z.string()).default([]),
   changedHereBy: z.string().nullable(),
   changedIncomingBy: z.string().nullable(),
   resolvedAt: z.string().nullable(),

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   KEYS_EXIST: 'A project key set is already installed here. Keys are created once per study; use `keys import` to add keys from another device.',
   KEYS_UNREADABLE: 'The key file cannot be read or is not a valid EDC Sync key set. Check the file, or export it again from a device that works.',
   KEYS_FOREIGN: 'That key set belongs to another study (project id differs). Import the keys of this study.',
+  KEYS_CARRIER: 'This is a middleman\'s key set (`keys export --for middleman`): it carries data but cannot read participants\' details. A field laptop, the site and central need the full key set (`keys export` without --for); a middleman\'s set cannot be rotated or used to enter or change participants\' details.',
+  KEYS_NO_PII_KEY: 'This key set was made before participants\' details had a key of their own, so a middleman\'s copy could still read them. Run `edc-sync keys rotate` (it adds that key), import the new key set on every device, then export for the middleman.',
   KEY_UNKNOWN: 'A transaction was encrypted with a key this device does not have. Import the newer key set from the study coordinator.',
   DEVICE_KEY_UNREADABLE: 'This device\'s signing key (keys/device-ed25519.pem in the data folder) is damaged or unreadable. Restore the data folder from a backup; if it is lost, an administrator must replace the device on the server.',
   SIGNATURE_INVALID: 'The data is not signed by the device it names (forged or altered on the way). Nothing of it was stored. Ask the sending device to send it again.',

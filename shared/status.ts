@@ -32,5 +32,9 @@ export const statusSchema = z.object({
   }),
   records: z.record(z.string(), z.number().int()),
   lastSync: z.string().nullable(),
+  /** The installed key set: full (reads participants' details), carrier (a middleman's: cannot), none (absent or unreadable). */
+  keyScope: z.enum(['none', 'full', 'carrier']).default('none'),
+  /** A middleman holding the full key set: it could read participants' details and should hold the carrier set. */
+  keysWarning: z.boolean().default(false),
 });
 export type Status = z.infer<typeof statusSchema>;

@@ -18,6 +18,8 @@ export interface ConflictView {
   reason: string | null;
   /** Columns whose values differ: [here, incoming] (PII decrypted). */
   differences: Record<string, [unknown, unknown]>;
+  /** PII columns a middleman's carrier key set cannot read (null here); listed in differences when their lookup hashes differ. */
+  protectedFields: string[];
   local: RawRow | null;
   incoming: RawRow;
   resolvedAt: string | null;
@@ -36,9 +38,16 @@ export function listConflicts(store: Store, opts: { includeResolved?: boolean } 
     ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id`).all() as Record<string, string | number | null>[];
   return rows.map((r) => {
     const txName = String(r.tx_name) as TxName;
-    const local = r.local_record ? study.decrypted(txName, JSON.parse(String(r.local_record)) as RawRow) : null;
-    const incoming = study.decrypted(txName, JSON.parse(String(r.incoming_record)) as RawRow);
+    const hidden: string[] = [];
+    const localStored = r.local_record ? JSON.parse(String(r.local_record)) as RawRow : null;
+    const incomingStored = JSON.parse(String(r.incoming_record)) as RawRow;
+    const local = localStored ? study.decrypted(txName, localStored, hidden) : null;
+    const incoming = study.decrypted(txName, incomingStored, hidden);
     const differences: Record<string, [unknown, unknown]> = {};
+    // Unreadable here (carrier key set): a PII column differs when its keyed lookup hash does.
+    for (const p of MODELS.get(txName)!.pii) {
+      if (hidden.includes(p.sql) && p.hashSql in incomingStored && (localStored?.[p.hashSql] ?? null) !== (incomingStored[p.hashSql] ?? null)) differences[p.sql] = [null, null];
+    }
     for (const k of Object.keys(incoming)) {
       if (['modified', 'user_modified', 'hostname_modified', 'revision'].includes(k)) continue;
       if ((local?.[k] ?? null) !== incoming[k]) differences[k] = [local?.[k] ?? null, incoming[k]];
@@ -46,7 +55,7 @@ export function listConflicts(store: Store, opts: { includeResolved?: boolean } 
     return {
       incomingId: String(r.incoming_id), txName, recordId: String(r.tx_pk), localRevision: r.local_revision === null ? null : Number(r.local_revision),
       incomingBaseRevision: Number(r.incoming_base_revision), detectedAt: String(r.detected_at), reason: r.reason === null ? null : String(r.reason),
-      differences, local, incoming,
+      differences, protectedFields: hidden, local, incoming,
       resolvedAt: r.resolved_at === null ? null : String(r.resolved_at),
       resolution: r.resolution === null ? null : (String(r.resolution) as Resolution),
       resolvedBy: r.resolved_by === null ? null : String(r.resolved_by),

@@ -1,6 +1,7 @@
 import type { Status } from '../../shared/status.ts';
 import { Consumer } from './consumer.ts';
 import { hopCounts } from './fleet.ts';
+import { installedScope, middlemanHoldsFullKeys } from './crypto/keyset.ts';
 import { MODELS } from './domain/registry.ts';
 import type { Store } from './store.ts';
 
@@ -23,6 +24,7 @@ export function readStatus(store: Store): Status {
       FROM incoming_transaction WHERE blocked_by IS NOT NULL GROUP BY blocked_by ORDER BY min(producer), blocked_by`).all() as { by: string; producer: string; n: number; reason: string | null }[])
     .map((b) => ({ by: b.by, producer: b.producer, count: b.n, reason: b.reason ?? '' }));
   const blockedTotal = blocked.reduce((n, b) => n + b.count, 0);
+  const keyScope = installedScope(store.keyDir);
   const records: Record<string, number> = {};
   for (const m of MODELS.values()) {
     records[m.txName] = (store.sql.prepare(`SELECT count(*) AS n FROM "${m.tableName}"`).get() as { n: number }).n;
@@ -42,5 +44,7 @@ export function readStatus(store: Store): Status {
     },
     records,
     lastSync: store.getState(LAST_SYNC_KEY),
+    keyScope,
+    keysWarning: middlemanHoldsFullKeys(store.role, keyScope),
   };
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { EdcError } from '../../shared/errors.ts';
 import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
 import { deviceKey, type DeviceKey } from './crypto/device-key.ts';
-import { keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
+import { assertScopeFits, keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
 import { SqlitePort, type SqlPort } from './db/port.ts';
 import { envelopeSignedBytes, type EnvelopeRow } from './envelope.ts';
 import * as schema from './db/schema.ts';
@@ -166,7 +166,11 @@ export class Store {
 
   /** The project key set; KEYS_MISSING when none is installed (callers refuse to sync then). */
   requireKeys(): KeySet {
-    this.keys ??= loadKeySet(this.keyDir);
+    if (!this.keys) {
+      const keys = loadKeySet(this.keyDir);
+      assertScopeFits(this.role, keys); // a middleman's carrier set on a laptop or server: refused, never half-used
+      this.keys = keys;
+    }
     return this.keys;
   }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { healthSchema } from '../../../shared/api.ts';
 import { permissionsOf } from '../../../shared/contract.ts';
 import { EdcError } from '../../../shared/errors.ts';
-import { installKeyFile, installKeySetText } from '../../core/crypto/keyset.ts';
+import { installedScope, installKeyFile, installKeySetText } from '../../core/crypto/keyset.ts';
 import { withSetting } from '../../core/settings-file.ts';
 import { readStatus } from '../../core/status.ts';
 import { Store } from '../../core/store.ts';
@@ -33,6 +33,7 @@ export function deviceHandlers(ctx: HandlerContext): AreaHandlers<'app.info' | '
         deviceId: s?.deviceId ?? null,
         siteCode: s?.settings.siteCode ?? null,
         hasKeys: s?.hasKeys() ?? false,
+        keyScope: s ? installedScope(s.keyDir) : 'none',
         paired,
         version: APP_VERSION,
         host: ctx.opts.host,
@@ -54,7 +55,7 @@ export function deviceHandlers(ctx: HandlerContext): AreaHandlers<'app.info' | '
       }
       if (input.keyFile || input.keySetJson) {
         const set = input.keySetJson ? installKeySetText(ctx.need(), input.keySetJson, 'the chosen key file') : installKeyFile(ctx.need(), path.resolve(input.keyFile!));
-        done.push(`key set of project ${set.projectId} installed (${set.file.keys.length} key(s))`);
+        done.push(`key set of project ${set.projectId} installed (${set.file.keys.length} key(s)${set.canReadPii ? '' : ', middleman\'s: participants\' details stay protected'})`);
       }
       if (input.server) {
         const link = await pair(ctx.need(), input.server.url, input.server.code);

@@ -88,19 +88,32 @@ export function decryptEnvelope(store: Store, r: Record<string, unknown>): Recor
   }
   const model = MODELS.get(row.tx_name);
   if (!model || !payload.record) return { ...payload };
-  const plain = Object.keys(payload.record).length ? new Study(store).decrypted(row.tx_name as TxName, payload.record) : {};
-  return { record: toJs(model, plain), history: payload.history ? readableHistory(store, model, payload.history) : null };
+  const hidden: string[] = [];
+  const plain = Object.keys(payload.record).length ? new Study(store).decrypted(row.tx_name as TxName, payload.record, hidden) : {};
+  const history = payload.history ? readableHistory(store, model, payload.history, hidden) : null;
+  // `protected`: the fields a middleman's carrier key set cannot read (null in `record` and in the changes); the
+  // screen says "protected".
+  return { record: toJs(model, plain), history, protected: hidden.map((c) => model.bySql.get(c)!.js) };
 }
 
-/** An update's changes ({column: [before, after]}) by field name, personal data decrypted and lookup hashes left out. */
-function readableHistory(store: Store, model: NonNullable<ReturnType<typeof MODELS.get>>, history: unknown): unknown {
+/**
+ * An update's changes ({column: [before, after]}) by field name, personal data decrypted and lookup hashes left out.
+ * A carrier key set cannot decrypt: those columns come back null and are added to `hidden`.
+ */
+function readableHistory(store: Store, model: NonNullable<ReturnType<typeof MODELS.get>>, history: unknown, hidden: string[]): unknown {
   const h = history as { changes?: Record<string, [unknown, unknown]> };
   if (!h.changes) return history;
+  const keys = store.requireKeys();
   const changes: Record<string, [unknown, unknown]> = {};
   for (const [col, [before, after]] of Object.entries(h.changes)) {
     if (model.pii.some((p) => p.hashSql === col)) continue;
     const pii = model.pii.find((p) => p.sql === col);
-    const open = (v: unknown) => (pii && typeof v === 'string' ? store.requireKeys().decryptField(pii.sql, v) : v);
+    if (pii && !keys.canReadPii) {
+      if (!hidden.includes(pii.sql)) hidden.push(pii.sql);
+      changes[pii.js] = [null, null];
+      continue;
+    }
+    const open = (v: unknown) => (pii && typeof v === 'string' ? keys.decryptField(pii.sql, v) : v);
     changes[model.bySql.get(col)?.js ?? col] = [open(before), open(after)];
   }
   return { ...h, changes };

@@ -69,15 +69,22 @@ export class Study {
     return row && this.decrypted(txName, row);
   }
 
-  /** A stored row with its PII columns decrypted (hash columns dropped). */
-  decrypted(txName: TxName, row: RawRow): RawRow {
+  /**
+   * A stored row with its PII columns decrypted (hash columns dropped). With a middleman's carrier key set the PII
+   * columns cannot be read: they come back null and their SQL names are added to `protectedOut` (screens say
+   * "protected"); the ciphertext never leaves the store.
+   */
+  decrypted(txName: TxName, row: RawRow, protectedOut?: string[]): RawRow {
     const model = MODELS.get(txName)!;
     if (model.pii.length === 0) return row;
     const keys = this.store.requireKeys();
     const out: RawRow = { ...row };
     for (const p of model.pii) {
       const v = row[p.sql];
-      out[p.sql] = typeof v === 'string' ? keys.decryptField(p.sql, v) : null;
+      if (typeof v === 'string' && !keys.canReadPii) {
+        out[p.sql] = null;
+        if (protectedOut && !protectedOut.includes(p.sql)) protectedOut.push(p.sql);
+      } else out[p.sql] = typeof v === 'string' ? keys.decryptField(p.sql, v) : null;
       delete out[p.hashSql];
     }
     return out;

@@ -47,7 +47,9 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
         <Table.Thead><Table.Tr><Table.Th>{t('conflicts.colField')}</Table.Th><Table.Th>{t('conflicts.colHere', { rev: c.localRevision ?? '—', who: c.changedHereBy ?? '?' })}</Table.Th><Table.Th>{t('conflicts.colIncoming', { rev: c.incomingBaseRevision, who: c.changedIncomingBy ?? '?' })}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
           {Object.entries(c.differences).map(([k, [here, incoming]]) => (
-            <Table.Tr key={k}><Table.Td><Text ff="monospace" size="sm">{k}</Text></Table.Td><Table.Td>{show(here)}</Table.Td><Table.Td>{show(incoming)}</Table.Td></Table.Tr>
+            <Table.Tr key={k}><Table.Td><Text ff="monospace" size="sm">{k}</Text></Table.Td>{c.protectedFields.includes(k)
+              ? <><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td></>
+              : <><Table.Td>{show(here)}</Table.Td><Table.Td>{show(incoming)}</Table.Td></>}</Table.Tr>
           ))}
         </Table.Tbody>
       </Table>

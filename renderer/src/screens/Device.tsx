@@ -46,7 +46,8 @@ export function DeviceScreen() {
         <>
           <Card withBorder p="lg">
             <Title order={3} mb="sm">{t('device.keysTitle')}</Title>
-            <Text mb="sm">{info.hasKeys ? t('device.keysInstalled') : t('device.keysMissing')}</Text>
+            <Text mb="sm" data-testid="keys-state">{!info.hasKeys ? t('device.keysMissing') : info.keyScope === 'carrier' ? t('device.keysCarrier') : t('device.keysInstalled')}</Text>
+            {info.deviceRole === 'middleman' && info.keyScope === 'full' && <Alert color="orange" mb="sm" data-testid="keys-warning">{t('device.keysFullOnMiddleman')}</Alert>}
             {canConfigure && (
               <Group align="end">
                 <FileInput label={t('device.keyFile')} placeholder={t('device.keyFilePlaceholder')} value={keyFile} onChange={setKeyFile} accept=".json,.keys,application/json" w={420} clearable />

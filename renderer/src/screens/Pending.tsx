@@ -80,6 +80,7 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
   const f = useFormat();
   const record = (content.record ?? {}) as Record<string, unknown>;
   const history = (content.history ?? null) as { user?: string; hostname?: string; at?: string; reason?: string; changes?: Record<string, [unknown, unknown]> } | null;
+  const hidden = new Set(Array.isArray(content.protected) ? (content.protected as string[]) : []);
   const entries = Object.entries(record);
   const shown = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
   const changed = Object.entries(history?.changes ?? {}).filter(([k]) => k !== 'revision');
@@ -87,12 +88,15 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
     <Stack data-testid="tx-content">
       {history && <Text size="sm">{t('pending.changedBy', { user: history.user ?? '?', host: history.hostname ?? '?', when: history.at ? f.dateTime(history.at) : '?' })}</Text>}
       {history?.reason && <Text size="sm" data-testid="tx-reason">{t('pending.reason', { reason: history.reason })}</Text>}
+      {hidden.size > 0 && <Text size="sm" c="dimmed" data-testid="protected-note">{t('pending.protectedNote')}</Text>}
       {changed.length > 0 && (
         <Table withTableBorder data-testid="tx-changes" aria-label={t('pending.changesTitle')}>
           <Table.Thead><Table.Tr><Table.Th>{t('pending.colField')}</Table.Th><Table.Th>{t('pending.colBefore')}</Table.Th><Table.Th>{t('pending.colAfter')}</Table.Th></Table.Tr></Table.Thead>
           <Table.Tbody>
             {changed.map(([k, [before, after]]) => (
-              <Table.Tr key={k}><Table.Td><Code>{k}</Code></Table.Td><Table.Td>{shown(before)}</Table.Td><Table.Td>{shown(after)}</Table.Td></Table.Tr>
+              <Table.Tr key={k}><Table.Td><Code>{k}</Code></Table.Td>{hidden.has(k)
+                  ? <><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td></>
+                  : <><Table.Td>{shown(before)}</Table.Td><Table.Td>{shown(after)}</Table.Td></>}</Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
@@ -101,7 +105,9 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
         <Table withTableBorder striped>
           <Table.Tbody>
             {entries.map(([k, v]) => (
-              <Table.Tr key={k}><Table.Td w={200}><Code>{k}</Code></Table.Td><Table.Td>{v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v)}</Table.Td></Table.Tr>
+              <Table.Tr key={k}><Table.Td w={200}><Code>{k}</Code></Table.Td>{hidden.has(k)
+                ? <Table.Td data-testid="protected"><Text size="sm" fs="italic" c="dimmed">{t('pending.protected')}</Text></Table.Td>
+                : <Table.Td>{v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v)}</Table.Td>}</Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
