@@ -165,6 +165,7 @@ describe('a middleman with the carrier key set carries, checks and reconciles bu
     }
     assert.equal(forwarded.length, made);
     let subjectsOpened = 0;
+    let correctionsOpened = 0;
     const answers: string[] = [];
     for (const id of forwarded) {
       const opened = await driver('pending.open', { id });
@@ -178,7 +179,14 @@ describe('a middleman with the carrier key set carries, checks and reconciles bu
         assert.equal(record[f] ?? null, null, `${f} carries no value`);
       }
       assert.ok(typeof record.subjectIdentifier === 'string' && record.subjectIdentifier.length > 0, 'the non-PII columns are readable');
+      const changes = (opened.content.history as { changes?: Record<string, [unknown, unknown]> } | null)?.changes ?? {};
+      if (opened.row.action === 'U' && 'phone' in changes) {
+        correctionsOpened++;
+        assert.deepEqual(changes.phone, [null, null], 'a corrected phone: neither value');
+        assert.ok(hidden.includes('phone'));
+      }
     }
+    assert.ok(correctionsOpened > 0, 'the day has phone corrections, opened as protected');
     assert.ok(subjectsOpened >= 24);
     const apiText = answers.join('\n');
     for (const v of pii) assert.ok(!apiText.includes(v), `pending.open answers never hold "${v}"`);
