@@ -1,0 +1,125 @@
+/**
+ * The transaction inspector (site, central, middleman): one received change with its envelope, where it has been,
+ * the record's history and, for roles allowed to decrypt, its content. Opened from a session's changes, a grouped
+ * reason, or by id.
+ */
+import { Alert, Badge, Card, Stack, Table, Text, Timeline, Title } from '@mantine/core';
+import type { InspectedTx } from '../../../shared/contract.ts';
+import { useCall } from '../hooks.ts';
+import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
+import { modelLabel, ProblemAlert, When } from '../ui.tsx';
+
+export const TX_STATE = {
+  consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', blocked: 'batches.stateBlocked',
+  error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored',
+} as const satisfies Record<InspectedTx['state'], MessageKey>;
+
+export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? 'green' : s === 'error' ? 'red' : s === 'conflict' ? 'orange' : s === 'ignored' ? 'gray' : 'yellow');
+
+/** A change's reason in plain words: the sentence for its error code, or for its state. */
+export function plainReason(t: TFunction, r: { state: InspectedTx['state']; code: InspectedTx['code']; reason: string | null }): string | null {
+  if (r.code) return t(`errors.${r.code}` as MessageKey);
+  switch (r.state) {
+    case 'blocked': return t('batches.reasonBlocked');
+    case 'deferred': return t('batches.reasonDeferred');
+    case 'conflict': return t('batches.reasonConflict');
+    case 'error': return t('batches.reasonOther');
+    case 'consumed': case 'pending': case 'ignored': return null;
+  }
+}
+
+function hopText(t: TFunction, h: InspectedTx['hops'][number]): string {
+  switch (h.step) {
+    case 'made': return t('inspector.hopMade', { device: h.device ?? '' });
+    case 'received': return h.detail && h.detail.endsWith('.jsonl.gz') ? t('inspector.hopReceivedFile', { file: h.detail }) : t('inspector.hopReceived', { device: h.device ?? t('common.unknown') });
+    case 'applied': return t('inspector.hopApplied');
+    case 'failed': return t('inspector.hopFailed');
+    case 'forwarded': return t('inspector.hopForwarded');
+    case 'exported': return t('inspector.hopExported', { file: h.detail ?? '' });
+    case 'sent': return t('inspector.hopSent');
+    case 'atCentral': return t('inspector.hopAtCentral');
+  }
+}
+
+/** Columns every record carries (who and when are in the row itself). */
+const BOOKKEEPING = new Set(['id', 'created', 'modified', 'user_created', 'user_modified', 'hostname_created', 'hostname_modified', 'device_id', 'revision']);
+
+const show = (v: unknown): string => (v === null || v === undefined || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
+
+export function Inspector({ id }: { id: string }) {
+  const t = useT();
+  const f = useFormat();
+  const q = useCall('transactions.inspect', { id });
+  const tx = q.data;
+  if (!tx) return <Stack><ProblemAlert state={q} testId="inspector-error" />{q.loading && <Text>{t('common.loading')}</Text>}</Stack>;
+  const e = tx.envelope;
+  const reason = plainReason(t, tx);
+  const record = (tx.content?.record ?? null) as Record<string, unknown> | null;
+  return (
+    <Stack data-testid="inspector">
+      <Card withBorder>
+        <Title order={3} size="h4" mb="xs">{t('inspector.envelopeTitle')}</Title>
+        <Table data-testid="inspector-envelope" variant="vertical" withTableBorder>
+          <Table.Tbody>
+            <Table.Tr><Table.Th w={200}>{t('inspector.madeOn')}</Table.Th><Table.Td data-testid="inspector-producer">{e.producer}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.no')}</Table.Th><Table.Td>{e.producerSeq}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.kind')}</Table.Th><Table.Td data-testid="inspector-kind">{modelLabel(t, e.txName)}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.change')}</Table.Th><Table.Td>{t(`actions.${e.action}`)}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.madeAt')}</Table.Th><Table.Td>{f.dateTime(e.madeAt)}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.state')}</Table.Th><Table.Td><Badge color={stateColor(tx.state)} data-testid="inspector-state">{t(TX_STATE[tx.state])}</Badge>{reason && <Text size="sm" mt={4}>{reason}</Text>}{tx.reason && <Text size="xs" c="dimmed">{t('common.details', { details: tx.reason })}</Text>}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.signed')}</Table.Th><Table.Td>{e.signed ? t('inspector.signedYes') : t('inspector.signedNo')}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.record')}</Table.Th><Table.Td><Text size="sm" ff="monospace">{e.recordId}</Text></Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.key')}</Table.Th><Table.Td>{e.keyId}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.formatVersion')}</Table.Th><Table.Td>{e.schemaVersion}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.id')}</Table.Th><Table.Td><Text size="sm" ff="monospace" data-testid="inspector-id">{e.id}</Text></Table.Td></Table.Tr>
+          </Table.Tbody>
+        </Table>
+      </Card>
+      <Card withBorder>
+        <Title order={3} size="h4" mb="xs">{t('inspector.hopsTitle')}</Title>
+        <Timeline active={tx.hops.length - 1} bulletSize={14} lineWidth={2} data-testid="inspector-hops">
+          {tx.hops.map((h, i) => (
+            <Timeline.Item key={i} color={h.step === 'failed' ? 'red' : undefined} title={hopText(t, h)} data-testid="inspector-hop">
+              <Text size="sm" c="dimmed">{h.at ? <When iso={h.at} /> : t('inspector.timeUnknown')}</Text>
+            </Timeline.Item>
+          ))}
+        </Timeline>
+      </Card>
+      <Card withBorder>
+        <Title order={3} size="h4" mb="xs">{t('inspector.historyTitle')}</Title>
+        {tx.history.length === 0 ? <Text c="dimmed">{t('inspector.historyNone')}</Text> : (
+          <Table striped data-testid="inspector-history">
+            <Table.Thead><Table.Tr><Table.Th>{t('inspector.colWhen')}</Table.Th><Table.Th>{t('inspector.colChange')}</Table.Th><Table.Th>{t('inspector.colWho')}</Table.Th><Table.Th>{t('inspector.colDevice')}</Table.Th><Table.Th>{t('inspector.colRevision')}</Table.Th><Table.Th>{t('inspector.colFields')}</Table.Th></Table.Tr></Table.Thead>
+            <Table.Tbody>
+              {tx.history.map((h, i) => (
+                <Table.Tr key={i} data-testid="inspector-history-row">
+                  <Table.Td>{f.dateTime(h.at)}</Table.Td>
+                  <Table.Td>{t(`actions.${h.action}`)} {h.thisChange && <Badge size="sm" variant="light">{t('inspector.thisChange')}</Badge>}</Table.Td>
+                  <Table.Td>{h.user}</Table.Td>
+                  <Table.Td>{h.device} ({h.host})</Table.Td>
+                  <Table.Td>{h.revision}</Table.Td>
+                  <Table.Td>{h.changes
+                    ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !BOOKKEEPING.has(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{k}: {show(a) || t('inspector.empty')} → {show(b) || t('inspector.empty')}</Text>)}</Stack>
+                    : t('inspector.fieldsChanged', { n: h.fields })}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Card>
+      <Card withBorder>
+        <Title order={3} size="h4" mb="xs">{t('inspector.contentTitle')}</Title>
+        {tx.contentHidden && <Alert color="gray" data-testid="inspector-content-hidden">{t('inspector.contentHidden')}</Alert>}
+        {tx.contentError && <Alert color="orange" data-testid="inspector-content-error"><Text>{t('inspector.contentError')} {t(`errors.${tx.contentError}` as MessageKey)}</Text></Alert>}
+        {record && (
+          <Table data-testid="inspector-content" variant="vertical" withTableBorder>
+            <Table.Tbody>
+              {Object.entries(record).map(([k, v]) => <Table.Tr key={k}><Table.Th w={200}>{k}</Table.Th><Table.Td>{show(v) || t('inspector.empty')}</Table.Td></Table.Tr>)}
+            </Table.Tbody>
+          </Table>
+        )}
+        {tx.content && !record && <Text size="sm">{show(tx.content)}</Text>}
+      </Card>
+    </Stack>
+  );
+}
