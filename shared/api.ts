@@ -3,6 +3,7 @@
  * share endpoint (/share/v1). Every body is validated against these schemas where it enters.
  */
 import { z } from 'zod';
+import { deviceListSchema } from './device-list.ts';
 import { ERROR_CODES } from './errors.ts';
 import { wireEnvelopeSchema } from './envelope.ts';
 import { holdingsSchema, producerStateSchema } from './fleet.ts';
@@ -42,7 +43,8 @@ const devicePublicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an Ed2551
 /** The code names the device id and role it was issued for; publicKey is optional only for versions before keys. */
 export const pairRequestSchema = z.object({ code: z.string().min(4).max(32), deviceId: deviceIdSchema, role: roleSchema, publicKey: devicePublicKeySchema.optional() }).strict();
 export type PairRequest = z.infer<typeof pairRequestSchema>;
-export const pairResponseSchema = z.object({ token: z.string().min(32), serverDeviceId: z.string() });
+/** serverPublicKey: the server's device key (absent from older servers); the device believes the server's device list under it. */
+export const pairResponseSchema = z.object({ token: z.string().min(32), serverDeviceId: z.string(), serverPublicKey: devicePublicKeySchema.optional() });
 export type PairResponse = z.infer<typeof pairResponseSchema>;
 
 /**
@@ -99,7 +101,15 @@ export type PreflightResponse = z.infer<typeof preflightResponseSchema>;
 
 // ------------------------------------------------------------------ middleman ⇄ field share endpoint
 
-export const shareSessionRequestSchema = z.object({ code: z.string().min(4).max(32), middleman: deviceIdSchema }).strict();
+export const shareSessionRequestSchema = z.object({
+  code: z.string().min(4).max(32),
+  middleman: deviceIdSchema,
+  /** The middleman's device key and its signature of the code (absent from older middlemen): proves it is that device. */
+  publicKey: devicePublicKeySchema.optional(),
+  sig: z.string().regex(/^[A-Za-z0-9_-]{86}$/).optional(),
+  /** The latest device list the middleman has from the site: the laptop takes it when it is newer than its own. */
+  deviceList: deviceListSchema.optional(),
+}).strict();
 export const shareSessionResponseSchema = z.object({
   token: z.string().min(32), producer: z.string(), total: z.number().int().nonnegative(),
   /** The laptop's own state (latest producerSeq, versions, key ids, clock); absent from older laptops. */

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   DEVICE_KEY_UNREADABLE: 'This device\'s signing key (keys/device-ed25519.pem in the data folder) is damaged or unreadable. Restore the data folder from a backup; if it is lost, an administrator must replace the device on the server.',
   SIGNATURE_INVALID: 'The data is not signed by the device it names (forged or altered on the way). Nothing of it was stored. Ask the sending device to send it again.',
   PRODUCER_UNKNOWN: 'The data names a device this server has not paired. Pair that device (or replace it) on the server, then send again.',
+  DRIVER_REFUSED: 'This laptop does not accept that driver’s laptop: the site has revoked it, does not know it, or it is not the device it says. Ask the site’s administrator.',
   DEVICE_REVOKED: 'That device has been revoked on the server. An administrator must reinstate it (or pair its replacement) before it can sync.',
   DECRYPT_FAILED: 'A transaction could not be decrypted: it was altered or corrupted on the way. Ask the sending device to send it again.',
   PAYLOAD_INVALID: 'A transaction decrypted but its content is not a valid record for this model.',

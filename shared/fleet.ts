@@ -4,6 +4,7 @@
  * Pure (no node:*, no DOM): used by the device API, the share endpoint, batch manifests and the renderer.
  */
 import { z } from 'zod';
+import { deviceListSchema } from './device-list.ts';
 import { deviceIdSchema, roleSchema } from './settings.ts';
 
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -69,6 +70,8 @@ export const contactResponseSchema = z.object({
   /** The receiver's clock. */
   clock: z.iso.datetime(),
   holdings: holdingsSchema,
+  /** The site's signed device list (absent from older servers). */
+  deviceList: deviceListSchema.optional(),
 });
 export type ContactResponse = z.infer<typeof contactResponseSchema>;
 

@@ -11,39 +11,15 @@
  * known here is refused with the reason; nothing it names is touched.
  */
 import { z } from 'zod';
-import { signedBytes, verifySignature } from '../core/crypto/device-key.ts';
+import { documentSignatureValid, signDocumentWith, type Signed } from '../core/crypto/signed-json.ts';
 import type { Store } from '../core/store.ts';
 
 export const MANIFEST_DOMAIN = 'edc-manifest/1';
 export const RECEIPT_DOMAIN = 'edc-receipt/1';
 
-/** JSON text with object keys sorted at every level (arrays keep their order). */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
-  }
-  return v;
-}
-
-interface Signed {
-  publicKey?: string | undefined;
-  sig?: string | undefined;
-}
-
-function bytesOf(domain: string, doc: Signed): Buffer {
-  const { sig: _sig, ...rest } = doc;
-  return signedBytes(domain, [canonicalJson(rest)]);
-}
-
 /** The document with this device's public key and signature added. */
-export function signDocument<T extends Signed>(store: Store, domain: string, doc: T): T & { publicKey: string; sig: string } {
-  const withKey = { ...doc, publicKey: store.signingKey.publicKey };
-  return { ...withKey, sig: store.signingKey.sign(bytesOf(domain, withKey)) };
+export function signDocument<T extends object>(store: Store, domain: string, doc: T): T & { publicKey: string; sig: string } {
+  return signDocumentWith(store.signingKey, domain, doc);
 }
 
 export type SignatureCheck =
@@ -60,7 +36,7 @@ export function checkDocument(store: Store, domain: string, doc: Signed, who: st
     if (known) return { ok: false, reason: `the ${what} is not signed, but ${who} signs what it writes (forged, or made by someone else)` };
     return { ok: true, signed: false };
   }
-  if (!verifySignature(doc.publicKey, bytesOf(domain, doc), doc.sig)) return { ok: false, reason: `the ${what}'s signature does not verify (altered after signing, or forged)` };
+  if (!documentSignatureValid(domain, doc)) return { ok: false, reason: `the ${what}'s signature does not verify (altered after signing, or forged)` };
   if (known && known !== doc.publicKey) return { ok: false, reason: `the ${what} is signed with a key that is not ${who}'s (forged)` };
   if (!known) {
     if (!opts.mayPin) return { ok: false, reason: `${who}'s device key is not known here yet: an administrator registers it (edc-sync trust --device-id ${who} --public-key …), or the first files from it come by SFTP` };

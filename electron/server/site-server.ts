@@ -13,6 +13,7 @@ import { SCHEMA_VERSION } from '../core/domain/registry.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { pushSession } from '../core/sessions.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
+import { issueDeviceList } from '../core/device-list.ts';
 import type { Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { assertServerRole, authenticate, FailureLimiter, pairDevice, registerDeviceKey, type PairedDevice } from './auth.ts';
@@ -66,7 +67,7 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
     const body = parseWith(pairRequestSchema, req.body, 'pair request');
     try {
       const token = pairDevice(store, body.code, body.deviceId, body.role, body.publicKey);
-      return { token, serverDeviceId: store.deviceId } satisfies PairResponse;
+      return { token, serverDeviceId: store.deviceId, serverPublicKey: store.signingKey.publicKey } satisfies PairResponse;
     } catch (e) {
       limiter.fail(req.ip);
       throw e;
@@ -81,7 +82,8 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
   }, async (req, reply) => {
     const who = authed.get(req)!;
     const body = parseWith(contactRequestSchema, req.body, 'contact');
-    const answer = receiveContact(store, who, body);
+    // The signed device list rides on every contact: drivers carry it to the laptops they visit.
+    const answer = { ...receiveContact(store, who, body), deviceList: issueDeviceList(store) };
     store.sql.prepare('UPDATE device SET last_seen_at = ? WHERE device_id = ?').run(new Date().toISOString(), who.deviceId);
     return sendJson(req, reply, answer satisfies ContactResponse);
   });

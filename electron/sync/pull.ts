@@ -9,6 +9,7 @@ import { LIMITS, shareAckResponseSchema, shareHandoverSchema, sharePageSchema, s
 import { EdcError } from '../../shared/errors.ts';
 import { Consumer, type ConsumeResult } from '../core/consumer.ts';
 import { PULL_HANDOVER_STATE, verifiedPullHandover } from '../core/custody.ts';
+import { shareSessionBytes, storedDeviceList } from '../core/device-list.ts';
 import { holdingFor, receivedSeq, recordLive, recordReceived } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
@@ -35,7 +36,13 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
     throw new EdcError('INPUT_INVALID', `"${from}" is not a URL`);
   }
   const open = new HttpClient({ baseURL: base, attempts: opts.attempts ?? 3 });
-  const { data: session } = await open.post('/share/v1/session', { code, middleman: store.deviceId }, shareSessionResponseSchema);
+  // Who this driver's laptop is: its key and a signature of the code; and the site's latest device list, which the
+  // laptop takes (and checks this middleman against) when it is newer than its own.
+  const list = storedDeviceList(store);
+  const { data: session } = await open.post('/share/v1/session', {
+    code, middleman: store.deviceId, publicKey: store.signingKey.publicKey, sig: store.signingKey.sign(shareSessionBytes(code, store.deviceId)),
+    ...(list ? { deviceList: list } : {}),
+  }, shareSessionResponseSchema);
   const client = new HttpClient({ baseURL: base, token: session.token, attempts: opts.attempts ?? 3 });
   // The laptop's device key: the first one a middleman sees for a laptop is kept, and a laptop presenting another
   // later is refused (a replaced laptop must be re-introduced by the site's device list). Every page is verified

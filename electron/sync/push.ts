@@ -9,6 +9,7 @@ import { DEVICE_KEY_HEADER, LIMITS, PUSH_SESSION_HEADER, pushResponseSchema, typ
 import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { contactResponseSchema, type ContactRequest, type Holdings } from '../../shared/fleet.ts';
 import { offerHeldTubes } from '../core/custody.ts';
+import { acceptDeviceList } from '../core/device-list.ts';
 import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import { uuidv7 } from '../core/ids.ts';
@@ -104,12 +105,13 @@ export function pendingForServer(store: Store): number {
  * site and central hold of this device's transactions (and of those laptops'), recorded here. An older server
  * without the endpoint answers 400/404: the push goes on without it.
  */
-export async function contact(store: Store, client: HttpClient): Promise<Holdings | null> {
+export async function contact(store: Store, client: HttpClient, pairedWith?: string): Promise<Holdings | null> {
   const carried = store.role === 'middleman' ? carriedStates(store) : [];
   const req: ContactRequest = { state: ownState(store), ...(carried.length ? { carried, producers: carried.map((c) => c.deviceId) } : {}) };
   try {
     const { data } = await client.post('/api/v1/contact', req, contactResponseSchema);
     recordHoldings(store, data.holdings);
+    if (data.deviceList) acceptDeviceList(store, data.deviceList, pairedWith ? { pairedWith } : {});
     return data.holdings;
   } catch (e) {
     if (isEdcError(e) && e.code === 'REQUEST_INVALID') return null;
@@ -137,7 +139,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const client = new HttpClient({ baseURL: link.url, token: link.token, attempts: opts.attempts ?? 5,
     headers: { [DEVICE_KEY_HEADER]: store.signingKey.publicKey, [PUSH_SESSION_HEADER]: uuidv7() } });
   const batchCount = Math.min(opts.batchCount ?? LIMITS.clientBatchCount, LIMITS.maxBatchCount);
-  await contact(store, client);
+  await contact(store, client, link.serverDeviceId);
   // The driver reached the site: it states (signed) the tubes it brings, before the push carries the statement.
   offerHeldTubes(store, opts.actor ?? { user: os.userInfo().username });
   const pre = await preflight(client, store);

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import { healthSchema, pairResponseSchema, serverLinkSchema, type ServerLink } from '../../shared/api.ts';
 import { EdcError } from '../../shared/errors.ts';
+import { forgetDeviceList, pinServerKey } from '../core/device-list.ts';
 import type { Store } from '../core/store.ts';
 import { HttpClient } from './client.ts';
 
@@ -44,6 +45,12 @@ export async function pair(store: Store, serverUrl: string, code: string): Promi
     chmodSync(file, 0o600);
   } catch (cause) {
     throw new EdcError('IO_FAILED', `cannot write ${file}`, { cause });
+  }
+  // The site's key: its device list (which drivers a laptop may trust offline) is believed under it. A new pairing
+  // (a new site, or this id given to a new machine) starts from the new site's list.
+  if (data.serverPublicKey) {
+    pinServerKey(store, { deviceId: data.serverDeviceId, publicKey: data.serverPublicKey });
+    forgetDeviceList(store);
   }
   return link;
 }

@@ -9,6 +9,7 @@ import { LIMITS, shareAckRequestSchema, shareHandoverRequestSchema, sharePageQue
 import { EdcError } from '../../shared/errors.ts';
 import { shareReceiptsRequestSchema } from '../../shared/fleet.ts';
 import { laptopHandover } from '../core/custody.ts';
+import { acceptDeviceList, middlemanRefusal } from '../core/device-list.ts';
 import { ownState, recordOwnHolding } from '../core/fleet.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import type { Store } from '../core/store.ts';
@@ -28,6 +29,8 @@ export interface ShareEvents {
   onAck?: (p: { acknowledged: number; total: number }) => void;
   /** A middleman said what the site and central hold. */
   onReceipts?: () => void;
+  /** A driver's laptop with the right code was refused: revoked, unknown to the site, or not holding its key. */
+  onRefused?: (middleman: string, reason: string) => void;
 }
 
 const MAX_CODE_FAILURES = 10;
@@ -72,6 +75,15 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
       failures++;
       if (failures >= MAX_CODE_FAILURES) close('too-many-attempts');
       throw new EdcError('PAIRING_CODE_INVALID', `${MAX_CODE_FAILURES - failures} attempt(s) left`);
+    }
+    // Offline trust: the site's newer device list, if the driver brings one, then this driver against it.
+    if (body.deviceList) acceptDeviceList(store, body.deviceList);
+    const refusal = middlemanRefusal(store, body.middleman, body);
+    if (refusal) {
+      failures++;
+      if (failures >= MAX_CODE_FAILURES) close('too-many-attempts');
+      opts.onRefused?.(body.middleman, refusal);
+      throw new EdcError('DRIVER_REFUSED', refusal);
     }
     const token = newToken();
     sessions.set(token, body.middleman);

@@ -711,6 +711,7 @@ export const en = {
     DEVICE_KEY_UNREADABLE: 'This device’s own signing key is damaged. An administrator restores the data folder from a backup, or replaces the device on the server.',
     SIGNATURE_INVALID: 'Data arrived that is not signed by the device it names, so none of it was stored. Ask the sending device to send it again.',
     PRODUCER_UNKNOWN: 'Data arrived from a device this server does not know. An administrator pairs that device (or imports the study’s device list) first.',
+    DRIVER_REFUSED: 'This laptop does not accept this driver’s laptop: the site has revoked it or does not know it. Ask the site’s administrator; nothing was pulled.',
     DEVICE_REVOKED: 'This device has been removed on the server. An administrator must reinstate it before it can sync.',
     KEYS_MISSING: 'The study keys are not on this device, so nothing can be saved or sent. An administrator imports the key file.',
     KEYS_EXIST: 'The study keys are already here.',

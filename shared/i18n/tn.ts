@@ -709,6 +709,7 @@ export const tn: Catalogue = {
     DEVICE_KEY_UNREADABLE: 'Senotlolo sa go saena sa sedirisiwa se se senyegile. Motsamaisi o busetsa foldara ya data go tswa mo khoping ya polokelo, kgotsa o emisetsa sedirisiwa mo sevang.',
     SIGNATURE_INVALID: 'Go fitlhile data e e sa saenngwang ke sedirisiwa se e se bolelang, ka jalo ga go sepe sa yone se se bolokilweng. Kopa sedirisiwa se se e rometseng go e romela gape.',
     PRODUCER_UNKNOWN: 'Go fitlhile data go tswa mo sedirisiweng se seva e sa se itseng. Motsamaisi o golaganya sedirisiwa seo (kgotsa o tsenya lenaane la didirisiwa tsa patlisiso) pele.',
+    DRIVER_REFUSED: 'Laptop e ga e amogele laptop ya mokgweetsi e: lefelo le e thibetse kgotsa ga le e itse. Botsa motsamaisi wa lefelo; ga go sepe se se gogilweng.',
     DEVICE_REVOKED: 'Sedirisiwa se ntshitswe mo sevang. Motsamaisi o tshwanetse go se busetsa pele se ka romela.',
     KEYS_MISSING: 'Dinotlolo tsa patlisiso ga di yo mo sedirisiweng se, ka jalo ga go sepe se se ka bolokiwang kgotsa sa romelwa. Motsamaisi o tsenya faele ya dinotlolo.',
     KEYS_EXIST: 'Dinotlolo tsa patlisiso di setse di le fano.',
