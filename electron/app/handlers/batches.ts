@@ -17,7 +17,9 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
         sessions, total, devices: deviceSummaries(s), ...problemTotals(s),
         gaps: new Consumer(s).gaps(),
         // A stale reason is not shown once nothing waits any more (a retry may have applied everything).
-        consumerError: (s.sql.prepare('SELECT 1 FROM incoming_transaction WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 LIMIT 1').get()
+        // Waiting: above a producer's cursor, or blocked below it (both on indexes; a scan took 17 ms at 20,000).
+        consumerError: (s.sql.prepare(`SELECT 1 WHERE EXISTS (SELECT 1 FROM producer_cursor c WHERE EXISTS (SELECT 1 FROM incoming_transaction i WHERE i.producer = c.producer AND i.producer_seq > c.applied_seq))
+            OR EXISTS (SELECT 1 FROM incoming_transaction WHERE blocked_by IS NOT NULL)`).get()
           ? ctx.opts.consumerError?.() : null) ?? null,
         quarantined: (s.sql.prepare("SELECT file_name, reason, at FROM file_import WHERE status = 'quarantined' ORDER BY id DESC LIMIT 100").all() as { file_name: string; reason: string | null; at: string }[])
           .map((q) => ({ fileName: q.file_name, reason: q.reason, at: q.at })),
