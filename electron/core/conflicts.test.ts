@@ -13,6 +13,8 @@ import { copyFrom } from './copy.ts';
 import { Study } from './domain/study.ts';
 import type { Store } from './store.ts';
 import { TestDirs } from './testing/fixtures.ts';
+import { KEYSET_FILE, writeKeySetFile } from './crypto/keyset.ts';
+import path from 'node:path';
 
 const ra = { user: 'ra.test' };
 const dm = { user: 'dm.test' };
@@ -43,6 +45,32 @@ describe('conflict resolution', () => {
   let dirs: TestDirs;
   before(() => { dirs = new TestDirs(); });
   after(() => dirs.cleanup());
+
+  it('on a middleman with the carrier key set: PII differences listed as protected, taking the incoming version refused', () => {
+    const field = dirs.store('field', 'ra-cc');
+    const middleman = dirs.store('middleman', 'mm-cc');
+    const fStudy = new Study(field);
+    const s = fStudy.registerSubject(person(), ra);
+    copyFrom(middleman, field.dir);
+    new Consumer(middleman).consume();
+    // Changed there while it still held the full set (the warned set-up), then given the carrier set.
+    new Study(middleman).write.update('edc.subject', String(s.id), { phone: '+267 72 000 002' }, { user: 'driver' });
+    writeKeySetFile(path.join(middleman.keyDir, KEYSET_FILE), dirs.keys.forCarrier());
+    middleman.reloadKeys();
+    fStudy.write.update('edc.subject', String(s.id), { phone: '+267 73 000 003' }, ra);
+    copyFrom(middleman, field.dir);
+    assert.equal(new Consumer(middleman).consume().conflicts, 1);
+    const [c] = listConflicts(middleman);
+    assert.deepEqual(c!.protectedFields.sort(), ['dob', 'first_name', 'identity_number', 'last_name', 'phone']);
+    assert.deepEqual(c!.differences.phone, [null, null], 'the phone differs (by its lookup hash), unreadable');
+    assert.equal('first_name' in c!.differences, false, 'unchanged PII is not listed');
+    assert.ok(!JSON.stringify(c).includes('+267 73 000 003'));
+    const before = middleman.sql.prepare('SELECT phone, revision FROM subject WHERE id = ?').get(String(s.id));
+    assert.throws(() => resolveConflict(middleman, c!.incomingId, 'take-incoming', dm), (e) => isEdcError(e, 'KEYS_CARRIER'));
+    assert.deepEqual(middleman.sql.prepare('SELECT phone, revision FROM subject WHERE id = ?').get(String(s.id)), before, 'nothing written');
+    resolveConflict(middleman, c!.incomingId, 'keep-here', dm);
+    assert.equal(listConflicts(middleman).length, 0);
+  });
 
   it('keep-here records the decision and writes nothing else', () => {
     const { site, subjectId } = conflictAtSite(dirs, '81', (st, id) => st.write.update('edc.subject', id, { phone: '+267 72 000 002' }, { user: 'driver' }));

@@ -78,6 +78,10 @@ export function resolveConflict(store: Store, incomingId: string, resolution: Re
   return study.write.batch(() => {
     let recordRevision: number | null = view.localRevision;
     if (resolution === 'take-incoming') {
+      // A carrier key set reads PII as null: writing "the incoming version" would blank those columns.
+      if (model.pii.length > 0 && !store.requireKeys().canReadPii) {
+        throw new EdcError('KEYS_CARRIER', `taking the incoming version of a ${view.txName} record needs the key for participants' details; keep the version here (the site settles it)`);
+      }
       if (!view.canTakeIncoming) throw new EdcError('INPUT_INVALID', `${view.txName} ${view.recordId} does not exist here as that record, so the incoming version cannot replace it; keep this version (and re-enter the change if needed)`);
       const action = (store.sql.prepare('SELECT action FROM incoming_transaction WHERE id = ?').get(incomingId) as { action: string }).action;
       if (action === 'D') {
