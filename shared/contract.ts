@@ -243,6 +243,8 @@ const inspectedTx = z.object({
   content: z.record(z.string(), z.unknown()).nullable(),
   contentHidden: z.boolean(),
   contentError: errorCodeSchema.nullable(),
+  /** History columns this device's key set cannot read (a middleman's carrier set), shown as "protected"; the content's own list is content.protected. */
+  protectedFields: z.array(z.string()).default([]),
 });
 export type InspectedTx = z.infer<typeof inspectedTx>;
 

@@ -194,7 +194,7 @@ export function reasonGroups(store: Store, sessionId?: string): ReasonGroup[] {
  * One received transaction: envelope fields, where it has been (made → received → applied/failed → passed on →
  * at central, as far as this device knows), the record's audit rows. Content is the caller's business (decrypt).
  */
-export function inspectTransaction(store: Store, id: string): Omit<InspectedTx, 'content' | 'contentHidden' | 'contentError' | 'history'> & { history: (InspectedTx['history'][number] & { raw: Record<string, [unknown, unknown]> })[] } {
+export function inspectTransaction(store: Store, id: string): Omit<InspectedTx, 'content' | 'contentHidden' | 'contentError' | 'protectedFields' | 'history'> & { history: (InspectedTx['history'][number] & { raw: Record<string, [unknown, unknown]> })[] } {
   const r = store.sql.prepare('SELECT * FROM incoming_transaction WHERE id = ?').get(id) as Record<string, unknown> | undefined;
   if (!r) throw new EdcError('TRANSACTION_UNKNOWN', id);
   const state = txState(r);
@@ -246,8 +246,11 @@ export function inspectTransaction(store: Store, id: string): Omit<InspectedTx, 
   };
 }
 
-/** An audit row's stored changes with the PII columns decrypted (for roles with "decrypt"). */
-export function decryptChanges(store: Store, txName: string, raw: Record<string, [unknown, unknown]>): Record<string, [unknown, unknown]> {
+/**
+ * An audit row's stored changes with the PII columns decrypted (for roles with "decrypt"). A middleman's carrier key
+ * set cannot: those columns come back [null, null] and are added to `protectedOut`.
+ */
+export function decryptChanges(store: Store, txName: string, raw: Record<string, [unknown, unknown]>, protectedOut?: string[]): Record<string, [unknown, unknown]> {
   const model = MODELS.get(txName as TxName);
   if (!model || model.pii.length === 0) return raw;
   const keys = store.requireKeys();
@@ -256,6 +259,11 @@ export function decryptChanges(store: Store, txName: string, raw: Record<string,
   for (const [col, pair] of Object.entries(raw)) {
     if (hashes.has(col)) continue;
     const pii = model.pii.find((p) => p.sql === col);
+    if (pii && !keys.canReadPii) {
+      out[col] = [null, null];
+      if (protectedOut && !protectedOut.includes(col)) protectedOut.push(col);
+      continue;
+    }
     out[col] = pii ? pair.map((v) => (typeof v === 'string' ? keys.decryptField(pii.sql, v) : v)) as [unknown, unknown] : pair;
   }
   return out;

@@ -172,6 +172,12 @@ describe('a middleman with the carrier key set carries, checks and reconciles bu
       answers.push(JSON.stringify(opened));
       if (opened.row.txName !== 'edc.subject' || opened.row.action === 'D') continue;
       subjectsOpened++;
+      // The Consumed batches inspector: the record's whole history, PII columns protected there too.
+      const inspected = await driver('transactions.inspect', { id });
+      answers.push(JSON.stringify(inspected));
+      assert.equal(inspected.contentError, null);
+      assert.ok(inspected.protectedFields.includes('identity_number'), 'the history\'s PII columns are protected');
+      for (const h of inspected.history) assert.deepEqual(h.changes?.identity_number ?? [null, null], [null, null]);
       const record = opened.content.record as Record<string, unknown>;
       const hidden = opened.content.protected as string[];
       for (const f of ['firstName', 'lastName', 'identityNumber', 'dob']) {
@@ -189,7 +195,7 @@ describe('a middleman with the carrier key set carries, checks and reconciles bu
     assert.ok(correctionsOpened > 0, 'the day has phone corrections, opened as protected');
     assert.ok(subjectsOpened >= 24);
     const apiText = answers.join('\n');
-    for (const v of pii) assert.ok(!apiText.includes(v), `pending.open answers never hold "${v}"`);
+    for (const v of pii) assert.ok(!apiText.includes(v), `pending.open and transactions.inspect answers never hold "${v}"`);
     assert.equal((await driver('conflicts.list', { includeResolved: true })).conflicts.length, 0);
 
     // Forward everything to the site, unchanged; the site decrypts it with the full key set.

@@ -45,9 +45,10 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
           contentError = isEdcError(e) ? e.code : 'INTERNAL';
         }
       }
+      const protectedFields: string[] = [];
       const decrypt = (raw: Record<string, [unknown, unknown]>) => {
         try {
-          return decryptChanges(s, tx.envelope.txName, raw);
+          return decryptChanges(s, tx.envelope.txName, raw, protectedFields);
         } catch {
           return null;
         }
@@ -55,7 +56,7 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
       return {
         ...tx,
         history: history.map(({ raw, ...h }) => ({ ...h, changes: mayDecrypt ? decrypt(raw) : null })),
-        content, contentHidden: !mayDecrypt, contentError,
+        content, contentHidden: !mayDecrypt, contentError, protectedFields,
       };
     },
 

@@ -55,6 +55,8 @@ export function Inspector({ id }: { id: string }) {
   const e = tx.envelope;
   const reason = plainReason(t, tx);
   const record = (tx.content?.record ?? null) as Record<string, unknown> | null;
+  /** Fields a middleman's carrier key set cannot read: "protected". */
+  const hidden = Array.isArray(tx.content?.protected) ? (tx.content.protected as string[]) : [];
   return (
     <Stack data-testid="inspector">
       <Card withBorder>
@@ -99,7 +101,7 @@ export function Inspector({ id }: { id: string }) {
                   <Table.Td>{h.device} ({h.host})</Table.Td>
                   <Table.Td>{h.revision}</Table.Td>
                   <Table.Td>{h.changes
-                    ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !BOOKKEEPING.has(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{k}: {show(a) || t('inspector.empty')} → {show(b) || t('inspector.empty')}</Text>)}</Stack>
+                    ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !BOOKKEEPING.has(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{k}: {tx.protectedFields.includes(k) ? t('pending.protected') : `${show(a) || t('inspector.empty')} → ${show(b) || t('inspector.empty')}`}</Text>)}</Stack>
                     : t('inspector.fieldsChanged', { n: h.fields })}</Table.Td>
                 </Table.Tr>
               ))}
@@ -114,7 +116,7 @@ export function Inspector({ id }: { id: string }) {
         {record && (
           <Table data-testid="inspector-content" variant="vertical" withTableBorder>
             <Table.Tbody>
-              {Object.entries(record).map(([k, v]) => <Table.Tr key={k}><Table.Th w={200}>{k}</Table.Th><Table.Td>{show(v) || t('inspector.empty')}</Table.Td></Table.Tr>)}
+              {Object.entries(record).map(([k, v]) => <Table.Tr key={k}><Table.Th w={200}>{k}</Table.Th><Table.Td>{hidden.includes(k) ? t('pending.protected') : show(v) || t('inspector.empty')}</Table.Td></Table.Tr>)}
             </Table.Tbody>
           </Table>
         )}
