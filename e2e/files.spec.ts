@@ -3,7 +3,7 @@
  * server's real sshd, central imports it, the receipt comes back on the next send, and the central's web UI shows the
  * file batch consumed.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSshd, type Sshd } from '../electron/core/testing/sshd.ts';
 import { expect, login, openScreen, shot, test } from './fixtures.ts';
@@ -46,6 +46,19 @@ test('site sends files to central over SFTP; receipts come back; central shows t
   const central = await browser.newPage();
   await login(central, centralUrl, 'dm');
   await openScreen(central, 'Consumed batches');
+  // The file was damaged on the way (one byte): central sets it aside; the site writes it again and sends it.
+  const [dataFile] = readdirSync(incoming).filter((f) => f.endsWith('.jsonl.gz'));
+  const bytes = readFileSync(path.join(incoming, dataFile!));
+  bytes[bytes.length >> 1]! ^= 0xff;
+  writeFileSync(path.join(incoming, dataFile!), bytes);
+  await central.getByTestId('import-files').click();
+  await expect(central.getByTestId('import-result')).toContainText('1 file was set aside');
+  await site.getByRole('button', { name: 'Write batch 1 again' }).click();
+  await expect(site.getByTestId('files-resent')).toContainText(`Batch 1 is written again (${received} changes)`);
+  await expect(site.getByTestId('file-state')).toHaveText(['to send']);
+  await shot(site, info, 'site-files-written-again');
+  await site.getByTestId('files-send').click();
+  await expect(site.getByTestId('files-result')).toContainText(`1 file sent (${received} changes)`);
   await central.getByTestId('import-files').click();
   await expect(central.getByTestId('import-result')).toContainText(`1 file imported (${received} changes)`);
 

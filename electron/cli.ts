@@ -11,7 +11,7 @@ import { classifyError, EdcError, isEdcError } from '../shared/errors.ts';
 import { deviceIdSchema, ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
 import { listConflicts, resolveConflict } from './core/conflicts.ts';
-import { exportBatches } from './files/export.ts';
+import { exportBatches, resendBatch } from './files/export.ts';
 import { importBatches } from './files/import.ts';
 import { applyReceipts, readReceiptsDir } from './files/receipts.ts';
 import { pinnedKey, pinPeerKey } from './files/signing.ts';
@@ -358,7 +358,13 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   program.command('export').description('pending transactions → batch files (+ manifest) in localTransactionDir or DIR (e.g. a USB stick)')
     .option('--out <dir>', 'folder to write to').option('--json', 'JSON output')
-    .action((o: { out?: string; json?: boolean }) => withStore((store) => {
+    .option('--resend <batch>', 'write batch N (its number or id) again, byte for byte, under its original number: the receiver quarantined or never got it')
+    .action((o: { out?: string; json?: boolean; resend?: string }) => withStore((store) => {
+      if (o.resend) {
+        const b = resendBatch(store, o.resend, o.out);
+        io.out(o.json ? JSON.stringify(b) : `batch ${b.batchSeq} (${b.count} transaction(s)) written again to ${b.dir}: ${b.fileName}`);
+        return;
+      }
       const r = exportBatches(store, o.out, progressPrinter(io, 'export'));
       if (o.json) io.out(JSON.stringify(r));
       else io.out(r.batches.length ? `exported ${r.batches.reduce((n, b) => n + b.count, 0)} transaction(s) in ${r.batches.length} batch file(s) to ${r.dir}` : 'nothing to export');

@@ -33,6 +33,7 @@ export const CALL_NAMES = [
   'files.overview',
   'files.send',
   'files.import',
+  'files.resend',
   'batches.list',
   'batches.requests',
   'batches.transactions',

@@ -438,6 +438,12 @@ export const contract = {
     output: z.object({ exported: count, sent: count, transactions: count, receipts: count, message: z.string() }),
     permission: 'transfer', roles: ['field', 'middleman', 'site'],
   }),
+  /** A batch written again, byte for byte, under its number (the receiver quarantined or never got it); the next send carries it. */
+  'files.resend': def({
+    input: z.object({ batchId: z.uuid() }).strict(),
+    output: z.object({ batchSeq: count, count, fileName: z.string() }),
+    permission: 'transfer', roles: ['field', 'middleman', 'site'],
+  }),
   'files.import': def({
     input: empty,
     output: z.object({ imported: count, transactions: count, skipped: count, quarantined: count, waitingFor: z.array(z.string()), message: z.string() }),

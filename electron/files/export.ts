@@ -109,9 +109,35 @@ export function exportBatches(store: Store, outDir?: string, onProgress?: (p: Pr
   return result;
 }
 
+/**
+ * `export --resend BATCH`: the batch written again, byte for byte (data file and manifest), under its original
+ * number and id, e.g. after the receiver quarantined a copy damaged on the way or a stick was lost. A batch not yet
+ * acknowledged goes out with the next send again; the receiver imports it, or (already imported) answers with its
+ * receipt again.
+ */
+export function resendBatch(store: Store, batch: string, outDir?: string): { dir: string; fileName: string; batchSeq: number; count: number } {
+  if (store.role === 'central') throw new EdcError('ROLE_NOT_ALLOWED', 'the central server imports files; it does not export them');
+  const row = (/^\d+$/.test(batch)
+    ? store.sql.prepare('SELECT batch_id, status FROM file_batch WHERE batch_seq = ?').get(Number(batch))
+    : store.sql.prepare('SELECT batch_id, status FROM file_batch WHERE batch_id = ? OR file_name = ?').get(batch, batch)) as { batch_id: string; status: string } | undefined;
+  if (!row) throw new EdcError('RECORD_NOT_FOUND', `this device exported no batch ${batch} (give its number or id, as File transfer lists them)`);
+  const dir = outDir ? path.resolve(outDir) : resolveDir(store, store.settings.localTransactionDir);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new EdcError('IO_FAILED', `cannot create ${dir}`, { cause });
+  }
+  const written = writeBatch(store, dir, row.batch_id);
+  if (row.status === 'acknowledged' || row.status === 'sent') {
+    // Sent already: back to written so the next send uploads it again (an acknowledged one stays acknowledged).
+    store.sql.prepare("UPDATE file_batch SET status = CASE WHEN ? = 'acknowledged' THEN 'acknowledged' ELSE 'written' END WHERE batch_id = ?").run(row.status, row.batch_id);
+  }
+  return { dir, ...written };
+}
+
 /** Writes one allocated batch (data file, then manifest) and marks it written. Deterministic for a given batch. */
 function writeBatch(store: Store, dir: string, batchId: string): { fileName: string; batchSeq: number; count: number } {
-  const batch = store.sql.prepare('SELECT * FROM file_batch WHERE batch_id = ?').get(batchId) as { batch_seq: number; previous_batch_id: string | null; file_name: string; created_at: string };
+  const batch = store.sql.prepare('SELECT * FROM file_batch WHERE batch_id = ?').get(batchId) as { batch_seq: number; previous_batch_id: string | null; file_name: string; created_at: string; status: string; manifest: string | null };
   const rows = [
     ...(store.sql.prepare('SELECT * FROM outgoing_transaction WHERE batch_id = ? ORDER BY producer_seq').all(batchId) as EnvelopeRow[]),
     ...(store.sql.prepare('SELECT * FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq').all(batchId) as EnvelopeRow[]),
@@ -135,13 +161,16 @@ function writeBatch(store: Store, dir: string, batchId: string): { fileName: str
   };
   const carried = carriedStates(store, [...ranges.keys()].filter((p) => p !== store.deviceId));
   if (carried.length) manifest.carried = carried;
-  const signed = signDocument(store, MANIFEST_DOMAIN, manifest); // the importer checks it under this device's key
+  // The importer checks the signature under this device's key. Written once: a batch written again (after a crash
+  // before its status was saved, or `export --resend`) carries the same manifest, byte for byte.
+  const manifestText = batch.manifest ?? `${JSON.stringify(signDocument(store, MANIFEST_DOMAIN, manifest), null, 2)}\n`;
   try {
     writeAtomic(path.join(dir, batch.file_name), data);
-    writeAtomic(path.join(dir, batch.file_name + MANIFEST_SUFFIX), `${JSON.stringify(signed, null, 2)}\n`);
+    writeAtomic(path.join(dir, batch.file_name + MANIFEST_SUFFIX), manifestText);
   } catch (cause) {
     throw new EdcError('IO_FAILED', `cannot write ${batch.file_name} in ${dir}`, { cause });
   }
-  store.sql.prepare("UPDATE file_batch SET status = 'written', sha256 = ?, bytes = ?, written_at = ? WHERE batch_id = ?").run(sha256, data.length, new Date().toISOString(), batchId);
+  store.sql.prepare(`UPDATE file_batch SET status = CASE WHEN status = 'pending' THEN 'written' ELSE status END, sha256 = ?, bytes = ?,
+    written_at = coalesce(written_at, ?), manifest = ? WHERE batch_id = ?`).run(sha256, data.length, new Date().toISOString(), manifestText, batchId);
   return { fileName: batch.file_name, batchSeq: batch.batch_seq, count: rows.length };
 }

@@ -109,6 +109,20 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
     result.quarantined.push({ fileName: name, reason });
   };
 
+  /** The receipt of a batch imported here, signed; `ids` null: a batch imported before (counted by its batch id). */
+  const writeReceipt = (manifest: Manifest, r: { accepted: number; duplicates: number; ids: string[] | null; importedAt: string }) => {
+    const counts = (r.ids
+      ? store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (SELECT value FROM json_each(?))').get(JSON.stringify(r.ids))
+      : store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE batch_id = ?').get(manifest.batchId)) as { consumed: number | null; errors: number | null };
+    const receipt: Receipt = {
+      format: 'edc-sync-receipt', version: 1, batchId: manifest.batchId, producer: manifest.producer, batchSeq: manifest.batchSeq, receiver: store.deviceId,
+      count: manifest.count, sha256: manifest.sha256, accepted: r.accepted, duplicates: r.duplicates,
+      consumed: counts.consumed ?? 0, errors: counts.errors ?? 0, importedAt: r.importedAt,
+      held: manifest.ranges.map((g) => ({ producer: g.producer, contiguous: receivedSeq(store, g.producer) })),
+    };
+    writeAtomic(path.join(receipts, `${manifest.batchId}.json`), `${JSON.stringify(signDocument(store, RECEIPT_DOMAIN, receipt), null, 2)}\n`);
+  };
+
   // Manifests present (a data file without its manifest may still be arriving: left alone).
   const manifests: { name: string; manifest: Manifest }[] = [];
   for (const f of readdirSync(dir).filter((x) => x.endsWith(MANIFEST_SUFFIX) && !x.startsWith('.')).sort()) {
@@ -132,7 +146,7 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
   }
 
   const lastSeq = store.sql.prepare("SELECT coalesce(max(batch_seq), 0) AS seq FROM file_import WHERE producer = ? AND status = 'imported'");
-  const importedBatch = store.sql.prepare("SELECT 1 FROM file_import WHERE batch_id = ? AND status = 'imported'");
+  const importedBatch = store.sql.prepare("SELECT count, accepted, duplicates, sha256, at FROM file_import WHERE batch_id = ? AND status = 'imported' LIMIT 1");
   const byProducer = new Map<string, { name: string; manifest: Manifest }[]>();
   for (const m of manifests) byProducer.set(m.manifest.producer, [...(byProducer.get(m.manifest.producer) ?? []), m]);
   let done = 0;
@@ -140,9 +154,17 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
     list.sort((a, b) => a.manifest.batchSeq - b.manifest.batchSeq);
     let expected = (lastSeq.get(producer) as { seq: number }).seq + 1;
     for (const { name, manifest } of list) {
-      if (importedBatch.get(manifest.batchId)) {
+      const before = importedBatch.get(manifest.batchId) as { count: number | null; accepted: number | null; duplicates: number | null; sha256: string | null; at: string } | undefined;
+      if (before) {
+        if (before.sha256 && before.sha256 !== manifest.sha256) {
+          toQuarantine(name, `batch ${manifest.batchId} of ${producer} was imported before with other content`, manifest);
+          continue;
+        }
+        // Sent again (its receipt was lost, or the sender re-sent it): nothing to apply, but the sender gets its
+        // receipt again, or it would wait for this batch forever.
         move(name, archive);
         record.run(name, manifest.batchId, producer, manifest.batchSeq, 'skipped', 'already imported', manifest.count, null, null, manifest.sha256, new Date().toISOString());
+        writeReceipt(manifest, { accepted: before.accepted ?? 0, duplicates: before.duplicates ?? 0, ids: null, importedAt: before.at });
         result.skipped.push({ fileName: name, reason: 'already imported' });
         continue;
       }
@@ -181,17 +203,10 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         for (const range of manifest.ranges) recordReceived(store, range.producer, consumer.highWater(range.producer, receivedSeq(store, range.producer)), 'file');
       });
       yield* consumer.steps();
-      const counts = store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (SELECT value FROM json_each(?))')
-        .get(JSON.stringify(check.envelopes.map((e) => e.id))) as { consumed: number | null; errors: number | null };
       move(name, archive);
-      record.run(name, manifest.batchId, producer, manifest.batchSeq, 'imported', null, manifest.count, r.accepted.length, r.duplicates.length, manifest.sha256, new Date().toISOString());
-      const receipt: Receipt = {
-        format: 'edc-sync-receipt', version: 1, batchId: manifest.batchId, producer, batchSeq: manifest.batchSeq, receiver: store.deviceId,
-        count: manifest.count, sha256: manifest.sha256, accepted: r.accepted.length, duplicates: r.duplicates.length,
-        consumed: counts.consumed ?? 0, errors: counts.errors ?? 0, importedAt: new Date().toISOString(),
-        held: manifest.ranges.map((g) => ({ producer: g.producer, contiguous: receivedSeq(store, g.producer) })),
-      };
-      writeAtomic(path.join(receipts, `${manifest.batchId}.json`), `${JSON.stringify(signDocument(store, RECEIPT_DOMAIN, receipt), null, 2)}\n`);
+      const importedAt = new Date().toISOString();
+      record.run(name, manifest.batchId, producer, manifest.batchSeq, 'imported', null, manifest.count, r.accepted.length, r.duplicates.length, manifest.sha256, importedAt);
+      writeReceipt(manifest, { accepted: r.accepted.length, duplicates: r.duplicates.length, ids: check.envelopes.map((e) => e.id), importedAt });
       result.imported.push({ fileName: name, count: manifest.count, accepted: r.accepted.length, duplicates: r.duplicates.length });
       expected++;
       done++;

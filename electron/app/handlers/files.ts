@@ -1,6 +1,6 @@
 /** File transfer: what waits to be written, Send files (export + SFTP), and importing the files that arrived (site, central). */
 import { EdcError } from '../../../shared/errors.ts';
-import { exportBatches, pendingForExport } from '../../files/export.ts';
+import { exportBatches, pendingForExport, resendBatch } from '../../files/export.ts';
 import { importSteps } from '../../files/import.ts';
 import { drainYielding } from '../../core/steps.ts';
 import { send } from '../../files/send.ts';
@@ -9,7 +9,7 @@ import type { AreaHandlers, HandlerContext } from '../context.ts';
 /** What Send files needs (the same list `send` checks). */
 const SFTP_SETTINGS = ['remoteServerHost', 'remoteUser', 'privateKeyPath', 'hostKeyFingerprint', 'remoteTransactionDir'] as const;
 
-export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import'> {
+export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import' | 'files.resend'> {
   return {
     'files.overview': async () => {
       const s = ctx.need();
@@ -37,6 +37,12 @@ export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview'
         ? `Nothing to send.${r.receipts.acknowledged.length ? ` ${r.receipts.acknowledged.length} receipt(s) confirmed earlier files.` : ''}`
         : `Sent ${r.sent.length} file(s) with ${transactions} transaction(s). They count as delivered when the receiver's receipt comes back.`;
       return { exported: exported.batches.length, sent: r.sent.length, transactions, receipts: r.receipts.acknowledged.length, message };
+    }),
+
+    'files.resend': async ({ batchId }) => ctx.exclusive('files.send', async () => {
+      const r = resendBatch(ctx.need(), batchId);
+      ctx.changed('status');
+      return { batchSeq: r.batchSeq, count: r.count, fileName: r.fileName };
     }),
 
     'files.import': async () => ctx.exclusive('files.import', async () => {

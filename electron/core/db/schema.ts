@@ -450,6 +450,8 @@ export const fileBatch = sqliteTable('file_batch', {
   acknowledgedAt: text('acknowledged_at'),
   /** The receiver's receipt (JSON) once delivery was acknowledged. */
   receipt: text('receipt'),
+  /** The manifest exactly as first written: `export --resend` writes the batch again byte for byte. */
+  manifest: text('manifest'),
 }, (t) => [uniqueIndex('file_batch_seq').on(t.batchSeq)]);
 
 /** Every batch file an import looked at, and what became of it. */

@@ -12,6 +12,7 @@ export function FilesScreen() {
   const progressText = useProgressText();
   const overview = useCall('files.overview', {});
   const send = useAction('files.send');
+  const resend = useAction('files.resend');
   const [progress, reset] = useProgress('files.send');
   const o = overview.data;
   return (
@@ -28,10 +29,13 @@ export function FilesScreen() {
             {send.busy && progress && <Text>{progressText(progress)}</Text>}
             {send.result && !send.busy && <Alert color="green" data-testid="files-result">{t('files.sent', { sent: send.result.sent, transactions: send.result.transactions, receipts: send.result.receipts })}</Alert>}
             <ProblemAlert state={send} />
+            {resend.result && <Alert color="blue" data-testid="files-resent">{t('files.resent', { n: resend.result.batchSeq, count: resend.result.count })}</Alert>}
+            <ProblemAlert state={resend} />
           </Stack>
         </Card>
       )}
       <Title order={3}>{t('files.history')}</Title>
+      <Text size="sm" c="dimmed">{t('files.resendHint')}</Text>
       <Table striped>
         <Table.Thead><Table.Tr><Table.Th>{t('files.colBatch')}</Table.Th><Table.Th>{t('files.colFile')}</Table.Th><Table.Th>{t('files.colCount')}</Table.Th><Table.Th>{t('files.colState')}</Table.Th><Table.Th>{t('files.colSent')}</Table.Th><Table.Th>{t('files.colReceipt')}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
@@ -40,7 +44,17 @@ export function FilesScreen() {
               <Table.Td>{b.batchSeq}</Table.Td><Table.Td><Text size="sm" ff="monospace">{b.fileName}</Text></Table.Td><Table.Td>{b.count}</Table.Td>
               <Table.Td><Badge color={COLOR[b.status]} data-testid="file-state">{t(LABEL[b.status])}</Badge></Table.Td>
               <Table.Td>{b.sentAt ? <When iso={b.sentAt} /> : '—'}</Table.Td>
-              <Table.Td>{b.acknowledgedAt ? <>{t('files.stAcknowledged')} <When iso={b.acknowledgedAt} /></> : t('files.waiting')}</Table.Td>
+              <Table.Td>
+                {b.acknowledgedAt ? <>{t('files.stAcknowledged')} <When iso={b.acknowledgedAt} /></> : (
+                  <Group gap="xs">
+                    {t('files.waiting')}
+                    {b.status === 'sent' && (
+                      <Button size="compact-sm" variant="light" loading={resend.busy} aria-label={t('files.resendLabel', { n: b.batchSeq })} data-testid="file-resend"
+                        onClick={async () => { await resend.run({ batchId: b.batchId }); void overview.reload(); }}>{t('files.resend')}</Button>
+                    )}
+                  </Group>
+                )}
+              </Table.Td>
             </Table.Tr>
           ))}
           {o?.batches.length === 0 && <Table.Tr><Table.Td colSpan={6}><Text c="dimmed">{t('files.noFiles')}</Text></Table.Td></Table.Tr>}
