@@ -47,6 +47,9 @@ test('the driver\'s laptop carries a participant it cannot read; a driver\'s lap
   await expect(mm.getByTestId('pull-result')).toContainText('from ra-02', { timeout: 60_000 });
 
   // The participant's change, opened on the driver's laptop: the details are "protected", the rest readable.
+  await openScreen(mm, 'Status');
+  await expect(mm.getByTestId('incoming-consumed')).not.toHaveText('0');
+  await expect(mm.getByTestId('status-keys-warning')).toHaveCount(0);
   await openScreen(mm, 'Changes waiting to be sent');
   await mm.getByRole('textbox', { name: 'Whose' }).click();
   await mm.getByRole('option', { name: 'pulled from laptops' }).click();
@@ -76,6 +79,8 @@ test('the driver\'s laptop carries a participant it cannot read; a driver\'s lap
   const fullUrl = await lab.serve('mm-02');
   const mm2 = await (await browser.newContext()).newPage();
   await login(mm2, fullUrl, 'boss');
+  await openScreen(mm2, 'Status');
+  await expect(mm2.getByTestId('status-keys-warning')).toContainText('This driver’s laptop holds the full key set');
   await openScreen(mm2, 'Device & settings');
   await expect(mm2.getByTestId('keys-warning')).toContainText('This driver’s laptop holds the full key set');
   await shot(mm2, info, 'middleman-full-keys-warning');

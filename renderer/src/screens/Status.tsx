@@ -42,6 +42,7 @@ export function StatusScreen() {
         <Text c="dimmed">{t('status.version', { version: info.version })}</Text>
       </Group>
       {sender && <ServerLine recheck={serverCheck} />}
+      {s?.keysWarning && <Alert color="orange" data-testid="status-keys-warning">{t('device.keysFullOnMiddleman')}</Alert>}
       {s && (
         <>
           <SimpleGrid cols={{ base: 2, md: 4 }}>
