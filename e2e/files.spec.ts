@@ -72,4 +72,14 @@ test('site sends files to central over SFTP; receipts come back; central shows t
   await expect(central.getByTestId('batch-consumed')).toHaveText(String(received));
   await expect(central.getByTestId('batch-error')).toHaveText('0');
   await shot(central, info, 'central-batches');
+
+  // The inspector at central: a change made on the laptop, received in the site's file, applied; content for the data manager.
+  await central.getByTestId('batch-expand').click();
+  await central.getByTestId('session-detail').getByTestId('tx-inspect').first().click();
+  await expect(central.getByTestId('inspector-producer')).toHaveText('ra-04');
+  await expect(central.getByTestId('inspector-hops')).toContainText('Made on ra-04');
+  await expect(central.getByTestId('inspector-hops')).toContainText(/Received here in the file site-01_/);
+  await expect(central.getByTestId('inspector-hops')).toContainText('Applied here');
+  await expect(central.getByTestId('inspector-content')).toBeVisible();
+  await shot(central, info, 'central-inspector');
 });

@@ -124,5 +124,15 @@ test('the site reviews hand-overs grouped by sync session, filters problems and 
   await dm.getByLabel('Open a change by its id').fill('01900000-0000-7000-8000-000000000000');
   await dm.getByTestId('open-by-id-button').click();
   await expect(dm.getByTestId('inspector-error')).toContainText('That change is not waiting here');
+  await dm.keyboard.press('Escape');
+  // The draft second locale: the screen's own words all come from the catalogue.
+  await dm.getByTestId('language').first().click();
+  await dm.getByRole('option', { name: /Setswana/ }).click();
+  await expect(dm.getByRole('heading', { level: 2 })).toHaveText('Data e e amogetsweng');
+  await expect(dm.getByText('Se se fitlhileng')).toBeVisible();
+  for (const english of ['What arrived', 'What needs a look', 'Open a change by its id', 'With problems', 'Show details', 'Brought by']) {
+    await expect(dm.getByText(english)).toHaveCount(0);
+  }
+  await shot(dm, info, 'review-setswana');
   await dm.context().close();
 });

@@ -44,6 +44,17 @@ function hopText(t: TFunction, h: InspectedTx['hops'][number]): string {
 /** Columns every record carries (who and when are in the row itself). */
 const BOOKKEEPING = new Set(['id', 'created', 'modified', 'user_created', 'user_modified', 'hostname_created', 'hostname_modified', 'device_id', 'revision']);
 
+/** A field's name in the users' words ("first_name", "firstName" → "First name"): inspector.field.*, then the entry screens' labels. */
+function fieldLabel(t: TFunction, key: string): string {
+  const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  for (const k of [`inspector.field.${camel}`, `entry.${camel}`] as MessageKey[]) {
+    const v = t(k);
+    if (v !== k) return v;
+  }
+  return key;
+}
+const isBookkeeping = (k: string) => BOOKKEEPING.has(k) || BOOKKEEPING.has(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+
 const show = (v: unknown): string => (v === null || v === undefined || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
 
 export function Inspector({ id }: { id: string }) {
@@ -101,7 +112,7 @@ export function Inspector({ id }: { id: string }) {
                   <Table.Td>{h.device} ({h.host})</Table.Td>
                   <Table.Td>{h.revision}</Table.Td>
                   <Table.Td>{h.changes
-                    ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !BOOKKEEPING.has(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{k}: {tx.protectedFields.includes(k) ? t('pending.protected') : `${show(a) || t('inspector.empty')} → ${show(b) || t('inspector.empty')}`}</Text>)}</Stack>
+                    ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !isBookkeeping(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{fieldLabel(t, k)}: {tx.protectedFields.includes(k) ? t('pending.protected') : `${show(a) || t('inspector.empty')} → ${show(b) || t('inspector.empty')}`}</Text>)}</Stack>
                     : t('inspector.fieldsChanged', { n: h.fields })}</Table.Td>
                 </Table.Tr>
               ))}
@@ -116,7 +127,7 @@ export function Inspector({ id }: { id: string }) {
         {record && (
           <Table data-testid="inspector-content" variant="vertical" withTableBorder>
             <Table.Tbody>
-              {Object.entries(record).map(([k, v]) => <Table.Tr key={k}><Table.Th w={200}>{k}</Table.Th><Table.Td>{hidden.includes(k) ? t('pending.protected') : show(v) || t('inspector.empty')}</Table.Td></Table.Tr>)}
+              {Object.entries(record).filter(([k]) => !isBookkeeping(k)).map(([k, v]) => <Table.Tr key={k}><Table.Th w={200}>{fieldLabel(t, k)}</Table.Th><Table.Td>{hidden.includes(k) ? t('pending.protected') : show(v) || t('inspector.empty')}</Table.Td></Table.Tr>)}
             </Table.Tbody>
           </Table>
         )}
