@@ -71,6 +71,14 @@ test('the site reviews hand-overs grouped by sync session, filters problems and 
   await expect(detail).toBeVisible();
   await expect(detail.getByTestId('tx-row').first()).toContainText('failed');
   await expect(detail.getByTestId('tx-reason').first()).toContainText('newer study key');
+  // The changes are paged too: all 46 of this sync, 25 a page.
+  await detail.getByTestId('session-toggle-problems').click();
+  await expect(detail.getByTestId('tx-pager-count')).toHaveText(/^Showing 1–25 of \d+$/);
+  const allChanges = Number((await detail.getByTestId('tx-pager-count').textContent())!.split(' of ')[1]);
+  await detail.getByRole('button', { name: 'Page 2' }).click();
+  await expect(detail.getByTestId('tx-pager-count')).toHaveText(`Showing 26–${Math.min(50, allChanges)} of ${allChanges}`);
+  await detail.getByTestId('session-toggle-problems').click();
+  await expect(detail.getByTestId('tx-row').first()).toContainText('failed');
   await shot(page, info, 'review-session-detail');
   expect(await axe(page)).toEqual([]);
 
