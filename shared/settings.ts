@@ -35,6 +35,8 @@ export const settingsSchema = z.object({
   importDir: z.string().default('transactions/incoming'),
   /** Site/central: exporters whose files are accepted; empty accepts any producer holding this study's keys. */
   knownProducers: z.array(deviceIdSchema).default([]),
+  /** Site/central: a data file without its manifest (or a manifest without its data) older than this is reported. */
+  unmatchedFileMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
   /**
    * Study: how long a tube of each panel may take from draw to the lab, in minutes (amber from 75 %, red past it).
    * `config set stabilityMinutes '{"CD4":1440,"Chemistry":120}'`.

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { roleSchema } from './settings.ts';
 
+/** An exporter's batches that have not arrived while later ones have (import waits for them). */
+export const batchGapSchema = z.object({ exporter: z.string(), from: z.number().int(), to: z.number().int(), since: z.string() });
+export type BatchGap = z.infer<typeof batchGapSchema>;
+export const unmatchedFileSchema = z.object({ fileName: z.string(), kind: z.enum(['data-without-manifest', 'manifest-without-data']), since: z.string() });
+export type UnmatchedFile = z.infer<typeof unmatchedFileSchema>;
+
 export const gapSchema = z.object({ producer: z.string(), from: z.number().int(), to: z.number().int() });
 export type Gap = z.infer<typeof gapSchema>;
 
@@ -29,6 +35,10 @@ export const statusSchema = z.object({
     gaps: z.array(gapSchema),
     /** Transactions not applied because one they depend on failed here, grouped by that failed one. Not in `pending`. */
     blocked: z.array(z.object({ by: z.string(), producer: z.string(), count: z.number().int(), reason: z.string() })),
+    /** Site/central, by file: per exporter, the batch numbers missing before ones that arrived, and since when (this device's clock). */
+    batchGaps: z.array(batchGapSchema).default([]),
+    /** Site/central: data files without their manifest, manifests without their data file, older than unmatchedFileMinutes. */
+    unmatchedFiles: z.array(unmatchedFileSchema).default([]),
   }),
   records: z.record(z.string(), z.number().int()),
   lastSync: z.string().nullable(),

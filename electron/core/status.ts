@@ -4,6 +4,7 @@ import { hopCounts } from './fleet.ts';
 import { installedScope, middlemanHoldsFullKeys } from './crypto/keyset.ts';
 import { MODELS } from './domain/registry.ts';
 import type { Store } from './store.ts';
+import { batchGaps, unmatchedFiles } from './waits.ts';
 
 export const LAST_SYNC_KEY = 'lastSync';
 
@@ -41,6 +42,8 @@ export function readStatus(store: Store): Status {
       quarantinedFiles: (store.sql.prepare("SELECT count(*) AS n FROM file_import WHERE status = 'quarantined'").get() as { n: number }).n,
       gaps: new Consumer(store).gaps(),
       blocked,
+      batchGaps: batchGaps(store),
+      unmatchedFiles: unmatchedFiles(store),
     },
     records,
     lastSync: store.getState(LAST_SYNC_KEY),

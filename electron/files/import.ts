@@ -6,13 +6,15 @@
  * reported) until it arrives. What fails a check goes to quarantine with a reason; other files go on.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Progress } from '../../shared/api.ts';
 import { wireEnvelopeSchema, type WireEnvelope } from '../../shared/envelope.ts';
 import { EdcError } from '../../shared/errors.ts';
-import { MANIFEST_SUFFIX, manifestSchema, type Manifest, type Receipt } from '../../shared/files.ts';
+import { BATCH_SUFFIX, MANIFEST_SUFFIX, manifestSchema, type Manifest, type Receipt } from '../../shared/files.ts';
+import type { BatchGap, Gap, UnmatchedFile } from '../../shared/status.ts';
+import { BATCH_GAPS_STATE, batchGaps, UNMATCHED_STATE } from '../core/waits.ts';
 import { Consumer } from '../core/consumer.ts';
 import { deviceNow } from '../core/clock.ts';
 import { receivedSeq, recordCarried, recordReceived, recordState } from '../core/fleet.ts';
@@ -176,6 +178,11 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         result.gaps.push({ producer, from: expected, to: manifest.batchSeq - 1 });
         break; // this producer's later batches wait for the missing ones
       }
+      if (!existsSync(path.join(dir, name))) {
+        // Its data file has not arrived (copied in another order, or lost): left alone, reported when it stays so
+        // (status incoming.unmatchedFiles); this producer's later batches wait for it.
+        break;
+      }
       // The exporter's signature, under its key on record here (pinned at its first signed file when none is).
       const signature = checkDocument(store, MANIFEST_DOMAIN, manifest, producer, 'manifest', { mayPin: true });
       if (!signature.ok) {
@@ -215,8 +222,41 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
     }
   }
   if (result.imported.length) store.setState(LAST_SYNC_KEY, new Date().toISOString());
+  recordWaits(store, dir, result.gaps);
   return result;
 }
+
+/**
+ * What import waits for, kept for `status` and the Consumed batches screen: each exporter's missing batch numbers
+ * (since when they have been missing here), and the files left in the folder without their other half, once older
+ * than unmatchedFileMinutes (younger ones may still be arriving).
+ */
+function recordWaits(store: Store, dir: string, gaps: readonly Gap[]): void {
+  const now = new Date().toISOString();
+  const before = batchGaps(store);
+  const next: BatchGap[] = gaps.map((g) => ({
+    exporter: g.producer, from: g.from, to: g.to,
+    since: before.find((b) => b.exporter === g.producer && b.from === g.from)?.since ?? now,
+  }));
+  store.setState(BATCH_GAPS_STATE, JSON.stringify(next));
+  const names = new Set(readdirSync(dir).filter((f) => !f.startsWith('.')));
+  const oldest = Date.now() - store.settings.unmatchedFileMinutes * 60_000;
+  const unmatched: UnmatchedFile[] = [];
+  for (const f of [...names].sort()) {
+    const other = f.endsWith(MANIFEST_SUFFIX) ? f.slice(0, -MANIFEST_SUFFIX.length) : f.endsWith(BATCH_SUFFIX) ? f + MANIFEST_SUFFIX : null;
+    if (!other || names.has(other)) continue;
+    let mtime: number;
+    try {
+      mtime = lstatSync(path.join(dir, f)).mtimeMs;
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (mtime > oldest) continue;
+    unmatched.push({ fileName: f, kind: f.endsWith(MANIFEST_SUFFIX) ? 'manifest-without-data' : 'data-without-manifest', since: new Date(mtime).toISOString() });
+  }
+  store.setState(UNMATCHED_STATE, JSON.stringify(unmatched.slice(0, 200)));
+}
+
 
 function verify(dir: string, name: string, m: Manifest, known: string[], hasKey: (keyId: string) => boolean): { envelopes: WireEnvelope[] } | { reason: string } {
   const file = path.join(dir, name);

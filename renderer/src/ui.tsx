@@ -1,6 +1,7 @@
 /** Small pieces every screen uses: a pager with a count, a progress line, a relative time with the exact one on hover. */
 import { Alert, Group, Pagination, Select, Text } from '@mantine/core';
 import type { ProgressEvent } from '../../shared/contract.ts';
+import type { BatchGap, UnmatchedFile } from '../../shared/status.ts';
 import { LANGUAGES, setLanguage, useFormat, useLanguage, useT, type Language, type MessageKey, type TFunction } from './i18n.tsx';
 
 const PHASES = ['push', 'pull', 'consume', 'import', 'send', 'export'] as const;
@@ -67,5 +68,30 @@ export function ProblemAlert({ state, testId, mt, mb }: { state: { error: string
       <Text>{state.error}</Text>
       {state.details && <Text size="xs" c="dimmed" mt={4} data-testid="problem-details">{t('common.details', { details: state.details })}</Text>}
     </Alert>
+  );
+}
+
+/** What file import waits for, in plain words (Status and Consumed batches on a site or central). */
+export function FileWaits({ batchGaps, unmatchedFiles }: { batchGaps: readonly BatchGap[]; unmatchedFiles: readonly UnmatchedFile[] }) {
+  const t = useT();
+  const f = useFormat();
+  return (
+    <>
+      {batchGaps.length > 0 && (
+        <Alert color="yellow" title={t('status.batchGapsTitle')} data-testid="batch-gaps">
+          {t('status.batchGapsText', {
+            list: batchGaps.map((g) => t(g.to > g.from ? 'status.batchGapRange' : 'status.batchGap', { from: g.from, to: g.to, exporter: g.exporter, since: f.relative(g.since) })).join('; '),
+          })}
+        </Alert>
+      )}
+      {unmatchedFiles.length > 0 && (
+        <Alert color="yellow" title={t('status.unmatchedTitle')} data-testid="unmatched-files">
+          {unmatchedFiles.map((u) => (
+            <Text key={u.fileName} size="sm" ff="monospace">{t(u.kind === 'data-without-manifest' ? 'status.unmatchedData' : 'status.unmatchedManifest', { file: u.fileName, since: f.relative(u.since) })}</Text>
+          ))}
+          <Text mt={4}>{t('status.unmatchedText')}</Text>
+        </Alert>
+      )}
+    </>
   );
 }

@@ -9,7 +9,7 @@ import type { Permission, ReasonGroup, SessionRow } from '../../../shared/contra
 import type { ErrorCode } from '../../../shared/errors.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 import { useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { modelLabel, Pager, ProblemAlert, useProgressText, When } from '../ui.tsx';
+import { FileWaits, modelLabel, Pager, ProblemAlert, useProgressText, When } from '../ui.tsx';
 import { Inspector, plainReason, stateColor, TX_STATE } from './Inspector.tsx';
 
 const KIND = { push: 'batches.kindPush', pull: 'batches.kindPull', file: 'batches.kindFile', copy: 'batches.kindCopy' } as const satisfies Record<SessionRow['kind'], MessageKey>;
@@ -103,6 +103,7 @@ export function BatchesScreen() {
           {d.consumerError} {t('batches.consumerText')}
         </Alert>
       )}
+      {d && <FileWaits batchGaps={d.batchGaps} unmatchedFiles={d.unmatchedFiles} />}
       {(d?.gaps.length ?? 0) > 0 && (
         <Alert color="yellow" title={t('batches.gapsTitle')}>
           {d!.gaps.map((g) => t(g.to > g.from ? 'status.gap' : 'status.gapOne', { from: g.from, to: g.to, producer: g.producer })).join('; ')}
