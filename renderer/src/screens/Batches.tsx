@@ -6,7 +6,7 @@
 import { Alert, Badge, Button, Card, Group, Modal, Progress, SegmentedControl, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { Permission, ReasonGroup, SessionRow } from '../../../shared/contract.ts';
-import type { ErrorCode } from '../../../shared/errors.ts';
+import { adviceFor } from '../../../shared/advice.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 import { useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { FileWaits, modelLabel, Pager, ProblemAlert, useProgressText, When } from '../ui.tsx';
@@ -17,23 +17,6 @@ const CHANNEL = { rest: 'batches.channelRest', middleman: 'batches.channelMiddle
 const GROUP = { error: 'batches.groupError', conflict: 'batches.groupConflict', blocked: 'batches.groupBlocked', deferred: 'batches.groupDeferred' } as const satisfies Record<ReasonGroup['kind'], MessageKey>;
 const PAGE = 20;
 const TX_PAGE = 25;
-
-/**
- * Who can act on a group of problems, in the user's words. A missing key is an administrator's: a key file opens
- * participants' data, and the lab assistant's role does not decrypt, so it does not import keys either; once imported,
- * the lab assistant (who may retry) presses Retry. Conflicts are a data manager's. An administrator reads "You can act".
- */
-export function adviceFor(g: Pick<ReasonGroup, 'kind' | 'code'>, may: readonly Permission[]): MessageKey {
-  if (g.kind === 'conflict') return may.includes('resolve') ? 'batches.adviceConflictYou' : 'batches.adviceConflictManager';
-  if (g.kind === 'blocked') return 'batches.adviceBlocked';
-  if (g.kind === 'deferred') return 'batches.adviceDeferred';
-  if (g.code === 'KEY_UNKNOWN' || g.code === 'KEYS_MISSING') return may.includes('configure') ? 'batches.adviceKeyYou' : 'batches.adviceKeyAdmin';
-  return (g.code && ADVICE[g.code]) || 'batches.adviceOther';
-}
-const ADVICE: Partial<Record<ErrorCode, MessageKey>> = {
-  DECRYPT_FAILED: 'batches.adviceResend', PAYLOAD_INVALID: 'batches.adviceResend', SIGNATURE_INVALID: 'batches.adviceResend',
-  SCHEMA_TOO_NEW: 'batches.adviceUpdate', MODEL_UNKNOWN: 'batches.adviceUpdate', PARENT_INVALID: 'batches.adviceParent',
-};
 
 const firstSentence = (s: string): string => /^.*?[.!?](?=\s|$)/.exec(s)?.[0] ?? s;
 const waiting = (b: { pending: number; deferred: number; blocked: number }) => b.pending + b.deferred + b.blocked;
