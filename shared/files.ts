@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { carriedStateSchema, MAX_CONTACT_PRODUCERS, producerStateSchema } from './fleet.ts';
+import { deviceListSchema } from './device-list.ts';
 import { deviceIdSchema } from './settings.ts';
 
 export const BATCH_SUFFIX = '.jsonl.gz';
@@ -28,7 +29,7 @@ export const manifestSchema = z.object({
   fileName: z.string().regex(/^[A-Za-z0-9-]+_[0-9]{6,}_[0-9a-f-]{36}\.jsonl\.gz$/),
   count: z.number().int().positive(),
   /** Per original producer in the batch: first and last producerSeq and how many. */
-  ranges: z.array(z.object({ producer: deviceIdSchema, first: z.number().int().positive(), last: z.number().int().positive(), count: z.number().int().positive() })).min(1),
+  ranges: z.array(z.object({ producer: deviceIdSchema, first: z.number().int().positive(), last: z.number().int().positive(), count: z.number().int().positive() })).min(1).max(MAX_CONTACT_PRODUCERS),
   /** Of the .jsonl.gz file as written. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().positive(),
@@ -39,6 +40,11 @@ export const manifestSchema = z.object({
   state: producerStateSchema.optional(),
   /** What the exporter last heard from the original producers in the batch (their announced latest seq, versions, clocks). */
   carried: z.array(carriedStateSchema).max(MAX_CONTACT_PRODUCERS).optional(),
+  /**
+   * A site's signed device list (its paired devices and their keys, shared/device-list.ts): the importer verifies the
+   * envelopes' own signatures under those keys. Absent from older exporters and from laptops.
+   */
+  deviceList: deviceListSchema.optional(),
   /** The exporter's device key and its signature of this manifest (electron/files/signing.ts); absent from older exporters. */
   publicKey: devicePublicKey.optional(),
   sig: deviceSignature.optional(),

@@ -14,6 +14,7 @@ import { batchFileName, MANIFEST_SUFFIX, type Manifest } from '../../shared/file
 import { SCHEMA_VERSION } from '../core/domain/registry.ts';
 import { toWire, type EnvelopeRow } from '../core/envelope.ts';
 import { MANIFEST_DOMAIN, signDocument } from './signing.ts';
+import { issueDeviceList } from '../core/device-list.ts';
 import { carriedStates, ownState } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { Store } from '../core/store.ts';
@@ -158,6 +159,8 @@ function writeBatch(store: Store, dir: string, batchId: string): { fileName: str
     fileName: batch.file_name, count: rows.length, ranges: [...ranges.values()], sha256, bytes: data.length, appVersion: APP_VERSION,
     schemaVersion: SCHEMA_VERSION, createdAt: batch.created_at,
     state: ownState(store),
+    // A site's paired devices and their keys: central verifies each envelope's signature under its producer's key.
+    ...(store.role === 'site' ? { deviceList: issueDeviceList(store) } : {}),
   };
   const carried = carriedStates(store, [...ranges.keys()].filter((p) => p !== store.deviceId));
   if (carried.length) manifest.carried = carried;

@@ -15,6 +15,8 @@ import { EdcError } from '../../shared/errors.ts';
 import { BATCH_SUFFIX, MANIFEST_SUFFIX, manifestSchema, type Manifest, type Receipt } from '../../shared/files.ts';
 import type { BatchGap, Gap, UnmatchedFile } from '../../shared/status.ts';
 import { BATCH_GAPS_STATE, batchGaps, UNMATCHED_STATE } from '../core/waits.ts';
+import { DEVICE_LIST_DOMAIN } from '../core/device-list.ts';
+import { documentSignatureValid } from '../core/crypto/signed-json.ts';
 import { Consumer } from '../core/consumer.ts';
 import { deviceNow } from '../core/clock.ts';
 import { receivedSeq, recordCarried, recordReceived, recordState } from '../core/fleet.ts';
@@ -195,7 +197,9 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         continue; // a quarantined batch leaves a gap the sender fills by exporting it again
       }
       if (signature.pinned) pinPeerKey(store, producer, signature.pinned, 'first-file');
-      const r = consumer.ingestValid(check.envelopes, 'file', manifest.batchId, {}, { id: manifest.batchId, via: 'file', device: producer, label: name });
+      // Producers' keys from the exporter's own signed device list (a site's): each envelope must verify under its
+      // producer's key; a producer the list does not name is checked as before (this device's records, if any).
+      const r = consumer.ingestValid(check.envelopes, 'file', manifest.batchId, { keys: listedKeys(manifest, producer) }, { id: manifest.batchId, via: 'file', device: producer, label: name });
       if (r.rejected.length) {
         // Transactions that collide with what is stored: the batch is not trustworthy; nothing of it stays unconsumed silently.
         toQuarantine(name, `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`, manifest);
@@ -231,6 +235,16 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
  * (since when they have been missing here), and the files left in the folder without their other half, once older
  * than unmatchedFileMinutes (younger ones may still be arriving).
  */
+/** The device keys a manifest's device list names, if the list is the exporter's own (its issuer and its key). */
+function listedKeys(m: Manifest, exporter: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  const list = m.deviceList;
+  if (!list || list.issuer !== exporter || list.publicKey !== m.publicKey || !documentSignatureValid(DEVICE_LIST_DOMAIN, list)) return keys;
+  for (const d of list.devices) if (d.publicKey) keys.set(d.deviceId, d.publicKey);
+  keys.set(list.issuer, list.publicKey); // the site's own changes (its lab's reconciliations, custody records)
+  return keys;
+}
+
 function recordWaits(store: Store, dir: string, gaps: readonly Gap[]): void {
   const now = new Date().toISOString();
   const before = batchGaps(store);

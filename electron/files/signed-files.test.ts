@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -150,6 +151,41 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     const ok = applyReceipts(f, readReceiptsDir(usb), { via: 'usb' });
     assert.deepEqual([ok.acknowledged.length, ok.refused.length], [1, 0]);
     assert.equal(readStatus(f).outgoing.pendingServer, 0);
+  });
+
+  it('central verifies each envelope under its producer\'s key from the site\'s signed device list in the manifest', () => {
+    const laptop = dirs.store('field', 'ra-v1');
+    seed(laptop, 3, { seed: 11 });
+    const site = dirs.store('site', 'site-v1');
+    const wire = outgoingWire(laptop);
+    // One envelope was altered after the laptop signed it (a valid-looking signature that is not the laptop's), and
+    // reached the site before the laptop's key was on record there.
+    const bad = { ...wire[1]!, sig: randomBytes(64).toString('base64url') };
+    new Consumer(site).ingest([wire[0]!, bad, ...wire.slice(2)], 'rest');
+    new Consumer(site).consume();
+    site.sql.prepare("INSERT INTO device (device_id, role, token_hash, paired_at, public_key) VALUES ('ra-v1', 'field', 'x', ?, ?)").run(new Date().toISOString(), laptop.signingKey.publicKey);
+    const usb = dirs.path('usb-v1');
+    exportBatches(site, usb);
+    const manifest = JSON.parse(readFileSync(manifestsIn(usb)[0]!, 'utf8')) as { deviceList?: { issuer: string; devices: { deviceId: string }[] } };
+    assert.deepEqual([manifest.deviceList?.issuer, manifest.deviceList?.devices.map((d) => d.deviceId)], ['site-v1', ['ra-v1']]);
+    const central = dirs.store('central', 'central-v1');
+    const r = importBatches(central, usb);
+    assert.deepEqual(r.imported, []);
+    assert.match(r.quarantined[0]?.reason ?? '', /refused: the signature does not verify under ra-v1's device key/);
+    // The altered one is not stored; the laptop's genuinely signed ones are (they verify), and the batch waits to be sent again.
+    assert.equal(central.sql.prepare('SELECT 1 FROM incoming_transaction WHERE id = ?').get(bad.id), undefined);
+    assert.equal((central.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE sig IS NOT NULL').get() as { n: number }).n, wire.length - 1);
+
+    // The same laptop's data, all as signed: imported, every signature kept.
+    const good = dirs.store('site', 'site-v2');
+    new Consumer(good).ingest(wire, 'rest');
+    new Consumer(good).consume();
+    good.sql.prepare("INSERT INTO device (device_id, role, token_hash, paired_at, public_key) VALUES ('ra-v1', 'field', 'x', ?, ?)").run(new Date().toISOString(), laptop.signingKey.publicKey);
+    const usb2 = dirs.path('usb-v2');
+    exportBatches(good, usb2);
+    const c2 = dirs.store('central', 'central-v2');
+    assert.equal(importBatches(c2, usb2).imported.length, 1);
+    assert.deepEqual(c2.sql.prepare('SELECT count(*) AS n, sum(sig IS NULL) AS unsigned FROM incoming_transaction').get(), { n: wire.length, unsigned: 0 });
   });
 
   it('trust and device-key on the command line: a bad key is refused plainly; a replaced key says so', () => {

@@ -80,6 +80,26 @@ describe('the site\'s signed device list: drivers a laptop trusts offline', () =
     assert.equal(await pullFrom(laptop, b), null);
   });
 
+  it('a driver with the site\'s list does not pull a revoked laptop, nor a device using a laptop\'s name with another key', async () => {
+    const laptop = dirs.store('field', 'ra-d3');
+    const mm = dirs.store('middleman', 'mm-dd');
+    for (const s of [laptop, mm]) await pairWith(s);
+    seed(laptop, 1, { seed: 6 });
+    // Someone sets up a laptop calling itself ra-d3 (with the study keys, not ra-d3's device key).
+    const fake = dirs.track(Store.init(dirs.path('fake-ra-d3'), 'field', 'ra-d3'));
+    writeKeySetFile(path.join(fake.keyDir, KEYSET_FILE), dirs.keys);
+    seed(fake, 1, { seed: 7 });
+    await push(mm); // the driver's list names ra-d3 with its real key
+    const before = incoming(mm);
+    assert.match(await pullFrom(fake, mm) ?? '', /^SIGNATURE_INVALID: ra-d3 presented a device key other than the one site site-d has on record/);
+    assert.equal(incoming(mm), before, 'nothing of the fake laptop stored');
+    assert.equal(await pullFrom(laptop, mm), null, 'the real laptop is pulled');
+    revokeDevice(site, 'ra-d3');
+    await push(mm);
+    seed(laptop, 1, { seed: 8 });
+    assert.match(await pullFrom(laptop, mm) ?? '', /^DEVICE_REVOKED: ra-d3 is revoked at site site-d/);
+  });
+
   it('an unknown driver, an impostor using a driver\'s name, and forged, altered or older lists change nothing', async () => {
     const laptop = dirs.store('field', 'ra-d2');
     const b = dirs.store('middleman', 'mm-dc');

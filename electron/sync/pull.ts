@@ -48,6 +48,17 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
   // later is refused (a replaced laptop must be re-introduced by the site's device list). Every page is verified
   // under it, so nothing signed by another key, and nothing unsigned once the laptop has a key, is stored.
   const keyState = `producerKey:${session.producer}`;
+  // What the site said about this laptop (its signed device list, from this middleman's last contact) comes first: a
+  // revoked laptop is not pulled, and its key must be the one on record there (a replaced laptop's new key counts).
+  // A laptop the list does not name yet (paired after that contact) is pulled; the site checks it at the push.
+  const listed = list?.devices.find((d) => d.deviceId === session.producer);
+  if (listed?.revoked) throw new EdcError('DEVICE_REVOKED', `${session.producer} is revoked at site ${list!.issuer}; nothing was pulled`);
+  if (listed?.publicKey) {
+    if (session.publicKey !== listed.publicKey) {
+      throw new EdcError('SIGNATURE_INVALID', `${session.producer} presented ${session.publicKey ? 'a device key' : 'no device key'} other than the one site ${list!.issuer} has on record; nothing was pulled`);
+    }
+    store.setState(keyState, listed.publicKey);
+  }
   const known = store.getState(keyState);
   if (known && session.publicKey !== known) {
     throw new EdcError('SIGNATURE_INVALID', `${session.producer} presented ${session.publicKey ? 'a different device key' : 'no device key'} than on its earlier pulls; nothing was pulled`);
