@@ -315,6 +315,7 @@ export function buildProgram(io: Io = defaultIo): Command {
         const r = await (await load.push()).push(store, { onProgress: progressPrinter(io, 'push'), actor: actor(), ...(o.batchSize ? { batchCount: o.batchSize } : {}) });
         if (o.json) io.out(JSON.stringify({ ...r, rejected: r.rejected.length }));
         else io.out(`pushed ${r.sent}: ${r.accepted} new at the server, ${r.duplicates} it already had${r.rejected.length ? `, ${r.rejected.length} REJECTED: ${r.rejected[0]!.reason}` : ''}`);
+        for (const h of r.held) io.err(`kept here, not sent: ${h.count} transaction(s) of ${h.producer}: ${h.reason}`);
         if (r.rejected.length) throw new EdcError('SERVER_REJECTED', `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`);
       } finally {
         store.close();

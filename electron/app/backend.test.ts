@@ -13,7 +13,7 @@ import { reconcile } from '../../shared/reconcile.ts';
 import { requisitionIdentifier } from '../../shared/identifiers.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
 import { TestDirs } from '../core/testing/fixtures.ts';
-import { pairWithSite, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
+import { pairWithSite, pushAsOlderApp, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
 import { createBackend, type Backend, type Principal } from './backend.ts';
 import { dispatch } from './dispatch.ts';
 
@@ -240,7 +240,7 @@ describe('app backend', () => {
   });
 
   it('site: consumed batches per channel, a failed transaction\'s reason, the fix and the retry', async () => {
-    // A laptop pushes with a rotated key the site does not have yet.
+    // A laptop of an older version (no pre-flight hold) pushes with a rotated key the site does not have yet.
     const laptop = dirs.store('field', 'ra-09');
     await pairWithSite(laptop, siteDir, site.url);
     const lapApi = client(createBackend({ dataDir: laptop.dir, host: 'desktop', emit: () => {}, store: laptop }));
@@ -249,7 +249,8 @@ describe('app backend', () => {
     writeKeySetFile(path.join(laptop.keyDir, KEYSET_FILE), rotated);
     laptop.reloadKeys();
     await lapApi.call('subjects.register', { firstName: 'Kofi', lastName: 'Mensah', dob: '1979-01-02', identityNumber: '790102', phone: null, gender: 'M' });
-    await lapApi.call('sync.run', {});
+    // (Today's app keeps such changes back at pre-flight, with the reason: electron/sync/key-change.test.ts.)
+    await pushAsOlderApp(laptop);
     await waitForStore(siteDir, (s) => s.incoming.error === 1);
 
     const siteBackend = createBackend({ dataDir: siteDir, host: 'web', emit: () => {} });

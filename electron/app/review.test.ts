@@ -19,7 +19,7 @@ import { seed } from '../core/seed.ts';
 import { deviceSummaries, listSessions, PROBLEM, reasonGroups } from '../core/review.ts';
 import type { Store } from '../core/store.ts';
 import { outgoingWire, TestDirs } from '../core/testing/fixtures.ts';
-import { pairWithSite, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
+import { pairWithSite, pushAsOlderApp, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
 import { exportBatches } from '../files/export.ts';
 import { importBatches } from '../files/import.ts';
 import { applyReceipts, readReceiptsDir } from '../files/receipts.ts';
@@ -80,12 +80,13 @@ describe('site review: sessions, filters, grouped reasons, inspector', () => {
     await push(ra1, { batchCount: 7 });
     seed(ra2, 3);
     await push(ra2, { batchCount: 5 });
-    // ra-02 then rotates its key (the site does not have the new one yet): its next push fails to apply.
+    // ra-02 then rotates its key (the site does not have the new one yet); an older app version pushes anyway (today's
+    // keeps them back at pre-flight): those fail to apply at the site.
     rotated = KeySet.parse(readFileSync(path.join(ra2.keyDir, KEYSET_FILE), 'utf8'), 'test').rotated();
     writeKeySetFile(path.join(ra2.keyDir, KEYSET_FILE), rotated);
     ra2.reloadKeys();
     seed(ra2, 2, { seed: 3 });
-    await push(ra2, { batchCount: 5 });
+    await pushAsOlderApp(ra2);
     // An older laptop: no session header, two requests a moment apart.
     seed(old, 2);
     const wire = outgoingWire(old);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { EdcError } from '../../shared/errors.ts';
 import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
 import { deviceKey, type DeviceKey } from './crypto/device-key.ts';
-import { assertScopeFits, keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
+import { assertScopeFits, KEYSET_FILE, keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
 import { SqlitePort, type SqlPort } from './db/port.ts';
 import { envelopeSignedBytes, type EnvelopeRow } from './envelope.ts';
 import * as schema from './db/schema.ts';
@@ -39,6 +39,10 @@ export class Store {
   readonly sql: SqlPort;
   private guard = 0;
   private keys: KeySet | undefined;
+  /** The key file's size and mtime when `keys` was loaded: a key set imported by another process is seen at once. */
+  private keysStamp = '';
+  /** Grows each time a changed key file was loaded (the site's background consumer then retries what failed). */
+  keysGeneration = 0;
   /** This device's Ed25519 signing key (crypto/device-key.ts). Read-only opens (another store for `copy`) load none. */
   private deviceKey: DeviceKey | undefined;
 
@@ -166,12 +170,32 @@ export class Store {
 
   /** The project key set; KEYS_MISSING when none is installed (callers refuse to sync then). */
   requireKeys(): KeySet {
+    const stamp = this.keyFileStamp();
+    if (this.keys && stamp !== this.keysStamp) {
+      this.keys = undefined; // another process (edc-sync keys import / rotate) changed the key set
+      this.keysGeneration++;
+    }
     if (!this.keys) {
       const keys = loadKeySet(this.keyDir);
       assertScopeFits(this.role, keys); // a middleman's carrier set on a laptop or server: refused, never half-used
       this.keys = keys;
+      this.keysStamp = stamp;
     }
     return this.keys;
+  }
+
+  /** True when the key file changed since the key set in use was loaded (a cheap stat; nothing is read). */
+  keysChangedOnDisk(): boolean {
+    return this.keys !== undefined && this.keyFileStamp() !== this.keysStamp;
+  }
+
+  private keyFileStamp(): string {
+    try {
+      const st = statSync(path.join(this.keyDir, KEYSET_FILE));
+      return `${st.size}:${st.mtimeMs}:${st.ino}`;
+    } catch {
+      return 'none';
+    }
   }
 
   /** Forget the cached key set (after keys import / rotate). */

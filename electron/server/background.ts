@@ -16,7 +16,22 @@ export class BackgroundConsumer {
   /** Called when a drain ends (done, or stopped by an error): the web UI refreshes its counts. */
   onDrained: (() => void) | null = null;
 
+  private keyWatch: NodeJS.Timeout | undefined;
+  private seenKeys = -1;
+
   constructor(private readonly store: Store, private readonly log: (line: string) => void = () => {}) {}
+
+  /**
+   * A key set imported while the server runs (`edc-sync keys import` in another process) is seen within `everyMs`:
+   * what failed for want of a key is tried again, then the rest is consumed. No restart, no Retry click.
+   */
+  watchKeys(everyMs = 2000): void {
+    this.keyWatch = setInterval(() => {
+      if (this.stopped || this.running || !this.store.keysChangedOnDisk()) return;
+      this.kick();
+    }, everyMs);
+    this.keyWatch.unref();
+  }
 
   kick(): void {
     if (this.stopped) return;
@@ -32,7 +47,18 @@ export class BackgroundConsumer {
   private run(): void {
     let steps: Generator<ConsumeProgress, unknown, void>;
     try {
-      steps = new Consumer(this.store).steps();
+      const consumer = new Consumer(this.store);
+      this.store.requireKeys();
+      if (this.store.keysGeneration !== this.seenKeys) {
+        // A new key set (or the first load): retry what failed before; it may decrypt now.
+        const first = this.seenKeys === -1;
+        this.seenKeys = this.store.keysGeneration;
+        if (!first) {
+          const r = consumer.retryErrors();
+          this.log(`key set changed: retried failed transactions (${r.applied} applied, ${r.errors} still failing)`);
+        }
+      }
+      steps = consumer.steps();
     } catch (e) {
       this.finish(e);
       return;
@@ -75,6 +101,7 @@ export class BackgroundConsumer {
   /** Finish the current chunk, start no other. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.keyWatch);
     await this.idle();
   }
 }

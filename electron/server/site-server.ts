@@ -33,6 +33,7 @@ export function buildSiteServer(store: Store, log: (line: string) => void = () =
   assertServerRole(store);
   const app = createHttp();
   const background = new BackgroundConsumer(store, log);
+  background.watchKeys();
   const limiter = new FailureLimiter(LIMITS.authFailuresPerMinute);
   const consumer = new Consumer(store);
   /** Per producer: contiguous high-water mark of what this server holds (only ever grows). */

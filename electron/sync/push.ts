@@ -28,6 +28,11 @@ export interface PushResult {
   bytes: number;
   /** Transactions the receiver asked for again and this device sent again. */
   resent: number;
+  /**
+   * Kept here, not sent: the receiver said at pre-flight it cannot read them (a key it does not have, a newer schema
+   * than its own). Per producer, from its first such transaction on (its later ones wait behind it), with the reason.
+   */
+  held: { producer: string; count: number; reason: string }[];
 }
 
 export interface PushOptions {
@@ -143,7 +148,32 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   // The driver reached the site: it states (signed) the tubes it brings, before the push carries the statement.
   offerHeldTubes(store, opts.actor ?? { user: os.userInfo().username });
   const pre = await preflight(client, store);
-  const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0, resent: 0 };
+  const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0, resent: 0, held: [] };
+  // What the receiver cannot read is not sent (it would be accepted, acknowledged and then never applied): kept here,
+  // pending, with the reason, until the receiver has the key or the schema. Older receivers (no pre-flight): as before.
+  const heldIds = new Map<string, string>(); // id → producer
+  const heldWhy = new Map<string, string>(); // producer → reason
+  const holdReason = (r: EnvelopeRow): string | null => {
+    if (!pre) return null;
+    if (r.schema_version > pre.schemaVersion) return `${r.producer} writes schema ${r.schema_version}; ${pre.deviceId} runs schema ${pre.schemaVersion}: upgrade ${pre.deviceId}`;
+    // A receiver with no key set at all keeps what it gets until its keys are installed (it says so itself); one
+    // whose key set lacks this key would sit on it with no word, so that is kept here instead.
+    if (pre.keyIds.length > 0 && !pre.keyIds.includes(r.key_id)) {
+      return `${pre.deviceId} does not have key ${r.key_id}: export the key set (edc-sync keys export) and import it on ${pre.deviceId}`;
+    }
+    return null;
+  };
+  const sendable = (rows: EnvelopeRow[]): EnvelopeRow[] => rows.filter((r) => {
+    if (heldWhy.has(r.producer)) {
+      heldIds.set(r.id, r.producer);
+      return false;
+    }
+    const why = holdReason(r);
+    if (!why) return true;
+    heldWhy.set(r.producer, why);
+    heldIds.set(r.id, r.producer);
+    return false;
+  });
   // Asked for again (undecryptable or invalid at the receiver): marked undelivered, so this push carries them.
   let askedAgain = applyResendRequests(store, pre?.resend ?? []).resent;
   const total = pendingForServer(store);
@@ -175,8 +205,10 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
     for (const source of sources) {
       for (;;) {
         if (failure) break;
-        const rows = source.next(batchCount);
-        if (rows.length === 0) break;
+        const page = source.next(batchCount);
+        if (page.length === 0) break;
+        const rows = sendable(page);
+        if (rows.length === 0) continue;
         // Byte cap: split the page if its envelopes are large.
         for (let start = 0; start < rows.length && !failure;) {
           let end = start;
@@ -197,6 +229,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   }
   await Promise.all(inflight);
   if (failure) throw failure;
+  for (const [producer, reason] of heldWhy) result.held.push({ producer, count: [...heldIds.values()].filter((p) => p === producer).length, reason });
   store.setState(LAST_SYNC_KEY, new Date().toISOString());
   return result;
 }

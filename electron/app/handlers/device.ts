@@ -95,7 +95,10 @@ export function deviceHandlers(ctx: HandlerContext): AreaHandlers<'app.info' | '
       const s = ctx.need();
       const r = await push(s, { onProgress: ctx.progress('sync.run'), actor: ctx.actor(who) });
       ctx.changed('status');
-      const message = r.rejected.length
+      const held = r.held.reduce((n, h) => n + h.count, 0);
+      const message = held
+        ? `${held} change(s) are kept safely on this device and were not sent: ${r.held[0]!.reason}. Sync again once that is done.`
+        : r.rejected.length
         ? `The server refused ${r.rejected.length} transaction(s): ${r.rejected[0]!.reason}. They stay here; tell the data manager.`
         : r.sent === 0 ? 'Nothing was waiting: the server has everything from this device.'
           : `Sent ${r.sent} transaction(s): ${r.accepted} new at the server, ${r.duplicates} it already had. Nothing is waiting.`;

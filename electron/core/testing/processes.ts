@@ -168,3 +168,27 @@ export async function pairWithSite(store: Store, siteDir: string, url: string): 
   }
   await pair(store, url, code);
 }
+
+/**
+ * A push as an app from before pre-flight holds makes it: every pending transaction of `store` in one request, with
+ * a push-session header, whatever the receiver can read (used to make a transaction fail at the site for want of a
+ * key, as older laptops in a mixed fleet still do). Marks nothing delivered.
+ */
+export async function pushAsOlderApp(store: Store, batchSize = 500): Promise<{ accepted: string[] }> {
+  const { readServerLink } = await import('../../sync/server-link.ts');
+  const { toWire } = await import('../envelope.ts');
+  const { randomUUID } = await import('node:crypto');
+  const link = readServerLink(store.dir);
+  const rows = store.sql.prepare('SELECT * FROM outgoing_transaction WHERE is_consumed_server = 0 ORDER BY producer_seq').all() as Parameters<typeof toWire>[0][];
+  const session = randomUUID();
+  const accepted: string[] = [];
+  for (let i = 0; i < rows.length; i += batchSize) {
+    const res = await fetch(`${link.url}/api/v1/push`, {
+      method: 'POST', body: JSON.stringify({ transactions: rows.slice(i, i + batchSize).map(toWire) }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${link.token}`, 'x-edc-push-session': session },
+    });
+    if (res.status !== 200) throw new Error(`push answered ${res.status}: ${await res.text()}`);
+    accepted.push(...((await res.json()) as { accepted: string[] }).accepted);
+  }
+  return { accepted };
+}
