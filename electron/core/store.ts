@@ -39,9 +39,9 @@ export class Store {
   readonly sql: SqlPort;
   private guard = 0;
   private keys: KeySet | undefined;
-  /** The key file's size and mtime when `keys` was loaded: a key set imported by another process is seen at once. */
+  /** The key file's size, mtime and inode when `keys` was loaded (see reloadKeysIfChanged). */
   private keysStamp = '';
-  /** Grows each time a changed key file was loaded (the site's background consumer then retries what failed). */
+  /** Grows each time the key set in use is dropped for a newer one (the site's background consumer then retries what failed). */
   keysGeneration = 0;
   /** This device's Ed25519 signing key (crypto/device-key.ts). Read-only opens (another store for `copy`) load none. */
   private deviceKey: DeviceKey | undefined;
@@ -170,12 +170,8 @@ export class Store {
 
   /** The project key set; KEYS_MISSING when none is installed (callers refuse to sync then). */
   requireKeys(): KeySet {
-    const stamp = this.keyFileStamp();
-    if (this.keys && stamp !== this.keysStamp) {
-      this.keys = undefined; // another process (edc-sync keys import / rotate) changed the key set
-      this.keysGeneration++;
-    }
     if (!this.keys) {
+      const stamp = this.keyFileStamp();
       const keys = loadKeySet(this.keyDir);
       assertScopeFits(this.role, keys); // a middleman's carrier set on a laptop or server: refused, never half-used
       this.keys = keys;
@@ -184,9 +180,15 @@ export class Store {
     return this.keys;
   }
 
-  /** True when the key file changed since the key set in use was loaded (a cheap stat; nothing is read). */
-  keysChangedOnDisk(): boolean {
-    return this.keys !== undefined && this.keyFileStamp() !== this.keysStamp;
+  /**
+   * For long-running processes (the site server's key watch): drops the key set in use when another process
+   * (`edc-sync keys import` / `rotate`) changed the key file since it was loaded; true then. One stat, nothing read;
+   * never called on the write or consume path.
+   */
+  reloadKeysIfChanged(): boolean {
+    if (!this.keys || this.keyFileStamp() === this.keysStamp) return false;
+    this.reloadKeys();
+    return true;
   }
 
   private keyFileStamp(): string {
@@ -200,6 +202,7 @@ export class Store {
 
   /** Forget the cached key set (after keys import / rotate). */
   reloadKeys(): void {
+    if (this.keys) this.keysGeneration++;
     this.keys = undefined;
   }
 

@@ -27,7 +27,7 @@ export class BackgroundConsumer {
    */
   watchKeys(everyMs = 2000): void {
     this.keyWatch = setInterval(() => {
-      if (this.stopped || this.running || !this.store.keysChangedOnDisk()) return;
+      if (this.stopped || this.running || !this.store.reloadKeysIfChanged()) return;
       this.kick();
     }, everyMs);
     this.keyWatch.unref();
