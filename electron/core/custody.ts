@@ -30,6 +30,7 @@ import { EdcError } from '../../shared/errors.ts';
 import { signedBytes, verifySignature } from './crypto/device-key.ts';
 import { deviceNowIso } from './clock.ts';
 import { Study } from './domain/study.ts';
+import { peerKey } from './peer-keys.ts';
 import type { Store } from './store.ts';
 import type { Actor } from './write-path.ts';
 
@@ -122,13 +123,6 @@ export function signReceipt(store: Store, r: ReceiptFields): { receiptKey: strin
 // ---- verification --------------------------------------------------------------------------------------------
 
 
-/** The key on record here for a device: this device's own, a paired device's, or a laptop's learnt at its pulls. */
-export function keyOnRecord(store: Store, deviceId: string): string | null {
-  if (deviceId === store.deviceId) return store.signingKey.publicKey;
-  const row = store.sql.prepare('SELECT public_key FROM device WHERE device_id = ?').get(deviceId) as { public_key: string | null } | undefined;
-  if (row?.public_key) return row.public_key;
-  return store.getState(`producerKey:${deviceId}`);
-}
 
 export interface RecordVerdict {
   handover: Verdict;
@@ -214,7 +208,7 @@ export class CustodyBook {
   constructor(store: Store, opts: { tubes?: readonly string[] } = {}) {
     const keys = new Map<string, string | null>();
     const keyOf = (d: string) => {
-      if (!keys.has(d)) keys.set(d, keyOnRecord(store, d));
+      if (!keys.has(d)) keys.set(d, peerKey(store, d));
       return keys.get(d)!;
     };
     const firstKey = new Map<string, string>();
@@ -328,14 +322,7 @@ export function verifiedPullHandover(s: SignedHandover, expect: { laptop: string
 
 /** A pull's statement kept at the pull (null for pulls from older laptops, or before signed custody). */
 export function pullHandoverOf(store: Store, batchId: string): SignedHandover | null {
-  const v = store.getState(`${PULL_HANDOVER_STATE}${batchId}`);
-  if (!v) return null;
-  try {
-    const r = shareHandoverSchema.safeParse(JSON.parse(v));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
+  return store.getStateJson(`${PULL_HANDOVER_STATE}${batchId}`, shareHandoverSchema);
 }
 
 /**

@@ -25,26 +25,15 @@ const SERVER_KEY_STATE = 'serverKey';
 const issuedSchema = z.object({ hash: z.string(), seq: z.number().int().positive(), issuedAt: z.string() });
 const serverKeySchema = z.object({ deviceId: z.string(), publicKey: z.string() });
 
-function stateJson<T>(store: Store, key: string, schema: z.ZodType<T>): T | null {
-  const v = store.getState(key);
-  if (!v) return null;
-  try {
-    const r = schema.safeParse(JSON.parse(v));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Site: the current list, signed; its number grows only when a device is paired, replaced, revoked or reinstated. */
 export function issueDeviceList(store: Store): DeviceList {
   const rows = store.sql.prepare('SELECT device_id, role, public_key, revoked_at FROM device ORDER BY device_id').all() as { device_id: string; role: DeviceList['devices'][number]['role']; public_key: string | null; revoked_at: string | null }[];
   const devices = rows.map((r) => ({ deviceId: r.device_id, role: r.role, publicKey: r.public_key, revoked: r.revoked_at !== null }));
   const hash = createHash('sha256').update(canonicalJson(devices)).digest('hex');
-  let issued = stateJson(store, ISSUED_STATE, issuedSchema);
+  let issued = store.getStateJson(ISSUED_STATE, issuedSchema);
   if (!issued || issued.hash !== hash) {
     issued = { hash, seq: (issued?.seq ?? 0) + 1, issuedAt: new Date().toISOString() };
-    store.setState(ISSUED_STATE, JSON.stringify(issued));
+    store.setStateJson(ISSUED_STATE, issued);
   }
   const doc = { format: 'edc-device-list' as const, version: 1 as const, issuer: store.deviceId, seq: issued.seq, issuedAt: issued.issuedAt, devices };
   return signDocumentWith(store.signingKey, DEVICE_LIST_DOMAIN, doc);
@@ -52,11 +41,11 @@ export function issueDeviceList(store: Store): DeviceList {
 
 /** Device: the site's key, from the pairing answer. */
 export function pinServerKey(store: Store, server: { deviceId: string; publicKey: string }): void {
-  store.setState(SERVER_KEY_STATE, JSON.stringify(server));
+  store.setStateJson(SERVER_KEY_STATE, server);
 }
 
 export function serverKey(store: Store): { deviceId: string; publicKey: string } | null {
-  return stateJson(store, SERVER_KEY_STATE, serverKeySchema);
+  return store.getStateJson(SERVER_KEY_STATE, serverKeySchema);
 }
 
 /**
@@ -77,7 +66,7 @@ export function acceptDeviceList(store: Store, raw: unknown, opts: { pairedWith?
   if (!key || key.deviceId !== list.issuer || key.publicKey !== list.publicKey) return false;
   const held = storedDeviceList(store);
   if (held && held.seq >= list.seq) return false;
-  store.setState(LIST_STATE, JSON.stringify(list));
+  store.setStateJson(LIST_STATE, list);
   return true;
 }
 
@@ -87,7 +76,7 @@ export function forgetDeviceList(store: Store): void {
 }
 
 export function storedDeviceList(store: Store): DeviceList | null {
-  return stateJson(store, LIST_STATE, deviceListSchema);
+  return store.getStateJson(LIST_STATE, deviceListSchema);
 }
 
 /** What a middleman signs to open a share session: the code it was given and its own id. */

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
 import { EdcError } from '../../shared/errors.ts';
 import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
 import { deviceKey, type DeviceKey } from './crypto/device-key.ts';
@@ -231,6 +232,22 @@ export class Store {
   getState(key: string): string | null {
     const row = this.sql.prepare('SELECT value FROM device_state WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
+  }
+
+  /** A device_state value kept as JSON, read back through its schema: null when absent or not of that shape. */
+  getStateJson<T>(key: string, schema: z.ZodType<T>): T | null {
+    const v = this.getState(key);
+    if (v === null) return null;
+    try {
+      const r = schema.safeParse(JSON.parse(v));
+      return r.success ? r.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  setStateJson(key: string, value: unknown): void {
+    this.setState(key, JSON.stringify(value));
   }
 
   setState(key: string, value: string): void {

@@ -10,20 +10,9 @@ export const BATCH_GAPS_STATE = 'importBatchGaps';
 export const UNMATCHED_STATE = 'importUnmatched';
 
 export function batchGaps(store: Store): BatchGap[] {
-  return stateList(store, BATCH_GAPS_STATE, batchGapSchema);
+  return store.getStateJson(BATCH_GAPS_STATE, z.array(batchGapSchema)) ?? [];
 }
 
 export function unmatchedFiles(store: Store): UnmatchedFile[] {
-  return stateList(store, UNMATCHED_STATE, unmatchedFileSchema);
-}
-
-function stateList<T>(store: Store, key: string, schema: z.ZodType<T>): T[] {
-  const v = store.getState(key);
-  if (!v) return [];
-  try {
-    const r = z.array(schema).safeParse(JSON.parse(v));
-    return r.success ? r.data : [];
-  } catch {
-    return [];
-  }
+  return store.getStateJson(UNMATCHED_STATE, z.array(unmatchedFileSchema)) ?? [];
 }

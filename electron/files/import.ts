@@ -252,7 +252,7 @@ function recordWaits(store: Store, dir: string, gaps: readonly Gap[]): void {
     exporter: g.producer, from: g.from, to: g.to,
     since: before.find((b) => b.exporter === g.producer && b.from === g.from)?.since ?? now,
   }));
-  store.setState(BATCH_GAPS_STATE, JSON.stringify(next));
+  store.setStateJson(BATCH_GAPS_STATE, next);
   const names = new Set(readdirSync(dir).filter((f) => !f.startsWith('.')));
   const oldest = Date.now() - store.settings.unmatchedFileMinutes * 60_000;
   const unmatched: UnmatchedFile[] = [];
@@ -268,7 +268,7 @@ function recordWaits(store: Store, dir: string, gaps: readonly Gap[]): void {
     if (mtime > oldest) continue;
     unmatched.push({ fileName: f, kind: f.endsWith(MANIFEST_SUFFIX) ? 'manifest-without-data' : 'data-without-manifest', since: new Date(mtime).toISOString() });
   }
-  store.setState(UNMATCHED_STATE, JSON.stringify(unmatched.slice(0, 200)));
+  store.setStateJson(UNMATCHED_STATE, unmatched.slice(0, 200));
 }
 
 

@@ -107,6 +107,25 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     assert.match(importBatches(c2, usb3).quarantined[0]?.reason ?? '', /not signed, but site-z signs what it writes/);
   });
 
+  it('a revoked device\'s files are not believed, and nobody can pin another key under its name', () => {
+    const laptop = dirs.store('field', 'ra-rv1');
+    seed(laptop, 2, { seed: 12 });
+    const site = dirs.store('site', 'site-rv1');
+    site.sql.prepare("INSERT INTO device (device_id, role, token_hash, paired_at, revoked_at, public_key) VALUES ('ra-rv1', 'field', 'x', ?, ?, ?)")
+      .run(new Date().toISOString(), new Date().toISOString(), laptop.signingKey.publicKey);
+    const usb = dirs.path('usb-rv1');
+    exportBatches(laptop, usb);
+    assert.match(importBatches(site, usb).quarantined[0]?.reason ?? '', /ra-rv1 is revoked on this device/);
+    // A device calling itself ra-rv1, with another key: still not believed, and nothing pinned for it.
+    const other = dirs.track(Store.init(dirs.path('other-rv1'), 'field', 'ra-rv1'));
+    writeKeySetFile(path.join(other.keyDir, KEYSET_FILE), dirs.keys);
+    seed(other, 1, { seed: 13 });
+    const usb2 = dirs.path('usb-rv2');
+    exportBatches(other, usb2);
+    assert.match(importBatches(site, usb2).quarantined[0]?.reason ?? '', /ra-rv1 is revoked on this device/);
+    assert.equal(pinnedKey(site, 'ra-rv1'), null);
+  });
+
   it('receipts on a USB stick: hand-written, forged and mismatched ones mark nothing; the real one does; the CLI reports what it marked', () => {
     const field = dirs.store('field', 'ra-r1');
     seed(field, 3, { seed: 7 });

@@ -10,9 +10,11 @@
  * A manifest or receipt signed under any other key, altered after signing, or unsigned from a device whose key is
  * known here is refused with the reason; nothing it names is touched.
  */
-import { z } from 'zod';
 import { documentSignatureValid, signDocumentWith, type Signed } from '../core/crypto/signed-json.ts';
+import { peerKey, revokedHere } from '../core/peer-keys.ts';
 import type { Store } from '../core/store.ts';
+
+export { pinnedKey, pinPeerKey, type PinnedKey } from '../core/peer-keys.ts';
 
 export const MANIFEST_DOMAIN = 'edc-manifest/1';
 export const RECEIPT_DOMAIN = 'edc-receipt/1';
@@ -31,6 +33,7 @@ export type SignatureCheck =
  * authenticates its origin (or this is the first file from that device), so an unknown device's key is pinned.
  */
 export function checkDocument(store: Store, domain: string, doc: Signed, who: string, what: string, opts: { mayPin: boolean }): SignatureCheck {
+  if (revokedHere(store, who)) return { ok: false, reason: `${who} is revoked on this device: what it signs is not believed` };
   const known = peerKey(store, who);
   if (!doc.sig || !doc.publicKey) {
     if (known) return { ok: false, reason: `the ${what} is not signed, but ${who} signs what it writes (forged, or made by someone else)` };
@@ -43,31 +46,4 @@ export function checkDocument(store: Store, domain: string, doc: Signed, who: st
     return { ok: true, signed: true, pinned: doc.publicKey };
   }
   return { ok: true, signed: true };
-}
-
-const PEER_KEY_STATE = 'peerKey:';
-const pinnedSchema = z.object({ publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/), how: z.enum(['registered', 'first-file', 'sftp']), at: z.string() });
-export type PinnedKey = z.infer<typeof pinnedSchema>;
-
-/** The device key on record here for a device that writes files or receipts to this one. */
-export function peerKey(store: Store, deviceId: string): string | null {
-  if (deviceId === store.deviceId) return store.signingKey.publicKey;
-  const paired = store.sql.prepare('SELECT public_key FROM device WHERE device_id = ? AND revoked_at IS NULL').get(deviceId) as { public_key: string | null } | undefined;
-  if (paired?.public_key) return paired.public_key;
-  return pinnedKey(store, deviceId)?.publicKey ?? null;
-}
-
-export function pinnedKey(store: Store, deviceId: string): PinnedKey | null {
-  const v = store.getState(`${PEER_KEY_STATE}${deviceId}`);
-  if (!v) return null;
-  try {
-    const r = pinnedSchema.safeParse(JSON.parse(v));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
-}
-
-export function pinPeerKey(store: Store, deviceId: string, publicKey: string, how: PinnedKey['how']): void {
-  store.setState(`${PEER_KEY_STATE}${deviceId}`, JSON.stringify({ publicKey, how, at: new Date().toISOString() } satisfies PinnedKey));
 }

@@ -10,6 +10,7 @@ import { EdcError } from '../../shared/errors.ts';
 import { Consumer, type ConsumeResult } from '../core/consumer.ts';
 import { PULL_HANDOVER_STATE, verifiedPullHandover } from '../core/custody.ts';
 import { shareSessionBytes, storedDeviceList } from '../core/device-list.ts';
+import { PRODUCER_KEY_STATE } from '../core/peer-keys.ts';
 import { holdingFor, receivedSeq, recordLive, recordReceived } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
@@ -47,7 +48,7 @@ export async function pull(store: Store, from: string, code: string, opts: { onP
   // The laptop's device key: the first one a middleman sees for a laptop is kept, and a laptop presenting another
   // later is refused (a replaced laptop must be re-introduced by the site's device list). Every page is verified
   // under it, so nothing signed by another key, and nothing unsigned once the laptop has a key, is stored.
-  const keyState = `producerKey:${session.producer}`;
+  const keyState = `${PRODUCER_KEY_STATE}${session.producer}`;
   // What the site said about this laptop (its signed device list, from this middleman's last contact) comes first: a
   // revoked laptop is not pulled, and its key must be the one on record there (a replaced laptop's new key counts).
   // A laptop the list does not name yet (paired after that contact) is pulled; the site checks it at the push.
