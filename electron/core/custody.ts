@@ -31,6 +31,7 @@ import { signedBytes, verifySignature } from './crypto/device-key.ts';
 import { deviceNowIso } from './clock.ts';
 import { Study } from './domain/study.ts';
 import { peerKey } from './peer-keys.ts';
+import { parseList } from './specimens.ts';
 import type { Store } from './store.ts';
 import type { Actor } from './write-path.ts';
 
@@ -163,15 +164,6 @@ export function verifyRecord(r: CustodyRow, keyOf: (deviceId: string) => string 
 
 // ---- the chain of one tube -----------------------------------------------------------------------------------
 
-const listOf = (s: string | null): string[] => {
-  if (!s) return [];
-  try {
-    const v: unknown = JSON.parse(s);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-};
 const reasonsOf = (s: string | null): Record<string, { reason: string; note: string }> => {
   if (!s) return {};
   try {
@@ -216,8 +208,8 @@ export class CustodyBook {
     this.records = rows.map((row) => {
       const p: Parsed = {
         row, verdict: verifyRecord(row, keyOf, firstKey),
-        tubes: new Set(listOf(row.tubes)), matched: new Set(listOf(row.matched)), missing: new Set(listOf(row.missing)),
-        unexpected: new Set(listOf(row.unexpected)), reasons: reasonsOf(row.reasons),
+        tubes: new Set(parseList(row.tubes)), matched: new Set(parseList(row.matched)), missing: new Set(parseList(row.missing)),
+        unexpected: new Set(parseList(row.unexpected)), reasons: reasonsOf(row.reasons),
         isReceipt: row.received_at !== null && row.to_device !== null,
       };
       for (const t of new Set([...p.tubes, ...p.matched, ...p.missing, ...p.unexpected])) {
@@ -226,10 +218,11 @@ export class CustodyBook {
       }
       return p;
     });
-    const only = opts.tubes ? new Set(opts.tubes) : null;
-    for (const r of store.sql.prepare('SELECT requisition_identifier, device_id, drawn_datetime FROM specimen_requisition').all() as { requisition_identifier: string; device_id: string; drawn_datetime: string }[]) {
-      if (!only || only.has(r.requisition_identifier)) this.drawn.set(r.requisition_identifier, { by: r.device_id, at: r.drawn_datetime });
-    }
+    // One tube looked up: its requisition by the natural-key index, not every requisition of the site.
+    const drawnRows = (opts.tubes
+      ? opts.tubes.flatMap((t) => store.sql.prepare('SELECT requisition_identifier, device_id, drawn_datetime FROM specimen_requisition WHERE requisition_identifier = ?').all(t))
+      : store.sql.prepare('SELECT requisition_identifier, device_id, drawn_datetime FROM specimen_requisition').all()) as { requisition_identifier: string; device_id: string; drawn_datetime: string }[];
+    for (const r of drawnRows) this.drawn.set(r.requisition_identifier, { by: r.device_id, at: r.drawn_datetime });
   }
 
   /** Tubes that appear in any custody record or were requisitioned here. */
@@ -316,7 +309,7 @@ export const PULL_HANDOVER_STATE = 'pullHandover:';
 /** The laptop's statement at a pull, if it is the laptop's own (its key, this middleman, a valid signature). */
 export function verifiedPullHandover(s: SignedHandover, expect: { laptop: string; laptopKey: string; middleman: string }): SignedHandover | null {
   if (s.kind !== 'pull' || s.fromDevice !== expect.laptop || s.toDevice !== expect.middleman || s.handoverKey !== expect.laptopKey) return null;
-  if (s.tubes !== canonicalTubes(listOf(s.tubes))) return null;
+  if (s.tubes !== canonicalTubes(parseList(s.tubes))) return null;
   return verifySignature(s.handoverKey, handoverBytes(s), s.handoverSig) ? s : null;
 }
 
@@ -340,10 +333,10 @@ export function laptopHandover(store: Store, range: { after: number; upTo: numbe
 export function tubesToOffer(store: Store): string[] {
   const held = new Set<string>();
   for (const r of store.sql.prepare("SELECT matched, unexpected FROM specimen_custody WHERE to_device = ? AND kind = 'pull'").all(store.deviceId) as { matched: string | null; unexpected: string | null }[]) {
-    for (const t of [...listOf(r.matched), ...listOf(r.unexpected)]) held.add(t);
+    for (const t of [...parseList(r.matched), ...parseList(r.unexpected)]) held.add(t);
   }
   for (const r of store.sql.prepare('SELECT tubes FROM specimen_custody WHERE from_device = ? AND received_at IS NULL').all(store.deviceId) as { tubes: string }[]) {
-    for (const t of listOf(r.tubes)) held.delete(t);
+    for (const t of parseList(r.tubes)) held.delete(t);
   }
   return [...held].sort();
 }

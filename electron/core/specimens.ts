@@ -33,11 +33,16 @@ const toSpecimen = (r: TubeRow): ExpectedSpecimen => ({
   specimenType: r.specimen_type, drawnDatetime: r.drawn_datetime, producer: r.device_id,
 });
 
-const parseList = (s: string | null): string[] => {
+/** A stored JSON list of tube identifiers (custody and reconciliation records); anything else reads as empty. */
+export function parseList(s: string | null): string[] {
   if (!s) return [];
-  const v: unknown = JSON.parse(s);
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-};
+  try {
+    const v: unknown = JSON.parse(s);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Tubes this device has already taken in (matched by one of its own reconciliations). */
 export function receivedHere(store: Store): Set<string> {
