@@ -129,7 +129,7 @@ export const en = {
     batchGapsTitle: 'Files that have not arrived',
     batchGap: 'batch {from} from {exporter} (missing since {since})',
     batchGapRange: 'batches {from}–{to} from {exporter} (missing since {since})',
-    batchGapsText: '{list}. Later files from these senders wait until these arrive: ask the sender to write them again (File transfer → Write again, or edc-sync export --resend N) and send them.',
+    batchGapsText: '{list}. Later files from these senders wait until these arrive: ask the sender to write them again (on its File transfer screen: Write again) and send them.',
     unmatchedTitle: 'Files without their other half',
     unmatchedData: '{file}: its manifest has not arrived (here since {since}).',
     unmatchedManifest: '{file}: its data file has not arrived (here since {since}).',

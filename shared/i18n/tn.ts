@@ -128,7 +128,7 @@ export const tn: Catalogue = {
     batchGapsTitle: 'Difaele tse di iseng di goroge',
     batchGap: 'setlhopha sa {from} go tswa go {exporter} (se tlhaela go tloga {since})',
     batchGapRange: 'ditlhopha {from}–{to} go tswa go {exporter} (di tlhaela go tloga {since})',
-    batchGapsText: '{list}. Difaele tse di latelang go tswa go baromedi ba di emela gore tse di fitlhe: kopa moromedi go di kwala gape (Go romela difaele → Kwala gape, kgotsa edc-sync export --resend N) le go di romela.',
+    batchGapsText: '{list}. Difaele tse di latelang go tswa go baromedi ba di emela gore tse di fitlhe: kopa moromedi go di kwala gape (mo skrineng sa gagwe sa Go romela difaele: Kwala gape) le go di romela.',
     unmatchedTitle: 'Difaele tse di senang karolo ya tsone e nngwe',
     unmatchedData: '{file}: manifesto ya yone ga e ise e goroge (e fano go tloga {since}).',
     unmatchedManifest: '{file}: faele ya data ya yone ga e ise e goroge (e fano go tloga {since}).',
