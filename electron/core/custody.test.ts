@@ -84,6 +84,30 @@ describe('chain of custody: signed hand-overs from draw to lab, verified at the 
     assert.equal(verifiedPullHandover({ ...s, handedAt: new Date(0).toISOString() }, expect), null, 'another time');
   });
 
+  it('the laptop\'s hand-over endpoint: no session, a bad range or a malformed body is refused; the statement is the laptop\'s own', async () => {
+    const laptop = dirs.store('field', 'ra-c9');
+    seed(laptop, 1, { seed: 9 });
+    const share = await startShare(laptop, { host: '127.0.0.1', port: 0, idleMs: 5_000 });
+    try {
+      const post = (body: unknown, token?: string) => fetch(`${share.url}/share/v1/handover`, {
+        method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
+      assert.equal((await post({ after: 0, upTo: 10 })).status, 401, 'no share session');
+      assert.equal((await post({ after: 0, upTo: 10 }, 'x'.repeat(43))).status, 401, 'a made-up token');
+      const session = await fetch(`${share.url}/share/v1/session`, { method: 'POST', body: JSON.stringify({ code: share.code, middleman: 'mm-c9' }), headers: { 'content-type': 'application/json' } });
+      const { token } = await session.json() as { token: string };
+      for (const bad of [{ after: 5, upTo: 2 }, { after: -1, upTo: 3 }, { after: 'a', upTo: 3 }, { after: 0, upTo: 3, extra: 1 }, []]) {
+        assert.equal((await post(bad, token)).status, 400, JSON.stringify(bad));
+      }
+      const ok = await post({ after: 0, upTo: 1_000_000 }, token);
+      const statement = await ok.json() as { fromDevice: string; toDevice: string; handoverKey: string; tubes: string };
+      assert.deepEqual([statement.fromDevice, statement.toDevice, statement.handoverKey], ['ra-c9', 'mm-c9', laptop.signingKey.publicKey]);
+      assert.equal(statement.tubes, canonicalTubes(tubesOf(laptop)), 'the laptop\'s own requisitions, whatever range is asked for');
+    } finally {
+      await share.stop();
+    }
+  });
+
   it('field → middleman → site: each tube\'s chain with both clocks and signatures; a missing tube keeps its reason', async () => {
     const laptop = dirs.store('field', 'ra-c1');
     const mm = dirs.store('middleman', 'mm-c1');
