@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CallName } from '../../shared/channels.ts';
-import type { AppEvent, CallInput, CallOutput } from '../../shared/contract.ts';
+import { callsAs } from './testing.ts';
+import type { AppEvent } from '../../shared/contract.ts';
 import { reconcile } from '../../shared/reconcile.ts';
 import { requisitionIdentifier } from '../../shared/identifiers.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
@@ -19,20 +19,7 @@ import { dispatch } from './dispatch.ts';
 
 const DESKTOP: Principal = { username: 'ra', role: null };
 
-function client(backend: Backend, who: Principal = DESKTOP) {
-  return {
-    async call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>> {
-      const r = await dispatch(backend, who, name, input);
-      if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-      return r.value as CallOutput<K>;
-    },
-    async fail(name: string, input: unknown): Promise<string> {
-      const r = await dispatch(backend, who, name, input);
-      assert.equal(r.ok, false, `${name} should fail`);
-      return r.ok ? '' : r.error.code;
-    },
-  };
-}
+const client = (backend: Backend, who: Principal = DESKTOP) => callsAs(backend, who);
 
 describe('reconcile (pure)', () => {
   it('matches each code once, keeps scan order, and lists missing and unexpected', () => {

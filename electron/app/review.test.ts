@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { callsAs } from './testing.ts';
 import type { CallName } from '../../shared/channels.ts';
-import type { CallInput, CallOutput } from '../../shared/contract.ts';
 import type { WireEnvelope } from '../../shared/envelope.ts';
 import { Consumer } from '../core/consumer.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
@@ -26,26 +26,13 @@ import { applyReceipts, readReceiptsDir } from '../files/receipts.ts';
 import { pinPeerKey } from '../files/signing.ts';
 import { push } from '../sync/push.ts';
 import { readServerLink } from '../sync/server-link.ts';
-import { createBackend, type Backend, type Principal } from './backend.ts';
+import { createBackend, type Principal } from './backend.ts';
 import { dispatch } from './dispatch.ts';
 
 const LAB: Principal = { username: 'lab', role: 'lab-assistant' };
 const MANAGER: Principal = { username: 'dm', role: 'data-manager' };
 
-function client(backend: Backend, who: Principal) {
-  return {
-    async call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>> {
-      const r = await dispatch(backend, who, name, input);
-      if (!r.ok) throw Object.assign(new Error(`${r.error.code}: ${r.error.message}`), { code: r.error.code });
-      return r.value as CallOutput<K>;
-    },
-    async fail(name: string, input: unknown): Promise<string> {
-      const r = await dispatch(backend, who, name, input);
-      assert.equal(r.ok, false, `${name} should fail`);
-      return r.ok ? '' : r.error.code;
-    },
-  };
-}
+const client = callsAs;
 
 describe('site review: sessions, filters, grouped reasons, inspector', () => {
   let dirs: TestDirs;

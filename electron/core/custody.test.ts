@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CallName } from '../../shared/channels.ts';
-import type { CallInput, CallOutput } from '../../shared/contract.ts';
+import { callsAs } from '../app/testing.ts';
 import { createBackend, type Backend, type Principal } from '../app/backend.ts';
-import { dispatch } from '../app/dispatch.ts';
 import { exportBatches } from '../files/export.ts';
 import { importBatches } from '../files/import.ts';
 import { issuePairingCode } from '../server/auth.ts';
@@ -29,13 +27,7 @@ import { TestDirs } from './testing/fixtures.ts';
 const RA: Principal = { username: 'driver', role: null };
 const LAB: Principal = { username: 'lab', role: 'lab-assistant' };
 
-function api(backend: Backend, who: Principal) {
-  return async <K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>> => {
-    const r = await dispatch(backend, who, name, input);
-    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-    return r.value as CallOutput<K>;
-  };
-}
+const api = (backend: Backend, who: Principal) => callsAs(backend, who).call;
 
 /** Edits a stored row as someone with the plain sqlite3 shell would (the write guard's function answering "allowed"). */
 function tamper(store: Store, sql: string, ...params: unknown[]): void {

@@ -11,12 +11,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CallName } from '../../shared/channels.ts';
-import type { CallInput, CallOutput } from '../../shared/contract.ts';
+import { callsAs } from '../app/testing.ts';
 import { en } from '../../shared/i18n/en.ts';
 import { statusSchema } from '../../shared/status.ts';
 import { createBackend, type Backend, type Principal } from '../app/backend.ts';
-import { dispatch } from '../app/dispatch.ts';
 import { KEYSET_FILE } from '../core/crypto/keyset.ts';
 import { MODELS } from '../core/domain/registry.ts';
 import { seed } from '../core/seed.ts';
@@ -32,13 +30,7 @@ import { startShare } from './share.ts';
 
 const DRIVER: Principal = { username: 'driver', role: null };
 
-function api(backend: Backend, who: Principal) {
-  return async <K extends CallName>(name: K, input: CallInput<K>): Promise<CallOutput<K>> => {
-    const r = await dispatch(backend, who, name, input);
-    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-    return r.value as CallOutput<K>;
-  };
-}
+const api = (backend: Backend, who: Principal) => callsAs(backend, who).call;
 
 async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = spawnCli(args);
