@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { CALL_NAMES, type CallName } from './channels.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
-import { consentInput, medicalHistoryInput, PANELS, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
+import { consentInput, medicalHistoryInput, PANELS, specimenRequisitionInput, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
 import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
-import { drawTimeCorrectionSchema, reasonsSchema, scopeSchema } from './specimens.ts';
+import { correctionReasonSchema, drawTimeCorrectionSchema, reasonsSchema, scopeSchema } from './specimens.ts';
 import { batchGapSchema, gapSchema, statusSchema, unmatchedFileSchema } from './status.ts';
 import { timeToLabInputSchema, timeToLabSchema } from './time-to-lab.ts';
 import { clockReadingSchema, deviceRowSchema } from './fleet.ts';
@@ -116,6 +116,40 @@ const visitSchema = z.object({
   requisitions: z.array(requisitionSchema),
 });
 export type Visit = z.infer<typeof visitSchema>;
+
+/** What can be corrected and deleted on the field laptop (electron/core/corrections.ts). */
+export const RECORD_KINDS = ['subject', 'consent', 'visit', 'requisition'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+const panelSchema = z.enum(Object.keys(PANELS) as [keyof typeof PANELS, ...(keyof typeof PANELS)[]]);
+/** A correction: the fields that change (validated by the same schemas as entry) and why. */
+export const correctionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('subject'), id, reason: correctionReasonSchema, changes: subjectInput.pick({ firstName: true, lastName: true, dob: true, identityNumber: true, phone: true, gender: true }).partial().strict() }).strict(),
+  z.object({ kind: z.literal('consent'), id, reason: correctionReasonSchema, changes: consentInput.pick({ version: true, consentDatetime: true, isLiterate: true, language: true }).partial().strict() }).strict(),
+  z.object({ kind: z.literal('visit'), id, reason: correctionReasonSchema, changes: visitInput.pick({ visitCode: true, visitDatetime: true, reason: true }).partial().strict() }).strict(),
+  z.object({
+    kind: z.literal('requisition'), id, reason: correctionReasonSchema,
+    changes: z.object({ panel: panelSchema, specimenType: specimenRequisitionInput.shape.specimenType, itemCount: specimenRequisitionInput.shape.itemCount }).partial().strict()
+      .refine((c) => c.panel === undefined || c.specimenType === undefined || (PANELS[c.panel] as readonly string[]).includes(c.specimenType), { message: 'that specimen is not taken for this test', path: ['specimenType'] }),
+  }).strict(),
+]);
+export type CorrectionInput = z.input<typeof correctionSchema>;
+/** One row of a participant's history (audit), deleted records included. */
+const historyEntrySchema = z.object({
+  txName: z.enum(TX_NAMES as [string, ...string[]]),
+  recordId: z.string(),
+  action: z.enum(['I', 'U', 'D']),
+  revision: z.number().int(),
+  user: z.string(),
+  at: z.string(),
+  reason: z.string().nullable(),
+  what: z.string().nullable(),
+  changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).nullable(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+const deletedSubjectSchema = z.object({
+  id, subjectIdentifier: z.string(), firstName: z.string().nullable(), lastName: z.string().nullable(), deletedAt: z.string(), deletedBy: z.string(), reason: z.string().nullable(),
+});
+export type DeletedSubject = z.infer<typeof deletedSubjectSchema>;
 
 export const PENDING_STATES = ['pending-server', 'pending-middleman', 'delivered', 'all'] as const;
 const pendingRow = z.object({
@@ -238,6 +272,8 @@ const inspectedTx = z.object({
   history: z.array(z.object({
     action: z.enum(['I', 'U', 'D']), revision: z.number().int(), user: z.string(), host: z.string(), device: z.string(), at: z.string(),
     thisChange: z.boolean(), fields: count, changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).nullable(),
+    /** Why, when the person said (a correction or a delete). */
+    reason: z.string().nullable().default(null),
   })),
   /** The decrypted content; null when the caller may not decrypt (contentHidden) or it cannot be (contentError). */
   content: z.record(z.string(), z.unknown()).nullable(),
@@ -353,6 +389,22 @@ export const contract = {
   }),
   /** The RA corrects a tube's draw time: an audited update through the write path, with the reason. */
   'requisitions.correctDrawTime': def({ input: drawTimeCorrectionSchema, output: requisitionSchema, permission: 'enter', roles: ['field'] }),
+  /** The RA corrects a participant, consent, visit or blood tube: an audited, synced update with the reason. */
+  'records.correct': def({ input: correctionSchema, output: z.object({ id, revision: z.number().int() }), permission: 'enter', roles: ['field'] }),
+  /** The RA deletes one (and what depends on it): audited, synced deletes with the reason; returns how many records. */
+  'records.delete': def({
+    input: z.object({ kind: z.enum(RECORD_KINDS), id, reason: correctionReasonSchema }).strict(),
+    output: z.object({ deleted: count }),
+    permission: 'enter', roles: ['field'],
+  }),
+  /** A participant's history: every change to them and to what was recorded for them, deleted records included. */
+  'records.history': def({ input: z.object({ subjectId: id }).strict(), output: z.object({ entries: z.array(historyEntrySchema) }), permission: 'enter', roles: ['field'] }),
+  /** Participants deleted on this laptop, newest first. */
+  'subjects.deleted': def({
+    input: z.object({ page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(100).default(25) }).strict(),
+    output: z.object({ rows: z.array(deletedSubjectSchema), total: count }),
+    permission: 'enter', roles: ['field'],
+  }),
   'pending.list': def({
     input: z.object({
       /** own: this device's transactions; forwarding: those it received and passes on (middleman, site). */

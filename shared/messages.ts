@@ -46,6 +46,12 @@ export const FIELD_MESSAGES: Partial<Record<CallName, Record<string, MessageKey>
   'specimens.timeToLab': { from: 'specimens.rangeInvalid', to: 'specimens.rangeInvalid' },
   'requisitions.correctDrawTime': { reason: 'entry.needReason', drawnDatetime: 'specimens.timeUnreadable' },
   'devices.pairingCode': { deviceId: 'devices.pairIdInvalid' },
+  'records.correct': {
+    ...Object.fromEntries(Object.entries(SUBJECT_FIELDS).map(([k, v]) => [`changes.${k}`, v])),
+    reason: 'entry.needReason', 'changes.version': 'entry.consentVersionInvalid', 'changes.language': 'entry.consentLanguageInvalid',
+    'changes.consentDatetime': 'entry.dateTimeInvalid', 'changes.visitDatetime': 'entry.dateTimeInvalid', 'changes.specimenType': 'entry.specimenNotForTest',
+  },
+  'records.delete': { reason: 'entry.needReason' },
 };
 
 /** Sentences for error codes, per call, where the call's context says more than errors.<CODE>. */
@@ -53,6 +59,7 @@ export const CODE_MESSAGES: Partial<Record<CallName, Partial<Record<ErrorCode, M
   'consent.save': { NATURAL_KEY_TAKEN: 'entry.consentAlready' },
   'visits.add': { NATURAL_KEY_TAKEN: 'entry.visitAlready' },
   'subjects.register': { NATURAL_KEY_TAKEN: 'entry.subjectAlready' },
+  'records.correct': { NATURAL_KEY_TAKEN: 'entry.correctTaken' },
   'pull.run': { SERVER_UNREACHABLE: 'pull.laptopUnreachable', PAIRING_CODE_INVALID: 'pull.codeWrong', AUTH_INVALID: 'pull.codeWrong', RATE_LIMITED: 'pull.tooManyTries' },
   'device.setup': { SERVER_UNREACHABLE: 'device.serverUnreachable' },
   'settings.update': { SETTING_VALUE_INVALID: 'device.settingInvalid' },

@@ -88,7 +88,7 @@ export const DRAW_FUTURE_TOLERANCE_MINUTES = 5;
 export type DrawTimeRefusal = 'future' | 'before-visit-day' | 'unchanged';
 
 /** Why a draw time needs correcting: written into the change's audit history and synced with it. */
-export const correctionReasonSchema = z.string().trim().min(3, 'say why the draw time is corrected').max(200);
+export const correctionReasonSchema = z.string().trim().min(3, 'say why it is corrected').max(200);
 
 /** What the Research Assistant sends to correct a tube's draw time. */
 export const drawTimeCorrectionSchema = z.object({

@@ -234,7 +234,7 @@ export function inspectTransaction(store: Store, id: string): Omit<InspectedTx, 
       }
       return {
         action: h.action as 'I' | 'U' | 'D', revision: Number(h.revision), user: String(h.user), host: String(h.hostname), device: String(h.device_id),
-        at: String(h.at), thisChange: h.transaction_id === id, fields: Object.keys(raw).length, changes: null, raw,
+        at: String(h.at), thisChange: h.transaction_id === id, fields: Object.keys(raw).length, changes: null, reason: (h.reason as string | null) ?? null, raw,
       };
     });
   return {

@@ -23,7 +23,7 @@ export interface Actor {
 type Changes = Record<string, [RawValue, RawValue]>;
 
 export interface ChangeOptions {
-  /** Why the change was made (e.g. a corrected draw time): kept in the audit history and sent with the change. */
+  /** Why the change was made (a corrected draw time, a corrected or deleted record): kept in the audit history and sent with the change. */
   reason?: string;
 }
 
@@ -93,14 +93,14 @@ export class WritePath {
     });
   }
 
-  delete(txName: TxName, id: string, actor: Actor): void {
+  delete(txName: TxName, id: string, actor: Actor, opts: ChangeOptions = {}): void {
     const model = this.model(txName);
     this.store.guarded(() => {
       const current = this.current(model, id);
       this.run(model, 'D', () => this.stmt(`del:${model.txName}`, () => `DELETE FROM "${model.tableName}" WHERE id = ?`).run(id));
       const changes: Changes = {};
       for (const c of model.columns) changes[c.sql] = [current[c.sql] ?? null, null];
-      this.record(model, 'D', current, Number(current.revision), changes, actor, deviceNowIso(this.store));
+      this.record(model, 'D', current, Number(current.revision), changes, actor, deviceNowIso(this.store), opts.reason);
     });
   }
 

@@ -7,9 +7,10 @@ import type { Store } from '../../core/store.ts';
 import type { Actor } from '../../core/write-path.ts';
 import type { ModelInput } from '../../../shared/domain.ts';
 import { correctDrawTime, drawCorrections } from '../../core/requisitions.ts';
+import { correctRecord, deletedSubjects, deleteRecord, subjectHistory } from '../../core/corrections.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
-export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.search' | 'subjects.register' | 'subjects.get' | 'consent.save' | 'visits.add' | 'crf.vitalSigns.save' | 'crf.medicalHistory.save' | 'requisitions.create' | 'requisitions.correctDrawTime'> {
+export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.search' | 'subjects.register' | 'subjects.get' | 'consent.save' | 'visits.add' | 'crf.vitalSigns.save' | 'crf.medicalHistory.save' | 'requisitions.create' | 'requisitions.correctDrawTime' | 'records.correct' | 'records.delete' | 'records.history' | 'subjects.deleted'> {
   const rowOf = (txName: string, row: RawRow): Record<string, unknown> => toJs(MODELS.get(txName)!, row);
   const subjectSummary = (row: RawRow) => {
     const s = rowOf('edc.subject', ctx.study().decrypted('edc.subject', row));
@@ -89,6 +90,17 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
     },
 
     'requisitions.correctDrawTime': async ({ id, drawnDatetime, reason }, who) => requisitionOf(correctDrawTime(ctx.need(), ctx.study(), id, drawnDatetime, reason, ctx.actor(who))),
+
+    'records.correct': async (input, who) => {
+      const row = correctRecord(ctx.need(), ctx.study(), input, ctx.actor(who));
+      return { id: String(row.id), revision: Number(row.revision) };
+    },
+
+    'records.delete': async ({ kind, id, reason }, who) => ({ deleted: deleteRecord(ctx.need(), ctx.study(), kind, id, reason, ctx.actor(who)) }),
+
+    'records.history': async ({ subjectId }) => ({ entries: subjectHistory(ctx.need(), subjectId) }),
+
+    'subjects.deleted': async ({ page, pageSize }) => deletedSubjects(ctx.need(), page, pageSize),
   };
 }
 

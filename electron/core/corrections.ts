@@ -1,0 +1,183 @@
+/**
+ * Correcting and removing what was entered on the field laptop: participants (their personal details included),
+ * consents, visits and blood tubes. Every change is an update or delete through the write path (so it is audited,
+ * signed and synced like any other), carries the person's reason in its audit history (migration 0012, as the
+ * draw-time correction does) and is validated by the same schemas as entry. Deleting a record deletes what depends
+ * on it first (a participant's consents and visits, a visit's forms and tubes), each an audited delete with the same
+ * reason, in one transaction, children before parents so every receiver applies them in that order.
+ */
+import type { z } from 'zod';
+import type { correctionSchema, RecordKind } from '../../shared/contract.ts';
+import type { ModelInput, TxName } from '../../shared/domain.ts';
+import { EdcError } from '../../shared/errors.ts';
+import { correctionReasonSchema } from '../../shared/specimens.ts';
+import { MODELS } from './domain/registry.ts';
+import type { Study } from './domain/study.ts';
+import type { RawRow } from './envelope.ts';
+import { decryptChanges } from './review.ts';
+import type { Store } from './store.ts';
+import type { Actor } from './write-path.ts';
+
+export const KIND_TX = {
+  subject: 'edc.subject',
+  consent: 'edc.consent',
+  visit: 'edc.visit',
+  requisition: 'edc.specimen_requisition',
+} as const satisfies Record<RecordKind, TxName>;
+
+/** What may be corrected, per kind (identifiers and parents never change: delete and enter again instead). */
+export type Correction = z.output<typeof correctionSchema>;
+
+function checkReason(reason: string): string {
+  const r = correctionReasonSchema.safeParse(reason);
+  if (!r.success) throw new EdcError('INPUT_INVALID', 'reason: say why the record is changed', { field: 'reason' });
+  return r.data;
+}
+
+/** One audited update with the reason; refused (RECORD_UNCHANGED) when it would change nothing. */
+export function correctRecord(store: Store, study: Study, c: Correction, actor: Actor): RawRow {
+  const reason = checkReason(c.reason);
+  const txName = KIND_TX[c.kind];
+  const model = MODELS.get(txName)!;
+  const before = store.sql.prepare(`SELECT revision FROM "${model.tableName}" WHERE id = ?`).get(c.id) as { revision: number } | undefined;
+  if (!before) throw new EdcError('RECORD_NOT_FOUND', `${txName} ${c.id}`);
+  const row = study.write.update(txName, c.id, c.changes as Partial<ModelInput<typeof txName>>, actor, { reason });
+  if (Number(row.revision) === before.revision) throw new EdcError('RECORD_UNCHANGED', `${txName} ${c.id}`);
+  return row;
+}
+
+/** The records a delete of `kind` `id` removes, children first, the record itself last. */
+function deletionOrder(store: Store, kind: RecordKind, id: string): { txName: TxName; id: string }[] {
+  const ids = (sql: string, ...args: string[]) => (store.sql.prepare(sql).all(...args) as { id: string }[]).map((r) => r.id);
+  const visitParts = (visitId: string) => [
+    ...ids('SELECT id FROM specimen_requisition WHERE visit_id = ? ORDER BY id', visitId).map((x) => ({ txName: 'edc.specimen_requisition' as const, id: x })),
+    ...ids('SELECT id FROM vital_signs WHERE visit_id = ?', visitId).map((x) => ({ txName: 'edc.vital_signs' as const, id: x })),
+    ...ids('SELECT id FROM medical_history WHERE visit_id = ?', visitId).map((x) => ({ txName: 'edc.medical_history' as const, id: x })),
+    { txName: 'edc.visit' as const, id: visitId },
+  ];
+  switch (kind) {
+    case 'subject':
+      return [
+        ...ids('SELECT id FROM visit WHERE subject_id = ? ORDER BY id', id).flatMap(visitParts),
+        ...ids('SELECT id FROM consent WHERE subject_id = ? ORDER BY id', id).map((x) => ({ txName: 'edc.consent' as const, id: x })),
+        { txName: 'edc.subject', id },
+      ];
+    case 'visit':
+      return visitParts(id);
+    case 'consent':
+      return [{ txName: 'edc.consent', id }];
+    case 'requisition':
+      return [{ txName: 'edc.specimen_requisition', id }];
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown kind ${String(never)}`);
+    }
+  }
+}
+
+/** Deletes the record and what depends on it, each an audited, synced delete with the reason; returns how many. */
+export function deleteRecord(store: Store, study: Study, kind: RecordKind, id: string, reason: string, actor: Actor): number {
+  const why = checkReason(reason);
+  const txName = KIND_TX[kind];
+  if (!store.sql.prepare(`SELECT 1 FROM "${MODELS.get(txName)!.tableName}" WHERE id = ?`).get(id)) throw new EdcError('RECORD_NOT_FOUND', `${txName} ${id}`);
+  return study.write.batch(() => {
+    const order = deletionOrder(store, kind, id);
+    for (const r of order) study.write.delete(r.txName, r.id, actor, { reason: why });
+    return order.length;
+  });
+}
+
+export interface HistoryEntry {
+  txName: TxName;
+  recordId: string;
+  action: 'I' | 'U' | 'D';
+  revision: number;
+  user: string;
+  at: string;
+  reason: string | null;
+  /** What the record is, in its own data: a participant or tube number, a consent version, a visit code. */
+  what: string | null;
+  /** An update's changes by field name ([before, after], personal details decrypted); null for an insert or delete. */
+  changes: Record<string, [unknown, unknown]> | null;
+}
+
+const LABEL_COLUMN: Partial<Record<TxName, string>> = {
+  'edc.subject': 'subject_identifier',
+  'edc.consent': 'version',
+  'edc.visit': 'visit_code',
+  'edc.specimen_requisition': 'requisition_identifier',
+};
+
+interface AuditRow { tx_name: TxName; record_id: string; action: 'I' | 'U' | 'D'; revision: number; user: string; at: string; reason: string | null; changes: string }
+
+/**
+ * A participant's whole history, oldest first: the participant and everything recorded for them (consents, visits,
+ * their forms and tubes), deleted records included. Read from the audit history alone, so it works just the same
+ * once the participant is deleted. Records are found through the parent ids their inserts and deletes carry.
+ */
+export function subjectHistory(store: Store, subjectId: string): HistoryEntry[] {
+  const childIds = (txNames: TxName[], parentCol: string, parents: string[]): string[] => {
+    if (parents.length === 0) return [];
+    return (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name IN (SELECT value FROM json_each(?))
+        AND action IN ('I', 'D') AND coalesce(json_extract(changes, '$.${parentCol}[1]'), json_extract(changes, '$.${parentCol}[0]')) IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(txNames), JSON.stringify(parents)) as { record_id: string }[]).map((r) => r.record_id);
+  };
+  const direct = childIds(['edc.consent', 'edc.visit'], 'subject_id', [subjectId]);
+  const visits = (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name = 'edc.visit' AND record_id IN (SELECT value FROM json_each(?))`)
+    .all(JSON.stringify(direct)) as { record_id: string }[]).map((r) => r.record_id);
+  const grand = childIds(['edc.vital_signs', 'edc.medical_history', 'edc.specimen_requisition'], 'visit_id', visits);
+  const rows = store.sql.prepare(`SELECT tx_name, record_id, action, revision, user, at, reason, changes FROM audit_history
+      WHERE record_id IN (SELECT value FROM json_each(?)) ORDER BY at, revision, id`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
+  const labels = new Map<string, string>();
+  for (const r of rows) {
+    const col = LABEL_COLUMN[r.tx_name];
+    if (!col || r.action === 'U') continue;
+    const pair = (JSON.parse(r.changes) as Record<string, [unknown, unknown]>)[col];
+    const v = pair?.[1] ?? pair?.[0];
+    if (v !== null && v !== undefined) labels.set(r.record_id, String(v as string | number));
+  }
+  return rows.map((r) => {
+    const model = MODELS.get(r.tx_name)!;
+    let changes: HistoryEntry['changes'] = null;
+    if (r.action === 'U') {
+      changes = {};
+      for (const [col, pair] of Object.entries(decryptChanges(store, r.tx_name, JSON.parse(r.changes) as Record<string, [unknown, unknown]>))) {
+        if (col === 'revision') continue;
+        const c = model.bySql.get(col);
+        changes[c?.js ?? col] = c ? [c.fromDriver(pair[0]), c.fromDriver(pair[1])] : pair;
+      }
+    }
+    return {
+      txName: r.tx_name, recordId: r.record_id, action: r.action, revision: Number(r.revision), user: r.user, at: r.at,
+      reason: r.reason, what: labels.get(r.record_id) ?? null, changes,
+    };
+  });
+}
+
+export interface DeletedSubject {
+  id: string;
+  subjectIdentifier: string;
+  firstName: string | null;
+  lastName: string | null;
+  deletedAt: string;
+  deletedBy: string;
+  reason: string | null;
+}
+
+/** Participants deleted on this device (from the audit history), newest first, a page at a time. */
+export function deletedSubjects(store: Store, page: number, pageSize: number): { rows: DeletedSubject[]; total: number } {
+  const total = (store.sql.prepare(`SELECT count(*) AS n FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'`).get() as { n: number }).n;
+  const rows = store.sql.prepare(`SELECT record_id, user, at, reason, changes FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'
+      ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`).all(pageSize, page * pageSize) as { record_id: string; user: string; at: string; reason: string | null; changes: string }[];
+  return {
+    total,
+    rows: rows.map((r) => {
+      const c = decryptChanges(store, 'edc.subject', JSON.parse(r.changes) as Record<string, [unknown, unknown]>);
+      const before = (col: string) => (typeof c[col]?.[0] === 'string' ? (c[col][0] as string) : null);
+      return {
+        id: r.record_id, subjectIdentifier: before('subject_identifier') ?? '', firstName: before('first_name'), lastName: before('last_name'),
+        deletedAt: r.at, deletedBy: r.user, reason: r.reason,
+      };
+    }),
+  };
+}
