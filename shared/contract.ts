@@ -367,7 +367,7 @@ export const contract = {
   }),
   'subjects.get': def({
     input: z.object({ id }).strict(),
-    output: z.object({ subject: subjectSummary, consents: z.array(consentInput.omit({ subjectId: true }).extend({ id })), visits: z.array(visitSchema) }),
+    output: z.object({ subject: subjectSummary.extend({ identityNumber: z.string(), phone: z.string().nullable() }), consents: z.array(consentInput.omit({ subjectId: true }).extend({ id })), visits: z.array(visitSchema) }),
     permission: 'enter', roles: ['field'],
   }),
   'consent.save': def({ input: consentInput, output: z.object({ id }), permission: 'enter', roles: ['field'] }),

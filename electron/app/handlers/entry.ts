@@ -51,8 +51,9 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
         const js = rowOf('edc.consent', c);
         return { id: String(js.id), version: String(js.version), consentDatetime: String(js.consentDatetime), isLiterate: Boolean(js.isLiterate), language: String(js.language) };
       });
+      const plain = rowOf('edc.subject', ctx.study().decrypted('edc.subject', row));
       return {
-        subject: subjectSummary(row),
+        subject: { ...subjectSummary(row), identityNumber: String(plain.identityNumber), phone: plain.phone === null ? null : String(plain.phone) },
         consents,
         visits: visits.map((v) => {
           const vis = rowOf('edc.visit', v);

@@ -232,7 +232,7 @@ function SessionDetail({ session, onInspect, may }: { session: SessionRow; onIns
             const plain = plainReason(t, r);
             return (
               <Table.Tr key={r.id} data-testid="tx-row">
-                <Table.Td>{r.producer}</Table.Td><Table.Td>{r.producerSeq}</Table.Td><Table.Td>{modelLabel(t, r.txName)}</Table.Td>
+                <Table.Td>{r.producer}</Table.Td><Table.Td>{r.producerSeq}</Table.Td><Table.Td>{modelLabel(t, r.txName)} · {t(`actions.${r.action}`)}</Table.Td>
                 <Table.Td><Badge color={stateColor(r.state)}>{t(TX_STATE[r.state])}</Badge></Table.Td>
                 {/* The first sentence only: the whole reason, who acts and the details are on its grouped line and in the inspector. */}
                 <Table.Td data-testid="tx-reason">{plain && <Text size="sm">{firstSentence(plain)}</Text>}</Table.Td>

@@ -1,10 +1,9 @@
 import { Alert, Badge, Button, Card, Checkbox, Group, Select, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useId, useMemo, useState } from 'react';
-import { Controller, useForm, type FieldErrors, type Resolver, type UseFormReturn } from 'react-hook-form';
-import { z } from 'zod';
-import type { SubjectSummary, Visit } from '../../../shared/contract.ts';
-import { parseDob, type DobRefusal } from '../../../shared/dates.ts';
+import { useForm, type FieldErrors, type Resolver } from 'react-hook-form';
+import type { z } from 'zod';
+import type { CallOutput, SubjectSummary, Visit } from '../../../shared/contract.ts';
 import { parseDecimal, type NumberRefusal } from '../../../shared/numbers.ts';
 import { PANELS, VISIT_CODES, vitalSignsInput } from '../../../shared/domain.ts';
 import { useAction, useCall } from '../hooks.ts';
@@ -12,6 +11,8 @@ import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { ProblemAlert } from '../ui.tsx';
 import { RequisitionList } from './Requisitions.tsx';
+import { ChangeDialog, CorrectConsent, CorrectSubject, CorrectVisit, DeletedSubjects, DeleteRecord, RecordActions, SubjectHistory } from './Corrections.tsx';
+import { isFormField, SubjectFields, subjectFormSchema, type SubjectFormIn, type SubjectFormOut } from './subject-form.tsx';
 
 export function DataEntryScreen() {
   const t = useT();
@@ -49,58 +50,10 @@ export function DataEntryScreen() {
           {results.data?.length === 0 && <Table.Tr><Table.Td colSpan={5}><Text c="dimmed">{submitted ? t('entry.noneFound', { query: submitted }) : t('entry.noneYet')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
+      <DeletedSubjects />
     </Stack>
   );
 }
-
-const DOB_REASON: Record<DobRefusal, MessageKey> = {
-  empty: 'entry.dobUnreadable', unreadable: 'entry.dobUnreadable', 'short-year': 'entry.dobShortYear',
-  'no-such-date': 'entry.dobNoSuchDate', future: 'entry.dobFuture', 'too-old': 'entry.dobTooOld',
-};
-
-/** The participant's fields as typed; the same sentences as the mapping (shared/messages.ts) for the same mistakes. */
-function subjectFormSchema(t: TFunction) {
-  return z.object({
-    firstName: z.string().trim().min(1, t('entry.needFirstName')).max(80, t('entry.needFirstName')),
-    lastName: z.string().trim().min(1, t('entry.needLastName')).max(80, t('entry.needLastName')),
-    dob: z.string().transform((text, ctx) => {
-      const r = parseDob(text);
-      if (r.ok) return r.iso;
-      ctx.addIssue({ code: 'custom', message: t(DOB_REASON[r.reason]) });
-      return z.NEVER;
-    }),
-    identityNumber: z.string().trim().min(4, t('entry.needIdentity')).max(40, t('entry.needIdentity')),
-    phone: z.string().trim().regex(/^(\+?[0-9 ]{6,20})?$/, t('entry.phoneInvalid')).transform((v) => (v === '' ? null : v)),
-    gender: z.enum(['M', 'F'], { message: t('entry.needGender') }),
-  });
-}
-type SubjectFormIn = z.input<ReturnType<typeof subjectFormSchema>>;
-type SubjectFormOut = z.output<ReturnType<typeof subjectFormSchema>>;
-const SUBJECT_FIELDS = ['firstName', 'lastName', 'dob', 'identityNumber', 'phone', 'gender'] as const;
-
-/** The participant's fields; a mistake the backend finds is shown at its field, like the form's own checks. */
-function SubjectFields({ form, serverField, serverError }: { form: UseFormReturn<SubjectFormIn, unknown, SubjectFormOut>; serverField: string | null; serverError: string | null }) {
-  const t = useT();
-  const f = useFormat();
-  const e = form.formState.errors;
-  const at = (k: (typeof SUBJECT_FIELDS)[number]) => e[k]?.message ?? (serverField === k ? serverError ?? undefined : undefined);
-  const dobText = form.watch('dob');
-  const dob = dobText ? parseDob(dobText) : null;
-  return (
-    <SimpleGrid cols={{ base: 1, md: 3 }}>
-      <TextInput label={t('entry.firstName')} autoFocus {...form.register('firstName')} error={at('firstName')} />
-      <TextInput label={t('entry.lastName')} {...form.register('lastName')} error={at('lastName')} />
-      <TextInput label={t('entry.dob')} description={dob?.ok ? t('entry.dobReads', { date: f.dob(dob.iso) }) : t('entry.dobHint')} {...form.register('dob')} error={at('dob')} data-testid="dob" />
-      <TextInput label={t('entry.identityNumber')} {...form.register('identityNumber')} error={at('identityNumber')} />
-      <TextInput label={t('entry.phone')} {...form.register('phone')} error={at('phone')} />
-      <Controller control={form.control} name="gender" render={({ field }) => (
-        <Select label={t('entry.gender')} data={[{ value: 'F', label: t('entry.female') }, { value: 'M', label: t('entry.male') }]} value={field.value} onChange={(v) => field.onChange(v ?? 'F')} allowDeselect={false} error={at('gender')} />
-      )} />
-    </SimpleGrid>
-  );
-}
-
-const isFormField = (field: string | null): boolean => field !== null && (SUBJECT_FIELDS as readonly string[]).includes(field);
 
 function RegisterForm({ onDone }: { onDone: (s: SubjectSummary | null) => void }) {
   const t = useT();
@@ -130,30 +83,54 @@ function SubjectScreen({ id, onBack }: { id: string; onBack: () => void }) {
   const f = useFormat();
   const detail = useCall('subjects.get', { id });
   const d = detail.data;
+  // Bumped by every change on this screen: the history below is read again.
+  const [version, setVersion] = useState(0);
+  const changed = () => {
+    setVersion((n) => n + 1);
+    void detail.reload();
+  };
+  const [dialog, setDialog] = useState<'correct' | 'delete' | null>(null);
   return (
     <Stack>
       <Group><Button variant="subtle" onClick={onBack}>{t('entry.backToList')}</Button></Group>
       <ProblemAlert state={detail} />
       {d && (
         <>
-          <Title order={2} data-testid="subject-title">{d.subject.subjectIdentifier} · {d.subject.firstName} {d.subject.lastName}</Title>
-          <Text c="dimmed">{t('entry.born', { dob: f.dob(d.subject.dob) })} · {d.subject.gender === 'F' ? t('entry.genderF') : t('entry.genderM')}</Text>
+          <Group justify="space-between" align="start">
+            <Stack gap={4}>
+              <Title order={2} data-testid="subject-title">{d.subject.subjectIdentifier} · {d.subject.firstName} {d.subject.lastName}</Title>
+              <Text c="dimmed" data-testid="subject-born">{t('entry.born', { dob: f.dob(d.subject.dob) })} · {d.subject.gender === 'F' ? t('entry.genderF') : t('entry.genderM')}</Text>
+            </Stack>
+            <Group gap="xs">
+              <Button variant="light" onClick={() => setDialog('correct')} data-testid="subject-correct">{t('corrections.correctSubject')}</Button>
+              <Button variant="subtle" color="red" onClick={() => setDialog('delete')} data-testid="subject-delete">{t('corrections.deleteSubject')}</Button>
+            </Group>
+          </Group>
           <Text fw={600} data-testid="next-step">{t('entry.next', { step: nextStep(t, d) })}</Text>
-          <Consents subjectId={id} consents={d.consents} onDone={() => void detail.reload()} />
-          <AddVisit subjectId={id} nextSequence={d.visits.length} onDone={() => void detail.reload()} />
+          <Consents subjectId={id} consents={d.consents} onDone={changed} />
+          <AddVisit subjectId={id} nextSequence={d.visits.length} onDone={changed} />
           {d.visits.map((v) => (
-            <VisitCard key={v.id} visit={v} subject={d.subject.subjectIdentifier} registeredAt={d.subject.registrationDatetime} onChange={() => void detail.reload()} />
+            <VisitCard key={v.id} visit={v} subject={d.subject.subjectIdentifier} registeredAt={d.subject.registrationDatetime} onChange={changed} />
           ))}
+          <SubjectHistory key={version} subjectId={id} />
+          <ChangeDialog title={t('corrections.correctSubjectTitle', { subject: d.subject.subjectIdentifier })} opened={dialog === 'correct'} onClose={() => setDialog(null)}>
+            <CorrectSubject subject={{ ...d.subject, id }} onDone={() => { setDialog(null); changed(); }} />
+          </ChangeDialog>
+          <ChangeDialog title={t('corrections.deleteSubjectTitle', { subject: d.subject.subjectIdentifier })} opened={dialog === 'delete'} onClose={() => setDialog(null)}>
+            <DeleteRecord kind="subject" id={id} warning={t('corrections.deleteSubjectWarning', { consents: d.consents.length, visits: d.visits.length })} onDone={() => { setDialog(null); onBack(); }} />
+          </ChangeDialog>
         </>
       )}
     </Stack>
   );
 }
 
+type Consent = CallOutput<'subjects.get'>['consents'][number];
+
 /** "1,0" is written 1.0 (the version is a number to the person typing it). */
 const normaliseVersion = (v: string) => v.trim().replace(',', '.');
 
-function Consents({ subjectId, consents, onDone }: { subjectId: string; consents: { id: string; version: string; consentDatetime: string; isLiterate: boolean; language: string }[]; onDone: () => void }) {
+function Consents({ subjectId, consents, onDone }: { subjectId: string; consents: Consent[]; onDone: () => void }) {
   const t = useT();
   const f = useFormat();
   const save = useAction('consent.save');
@@ -163,13 +140,17 @@ function Consents({ subjectId, consents, onDone }: { subjectId: string; consents
   const v = normaliseVersion(version);
   // Consent for a version is given once: the button says why it cannot be pressed again.
   const already = consents.some((c) => c.version === v);
+  const [dialog, setDialog] = useState<{ c: Consent; what: 'correct' | 'delete' } | null>(null);
+  const close = () => setDialog(null);
+  const named = (c: Consent) => t('entry.consentVersionShort', { version: c.version });
   return (
     <Card withBorder>
       <Title order={3} mb="xs">{t('entry.consentTitle')}</Title>
       {consents.length === 0 ? <Text c="dimmed" mb="sm">{t('entry.noConsent')}</Text> : (
         <Table mb="sm" data-testid="consents">
           <Table.Tbody>{consents.map((c) => (
-            <Table.Tr key={c.id}><Table.Td>{t('entry.consentVersionShort', { version: c.version })}</Table.Td><Table.Td>{f.dateTime(c.consentDatetime)}</Table.Td><Table.Td>{c.language}</Table.Td><Table.Td>{c.isLiterate ? t('entry.literate') : t('entry.witnessed')}</Table.Td></Table.Tr>
+            <Table.Tr key={c.id}><Table.Td>{named(c)}</Table.Td><Table.Td>{f.dateTime(c.consentDatetime)}</Table.Td><Table.Td>{c.language}</Table.Td><Table.Td>{c.isLiterate ? t('entry.literate') : t('entry.witnessed')}</Table.Td>
+              <Table.Td><RecordActions what={t('corrections.consentWhat', { version: c.version })} onCorrect={() => setDialog({ c, what: 'correct' })} onDelete={() => setDialog({ c, what: 'delete' })} /></Table.Td></Table.Tr>
           ))}</Table.Tbody>
         </Table>
       )}
@@ -183,6 +164,10 @@ function Consents({ subjectId, consents, onDone }: { subjectId: string; consents
       </Group>
       {already && <Text size="sm" mt="xs" id="consent-why" data-testid="consent-why">{t('entry.consentAlready', { version: v })}</Text>}
       {save.field !== 'version' && save.field !== 'language' && <ProblemAlert state={save} mt="sm" />}
+      <ChangeDialog title={dialog ? t(dialog.what === 'correct' ? 'corrections.correctConsentTitle' : 'corrections.deleteConsentTitle', { version: dialog.c.version }) : ''} opened={dialog !== null} onClose={close}>
+        {dialog?.what === 'correct' && <CorrectConsent consent={dialog.c} onDone={() => { close(); onDone(); }} />}
+        {dialog?.what === 'delete' && <DeleteRecord kind="consent" id={dialog.c.id} warning={t('corrections.deleteConsentWarning')} onDone={() => { close(); onDone(); }} />}
+      </ChangeDialog>
     </Card>
   );
 }
@@ -210,9 +195,19 @@ function AddVisit({ subjectId, nextSequence, onDone }: { subjectId: string; next
 function VisitCard({ visit, subject, registeredAt, onChange }: { visit: Visit; subject: string; registeredAt: string; onChange: () => void }) {
   const t = useT();
   const f = useFormat();
+  const [dialog, setDialog] = useState<'correct' | 'delete' | null>(null);
+  const close = () => setDialog(null);
+  const title = visitTitle(t, visit);
   return (
     <Card withBorder data-testid="visit">
-      <Group mb="sm"><Title order={3}>{visitTitle(t, visit)}</Title><Badge>{t(REASON_LABEL[visit.reason as (typeof REASONS)[number]] ?? 'entry.reasonScheduled')}</Badge><Text c="dimmed">{f.dateTime(visit.visitDatetime)}</Text></Group>
+      <Group mb="sm" justify="space-between">
+        <Group><Title order={3}>{title}</Title><Badge>{t(REASON_LABEL[visit.reason as (typeof REASONS)[number]] ?? 'entry.reasonScheduled')}</Badge><Text c="dimmed">{f.dateTime(visit.visitDatetime)}</Text></Group>
+        <RecordActions what={title} onCorrect={() => setDialog('correct')} onDelete={() => setDialog('delete')} />
+      </Group>
+      <ChangeDialog title={t(dialog === 'delete' ? 'corrections.deleteVisitTitle' : 'corrections.correctVisitTitle', { visit: title })} opened={dialog !== null} onClose={close}>
+        {dialog === 'correct' && <CorrectVisit visit={visit} onDone={() => { close(); onChange(); }} />}
+        {dialog === 'delete' && <DeleteRecord kind="visit" id={visit.id} warning={t('corrections.deleteVisitWarning', { tubes: visit.requisitions.length })} onDone={() => { close(); onChange(); }} />}
+      </ChangeDialog>
       <Tabs defaultValue="requisitions" keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="requisitions">{t('entry.tabTubes', { n: visit.requisitions.length })}</Tabs.Tab>
@@ -235,7 +230,7 @@ function Requisitions({ visit, subject, registeredAt, onCreated }: { visit: Visi
   const [chosen, setChosen] = useState<string[]>([]);
   return (
     <Stack>
-      <RequisitionList visit={visit} subject={subject} registeredAt={registeredAt} />
+      <RequisitionList visit={visit} subject={subject} registeredAt={registeredAt} onChange={onCreated} />
       <Checkbox.Group label={t('entry.tubesLabel')} value={chosen} onChange={setChosen}>
         <Group mt="xs">{panels.map((p) => <Checkbox key={p} value={p} label={t('entry.tubeOption', { panel: p, specimen: PANELS[p][0] })} />)}</Group>
       </Checkbox.Group>

@@ -14,7 +14,8 @@ export const TX_STATE = {
   error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored',
 } as const satisfies Record<InspectedTx['state'], MessageKey>;
 
-export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? 'green' : s === 'error' ? 'red' : s === 'conflict' ? 'orange' : s === 'ignored' ? 'gray' : 'yellow');
+/** Badge colours for a change's state; the green is dark enough for white text on a striped row (WCAG AA). */
+export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? '#1f6f30' : s === 'error' ? 'red' : s === 'conflict' ? 'orange' : s === 'ignored' ? 'gray' : 'yellow');
 
 /** A change's reason in plain words: the sentence for its error code, or for its state. */
 export function plainReason(t: TFunction, r: { state: InspectedTx['state']; code: InspectedTx['code']; reason: string | null }): string | null {
@@ -45,7 +46,7 @@ function hopText(t: TFunction, h: InspectedTx['hops'][number]): string {
 const BOOKKEEPING = new Set(['id', 'created', 'modified', 'user_created', 'user_modified', 'hostname_created', 'hostname_modified', 'device_id', 'revision']);
 
 /** A field's name in the users' words ("first_name", "firstName" → "First name"): inspector.field.*, then the entry screens' labels. */
-function fieldLabel(t: TFunction, key: string): string {
+export function fieldLabel(t: TFunction, key: string): string {
   const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   for (const k of [`inspector.field.${camel}`, `entry.${camel}`] as MessageKey[]) {
     const v = t(k);
@@ -53,9 +54,9 @@ function fieldLabel(t: TFunction, key: string): string {
   }
   return key;
 }
-const isBookkeeping = (k: string) => BOOKKEEPING.has(k) || BOOKKEEPING.has(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+export const isBookkeeping = (k: string) => BOOKKEEPING.has(k) || BOOKKEEPING.has(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
 
-const show = (v: unknown): string => (v === null || v === undefined || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
+export const show = (v: unknown): string => (v === null || v === undefined || v === '' ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
 
 export function Inspector({ id }: { id: string }) {
   const t = useT();
@@ -102,7 +103,7 @@ export function Inspector({ id }: { id: string }) {
         <Title order={3} size="h4" mb="xs">{t('inspector.historyTitle')}</Title>
         {tx.history.length === 0 ? <Text c="dimmed">{t('inspector.historyNone')}</Text> : (
           <Table striped data-testid="inspector-history">
-            <Table.Thead><Table.Tr><Table.Th>{t('inspector.colWhen')}</Table.Th><Table.Th>{t('inspector.colChange')}</Table.Th><Table.Th>{t('inspector.colWho')}</Table.Th><Table.Th>{t('inspector.colDevice')}</Table.Th><Table.Th>{t('inspector.colRevision')}</Table.Th><Table.Th>{t('inspector.colFields')}</Table.Th></Table.Tr></Table.Thead>
+            <Table.Thead><Table.Tr><Table.Th>{t('inspector.colWhen')}</Table.Th><Table.Th>{t('inspector.colChange')}</Table.Th><Table.Th>{t('inspector.colWho')}</Table.Th><Table.Th>{t('inspector.colDevice')}</Table.Th><Table.Th>{t('inspector.colRevision')}</Table.Th><Table.Th>{t('inspector.colWhy')}</Table.Th><Table.Th>{t('inspector.colFields')}</Table.Th></Table.Tr></Table.Thead>
             <Table.Tbody>
               {tx.history.map((h, i) => (
                 <Table.Tr key={i} data-testid="inspector-history-row">
@@ -111,6 +112,7 @@ export function Inspector({ id }: { id: string }) {
                   <Table.Td>{h.user}</Table.Td>
                   <Table.Td>{h.device} ({h.host})</Table.Td>
                   <Table.Td>{h.revision}</Table.Td>
+                  <Table.Td data-testid="inspector-history-reason">{h.reason ?? ''}</Table.Td>
                   <Table.Td>{h.changes
                     ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !isBookkeeping(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{fieldLabel(t, k)}: {tx.protectedFields.includes(k) ? t('pending.protected') : `${show(a) || t('inspector.empty')} → ${show(b) || t('inspector.empty')}`}</Text>)}</Stack>
                     : t('inspector.fieldsChanged', { n: h.fields })}</Table.Td>

@@ -13,6 +13,7 @@ import { useFormat, useT, type MessageKey } from '../i18n.tsx';
 import { ProblemAlert } from '../ui.tsx';
 import { LabelSheet, type PrintJob } from './Labels.tsx';
 import { SinceDraw, useNow } from './since-draw.tsx';
+import { ChangeDialog, CorrectTube, DeleteRecord, RecordActions } from './Corrections.tsx';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 /** This computer's local date and 24-hour time of an instant (the field laptop's own clock and zone). */
@@ -23,7 +24,7 @@ const localParts = (iso: string) => {
 
 const REFUSAL: Record<DrawTimeRefusal, MessageKey> = { future: 'specimens.timeFuture', 'before-visit-day': 'specimens.timeTooEarly', unchanged: 'specimens.timeUnchanged' };
 
-export function RequisitionList({ visit, subject, registeredAt }: { visit: Visit; subject: string; registeredAt: string }) {
+export function RequisitionList({ visit, subject, registeredAt, onChange }: { visit: Visit; subject: string; registeredAt: string; onChange: () => void }) {
   const t = useT();
   const f = useFormat();
   const now = useNow();
@@ -37,6 +38,8 @@ export function RequisitionList({ visit, subject, registeredAt }: { visit: Visit
     setRows(visit.requisitions);
   }
   const [correcting, setCorrecting] = useState<Requisition | null>(null);
+  const [changing, setChanging] = useState<{ r: Requisition; what: 'test' | 'delete' } | null>(null);
+  const closeChange = () => setChanging(null);
   const [job, setJob] = useState<PrintJob>(null);
   const onJob = useCallback((j: PrintJob) => setJob(j), []);
   if (rows.length === 0) return null;
@@ -60,6 +63,7 @@ export function RequisitionList({ visit, subject, registeredAt }: { visit: Visit
               <Group gap="xs" wrap="nowrap">
                 <Button size="xs" variant="light" aria-label={t('specimens.correctFor', { tube: r.requisitionIdentifier })} data-testid="correct-open" onClick={() => setCorrecting(r)}>{t('specimens.correct')}</Button>
                 <Button size="xs" variant="outline" aria-label={t('specimens.reprintFor', { tube: r.requisitionIdentifier })} data-testid="reprint" onClick={() => setJob({ ids: [r.requisitionIdentifier], n: Date.now() })}>{t('specimens.reprint')}</Button>
+                <RecordActions what={t('corrections.tubeWhat', { tube: r.requisitionIdentifier })} onCorrect={() => setChanging({ r, what: 'test' })} onDelete={() => setChanging({ r, what: 'delete' })} />
               </Group>
             </Table.Td>
           </Table.Tr>
@@ -75,6 +79,10 @@ export function RequisitionList({ visit, subject, registeredAt }: { visit: Visit
             }} />
         )}
       </Modal>
+      <ChangeDialog title={changing ? t(changing.what === 'test' ? 'corrections.correctTubeTitle' : 'corrections.deleteTubeTitle', { tube: changing.r.requisitionIdentifier }) : ''} opened={changing !== null} onClose={closeChange}>
+        {changing?.what === 'test' && <CorrectTube req={changing.r} onDone={() => { closeChange(); onChange(); }} />}
+        {changing?.what === 'delete' && <DeleteRecord kind="requisition" id={changing.r.id} warning={t('corrections.deleteTubeWarning')} onDone={() => { closeChange(); onChange(); }} />}
+      </ChangeDialog>
     </>
   );
 }
