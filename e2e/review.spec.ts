@@ -27,6 +27,7 @@ test('the site reviews hand-overs grouped by sync session, filters problems and 
   const siteUrl = await lab.serve('site-01');
   lab.pair('ra-01', 'site-01', siteUrl);
   lab.pair('ra-02', 'site-01', siteUrl);
+  lab.pair('ra-03', 'site-01', siteUrl); // paired at the site when it was set up; the site takes data only from its devices
   // ra-01 syncs twice, each sync in several requests of 5 changes.
   lab.cli('ra-01', ['seed', '--subjects', '3']);
   lab.cli('ra-01', ['push', '--batch-size', '5']);
@@ -43,7 +44,7 @@ test('the site reviews hand-overs grouped by sync session, filters problems and 
   } finally {
     older.close();
   }
-  // ra-03 has no network: its changes come as a file.
+  // ra-03 has no network in the field: its changes come as a file.
   lab.cli('ra-03', ['seed', '--subjects', '1']);
   const usb = lab.dir('usb');
   lab.cli('ra-03', ['export', '--out', usb]);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { statusSchema } from '../shared/status.ts';
 import { main } from './cli.ts';
 import { Store } from './core/store.ts';
+import { pairAt } from './core/testing/fixtures.ts';
 import { freePort, spawnCli } from './core/testing/processes.ts';
 
 const BIN = fileURLToPath(new URL('../scripts/edc-sync.mjs', import.meta.url));
@@ -28,6 +29,18 @@ function fingerprint(dir: string): string {
     return e.isDirectory() ? walk(p) : [`${path.relative(dir, p)}:${statSync(p).size}:${statSync(p).mtimeMs}`];
   });
   return walk(dir).sort().join('\n');
+}
+
+/** The administrator pairs the device in `deviceDir` with the server in `serverDir` (as `pairing-code` and `pair` do). */
+function pairStores(serverDir: string, deviceDir: string): void {
+  const server = Store.open(serverDir);
+  const device = Store.open(deviceDir);
+  try {
+    pairAt(server, device);
+  } finally {
+    device.close();
+    server.close();
+  }
 }
 
 describe('cli', () => {
@@ -51,6 +64,10 @@ describe('cli', () => {
     assert.ok(seeded.err.some((l) => l === 'seed: 10/10'), 'progress on stderr');
     assert.equal((await run(['init', '--role', 'site', '--device-id', 'site-01'], { EDC_SYNC_DATA: site })).code, 0);
     assert.equal((await run(['--data', site, 'keys', 'import', path.join(root, 'study.keys')])).code, 0);
+    // A site copies only from devices paired with it.
+    const refused = await run(['--data', site, 'copy', '--from', field]);
+    assert.match(refused.out[0]!, /^copied 0 new transaction\(s\), 0 duplicate\(s\) ignored, \d+ rejected: ra-01 is not a device paired with this server; nothing of it stored/);
+    pairStores(site, field);
     const copied = await run(['--data', site, 'copy', '--from', field, '--json']);
     assert.equal(copied.code, 0);
     const c = JSON.parse(copied.out[0]!) as { accepted: number; duplicates: number };
@@ -195,6 +212,7 @@ describe('cli', () => {
     await run(['--data', field, 'init', '--role', 'field', '--device-id', 'ra-41']);
     await run(['--data', field, 'keys', 'import', path.join(root, 'watch.keys')]);
     mkdirSync(inbox);
+    pairStores(site, field);
     const watcher = spawnCli(['--data', site, 'import', '--dir', inbox, '--watch', '1']);
     await watcher.waitFor(/^watching /);
     await run(['--data', field, 'seed', '--subjects', '3']);

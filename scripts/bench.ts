@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { requisitionIdentifier } from '../shared/identifiers.ts';
 import { Consumer } from '../electron/core/consumer.ts';
 import { copyFrom } from '../electron/core/copy.ts';
+import { pairAt } from '../electron/core/testing/fixtures.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../electron/core/crypto/keyset.ts';
 import { Study } from '../electron/core/domain/study.ts';
 import { MODELS } from '../electron/core/domain/registry.ts';
@@ -106,6 +107,7 @@ function coreOnce(n: number, root: string, keys: KeySet): Omit<CoreResult, 'rssM
 
   const site = Store.init(path.join(root, `site-${Math.random().toString(36).slice(2)}`), 'site', 'site-01', { hostname: 'bench' });
   writeKeySetFile(path.join(site.keyDir, KEYSET_FILE), keys);
+  pairAt(site, field); // a site copies only from devices paired with it
   const consumer = new Consumer(site);
   const ingestSecs = time(() => { copyFrom(site, field.dir); });
   let applied = 0;

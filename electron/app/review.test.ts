@@ -18,7 +18,7 @@ import { uuidv7 } from '../core/ids.ts';
 import { seed } from '../core/seed.ts';
 import { deviceSummaries, listSessions, PROBLEM, reasonGroups } from '../core/review.ts';
 import type { Store } from '../core/store.ts';
-import { outgoingWire, TestDirs } from '../core/testing/fixtures.ts';
+import { outgoingWire, pairAt, TestDirs } from '../core/testing/fixtures.ts';
 import { pairWithSite, pushAsOlderApp, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
 import { exportBatches } from '../files/export.ts';
 import { importBatches } from '../files/import.ts';
@@ -89,6 +89,7 @@ describe('site review: sessions, filters, grouped reasons, inspector', () => {
 
   it('a file import and a middleman pull are a session each', async () => {
     const ra3 = dirs.store('field', 'ra-03');
+    await pairWithSite(ra3, siteDir, site.url); // paired, then its data came on a USB stick
     seed(ra3, 2);
     const usb = dirs.path('usb');
     exportBatches(ra3, usb);
@@ -254,6 +255,8 @@ describe('site review at scale', () => {
       seed(laptop, 1);
       const template = outgoingWire(laptop)[0]!;
       const consumer = new Consumer(siteStore);
+      // 40 laptops paired before device keys (no key on record): the copies of one envelope below are taken as theirs.
+      pairAt(siteStore, ...Array.from({ length: 40 }, (_, i) => ({ deviceId: `ra-${String(i).padStart(2, '0')}` })));
       const t0 = performance.now();
       let seq = 0;
       for (let s = 0; s < 400; s++) {

@@ -12,7 +12,7 @@ import { Consumer } from './consumer.ts';
 import { copyFrom } from './copy.ts';
 import { Study } from './domain/study.ts';
 import type { Store } from './store.ts';
-import { TestDirs } from './testing/fixtures.ts';
+import { pairAt, TestDirs } from './testing/fixtures.ts';
 import { KEYSET_FILE, writeKeySetFile } from './crypto/keyset.ts';
 import path from 'node:path';
 
@@ -29,6 +29,7 @@ function conflictAtSite(dirs: TestDirs, tag: string, middlemanChange: (study: St
   const field = dirs.store('field', `ra-${tag}`);
   const middleman = dirs.store('middleman', `mm-${tag}`);
   const site = dirs.store('site', `site-${tag}`);
+  pairAt(site, field, middleman);
   const fStudy = new Study(field);
   const s = fStudy.registerSubject(person(), ra);
   copyFrom(middleman, field.dir);

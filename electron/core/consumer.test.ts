@@ -16,7 +16,7 @@ import type { RawRow } from './envelope.ts';
 import { seed } from './seed.ts';
 import { readStatus } from './status.ts';
 import type { Store } from './store.ts';
-import { mergeSnapshots, outgoingWire, shuffle, snapshot, TestDirs } from './testing/fixtures.ts';
+import { mergeSnapshots, outgoingWire, pairAt, shuffle, snapshot, TestDirs } from './testing/fixtures.ts';
 
 const ra = { user: 'ra.test' };
 
@@ -42,6 +42,7 @@ describe('consumer', () => {
     const field = dirs.store('field', 'ra-19');
     seed(field, 120, { seed: 3 }); // > 1,000 transactions: several chunks
     const site = dirs.store('site', 'site-19');
+    pairAt(site, field);
     copyFrom(site, field.dir);
     const a = new Consumer(site).steps();
     const b = new Consumer(site).steps();
@@ -64,6 +65,7 @@ describe('consumer', () => {
       return s;
     });
     const site = dirs.store('site', 'site-01');
+    pairAt(site, ...fields);
     const consumer = new Consumer(site);
     const all = shuffle(fields.flatMap(outgoing), 3);
     // Arrive in shuffled chunks, consuming between arrivals: gaps and deferrals happen and resolve.
@@ -97,6 +99,7 @@ describe('consumer', () => {
     for (let i = 0; i < 30; i++) study.registerSubject(registration(i), ra);
     const txs = outgoing(field);
     const site = dirs.store('site', 'site-21');
+    pairAt(site, field);
     const consumer = new Consumer(site);
     consumer.ingest([...txs.slice(0, 10), ...txs.slice(20, 30)], 'copy');
     const r1 = consumer.consume();
@@ -117,6 +120,7 @@ describe('consumer', () => {
     const field = dirs.store('field', 'ra-31');
     const middleman = dirs.store('middleman', 'mm-31');
     const site = dirs.store('site', 'site-31');
+    pairAt(site, field, middleman);
     const subject = new Study(field).registerSubject(registration(1), ra);
     copyFrom(middleman, field.dir);
     new Consumer(middleman).consume();
@@ -156,6 +160,9 @@ describe('consumer', () => {
     const swapped = { ...txs[4]!, tx: txs[3]!.tx };
     txs[4] = swapped;
     const site = dirs.store('site', 'site-41');
+    // Paired as before device keys (no key on record), so the altered ciphertexts reach the consumer: what a
+    // signature refuses at ingest is copy-trust.test's.
+    pairAt(site, { deviceId: 'ra-41' });
     const consumer = new Consumer(site);
     consumer.ingest(txs, 'copy');
     const r = consumer.consume();
@@ -174,9 +181,11 @@ describe('consumer', () => {
     const field = dirs.store('field', 'ra-51');
     new Study(field).registerSubject(registration(1), ra);
     const noKeys = dirs.store('site', 'site-51', { keys: null });
+    pairAt(noKeys, field);
     new Consumer(noKeys).ingest(outgoing(field), 'copy');
     assert.throws(() => new Consumer(noKeys).consume(), (e) => isEdcError(e, 'KEYS_MISSING'));
     const wrong = dirs.store('site', 'site-52', { keys: KeySet.generate() });
+    pairAt(wrong, field);
     const consumer = new Consumer(wrong);
     consumer.ingest(outgoing(field), 'copy');
     assert.throws(() => consumer.consume(), (e) => isEdcError(e, 'KEY_UNKNOWN') && /wrong study keys/.test(e.message));
@@ -190,6 +199,7 @@ describe('consumer', () => {
   it('a key rotation not yet imported: KEY_UNKNOWN errors, cleared by retry after import', () => {
     const field = dirs.store('field', 'ra-56');
     const site = dirs.store('site', 'site-56');
+    pairAt(site, field);
     const study = new Study(field);
     study.registerSubject(registration(1), ra);
     const rotated = dirs.keys.rotated();
@@ -217,6 +227,7 @@ describe('consumer', () => {
     const c = study.write.insert('edc.consent', { subjectId: String(s.id), version: '1.0', consentDatetime: '2026-01-05T08:05:00.000Z', isLiterate: true, language: 'en' }, ra);
     study.write.delete('edc.consent', String(c.id), ra);
     const site = dirs.store('site', 'site-61');
+    pairAt(site, field);
     const consumer = new Consumer(site);
     consumer.ingest(outgoing(field), 'copy');
     assert.equal(consumer.consume().applied, 3);
@@ -231,6 +242,7 @@ describe('consumer', () => {
     const field = dirs.store('field', 'ra-71');
     const middleman = dirs.store('middleman', 'mm-71');
     const site = dirs.store('site', 'site-71');
+    pairAt(site, field, middleman);
     const fStudy = new Study(field);
     const s = fStudy.registerSubject({ ...registration(1), phone: '+267 71 000 001' }, ra);
     copyFrom(middleman, field.dir);
@@ -267,6 +279,9 @@ describe('consumer', () => {
     new Study(field).registerSubject(registration(1), ra);
     const [good] = outgoing(field);
     const site = dirs.store('site', 'site-81');
+    // Paired without a key, so the made-up envelopes below reach the seq and field checks (a key would refuse them all
+    // as forged first).
+    pairAt(site, { deviceId: 'ra-81' });
     const consumer = new Consumer(site);
     const r = consumer.ingest([
       good!,

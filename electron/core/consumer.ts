@@ -123,7 +123,9 @@ export class Consumer {
     const result: IngestResult = { accepted: [], duplicates: [], rejected: [] };
     const trust = new IngestTrust(this.store, trustOpts);
     envelopes = envelopes.filter((e) => {
-      const why = trust.refusal(e);
+      const why = e.producer === this.store.deviceId
+        ? `producer ${e.producer} is this device; its own transactions cannot come back in`
+        : trust.refusal(e);
       if (why) result.rejected.push({ id: e.id, reason: why });
       return why === null;
     });
@@ -138,13 +140,9 @@ export class Consumer {
     const resendWanted = new Map<string, Set<string>>();
     this.store.sql.transaction(() => {
       // Every producer with transactions here has a cursor row: the small table consume starts from.
-      for (const p of new Set(envelopes.map((e) => e.producer))) if (p !== this.store.deviceId) register.run(p, now);
+      for (const p of new Set(envelopes.map((e) => e.producer))) register.run(p, now);
       for (const e of envelopes) {
         const id = e.id;
-        if (e.producer === this.store.deviceId) {
-          result.rejected.push({ id, reason: `producer ${e.producer} is this device; its own transactions cannot come back in` });
-          continue;
-        }
         try {
           const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id);
           if (res.changes === 1) {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { copyFrom } from './copy.ts';
 import { seed } from './seed.ts';
 import { DB_FILE } from './store.ts';
-import { outgoingWire, TestDirs } from './testing/fixtures.ts';
+import { outgoingWire, pairAt, TestDirs } from './testing/fixtures.ts';
 
 describe('copy: signatures verified like every other channel', () => {
   let dirs: TestDirs;
@@ -21,7 +21,7 @@ describe('copy: signatures verified like every other channel', () => {
     seed(laptop, 3, { seed: 1 });
     const wire = outgoingWire(laptop);
     const site = dirs.store('site', 'site-cp1');
-    site.sql.prepare("INSERT INTO device (device_id, role, token_hash, paired_at, public_key) VALUES ('ra-cp1', 'field', 'x', ?, ?)").run(new Date().toISOString(), laptop.signingKey.publicKey);
+    pairAt(site, laptop);
     // Someone edits one waiting change in the laptop's store (guard triggers dropped, as an intruder with the shell would).
     const target = wire[2]!;
     laptop.close();

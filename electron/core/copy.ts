@@ -1,7 +1,9 @@
 /**
  * The original's DB→DB path (copy_to_incoming_transaction): the outgoing transactions of another store, read
  * through a read-only connection, become incoming transactions here. The source is never modified, so copying the
- * same store twice only counts duplicates.
+ * same store twice only counts duplicates. Each envelope is checked against its producer (core/trust.ts) like on
+ * every channel: a site takes only its paired devices' transactions; a refused one is listed with the reason and
+ * stores nothing, so its producer's sequence numbers stay free.
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';

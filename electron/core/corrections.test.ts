@@ -18,7 +18,7 @@ import { correctRecord, deletedSubjects, deleteRecord, subjectHistory } from './
 import { Study } from './domain/study.ts';
 import { envelopeAad, type EnvelopeRow } from './envelope.ts';
 import type { Store } from './store.ts';
-import { TestDirs } from './testing/fixtures.ts';
+import { pairAt, TestDirs } from './testing/fixtures.ts';
 
 const ra = { user: 'ra.test' };
 let n = 0;
@@ -54,6 +54,7 @@ describe('corrections and deletes', () => {
   it('a participant’s personal details are corrected: audited with the reason, synced, applied at the site with it', () => {
     const field = dirs.store('field', 'ra-c1');
     const site = dirs.store('site', 'site-c1');
+    pairAt(site, field);
     const study = new Study(field);
     const { subjectId } = enrolled(study);
     const seq = lastSeq(field);
@@ -118,6 +119,7 @@ describe('corrections and deletes', () => {
   it('deleting a participant deletes what was recorded for them first, each synced with the reason; the history keeps it all', () => {
     const field = dirs.store('field', 'ra-c3');
     const site = dirs.store('site', 'site-c3');
+    pairAt(site, field);
     const study = new Study(field);
     const { subjectId, consentId, visitId, tubeIds } = enrolled(study);
     const other = enrolled(study);
@@ -161,6 +163,7 @@ describe('corrections and deletes', () => {
     const field = dirs.store('field', 'ra-c4');
     const middleman = dirs.store('middleman', 'mm-c4');
     const site = dirs.store('site', 'site-c4');
+    pairAt(site, field, middleman);
     const study = new Study(field);
     const s = study.registerSubject(person(), ra);
     const id = String(s.id);

@@ -32,7 +32,7 @@ import { installKeySetText, KeySet } from './crypto/keyset.ts';
 import { MODELS } from './domain/registry.ts';
 import { readStatus } from './status.ts';
 import { Store } from './store.ts';
-import { outgoingWire, TestDirs } from './testing/fixtures.ts';
+import { outgoingWire, pairAt, TestDirs } from './testing/fixtures.ts';
 import { startServer, waitForStore, type ServerProc } from './testing/processes.ts';
 
 const GOLDEN = fileURLToPath(new URL('./testing/golden/v1/', import.meta.url));
@@ -174,14 +174,27 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
     });
   });
 
-  it('via copy: DB→DB from the old laptop store', () => {
+  it('via copy: DB→DB from the old laptop store, opened by this version or as the old version left it', () => {
     const laptop = goldenLaptop('laptop-copy');
     const site = dirs.store('site', 'site-g4', { keys: keys() });
+    // A site copies only from devices paired with it; the laptop was paired as the schema-1 version paired (no key).
+    const refused = copyFrom(site, laptop.dir);
+    assert.deepEqual([refused.accepted, refused.rejected.length], [0, TOTAL], 'not paired here yet: refused, nothing stored');
+    pairAt(site, { deviceId: PRODUCER, role: 'field' });
     const r = copyFrom(site, laptop.dir);
     assert.deepEqual([r.accepted, r.duplicates, r.rejected.length], [TOTAL, 0, 0]);
     const c = new Consumer(site).consume();
     assert.deepEqual([c.applied + c.ignored, c.errors, c.conflicts, c.deferred], [TOTAL, 0, 0, 0]);
     assertHoldsGolden(site, 'copy');
+    // The old store as the schema-1 version left it (never opened by this code: no signatures at all).
+    const untouched = dirs.path('laptop-copy-untouched');
+    cpSync(path.join(GOLDEN, 'field-store'), untouched, { recursive: true });
+    const site2 = dirs.store('site', 'site-g5', { keys: keys() });
+    pairAt(site2, { deviceId: PRODUCER, role: 'field' });
+    const r2 = copyFrom(site2, untouched);
+    assert.deepEqual([r2.accepted, r2.duplicates, r2.rejected.length], [TOTAL, 0, 0]);
+    new Consumer(site2).consume();
+    assertHoldsGolden(site2, 'copy of the untouched old store');
   });
 
   it('via file import: the golden batch and manifest imported; the receipt clears the old laptop', () => {
@@ -198,5 +211,23 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
     const ack = applyReceipts(laptop, readReceiptsDir(incoming), { via: 'usb' });
     assert.equal(ack.acknowledged.length, 1);
     assert.equal(readStatus(laptop).outgoing.pendingServer, 0);
+  });
+
+  it('via file import at a site (a USB stick from the old laptop): refused until the laptop is paired there, then imported', () => {
+    const site = dirs.store('site', 'site-g6', { keys: keys() });
+    const stick = (name: string) => {
+      const d = dirs.path(name);
+      mkdirSync(d, { recursive: true });
+      cpSync(path.join(GOLDEN, 'batch'), d, { recursive: true });
+      return d;
+    };
+    const refused = importBatches(site, stick('usb-golden-site-1'));
+    assert.deepEqual([refused.imported.length, refused.quarantined.length], [0, 1]);
+    assert.match(refused.quarantined[0]!.reason, /ra-g01 is not a device paired with this server/);
+    assert.equal(readStatus(site).incoming.total, 0, 'nothing stored');
+    pairAt(site, { deviceId: PRODUCER, role: 'field' }); // paired as the schema-1 version paired (no key)
+    const r = importBatches(site, stick('usb-golden-site-2'));
+    assert.deepEqual([r.imported.length, r.quarantined.length, r.imported[0]?.accepted], [1, 0, TOTAL]);
+    assertHoldsGolden(site, 'file import at a site');
   });
 });

@@ -15,7 +15,7 @@ import { envelopeAad } from './envelope.ts';
 import { Study } from './domain/study.ts';
 import { seed } from './seed.ts';
 import { readStatus } from './status.ts';
-import { outgoingWire, snapshot, TestDirs } from './testing/fixtures.ts';
+import { outgoingWire, pairAt, snapshot, TestDirs } from './testing/fixtures.ts';
 
 const ra = { user: 'ra.test' };
 
@@ -44,6 +44,9 @@ describe('failure isolation', () => {
        UNION SELECT 1 FROM specimen_requisition WHERE id = ? AND visit_id = ?`).get(t.txPk, visitTx.txPk, t.txPk, visitTx.txPk, t.txPk, visitTx.txPk));
     assert.ok(dependants.length >= 2, 'the visit has children (and maybe their corrections)');
     const site = dirs.store('site', 'site-i1');
+    // Paired before device keys (no key on record), so the damaged ciphertext reaches the consumer; with a key on
+    // record the signature refuses it at ingest (copy-trust.test, identity.test).
+    pairAt(site, { deviceId: 'ra-i1' });
     const consumer = new Consumer(site);
     consumer.ingest(txs.map((t) => (t.id === visitTx.id ? damage(t) : t)), 'rest');
     const r = consumer.consume();
@@ -86,6 +89,7 @@ describe('failure isolation', () => {
   it('a rotated key not imported: what uses it fails KEY_UNKNOWN without holding the producer; after the import a retry applies all in order', () => {
     const field = dirs.store('field', 'ra-i2');
     const site = dirs.store('site', 'site-i2');
+    pairAt(site, field);
     const study = new Study(field);
     study.registerSubject(subjectInput(1), ra);
     const rotated = dirs.keys.rotated();
@@ -118,6 +122,8 @@ describe('failure isolation', () => {
     const aTxs = outgoingWire(a);
     // A middleman that holds a's subject records a visit and vital signs for it: its transactions reach the site first.
     const mid = dirs.store('middleman', 'mm-i3');
+    // ra-i9: paired before device keys, so the record below, made with the study keys, reaches the consumer.
+    pairAt(site, a, mid, { deviceId: 'ra-i9' });
     new Consumer(mid).ingest(aTxs, 'copy');
     new Consumer(mid).consume();
     const visit = new Study(mid).write.insert('edc.visit', { subjectId: String(subject.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: '2026-01-06T08:00:00.000Z', reason: 'scheduled' }, ra);

@@ -14,7 +14,7 @@ import { Consumer } from './consumer.ts';
 import { seed } from './seed.ts';
 import { Store } from './store.ts';
 import { spawnCli } from './testing/processes.ts';
-import { mergeSnapshots, outgoingWire, snapshot, TestDirs } from './testing/fixtures.ts';
+import { mergeSnapshots, outgoingWire, pairAt, snapshot, TestDirs } from './testing/fixtures.ts';
 
 describe('one writer at a time: concurrent drains of one store', () => {
   let dirs: TestDirs;
@@ -27,6 +27,7 @@ describe('one writer at a time: concurrent drains of one store', () => {
     seed(a, 260, { seed: 1 });
     seed(b, 260, { seed: 2 });
     const site = dirs.store('site', 'site-w');
+    pairAt(site, a, b);
     const wire = [...outgoingWire(a), ...outgoingWire(b)];
     assert.ok(wire.length >= 5000, `${wire.length} transactions`);
     const r = new Consumer(site).ingest(wire, 'rest');
@@ -58,6 +59,7 @@ describe('one writer at a time: concurrent drains of one store', () => {
   it('two import processes on one central store, the same files: each batch imported once, 0 conflicts, receipts written', { timeout: 300_000 }, async () => {
     const a = dirs.store('field', 'ra-w3');
     const site = dirs.store('site', 'site-w2');
+    pairAt(site, a);
     const usb = dirs.path('usb-w2');
     // Four rounds of work at the site, one batch file each.
     const exported: string[] = [];

@@ -9,7 +9,7 @@ import { Study } from './domain/study.ts';
 import type { RawRow } from './envelope.ts';
 import { seed } from './seed.ts';
 import { DB_FILE, Store } from './store.ts';
-import { TestDirs } from './testing/fixtures.ts';
+import { pairAt, TestDirs } from './testing/fixtures.ts';
 
 /** Plaintext values that could not appear by chance in base64 ciphertext (digits-only ids, dates, phones, long names). */
 function piiNeedles(store: Store): string[] {
@@ -37,6 +37,7 @@ describe('privacy at rest', () => {
     const field = dirs.store('field', 'ra-01');
     seed(field, 20, { seed: 5 });
     const site = dirs.store('site', 'site-01');
+    pairAt(site, field);
     copyFrom(site, field.dir);
     assert.ok(new Consumer(site).consume().applied > 0);
     const needles = piiNeedles(field);

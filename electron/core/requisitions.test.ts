@@ -9,7 +9,7 @@ import { copyFrom } from './copy.ts';
 import { Study } from './domain/study.ts';
 import { envelopeAad, type EnvelopeRow } from './envelope.ts';
 import { correctDrawTime, drawCorrections } from './requisitions.ts';
-import { TestDirs } from './testing/fixtures.ts';
+import { pairAt, TestDirs } from './testing/fixtures.ts';
 
 const ra = { user: 'ra.test' };
 
@@ -60,6 +60,7 @@ describe('draw time correction', () => {
     assert.equal(payload.baseRevision, 1);
 
     const site = dirs.store('site', 'site-01');
+    pairAt(site, field);
     copyFrom(site, field.dir);
     const r = new Consumer(site).consume();
     assert.equal(r.errors, 0);

@@ -8,7 +8,7 @@ import { Consumer } from './consumer.ts';
 import { copyFrom } from './copy.ts';
 import { Study } from './domain/study.ts';
 import type { Store } from './store.ts';
-import { TestDirs } from './testing/fixtures.ts';
+import { pairAt, TestDirs } from './testing/fixtures.ts';
 import { timeToLab } from './time-to-lab.ts';
 
 const ra = { user: 'ra.test' };
@@ -38,6 +38,7 @@ describe('time to lab on the site', () => {
     const b2 = b.draw('CD4', '2026-12-02T07:10:00.000Z'); // never received at the lab
     const site = dirs.store('site', 'site-01');
     site.settings.timeZone = 'Africa/Gaborone';
+    pairAt(site, a.store, b.store);
     copyFrom(site, a.store.dir);
     copyFrom(site, b.store.dir);
     assert.equal(new Consumer(site).consume().errors, 0);
@@ -45,6 +46,7 @@ describe('time to lab on the site', () => {
     // A driver's reconciliation that reached the site is not a lab receipt; the site's own are.
     const mm = dirs.store('middleman', 'mm-01');
     new Study(mm).reconcile({ reconciledAt: at('2026-12-02T06:00:00.000Z', 5), location: 'car', matched: JSON.stringify([a1, a2, b1, b2]), missing: '[]', unexpected: '[]' }, ra);
+    pairAt(site, mm);
     copyFrom(site, mm.dir);
     new Consumer(site).consume();
     const lab = new Study(site);

@@ -6,8 +6,11 @@
  * - a paired producer without a key yet (paired before devices had keys): unsigned (schema-1) envelopes are
  *   accepted and stay marked unsigned (incoming_transaction.sig is null);
  * - a revoked producer: refused;
- * - a producer this device does not know: refused where the channel requires known producers (the site's REST API);
- *   files and copies keep their own checks (knownProducers, the study's keys).
+ * - a producer this device does not know: refused on a site, whatever the channel (REST push, a middleman's forward,
+ *   a file batch, a copy): every producer a site takes data from is a device paired with it. Elsewhere (a middleman
+ *   pulling, central importing a site's files) the channel names the keys it learnt (`keys`: the share session's
+ *   laptop key, the producers of a site's signed device list); an unknown producer there keeps the checks of its
+ *   channel (knownProducers, the study's keys).
  * A refusal stores nothing, so the producer's sequence numbers stay free for the real device.
  */
 import type { WireEnvelope } from '../../shared/envelope.ts';
@@ -28,7 +31,7 @@ export function producerStanding(store: Store, producer: string): ProducerStandi
 }
 
 export interface TrustOptions {
-  /** Refuse producers this device has no record of (the site's REST API: every producer must be paired). */
+  /** Refuse producers this device has no record of. Always on for a site (every producer must be paired there). */
   requireKnownProducer?: boolean;
   /** Keys learnt for this exchange (a share session names the laptop's key); checked before the device table. */
   keys?: ReadonlyMap<string, string>;
@@ -37,7 +40,10 @@ export interface TrustOptions {
 /** Checks envelopes of one ingest call; standings are looked up once per producer. */
 export class IngestTrust {
   private readonly standings = new Map<string, ProducerStanding>();
-  constructor(private readonly store: Store, private readonly opts: TrustOptions = {}) {}
+  private readonly requireKnown: boolean;
+  constructor(private readonly store: Store, private readonly opts: TrustOptions = {}) {
+    this.requireKnown = store.role === 'site' || opts.requireKnownProducer === true;
+  }
 
   /** Null when the envelope may be stored, else the reason it is refused. */
   refusal(e: WireEnvelope): string | null {
@@ -53,7 +59,7 @@ export class IngestTrust {
       case 'revoked':
         return `${e.producer} is revoked on this server; nothing stored`;
       case 'unknown':
-        return this.opts.requireKnownProducer ? `${e.producer} is not a device paired with this server; nothing stored` : null;
+        return this.requireKnown ? unpairedReason(e.producer) : null;
       default: {
         const never: never = standing;
         return never;
@@ -70,4 +76,9 @@ export class IngestTrust {
     }
     return s;
   }
+}
+
+/** Why a site refuses a producer it never paired, with what to do. */
+export function unpairedReason(producer: string): string {
+  return `${producer} is not a device paired with this server; nothing of it stored (pair ${producer} with this server first, then send or copy its data again)`;
 }

@@ -7,7 +7,7 @@ import { copyFrom } from './copy.ts';
 import * as schema from './db/schema.ts';
 import { Study } from './domain/study.ts';
 import type { RawRow } from './envelope.ts';
-import { TestDirs } from './testing/fixtures.ts';
+import { pairAt, TestDirs } from './testing/fixtures.ts';
 import type { Store } from './store.ts';
 
 const ra = { user: 'ra.test' };
@@ -156,6 +156,7 @@ describe('write path', () => {
     assert.throws(() => store.sqlite.prepare('DELETE FROM follow_up').run(), /WRITE_OUTSIDE_PATH/);
 
     const site = dirs.store('site', 'site-09');
+    pairAt(site, store);
     copyFrom(site, store.dir);
     assert.equal(new Consumer(site).consume().applied, 11);
     assert.deepEqual(site.sqlite.prepare('SELECT * FROM follow_up WHERE id = ?').get(rows[u.index]!.id), raw);

@@ -13,7 +13,7 @@ import { copyFrom } from '../core/copy.ts';
 import { KeySet } from '../core/crypto/keyset.ts';
 import { seed } from '../core/seed.ts';
 import { readStatus } from '../core/status.ts';
-import { snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { pairAt, snapshot, TestDirs } from '../core/testing/fixtures.ts';
 import { exportBatches } from './export.ts';
 import { importBatches } from './import.ts';
 import { applyReceipts, readReceiptsDir } from './receipts.ts';
@@ -42,6 +42,7 @@ describe('file transfer: export, import, receipts', () => {
     assert.equal(out.batches.length, 1);
     assert.equal(exportBatches(field, usb).batches.length, 0, 'nothing pending: no file, not an error');
     const site = dirs.store('site', 'site-u1');
+    pairAt(site, field);
     const r = importBatches(site, usb);
     assert.equal(r.imported.length, 1);
     assert.deepEqual(snapshot(site), snapshot(field));
@@ -64,6 +65,7 @@ describe('file transfer: export, import, receipts', () => {
       return f;
     });
     const site = dirs.store('site', 'site-s1');
+    pairAt(site, ...fields);
     for (const f of fields) copyFrom(site, f.dir);
     new Consumer(site).consume();
     const central = dirs.store('central', 'central-1');
@@ -92,6 +94,7 @@ describe('file transfer: export, import, receipts', () => {
     const [b1, b2, b3] = batchFiles(staging);
     const incoming = dirs.path('incoming-o');
     const site = dirs.store('site', 'site-o1');
+    pairAt(site, field);
     moveBatch(staging, incoming, b3!);
     let r = importBatches(site, incoming);
     assert.equal(r.imported.length, 0);
@@ -135,6 +138,7 @@ describe('file transfer: export, import, receipts', () => {
     for (const f of readdirSync(cutOut)) cpSync(path.join(cutOut, f), path.join(incoming, f));
     writeFileSync(path.join(incoming, 'garbage.jsonl.gz.manifest.json'), '{oops');
     const site = dirs.store('site', 'site-q1');
+    pairAt(site, good, other, foreign, cut); // paired: each file is quarantined for what it is, not for an unknown producer
     const r = importBatches(site, incoming);
     const reasonOf = (prefix: string) => r.quarantined.find((q) => q.fileName.startsWith(prefix))?.reason ?? '';
     assert.match(reasonOf('garbage'), /not JSON/);

@@ -2,6 +2,8 @@
  * `import [--dir D]` on site/central: every batch whose manifest has arrived is checked (manifest schema, file
  * size, sha256, each line an envelope, keys of this study, a known producer), then ingested idempotently,
  * consumed, archived, recorded in file_import, and acknowledged with a receipt in `receipts/<batchId>.json`.
+ * Each envelope is checked against its producer like on every channel (core/trust.ts): on a site, a producer that
+ * is not paired with it is refused, nothing of it stored, and the batch quarantined.
  * Batches are taken per producer in batch order: a missing number holds that producer's later batches (a gap,
  * reported) until it arrives. What fails a check goes to quarantine with a reason; other files go on.
  */
@@ -196,15 +198,20 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         toQuarantine(name, check.reason, manifest);
         continue; // a quarantined batch leaves a gap the sender fills by exporting it again
       }
-      if (signature.pinned) pinPeerKey(store, producer, signature.pinned, 'first-file');
       // Producers' keys from the exporter's own signed device list (a site's): each envelope must verify under its
       // producer's key; a producer the list does not name is checked as before (this device's records, if any).
       const r = consumer.ingestValid(check.envelopes, 'file', manifest.batchId, { keys: listedKeys(manifest, producer) }, { id: manifest.batchId, via: 'file', device: producer, label: name });
       if (r.rejected.length) {
-        // Transactions that collide with what is stored: the batch is not trustworthy; nothing of it stays unconsumed silently.
-        toQuarantine(name, `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`, manifest);
+        // Some envelopes refused (a producer not paired with this site, a signature that does not verify, a taken
+        // sequence number): none of those is stored. The batch is quarantined with no receipt, so its exporter keeps
+        // all of it pending and can send it again once the cause is fixed; the envelopes of other producers in it
+        // verified on their own and are kept and applied (a batch sent again counts them as duplicates).
+        toQuarantine(name, refusalReason(check.envelopes, r), manifest);
+        if (r.accepted.length) yield* consumer.steps();
         continue;
       }
+      // Pinned only once the batch is taken: a file whose envelopes were refused vouches for no key.
+      if (signature.pinned) pinPeerKey(store, producer, signature.pinned, 'first-file');
       // The hand-over's announcement and what is now held here, per producer in the batch (O(batch)). A file's age is
       // unknown, so its clock reading is kept but no skew is measured from it.
       store.sql.transaction(() => {
@@ -235,6 +242,16 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
  * (since when they have been missing here), and the files left in the folder without their other half, once older
  * than unmatchedFileMinutes (younger ones may still be arriving).
  */
+/** Why a batch with refused envelopes was quarantined: how many, whose, the first reason, what was kept, what to do. */
+function refusalReason(envelopes: readonly WireEnvelope[], r: { accepted: string[]; duplicates: string[]; rejected: { id: string; reason: string }[] }): string {
+  const producerOf = new Map(envelopes.map((e) => [e.id, e.producer]));
+  const whose = [...new Set(r.rejected.map((x) => producerOf.get(x.id) ?? '?'))];
+  const kept = r.accepted.length + r.duplicates.length;
+  return `${r.rejected.length} transaction(s) of ${whose.slice(0, 5).join(', ')}${whose.length > 5 ? ` and ${whose.length - 5} more` : ''} refused: ${r.rejected[0]!.reason}`
+    + (kept > 0 ? `; the other ${kept} transaction(s) in this batch verified and were kept` : '')
+    + '. Nothing of it is acknowledged: once the cause is fixed, send the batch again';
+}
+
 /** The device keys a manifest's device list names, if the list is the exporter's own (its issuer and its key). */
 function listedKeys(m: Manifest, exporter: string): Map<string, string> {
   const keys = new Map<string, string>();

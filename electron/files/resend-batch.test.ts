@@ -15,7 +15,7 @@ import { Consumer } from '../core/consumer.ts';
 import { seed } from '../core/seed.ts';
 import { Store } from '../core/store.ts';
 import { BIN } from '../core/testing/processes.ts';
-import { outgoingWire, snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { outgoingWire, pairAt, snapshot, TestDirs } from '../core/testing/fixtures.ts';
 import { exportBatches, resendBatch } from './export.ts';
 import { importBatches } from './import.ts';
 import { applyReceipts, readReceiptsDir } from './receipts.ts';
@@ -33,6 +33,7 @@ describe('re-send a batch, byte for byte', () => {
     const field = dirs.store('field', 'ra-b1');
     seed(field, 6, { seed: 1 });
     const site = dirs.store('site', 'site-b1');
+    pairAt(site, field);
     new Consumer(site).ingest(outgoingWire(field), 'rest');
     new Consumer(site).consume();
     const usb = dirs.path('usb-b1');
@@ -69,6 +70,7 @@ describe('re-send a batch, byte for byte', () => {
     const usb = dirs.path('usb-b2');
     const [b] = exportBatches(field, usb).batches;
     const site = dirs.store('site', 'site-b2');
+    pairAt(site, field);
     assert.equal(importBatches(site, usb).imported.length, 1);
     rmSync(path.join(usb, 'receipts'), { recursive: true }); // the stick's receipts were lost
     const history = (site.sql.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;

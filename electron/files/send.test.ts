@@ -10,7 +10,7 @@ import { copyFrom } from '../core/copy.ts';
 import { seed } from '../core/seed.ts';
 import { readStatus } from '../core/status.ts';
 import { Store } from '../core/store.ts';
-import { snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { pairAt, snapshot, TestDirs } from '../core/testing/fixtures.ts';
 import { freePort, spawnCli, startTcpProxy } from '../core/testing/processes.ts';
 import { startSshd, type Sshd } from '../core/testing/sshd.ts';
 import { exportBatches } from './export.ts';
@@ -46,6 +46,7 @@ describe('SFTP send', () => {
     const field = dirs.store('field', 'ra-1');
     seed(field, 30, { seed: 1 });
     const site = dirs.store('site', 'site-1');
+    pairAt(site, field);
     copyFrom(site, field.dir);
     new Consumer(site).consume();
     const remote = configured(site, 'central-in');
@@ -53,6 +54,7 @@ describe('SFTP send', () => {
     for (let i = 0; i < 3; i++) {
       const extra = dirs.store('field', `ra-1${i}`);
       seed(extra, 5, { seed: 2 + i });
+      pairAt(site, extra);
       copyFrom(site, extra.dir);
       new Consumer(site).consume();
       exported += exportBatches(site).batches.length; // one batch per producer travelling on
@@ -106,6 +108,7 @@ describe('SFTP send', () => {
     assert.equal(r.sent.length + visible.length >= batches.length, true);
     assert.equal(readdirSync(remote).filter((x) => x.endsWith('.jsonl.gz')).length, batches.length);
     const site = dirs.store('site', 'site-2');
+    pairAt(site, reopened);
     const imported = importBatches(site, remote);
     assert.equal(imported.quarantined.length, 0);
     assert.equal(readStatus(site).incoming.total, readStatus(reopened).outgoing.total);

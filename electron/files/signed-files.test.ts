@@ -17,7 +17,8 @@ import { seed } from '../core/seed.ts';
 import { readStatus } from '../core/status.ts';
 import { Store } from '../core/store.ts';
 import { BIN } from '../core/testing/processes.ts';
-import { outgoingWire, snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { outgoingWire, pairAt, snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { registerDeviceKey, revokeDevice } from '../server/auth.ts';
 import { exportBatches } from './export.ts';
 import { importBatches } from './import.ts';
 import { applyReceipts, readReceiptsDir } from './receipts.ts';
@@ -36,6 +37,7 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     const field = dirs.store('field', `ra-${id}`);
     seed(field, subjects, { seed: seedNo });
     const site = dirs.store('site', id);
+    pairAt(site, field);
     new Consumer(site).ingest(outgoingWire(field), 'rest');
     new Consumer(site).consume();
     return site;
@@ -50,6 +52,7 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     writeKeySetFile(path.join(forger.keyDir, KEYSET_FILE), dirs.keys);
     const victim = dirs.store('field', 'ra-victim');
     seed(victim, 2, { seed: 9 });
+    pairAt(forger, victim);
     new Consumer(forger).ingest(outgoingWire(victim), 'rest');
     new Consumer(forger).consume();
     const usb = dirs.path('usb-x');
@@ -79,6 +82,7 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     // The site writes its batch again (export --resend is issue 9's; here the next batch): first signed file pins.
     const more = dirs.store('field', 'ra-y2');
     seed(more, 2, { seed: 3 });
+    pairAt(site, more);
     new Consumer(site).ingest(outgoingWire(more), 'rest');
     new Consumer(site).consume();
     const usb2 = dirs.path('usb-y2');
@@ -100,6 +104,7 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     assert.equal(pinnedKey(c2, 'site-z')?.how, 'first-file');
     const next = dirs.store('field', 'ra-z2');
     seed(next, 1, { seed: 6 });
+    pairAt(s3, next);
     new Consumer(s3).ingest(outgoingWire(next), 'rest');
     new Consumer(s3).consume();
     exportBatches(s3, usb3);
@@ -111,8 +116,8 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     const laptop = dirs.store('field', 'ra-rv1');
     seed(laptop, 2, { seed: 12 });
     const site = dirs.store('site', 'site-rv1');
-    site.sql.prepare("INSERT INTO device (device_id, role, token_hash, paired_at, revoked_at, public_key) VALUES ('ra-rv1', 'field', 'x', ?, ?, ?)")
-      .run(new Date().toISOString(), new Date().toISOString(), laptop.signingKey.publicKey);
+    pairAt(site, laptop);
+    revokeDevice(site, 'ra-rv1');
     const usb = dirs.path('usb-rv1');
     exportBatches(laptop, usb);
     assert.match(importBatches(site, usb).quarantined[0]?.reason ?? '', /ra-rv1 is revoked on this device/);
@@ -130,6 +135,7 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     const field = dirs.store('field', 'ra-r1');
     seed(field, 3, { seed: 7 });
     const site = dirs.store('site', 'site-r1');
+    pairAt(site, field);
     const usb = dirs.path('usb-r1');
     const [b] = exportBatches(field, usb).batches;
     const pending = readStatus(field).outgoing.pendingServer;
@@ -178,11 +184,13 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     const site = dirs.store('site', 'site-v1');
     const wire = outgoingWire(laptop);
     // One envelope was altered after the laptop signed it (a valid-looking signature that is not the laptop's), and
-    // reached the site before the laptop's key was on record there.
+    // reached the site before the laptop's key was on record there (paired before device keys; the key registered at
+    // its first contact after the upgrade).
     const bad = { ...wire[1]!, sig: randomBytes(64).toString('base64url') };
+    pairAt(site, { deviceId: 'ra-v1' });
     new Consumer(site).ingest([wire[0]!, bad, ...wire.slice(2)], 'rest');
     new Consumer(site).consume();
-    site.sql.prepare("INSERT INTO device (device_id, role, token_hash, paired_at, public_key) VALUES ('ra-v1', 'field', 'x', ?, ?)").run(new Date().toISOString(), laptop.signingKey.publicKey);
+    registerDeviceKey(site, { deviceId: 'ra-v1', role: 'field', publicKey: null }, laptop.signingKey.publicKey);
     const usb = dirs.path('usb-v1');
     exportBatches(site, usb);
     const manifest = JSON.parse(readFileSync(manifestsIn(usb)[0]!, 'utf8')) as { deviceList?: { issuer: string; devices: { deviceId: string }[] } };
@@ -197,9 +205,9 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
 
     // The same laptop's data, all as signed: imported, every signature kept.
     const good = dirs.store('site', 'site-v2');
+    pairAt(good, laptop);
     new Consumer(good).ingest(wire, 'rest');
     new Consumer(good).consume();
-    good.sql.prepare("INSERT INTO device (device_id, role, token_hash, paired_at, public_key) VALUES ('ra-v1', 'field', 'x', ?, ?)").run(new Date().toISOString(), laptop.signingKey.publicKey);
     const usb2 = dirs.path('usb-v2');
     exportBatches(good, usb2);
     const c2 = dirs.store('central', 'central-v2');

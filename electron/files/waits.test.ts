@@ -12,7 +12,7 @@ import { BATCH_SUFFIX, MANIFEST_SUFFIX } from '../../shared/files.ts';
 import { Consumer } from '../core/consumer.ts';
 import { seed } from '../core/seed.ts';
 import { readStatus } from '../core/status.ts';
-import { outgoingWire, snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { outgoingWire, pairAt, snapshot, TestDirs } from '../core/testing/fixtures.ts';
 import { exportBatches } from './export.ts';
 import { importBatches } from './import.ts';
 
@@ -24,6 +24,7 @@ describe('file import: every wait is named', () => {
   it('a missing batch is listed per exporter with since when, later ones wait, and the list clears when it arrives', () => {
     const field = dirs.store('field', 'ra-g1');
     const site = dirs.store('site', 'site-g1');
+    pairAt(site, field);
     const usb = dirs.path('usb-g1');
     const names: string[] = [];
     for (let round = 0; round < 3; round++) {
@@ -58,6 +59,7 @@ describe('file import: every wait is named', () => {
     const usb = dirs.path('usb-g2');
     const [b] = exportBatches(field, usb).batches;
     const site = dirs.store('site', 'site-g2');
+    pairAt(site, field);
     // The manifest came, the data file did not (copied in another order, or lost).
     const aside = dirs.path('aside-g2');
     mkdirSync(aside);

@@ -12,7 +12,7 @@ import { Consumer } from '../core/consumer.ts';
 import { KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
 import { Study } from '../core/domain/study.ts';
 import { DB_FILE, type Store } from '../core/store.ts';
-import { outgoingWire, TestDirs } from '../core/testing/fixtures.ts';
+import { outgoingWire, pairAt, TestDirs } from '../core/testing/fixtures.ts';
 import { startSiteServer, type SiteServer } from '../server/site-server.ts';
 import { addUser, login, removeUser, sessionUser, SESSION_TTL_MS } from './accounts.ts';
 import { CSP } from './web-host.ts';
@@ -158,6 +158,7 @@ describe('web host', () => {
     const rotated = dirs.keys.rotated();
     const laptop = dirs.store('field', 'ra-66', { keys: rotated });
     new Study(laptop).registerSubject({ firstName: 'Mpho', lastName: 'Dube', dob: '1992-03-04', identityNumber: '920304', phone: null, gender: 'M', registrationDatetime: new Date().toISOString() }, { user: 'ra' });
+    pairAt(store, laptop);
     new Consumer(store).ingest(outgoingWire(laptop), 'rest', 'b-66');
     server.background!.kick();
     await server.background!.idle();

@@ -9,6 +9,7 @@ import { Study } from '../domain/study.ts';
 import { toWire, type EnvelopeRow, type RawRow } from '../envelope.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../crypto/keyset.ts';
 import { Store } from '../store.ts';
+import { issuePairingCode, pairDevice } from '../../server/auth.ts';
 
 export class TestDirs {
   readonly root = mkdtempSync(path.join(os.tmpdir(), 'edc-test-'));
@@ -71,4 +72,22 @@ export function mergeSnapshots(snaps: Record<string, RawRow[]>[]): Record<string
   const out: Record<string, RawRow[]> = {};
   for (const m of MODELS.keys()) out[m] = snaps.flatMap((s) => s[m]!).sort((a, b) => String(a.id).localeCompare(String(b.id)));
   return out;
+}
+
+/** A device to pair: a real store (paired with its device key), or a bare id (paired without a key, as before device keys). */
+export type PairedWith = Store | { deviceId: string; role?: Role; publicKey?: string };
+
+/**
+ * Pairs devices with a site (or central) server the way an administrator and the device do: a one-time code issued
+ * for the device id and role, then exchanged by the device presenting its key. A site takes data only from devices
+ * paired with it, whoever carries the data (REST, a middleman, a file, a copy).
+ */
+export function pairAt(server: Store, ...devices: PairedWith[]): void {
+  for (const d of devices) {
+    const target = d instanceof Store
+      ? { deviceId: d.deviceId, role: d.role, publicKey: d.signingKey.publicKey }
+      : { deviceId: d.deviceId, role: d.role ?? 'field', publicKey: d.publicKey };
+    const { code } = issuePairingCode(server, { deviceId: target.deviceId, role: target.role });
+    pairDevice(server, code, target.deviceId, target.role, target.publicKey);
+  }
 }
