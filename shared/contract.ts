@@ -355,9 +355,10 @@ export const contract = {
     output: z.object({ sent: count, accepted: count, duplicates: count, rejected: count, message: z.string() }),
     permission: 'sync', roles: SENDERS,
   }),
+  /** Part of a name, the participant number, identity number or phone (empty: everyone), newest first, a page at a time. */
   'subjects.search': def({
-    input: z.object({ query: z.string().trim().max(80) }).strict(),
-    output: z.array(subjectSummary),
+    input: z.object({ query: z.string().trim().max(80), page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(100).default(25) }).strict(),
+    output: z.object({ rows: z.array(subjectSummary), total: count }),
     permission: 'enter', roles: ['field'],
   }),
   'subjects.register': def({

@@ -67,9 +67,9 @@ describe('app backend', () => {
     const s = await api.call('subjects.register', { firstName: 'Neo', lastName: 'Dlamini', dob: '1991-02-03', identityNumber: '9102035009081', phone: null, gender: 'M' });
 
     assert.match(s.subjectIdentifier, /^S01-/);
-    assert.deepEqual((await api.call('subjects.search', { query: '9102035009081' })).map((x) => x.id), [s.id]);
-    assert.deepEqual((await api.call('subjects.search', { query: s.subjectIdentifier.toLowerCase() })).map((x) => x.id), [s.id]);
-    assert.deepEqual(await api.call('subjects.search', { query: 'nobody-here' }), []);
+    assert.deepEqual((await api.call('subjects.search', { query: '9102035009081' })).rows.map((x) => x.id), [s.id]);
+    assert.deepEqual((await api.call('subjects.search', { query: s.subjectIdentifier.toLowerCase() })).rows.map((x) => x.id), [s.id]);
+    assert.deepEqual(await api.call('subjects.search', { query: 'nobody-here' }), { rows: [], total: 0 });
     await api.call('consent.save', { subjectId: s.id, version: '1.0', consentDatetime: new Date().toISOString(), isLiterate: false, language: 'tn' });
     assert.equal(await api.fail('consent.save', { subjectId: s.id, version: '1.0', consentDatetime: new Date().toISOString(), isLiterate: true, language: 'en' }), 'NATURAL_KEY_TAKEN');
     const visit = await api.call('visits.add', { subjectId: s.id, visitCode: '1000', visitCodeSequence: 0, visitDatetime: new Date().toISOString(), reason: 'scheduled' });

@@ -7,6 +7,7 @@ import type { Store } from '../../core/store.ts';
 import type { Actor } from '../../core/write-path.ts';
 import type { ModelInput } from '../../../shared/domain.ts';
 import { correctDrawTime, drawCorrections } from '../../core/requisitions.ts';
+import { subjectIndex } from '../../core/subject-index.ts';
 import { correctRecord, deletedSubjects, deleteRecord, subjectHistory } from '../../core/corrections.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
@@ -28,15 +29,18 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
     };
   };
   return {
-    'subjects.search': async ({ query }) => {
+    'subjects.search': async ({ query, page, pageSize }) => {
       const s = ctx.need();
       if (query === '') {
-        return (s.sql.prepare('SELECT * FROM subject ORDER BY created DESC LIMIT 50').all() as RawRow[]).map(subjectSummary);
+        const total = (s.sql.prepare('SELECT count(*) AS n FROM subject').get() as { n: number }).n;
+        const rows = s.sql.prepare('SELECT * FROM subject ORDER BY created DESC, id DESC LIMIT ? OFFSET ?').all(pageSize, page * pageSize) as RawRow[];
+        return { rows: rows.map(subjectSummary), total };
       }
-      const byIdentifier = s.sql.prepare('SELECT * FROM subject WHERE subject_identifier = ?').all(query.toUpperCase()) as RawRow[];
-      const byIdentity = ctx.study().findSubjectsByIdentityNumber(query).map((r) => s.sql.prepare('SELECT * FROM subject WHERE id = ?').get(r.id) as RawRow);
-      const seen = new Set<string>();
-      return [...byIdentifier, ...byIdentity].filter((r) => !seen.has(String(r.id)) && seen.add(String(r.id))).map(subjectSummary);
+      // Decrypted names and numbers are searched in memory only (core/subject-index.ts); the page is read by id.
+      const ids = subjectIndex(s).search(query);
+      const one = s.sql.prepare('SELECT * FROM subject WHERE id = ?');
+      const rows = ids.slice(page * pageSize, (page + 1) * pageSize).map((id) => one.get(id) as RawRow | undefined).filter((r): r is RawRow => r !== undefined);
+      return { rows: rows.map(subjectSummary), total: ids.length };
     },
 
     'subjects.register': async (input, who) => subjectSummary(ctx.study().registerSubject({ ...input, registrationDatetime: new Date().toISOString() }, ctx.actor(who))),

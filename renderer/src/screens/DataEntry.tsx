@@ -9,7 +9,7 @@ import { PANELS, VISIT_CODES, vitalSignsInput } from '../../../shared/domain.ts'
 import { useAction, useCall } from '../hooks.ts';
 import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { ProblemAlert } from '../ui.tsx';
+import { Pager, ProblemAlert } from '../ui.tsx';
 import { RequisitionList } from './Requisitions.tsx';
 import { ChangeDialog, CorrectConsent, CorrectSubject, CorrectVisit, DeletedSubjects, DeleteRecord, RecordActions, SubjectHistory } from './Corrections.tsx';
 import { isFormField, SubjectFields, subjectFormSchema, type SubjectFormIn, type SubjectFormOut } from './subject-form.tsx';
@@ -21,13 +21,16 @@ export function DataEntryScreen() {
   const [submitted, setSubmitted] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
   const [registering, setRegistering] = useState(false);
-  const results = useCall('subjects.search', { query: submitted });
+  const [page, setPage] = useState(0);
+  const pageSize = 25;
+  const results = useCall('subjects.search', { query: submitted, page, pageSize });
+  const total = results.data?.total ?? 0;
   if (selected) return <SubjectScreen id={selected} onBack={() => { setSelected(null); void results.reload(); }} />;
   return (
     <Stack>
       <Title order={2}>{t('entry.title')}</Title>
       <Card withBorder>
-        <form onSubmit={(e) => { e.preventDefault(); setSubmitted(query.trim()); }}>
+        <form onSubmit={(e) => { e.preventDefault(); setSubmitted(query.trim()); setPage(0); }} role="search" aria-label={t('entry.findLabel')}>
           <Group align="end">
             <TextInput label={t('entry.findLabel')} description={t('entry.findHint')} value={query} onChange={(e) => setQuery(e.currentTarget.value)} w={380} autoFocus />
             <Button type="submit">{t('common.find')}</Button>
@@ -37,19 +40,21 @@ export function DataEntryScreen() {
       </Card>
       {registering && <RegisterForm onDone={(s) => { setRegistering(false); if (s) setSelected(s.id); }} />}
       <ProblemAlert state={results} />
-      <Table striped highlightOnHover>
+      {results.data && <Text fw={600} data-testid="subject-count">{submitted ? t('entry.countFor', { n: total, query: submitted }) : t('entry.count', { n: total })}</Text>}
+      <Table striped highlightOnHover data-testid="subject-list">
         <Table.Thead><Table.Tr><Table.Th>{t('entry.colParticipant')}</Table.Th><Table.Th>{t('entry.colName')}</Table.Th><Table.Th>{t('entry.colBorn')}</Table.Th><Table.Th>{t('entry.colRegistered')}</Table.Th><Table.Th /></Table.Tr></Table.Thead>
         <Table.Tbody>
-          {(results.data ?? []).map((s) => (
-            <Table.Tr key={s.id}>
+          {(results.data?.rows ?? []).map((s) => (
+            <Table.Tr key={s.id} data-testid="subject-row">
               <Table.Td>{s.subjectIdentifier}</Table.Td><Table.Td>{s.firstName} {s.lastName}</Table.Td><Table.Td>{f.dob(s.dob)}</Table.Td>
               <Table.Td>{f.date(s.registrationDatetime)}</Table.Td>
               <Table.Td><Button size="xs" onClick={() => setSelected(s.id)}>{t('common.open')}</Button></Table.Td>
             </Table.Tr>
           ))}
-          {results.data?.length === 0 && <Table.Tr><Table.Td colSpan={5}><Text c="dimmed">{submitted ? t('entry.noneFound', { query: submitted }) : t('entry.noneYet')}</Text></Table.Td></Table.Tr>}
+          {results.data?.rows.length === 0 && <Table.Tr><Table.Td colSpan={5}><Text c="dimmed">{submitted ? t('entry.noneFound', { query: submitted }) : t('entry.noneYet')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
+      <Pager total={total} page={page} pageSize={pageSize} onChange={setPage} testId="subject-pager" />
       <DeletedSubjects />
     </Stack>
   );
