@@ -65,7 +65,17 @@ test('the site reviews hand-overs grouped by sync session, filters problems and 
   await expect(group.getByTestId('reason-devices')).toHaveText('Made on ra-02.');
   await expect(group.getByTestId('reason-advice')).toContainText('an administrator imports the newer key file');
   await expect(group.getByTestId('reason-advice')).toContainText('Device & settings');
+  // Why ra-02's changes wait here, per device, in a sentence that says who acts (issue 9: every wait named).
+  const keyWait = page.locator('[data-testid="producer-wait"][data-producer="ra-02"][data-kind="key"]');
+  await expect(keyWait).toContainText(/^\d+ changes? from ra-02 uses? a key this device does not have \(k-/);
+  await expect(keyWait).toContainText('An administrator imports the newer key set on this device; then Retry.');
+  await expect(page.locator('[data-testid="producer-wait"][data-producer="ra-01"]')).toHaveCount(0);
   await shot(page, info, 'review-sessions');
+
+  // The Status screen says the same.
+  await openScreen(page, 'Status');
+  await expect(page.locator('[data-testid="producer-wait"][data-producer="ra-02"][data-kind="key"]')).toContainText('a key this device does not have');
+  await openScreen(page, 'Consumed batches');
 
   // With problems: only ra-02's sync.
   await page.getByTestId('filter-problems').getByText(/With problems/).click();

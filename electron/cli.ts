@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { classifyError, EdcError, isEdcError } from '../shared/errors.ts';
+import type { ProducerWait } from '../shared/status.ts';
 import { deviceIdSchema, ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
 import { listConflicts, resolveConflict } from './core/conflicts.ts';
@@ -209,6 +210,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       io.out(`incoming: ${s.incoming.total} total, ${s.incoming.consumed} consumed, ${s.incoming.pending} pending (${s.incoming.deferred} deferred), ${s.incoming.error} error, ${s.incoming.conflicts} conflicts`);
       if (s.role === 'middleman' || s.role === 'site') io.out(`to pass on: ${s.incoming.awaitingForward} received transaction(s) not yet acknowledged by the ${s.role === 'middleman' ? 'site server' : 'central server'}`);
       for (const g of s.incoming.gaps) io.out(`waiting for ${g.from}${g.to > g.from ? `–${g.to}` : ''} from ${g.producer}`);
+      for (const w of s.incoming.producerWaits) if (w.kind !== 'gap') io.out(waitLine(w));
       io.out(`records: ${Object.entries(s.records).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       io.out(`last sync: ${s.lastSync ?? 'never'}`);
     }));
@@ -554,5 +556,20 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     io.err(`edc-sync: unexpected failure: ${e instanceof Error ? e.message : String(e)} [INTERNAL]`);
     return 1;
+  }
+}
+
+/** One producer's wait in a sentence (`status`): why its transactions are not applied yet, and what clears it. */
+function waitLine(w: ProducerWait): string {
+  switch (w.kind) {
+    case 'gap': return `waiting for ${w.from}${w.to > w.from ? `–${w.to}` : ''} from ${w.producer}`;
+    case 'deferred': return `${w.count} from ${w.producer} wait for a record they belong to that has not arrived yet${w.since ? ` (since ${w.since})` : ''}`;
+    case 'blocked': return `${w.count} from ${w.producer} wait for ${w.by}, which failed here (${w.reason}); they apply once it is retried or sent again`;
+    case 'schema': return `${w.count} from ${w.producer} were written by schema ${w.schemaVersion}; this device runs schema ${w.here}: update EDC Sync here`;
+    case 'key': return `${w.count} from ${w.producer} use key${w.keyIds.length > 1 ? 's' : ''} ${w.keyIds.join(', ')}, which this device's key set lacks: import the newer key set (keys import), then consume --retry-errors`;
+    default: {
+      const never: never = w;
+      return never;
+    }
   }
 }

@@ -10,7 +10,7 @@ import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import { consentInput, medicalHistoryInput, PANELS, specimenRequisitionInput, subjectInput, TX_NAMES, visitInput, vitalSignsInput } from './domain.ts';
 import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
 import { correctionReasonSchema, drawTimeCorrectionSchema, reasonsSchema, scopeSchema } from './specimens.ts';
-import { batchGapSchema, gapSchema, statusSchema, unmatchedFileSchema } from './status.ts';
+import { batchGapSchema, gapSchema, producerWaitSchema, statusSchema, unmatchedFileSchema } from './status.ts';
 import { timeToLabInputSchema, timeToLabSchema } from './time-to-lab.ts';
 import { clockReadingSchema, deviceRowSchema } from './fleet.ts';
 import { tubeChainSchema } from './custody.ts';
@@ -519,6 +519,8 @@ export const contract = {
       gaps: z.array(gapSchema), consumerError: z.string().nullable(),
       /** Files import waits for: missing batch numbers per exporter, and files without their other half. */
       batchGaps: z.array(batchGapSchema), unmatchedFiles: z.array(unmatchedFileSchema),
+      /** Per producer, why its changes wait here (gap, deferred, blocked, schema, key). */
+      producerWaits: z.array(producerWaitSchema),
       quarantined: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })),
     }),
     permission: 'view', roles: CONSUMERS,

@@ -10,6 +10,24 @@ export type UnmatchedFile = z.infer<typeof unmatchedFileSchema>;
 export const gapSchema = z.object({ producer: z.string(), from: z.number().int(), to: z.number().int() });
 export type Gap = z.infer<typeof gapSchema>;
 
+/**
+ * Why one producer's transactions wait here, one entry per reason (issue 9, deliverable 6). `count`: transactions
+ * waiting for it (for a gap: the numbers missing, behind which later ones wait).
+ * - gap: producerSeq from–to has not arrived;
+ * - deferred: records waiting for a parent that is still on its way (since: the oldest wait's start, this device's clock);
+ * - blocked: records whose parent (or own insert) failed here; `by` the first failed one, with its reason;
+ * - schema: made by a newer schema than this device runs (`schemaVersion` theirs, `here` ours): update this device;
+ * - key: encrypted under key ids this device's key set lacks (`keyIds`): import the newer key set.
+ */
+export const producerWaitSchema = z.discriminatedUnion('kind', [
+  z.object({ producer: z.string(), kind: z.literal('gap'), count: z.number().int(), from: z.number().int(), to: z.number().int() }),
+  z.object({ producer: z.string(), kind: z.literal('deferred'), count: z.number().int(), since: z.string().nullable(), reason: z.string() }),
+  z.object({ producer: z.string(), kind: z.literal('blocked'), count: z.number().int(), by: z.string(), reason: z.string() }),
+  z.object({ producer: z.string(), kind: z.literal('schema'), count: z.number().int(), schemaVersion: z.number().int(), here: z.number().int() }),
+  z.object({ producer: z.string(), kind: z.literal('key'), count: z.number().int(), keyIds: z.array(z.string()) }),
+]);
+export type ProducerWait = z.infer<typeof producerWaitSchema>;
+
 /** `edc-sync status --json`: the stable shape documented in DESIGN section 8 (extra keys may be added, never removed). */
 export const statusSchema = z.object({
   role: roleSchema,
@@ -39,6 +57,8 @@ export const statusSchema = z.object({
     batchGaps: z.array(batchGapSchema).default([]),
     /** Site/central: data files without their manifest, manifests without their data file, older than unmatchedFileMinutes. */
     unmatchedFiles: z.array(unmatchedFileSchema).default([]),
+    /** Per producer, why its transactions wait here: gap, deferred, blocked, schema, key (see producerWaitSchema). */
+    producerWaits: z.array(producerWaitSchema).default([]),
   }),
   records: z.record(z.string(), z.number().int()),
   lastSync: z.string().nullable(),

@@ -4,7 +4,7 @@ import { hopCounts } from './fleet.ts';
 import { installedScope, middlemanHoldsFullKeys } from './crypto/keyset.ts';
 import { MODELS } from './domain/registry.ts';
 import type { Store } from './store.ts';
-import { batchGaps, unmatchedFiles } from './waits.ts';
+import { batchGaps, producerWaits, unmatchedFiles } from './waits.ts';
 
 export const LAST_SYNC_KEY = 'lastSync';
 
@@ -44,6 +44,7 @@ export function readStatus(store: Store): Status {
       blocked,
       batchGaps: batchGaps(store),
       unmatchedFiles: unmatchedFiles(store),
+      producerWaits: store.role === 'field' ? [] : producerWaits(store),
     },
     records,
     lastSync: store.getState(LAST_SYNC_KEY),

@@ -1,7 +1,7 @@
 /** Small pieces every screen uses: a pager with a count, a progress line, a relative time with the exact one on hover. */
 import { Alert, Group, Pagination, Select, Text } from '@mantine/core';
 import type { ProgressEvent } from '../../shared/contract.ts';
-import type { BatchGap, UnmatchedFile } from '../../shared/status.ts';
+import type { BatchGap, ProducerWait, UnmatchedFile } from '../../shared/status.ts';
 import { LANGUAGES, setLanguage, useFormat, useLanguage, useT, type Language, type MessageKey, type TFunction } from './i18n.tsx';
 
 const PHASES = ['push', 'pull', 'consume', 'import', 'send', 'export'] as const;
@@ -67,6 +67,37 @@ export function ProblemAlert({ state, testId, mt, mb }: { state: { error: string
     <Alert color="red" role="alert" data-testid={testId} mt={mt} mb={mb}>
       <Text>{state.error}</Text>
       {state.details && <Text size="xs" c="dimmed" mt={4} data-testid="problem-details">{t('common.details', { details: state.details })}</Text>}
+    </Alert>
+  );
+}
+
+/** Per producer, why its changes wait here, in plain words (Status and Consumed batches; issue 9, deliverable 6). */
+export function ProducerWaits({ waits }: { waits: readonly ProducerWait[] }) {
+  const t = useT();
+  const f = useFormat();
+  // Gaps have their own alert beside this one ("Waiting for missing changes"), as before.
+  const shown = waits.filter((w) => w.kind !== 'gap');
+  if (shown.length === 0) return null;
+  const sentence = (w: ProducerWait): string => {
+    switch (w.kind) {
+      case 'gap': return t(w.to > w.from ? 'status.waitGap' : 'status.waitGapOne', { from: w.from, to: w.to, producer: w.producer });
+      case 'deferred': return t('status.waitDeferred', { count: w.count, producer: w.producer, since: w.since ? f.relative(w.since) : '?' });
+      case 'blocked': return t('status.waitBlocked', { count: w.count, producer: w.producer });
+      case 'schema': return t('status.waitSchema', { count: w.count, producer: w.producer, theirs: w.schemaVersion, here: w.here });
+      case 'key': return t('status.waitKey', { count: w.count, producer: w.producer, keys: w.keyIds.join(', ') });
+      default: {
+        const never: never = w;
+        return never;
+      }
+    }
+  };
+  return (
+    // The heading as body text: an alert's coloured title does not reach WCAG AA contrast on its tinted background.
+    <Alert color="orange" data-testid="producer-waits">
+      <Text fw={700} mb={4}>{t('status.producerWaitsTitle')}</Text>
+      {shown.map((w) => (
+        <Text key={`${w.producer}:${w.kind}`} size="sm" data-testid="producer-wait" data-producer={w.producer} data-kind={w.kind}>{sentence(w)}</Text>
+      ))}
     </Alert>
   );
 }

@@ -1,6 +1,6 @@
 /** Consumed batches as receive sessions (core/review.ts), grouped reasons, the transaction inspector, retry, and conflicts to settle (middleman, site, central). */
 import { Consumer } from '../../core/consumer.ts';
-import { batchGaps, unmatchedFiles } from '../../core/waits.ts';
+import { batchGaps, producerWaits, unmatchedFiles } from '../../core/waits.ts';
 import { drainYielding } from '../../core/steps.ts';
 import { listConflicts, resolveConflict } from '../../core/conflicts.ts';
 import { permissionsOf } from '../../../shared/contract.ts';
@@ -19,6 +19,7 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
         gaps: new Consumer(s).gaps(),
         batchGaps: batchGaps(s),
         unmatchedFiles: unmatchedFiles(s),
+        producerWaits: producerWaits(s),
         // A stale reason is not shown once nothing waits any more (a retry may have applied everything).
         // Waiting: above a producer's cursor, or blocked below it (both on indexes; a scan took 17 ms at 20,000).
         consumerError: (s.sql.prepare(`SELECT 1 WHERE EXISTS (SELECT 1 FROM producer_cursor c WHERE EXISTS (SELECT 1 FROM incoming_transaction i WHERE i.producer = c.producer AND i.producer_seq > c.applied_seq))

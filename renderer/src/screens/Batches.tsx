@@ -9,7 +9,7 @@ import type { Permission, ReasonGroup, SessionRow } from '../../../shared/contra
 import { adviceFor } from '../../../shared/advice.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 import { useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { FileWaits, modelLabel, Pager, ProblemAlert, useProgressText, When } from '../ui.tsx';
+import { FileWaits, modelLabel, Pager, ProblemAlert, ProducerWaits, useProgressText, When } from '../ui.tsx';
 import { Inspector, plainReason, stateColor, TX_STATE } from './Inspector.tsx';
 
 const KIND = { push: 'batches.kindPush', pull: 'batches.kindPull', file: 'batches.kindFile', copy: 'batches.kindCopy' } as const satisfies Record<SessionRow['kind'], MessageKey>;
@@ -87,6 +87,7 @@ export function BatchesScreen() {
         </Alert>
       )}
       {d && <FileWaits batchGaps={d.batchGaps} unmatchedFiles={d.unmatchedFiles} />}
+      {d && <ProducerWaits waits={d.producerWaits} />}
       {(d?.gaps.length ?? 0) > 0 && (
         <Alert color="yellow" title={t('batches.gapsTitle')}>
           {d!.gaps.map((g) => t(g.to > g.from ? 'status.gap' : 'status.gapOne', { from: g.from, to: g.to, producer: g.producer })).join('; ')}

@@ -5,7 +5,7 @@ import type { Status } from '../../../shared/status.ts';
 import { ApiError, describeError } from '../api.ts';
 import { useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
 import { useFormat, useT } from '../i18n.tsx';
-import { FileWaits, modelLabel, useProgressText, When, ProblemAlert } from '../ui.tsx';
+import { FileWaits, modelLabel, ProducerWaits, useProgressText, When, ProblemAlert } from '../ui.tsx';
 
 function Count({ label, value, testId }: { label: string; value: ReactNode; testId?: string }) {
   return (
@@ -73,6 +73,7 @@ export function StatusScreen() {
             </Alert>
           )}
           <FileWaits batchGaps={s.incoming.batchGaps} unmatchedFiles={s.incoming.unmatchedFiles} />
+          <ProducerWaits waits={s.incoming.producerWaits} />
           {s.incoming.gaps.length > 0 && (
             <Alert color="yellow" title={t('status.gapsTitle')}>
               {t('status.gapsText', { list: s.incoming.gaps.map((g) => t(g.to > g.from ? 'status.gap' : 'status.gapOne', { from: g.from, to: g.to, producer: g.producer })).join('; ') })}
