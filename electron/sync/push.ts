@@ -11,12 +11,15 @@ import { contactResponseSchema, type ContactRequest, type Holdings } from '../..
 import { offerHeldTubes } from '../core/custody.ts';
 import { acceptDeviceList } from '../core/device-list.ts';
 import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
-import { toWire, type EnvelopeRow } from '../core/envelope.ts';
+import { toWire, wireSignatureValid, type EnvelopeRow } from '../core/envelope.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import type { Actor } from '../core/write-path.ts';
 import { HttpClient } from './client.ts';
+import { renumberPastMark, type Renumbered } from './back-in-time.ts';
+
+export { renumberedSentence } from './back-in-time.ts';
 import { applyResendRequests, preflight } from './preflight.ts';
 import { readServerLink } from './server-link.ts';
 
@@ -33,6 +36,8 @@ export interface PushResult {
    * than its own). Per producer, from its first such transaction on (its later ones wait behind it), with the reason.
    */
   held: { producer: string; count: number; reason: string }[];
+  /** This device went back in time (a restored backup): its changes the receiver held other ones under, renumbered. */
+  renumbered?: Renumbered;
 }
 
 export interface PushOptions {
@@ -154,6 +159,11 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   const heldIds = new Map<string, string>(); // id → producer
   const heldWhy = new Map<string, string>(); // producer → reason
   const holdReason = (r: EnvelopeRow): string | null => {
+    // A waiting change of this device's own that no longer verifies (its store was damaged or edited) is never sent
+    // and marked delivered: kept here, said plainly.
+    if (r.producer === store.deviceId && r.sig && !wireSignatureValid(toWire(r), store.signingKey.publicKey)) {
+      return `${r.producer}'s change #${r.producer_seq} is damaged in this laptop's store (it no longer matches its signature); it is kept here and not sent, and the ones after it wait`;
+    }
     if (!pre) return null;
     if (r.schema_version > pre.schemaVersion) return `${r.producer} writes schema ${r.schema_version}; ${pre.deviceId} runs schema ${pre.schemaVersion}: upgrade ${pre.deviceId}`;
     // A receiver with no key set at all keeps what it gets until its keys are installed (it says so itself); one
@@ -198,10 +208,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   };
   // A second round sends what the receiver asked for again during the first (once: a copy that fails again there
   // is not asked for again automatically).
-  for (let round = 0; round < 2 && !failure; round++) {
-    result.resent += askedAgain;
-    askedAgain = 0;
-    const sources = store.role === 'middleman' ? [ownOutgoing(store), forwarded(store)] : [ownOutgoing(store)];
+  const sendAll = async (sources: Source[]) => {
     for (const source of sources) {
       for (;;) {
         if (failure) break;
@@ -225,7 +232,26 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
       }
     }
     await Promise.all(inflight);
+  };
+  for (let round = 0; round < 2 && !failure; round++) {
+    result.resent += askedAgain;
+    askedAgain = 0;
+    await sendAll(store.role === 'middleman' ? [ownOutgoing(store), forwarded(store)] : [ownOutgoing(store)]);
     if (askedAgain === 0) break;
+  }
+  // Back in time: own changes at or below the receiver's mark that it refused are held there under other ids.
+  // Renumbered past the mark (they reached no one) and sent once more.
+  const mark = pre?.highWater[store.deviceId] ?? 0;
+  if (!failure && mark > 0 && result.rejected.length > 0) {
+    const moved = renumberPastMark(store, result.rejected.map((x) => x.id), mark);
+    if (moved) {
+      result.renumbered = moved;
+      // The renumbered ones leave the refused list (sent again under their new numbers); the rest keep their reasons.
+      const earlier = result.rejected.filter((x) => !moved.ids.includes(x.id));
+      result.rejected = [];
+      await sendAll([ownOutgoing(store)]);
+      result.rejected = [...earlier, ...result.rejected];
+    }
   }
   await Promise.all(inflight);
   if (failure) throw failure;
