@@ -113,7 +113,7 @@ function Shell({ api, onLogout }: { api: ApiClient; onLogout: (() => Promise<voi
             </Group>
           </Group>
         </AppShell.Header>
-        <AppShell.Navbar p="sm" aria-label="Screens">
+        <AppShell.Navbar p="sm" aria-label={t('nav.label')}>
           <Stack gap={4}>
             {screens.map((s) => (
               <NavLink key={s.id} href={`#/${s.id}`} label={t(s.label)} variant="filled" active={current?.id === s.id} aria-current={current?.id === s.id ? 'page' : undefined} />

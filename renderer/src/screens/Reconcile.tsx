@@ -5,19 +5,20 @@ import { reconcile } from '../../../shared/reconcile.ts';
 import { ScanBurst } from '../../../shared/scan-burst.ts';
 import { classifyScan, MISSING_REASONS, UNEXPECTED_REASONS, type Reason, type ScanResult, type Scope } from '../../../shared/specimens.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
+import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { playScanSound, soundName } from '../sounds.ts';
 import { SinceDraw, useNow } from './since-draw.tsx';
 
 const PAGE = 8;
 
-const REASON_LABELS: Record<Reason['reason'], string> = {
-  'not-collected': 'Not collected',
-  broken: 'Broken or leaked',
-  'left-with-ra': 'Left with the Research Assistant',
-  'set-aside': 'Set aside for the lab',
-  'other-hand-over': 'Belongs to another hand-over',
-  other: 'Other (say what)',
-};
+const REASON_LABELS = {
+  'not-collected': 'reconcile.reasonNotCollected',
+  broken: 'reconcile.reasonBroken',
+  'left-with-ra': 'reconcile.reasonLeftWithRa',
+  'set-aside': 'reconcile.reasonSetAside',
+  'other-hand-over': 'reconcile.reasonOtherHandOver',
+  other: 'reconcile.reasonOther',
+} as const satisfies Record<Reason['reason'], MessageKey>;
 
 interface LastScan { code: string; result: ScanResult; why?: 'shape' | 'check' }
 
@@ -106,24 +107,31 @@ function useScanCapture(box: React.RefObject<HTMLInputElement | null>, onScan: (
   }, [active, box]);
 }
 
-const BANNER: Record<ScanResult, { color: string; title: string }> = {
-  matched: { color: 'green', title: 'Matched' },
-  duplicate: { color: 'blue', title: 'Already scanned' },
-  unexpected: { color: 'orange', title: 'Not on this list: set it aside' },
-  invalid: { color: 'red', title: 'Unreadable: scan it again' },
-};
+const BANNER = {
+  matched: { color: 'green', title: 'reconcile.bannerMatched' },
+  duplicate: { color: 'blue', title: 'reconcile.bannerDuplicate' },
+  unexpected: { color: 'orange', title: 'reconcile.bannerUnexpected' },
+  invalid: { color: 'red', title: 'reconcile.bannerInvalid' },
+} as const satisfies Record<ScanResult, { color: string; title: MessageKey }>;
+
+function scanDetail(t: TFunction, last: LastScan, describe: (c: string) => string): string {
+  switch (last.result) {
+    case 'invalid': return t(last.why === 'check' ? 'reconcile.detailCheck' : 'reconcile.detailShape', { code: last.code });
+    case 'duplicate': return t('reconcile.detailDuplicate', { tube: describe(last.code) });
+    case 'unexpected': return t('reconcile.detailUnexpected', { code: last.code });
+    case 'matched': return describe(last.code);
+  }
+}
 
 function ScanBanner({ last, describe }: { last: LastScan | null; describe: (c: string) => string }) {
-  if (!last) return <Paper p="md" withBorder data-testid="scan-banner" data-result="none"><Text size="lg">Scan the first tube.</Text></Paper>;
+  const t = useT();
+  if (!last) return <Paper p="md" withBorder data-testid="scan-banner" data-result="none"><Text size="lg">{t('reconcile.bannerFirst')}</Text></Paper>;
   const b = BANNER[last.result];
-  const detail = last.result === 'invalid'
-    ? last.why === 'check' ? `${last.code} has a wrong check character: the label was misread. Scan it again.` : `"${last.code}" is not a specimen barcode. Scan it again.`
-    : last.result === 'duplicate' ? `${describe(last.code)} was scanned before; it is counted once.`
-      : last.result === 'unexpected' ? `${last.code} is not in this hand-over. Put it aside and give a reason at Finish.` : describe(last.code);
+  const detail = scanDetail(t, last, describe);
   return (
     <Paper p="md" radius="md" bg={`${b.color}.1`} style={{ borderLeft: `12px solid var(--mantine-color-${b.color}-8)` }} role="status" aria-live="assertive"
       data-testid="scan-banner" data-result={last.result} data-sound={soundName(last.result)}>
-      <Text fz={28} fw={800} c={`${b.color}.9`}>{b.title}</Text>
+      <Text fz={28} fw={800} c={`${b.color}.9`}>{t(b.title)}</Text>
       <Text size="lg">{detail}</Text>
     </Paper>
   );
@@ -131,6 +139,7 @@ function ScanBanner({ last, describe }: { last: LastScan | null; describe: (c: s
 
 /** A paged, filterable list of tubes, oldest draw first. */
 function TubeList({ codes, info, testId, now, limits, extra }: { codes: string[]; info: Map<string, ExpectedSpecimen>; testId: string; now: number; limits: Record<string, number>; extra?: (code: string) => ReactNode }) {
+  const t = useT();
   const [filter, setFilter] = useState('');
   const [page, setPage] = useState(1);
   const f = filter.trim().toUpperCase();
@@ -140,8 +149,8 @@ function TubeList({ codes, info, testId, now, limits, extra }: { codes: string[]
   return (
     <Stack gap="xs" data-testid={testId}>
       <Group justify="space-between">
-        <TextInput size="xs" w={240} aria-label="Filter this list" placeholder="Filter by barcode, subject or panel" value={filter} onChange={(e) => { setFilter(e.currentTarget.value); setPage(1); }} />
-        <Text size="sm">{shown.length === codes.length ? `${codes.length} tube(s)` : `${shown.length} of ${codes.length} tube(s)`}</Text>
+        <TextInput size="xs" w={240} aria-label={t('reconcile.filterLabel')} placeholder={t('reconcile.filterHint')} value={filter} onChange={(e) => { setFilter(e.currentTarget.value); setPage(1); }} />
+        <Text size="sm">{shown.length === codes.length ? t('reconcile.tubes', { n: codes.length }) : t('reconcile.tubesOf', { shown: shown.length, n: codes.length })}</Text>
       </Group>
       <Table striped withRowBorders={false} verticalSpacing={4}>
         <Table.Tbody>
@@ -150,7 +159,7 @@ function TubeList({ codes, info, testId, now, limits, extra }: { codes: string[]
             return (
               <Table.Tr key={c} data-testid="tube-row">
                 <Table.Td ff="monospace">{c}</Table.Td>
-                <Table.Td>{s ? `${s.subjectIdentifier ?? '?'} · ${s.panel} · ${s.specimenType}` : 'not a tube of this hand-over'}</Table.Td>
+                <Table.Td>{s ? `${s.subjectIdentifier ?? '?'} · ${s.panel} · ${s.specimenType}` : t('reconcile.notThisHandover')}</Table.Td>
                 <Table.Td>{s && <SinceDraw drawn={s.drawnDatetime} now={now} limit={limits[s.panel] ?? null} />}</Table.Td>
                 {extra && <Table.Td>{extra(c)}</Table.Td>}
               </Table.Tr>
@@ -158,17 +167,18 @@ function TubeList({ codes, info, testId, now, limits, extra }: { codes: string[]
           })}
         </Table.Tbody>
       </Table>
-      {pages > 1 && <Pagination size="sm" total={pages} value={at} onChange={setPage} getControlProps={(c) => ({ 'aria-label': c === 'next' ? 'Next page' : c === 'previous' ? 'Previous page' : c })} getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} />}
+      {pages > 1 && <Pagination size="sm" total={pages} value={at} onChange={setPage} getControlProps={(c) => ({ 'aria-label': t(({ first: 'common.firstPage', previous: 'common.previousPage', next: 'common.nextPage', last: 'common.lastPage' } as const)[c]) })} getItemProps={(p) => ({ 'aria-label': t('common.page', { n: p }) })} aria-label={t('common.pages')} />}
     </Stack>
   );
 }
 
 function ReasonPicker({ code, options, value, onChange }: { code: string; options: readonly Reason['reason'][]; value: Reason | undefined; onChange: (r: Reason | undefined) => void }) {
+  const t = useT();
   return (
     <Group gap="xs" wrap="nowrap">
-      <Select size="xs" w={220} aria-label={`Reason for ${code}`} placeholder="Choose a reason" data={options.map((o) => ({ value: o, label: REASON_LABELS[o] }))} value={value?.reason ?? null}
+      <Select size="xs" w={220} aria-label={t('reconcile.reasonFor', { code })} placeholder={t('reconcile.chooseReason')} data={options.map((o) => ({ value: o, label: t(REASON_LABELS[o]) }))} value={value?.reason ?? null}
         onChange={(v) => onChange(v ? { reason: v as Reason['reason'], note: value?.note ?? '' } : undefined)} comboboxProps={{ withinPortal: true }} data-testid="reason-select" />
-      {value?.reason === 'other' && <TextInput size="xs" aria-label={`What happened to ${code}`} placeholder="What happened" value={value.note} onChange={(e) => onChange({ reason: 'other', note: e.currentTarget.value })} />}
+      {value?.reason === 'other' && <TextInput size="xs" aria-label={t('reconcile.whatHappenedTo', { code })} placeholder={t('reconcile.whatHappened')} value={value.note} onChange={(e) => onChange({ reason: 'other', note: e.currentTarget.value })} />}
     </Group>
   );
 }
@@ -178,6 +188,8 @@ function ReasonPicker({ code, options, value, onChange }: { code: string; option
  * tubes of today), at the site what a driver (or a laptop) delivered. A scanner types the code and presses Enter.
  */
 export function ReconcileScreen() {
+  const t = useT();
+  const f = useFormat();
   const { info } = useApp();
   const isDriver = info.deviceRole === 'middleman';
   const [scope, setScope] = useState<Scope | null>(null);
@@ -224,9 +236,9 @@ export function ReconcileScreen() {
   };
 
   const options = [
-    ...(expected.data?.pulls ?? []).map((p) => ({ value: `pull:${p.batchId}`, label: `Pull from ${p.producer}, ${new Date(p.at).toLocaleString([], { hour12: false })} (${p.tubes} tube(s))` })),
-    ...(isDriver ? [] : (expected.data?.drivers ?? []).map((d) => ({ value: `driver:${d}`, label: `Delivered by driver ${d}` }))),
-    ...(expected.data?.producers ?? []).map((p) => ({ value: `laptop:${p}`, label: `Today's tubes from laptop ${p}` })),
+    ...(expected.data?.pulls ?? []).map((p) => ({ value: `pull:${p.batchId}`, label: t('reconcile.optionPull', { producer: p.producer, when: f.dateTime(p.at), n: p.tubes }) })),
+    ...(isDriver ? [] : (expected.data?.drivers ?? []).map((d) => ({ value: `driver:${d}`, label: t('reconcile.optionDriver', { driver: d }) }))),
+    ...(expected.data?.producers ?? []).map((p) => ({ value: `laptop:${p}`, label: t('reconcile.optionLaptop', { producer: p }) })),
   ];
   const currentKey = resolved?.kind === 'pull' ? `pull:${resolved.batchId ?? ''}` : scopeKey(resolved);
   const needReason = [...live.missing, ...live.unexpected].filter((c) => !reasons[c] || (reasons[c].reason === 'other' && !reasons[c].note.trim()));
@@ -256,29 +268,29 @@ export function ReconcileScreen() {
       <Paper withBorder p="xs" pos="sticky" top={60} style={{ zIndex: 5 }} data-testid="reconcile-bar">
         <Group justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
-            <Title order={2} size="h3">Specimen reconciliation</Title>
-            <Text fz={22} fw={800} data-testid="scanned-of">{live.matched.length} of {codes.length} scanned</Text>
+            <Title order={2} size="h3">{t('reconcile.title')}</Title>
+            <Text fz={22} fw={800} data-testid="scanned-of">{t('reconcile.scannedOf', { matched: live.matched.length, total: codes.length })}</Text>
           </Group>
-          <Button size="md" onClick={() => { save.setError(null); setFinishing(true); }} disabled={!resolved || (codes.length === 0 && scanned.length === 0)} data-testid="reconcile-finish">Finish…</Button>
+          <Button size="md" onClick={() => { save.setError(null); setFinishing(true); }} disabled={!resolved || (codes.length === 0 && scanned.length === 0)} data-testid="reconcile-finish">{t('reconcile.finish')}</Button>
         </Group>
       </Paper>
       <Group align="end" gap="sm">
-        <Select label={isDriver ? 'Tubes of' : 'Delivered by'} placeholder={isDriver ? 'No pull yet' : 'Choose a driver or laptop'} data={options} value={currentKey} onChange={choose}
+        <Select label={t(isDriver ? 'reconcile.scopeDriver' : 'reconcile.scopeSite')} placeholder={t(isDriver ? 'reconcile.scopeNoPull' : 'reconcile.scopeChoose')} data={options} value={currentKey} onChange={choose}
           onDropdownClose={() => setTimeout(() => box.current?.focus(), 0)} allowDeselect={false} w={380} data-testid="scope-select" />
-        <TextInput label="Location" value={location} onChange={(e) => setLocation(e.currentTarget.value)} w={160} />
+        <TextInput label={t('reconcile.location')} value={location} onChange={(e) => setLocation(e.currentTarget.value)} w={160} />
       </Group>
       {expected.error && <Alert color="red">{expected.error}</Alert>}
-      {!resolved && !expected.loading && <Alert color="blue">{isDriver ? 'Pull from a laptop first; its tubes are listed here.' : 'Choose the driver (or laptop) whose tubes you are receiving.'}</Alert>}
+      {!resolved && !expected.loading && <Alert color="blue">{t(isDriver ? 'reconcile.firstPull' : 'reconcile.firstChoose')}</Alert>}
       <form onSubmit={(e) => { e.preventDefault(); if (entry.trim()) onScan(entry); }}>
-        <TextInput ref={box} size="lg" label="Scan a tube (or type its barcode and press Enter)" value={entry} onChange={(e) => setEntry(e.currentTarget.value)}
+        <TextInput ref={box} size="lg" label={t('reconcile.scanLabel')} value={entry} onChange={(e) => setEntry(e.currentTarget.value)}
           autoFocus data-testid="scan-box" autoComplete="off" disabled={!resolved} />
       </form>
       <ScanBanner last={last} describe={describe} />
       <Tabs value={tab} onChange={setTab} keepMounted={false}>
         <Tabs.List>
-          <Tabs.Tab value="missing">Missing <Badge color="red" data-testid="missing-count">{live.missing.length}</Badge></Tabs.Tab>
-          <Tabs.Tab value="matched">Matched <Badge color="green" data-testid="matched-count">{live.matched.length}</Badge></Tabs.Tab>
-          <Tabs.Tab value="unexpected">Unexpected <Badge color="orange" data-testid="unexpected-count">{live.unexpected.length}</Badge></Tabs.Tab>
+          <Tabs.Tab value="missing">{t('reconcile.tabMissing')} <Badge color="red" data-testid="missing-count">{live.missing.length}</Badge></Tabs.Tab>
+          <Tabs.Tab value="matched">{t('reconcile.tabMatched')} <Badge color="green" data-testid="matched-count">{live.matched.length}</Badge></Tabs.Tab>
+          <Tabs.Tab value="unexpected">{t('reconcile.tabUnexpected')} <Badge color="orange" data-testid="unexpected-count">{live.unexpected.length}</Badge></Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="missing" pt="xs"><TubeList codes={live.missing} info={byCode} testId="missing" now={now} limits={limits} /></Tabs.Panel>
         <Tabs.Panel value="matched" pt="xs"><TubeList codes={live.matched} info={byCode} testId="matched" now={now} limits={limits} /></Tabs.Panel>
@@ -286,25 +298,25 @@ export function ReconcileScreen() {
       </Tabs>
       {save.result && !save.busy && (
         <Alert color="green" data-testid="reconcile-result">
-          Saved {save.result.custodyIdentifier}: {save.result.matched.length} matched, {save.result.missing.length} missing, {save.result.unexpected.length} unexpected. It goes on with the next Sync.
+          {t('reconcile.saved', { custody: save.result.custodyIdentifier, matched: save.result.matched.length, missing: save.result.missing.length, unexpected: save.result.unexpected.length })}
         </Alert>
       )}
-      <Modal opened={finishing} onClose={() => setFinishing(false)} title="Finish this hand-over" size="xl" data-testid="finish-dialog">
+      <Modal opened={finishing} onClose={() => setFinishing(false)} title={t('reconcile.finishTitle')} closeButtonProps={{ 'aria-label': t('common.close') }} size="xl" data-testid="finish-dialog">
         <Stack>
-          <Text size="lg" data-testid="finish-summary">{live.matched.length} matched, {live.missing.length.toLocaleString('en')} missing, {live.unexpected.length} unexpected.</Text>
-          {needReason.length > 0 && <Text c="red.9" data-testid="finish-needs">{needReason.length} tube(s) still need a reason.</Text>}
+          <Text size="lg" data-testid="finish-summary">{t('reconcile.finishSummary', { matched: live.matched.length, missing: live.missing.length, unexpected: live.unexpected.length })}</Text>
+          {needReason.length > 0 && <Text c="red.9" data-testid="finish-needs">{t('reconcile.needsReason', { n: needReason.length })}</Text>}
           {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
           <Group justify="end" pos="sticky" top={0} bg="white" py={4} style={{ zIndex: 2 }}>
-            <Button variant="default" onClick={() => setFinishing(false)}>Back to scanning</Button>
+            <Button variant="default" onClick={() => setFinishing(false)}>{t('reconcile.backToScanning')}</Button>
             <Button color={live.missing.length ? 'orange' : 'teal'} disabled={needReason.length > 0} loading={save.busy} onClick={() => void finish()} data-testid="finish-confirm">
-              {live.missing.length ? `Save with ${live.missing.length.toLocaleString('en')} missing` : 'Save'}
+              {live.missing.length ? t('reconcile.saveWithMissing', { n: live.missing.length }) : t('reconcile.save')}
             </Button>
           </Group>
           {live.missing.length > 0 && (
             <Stack gap="xs">
               <Group justify="space-between">
-                <Title order={4}>Why is each missing tube missing?</Title>
-                <Select size="xs" w={260} aria-label="Reason for every missing tube" placeholder="Same reason for all missing" data={MISSING_REASONS.filter((r) => r !== 'other').map((o) => ({ value: o, label: REASON_LABELS[o] }))} value={null}
+                <Title order={4}>{t('reconcile.whyMissing')}</Title>
+                <Select size="xs" w={260} aria-label={t('reconcile.reasonAllMissing')} placeholder={t('reconcile.sameReasonAll')} data={MISSING_REASONS.filter((r) => r !== 'other').map((o) => ({ value: o, label: t(REASON_LABELS[o]) }))} value={null}
                   onChange={(v) => v && setReasons((prev) => ({ ...prev, ...Object.fromEntries(live.missing.map((c) => [c, { reason: v as Reason['reason'], note: '' }])) }))} data-testid="reason-all-missing" />
               </Group>
               <TubeList codes={live.missing} info={byCode} testId="finish-missing" now={now} limits={limits} extra={(c) => <ReasonPicker code={c} options={MISSING_REASONS} value={reasons[c]} onChange={(r) => setReason(c, r)} />} />
@@ -312,7 +324,7 @@ export function ReconcileScreen() {
           )}
           {live.unexpected.length > 0 && (
             <Stack gap="xs">
-              <Title order={4}>What was done with each unexpected tube?</Title>
+              <Title order={4}>{t('reconcile.whatUnexpected')}</Title>
               <TubeList codes={live.unexpected} info={byCode} testId="finish-unexpected" now={now} limits={limits} extra={(c) => <ReasonPicker code={c} options={UNEXPECTED_REASONS} value={reasons[c]} onChange={(r) => setReason(c, r)} />} />
             </Stack>
           )}
