@@ -320,6 +320,7 @@ export function buildProgram(io: Io = defaultIo): Command {
           const { renumbered, ...rest } = r;
           io.out(JSON.stringify({ ...rest, rejected: r.rejected.length, ...(renumbered ? { renumbered: { count: renumbered.count, mark: renumbered.mark, ownLast: renumbered.ownLast, from: renumbered.from, to: renumbered.to } } : {}) }));
         } else io.out(`pushed ${r.sent}: ${r.accepted} new at the server, ${r.duplicates} it already had${r.rejected.length ? `, ${r.rejected.length} REJECTED: ${r.rejected[0]!.reason}` : ''}`);
+        if (r.behind) io.err(pushing.behindSentence(store.deviceId, 'the server', r.behind));
         if (r.renumbered) io.err(pushing.renumberedSentence(store.deviceId, 'the server', r.renumbered));
         for (const h of r.held) io.err(`kept here, not sent: ${h.count} transaction(s) of ${h.producer}: ${h.reason}`);
         if (r.rejected.length) throw new EdcError('SERVER_REJECTED', `${r.rejected.length} transaction(s) refused: ${r.rejected[0]!.reason}`);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, rmSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Study } from '../core/domain/study.ts';
@@ -16,7 +16,7 @@ import { DB_FILE, Store } from '../core/store.ts';
 import { outgoingWire, TestDirs } from '../core/testing/fixtures.ts';
 import { pairWithSite, startServer, waitForStore, type ServerProc } from '../core/testing/processes.ts';
 import { wireSignatureValid } from '../core/envelope.ts';
-import { push, renumberedSentence } from './push.ts';
+import { behindSentence, push, renumberedSentence } from './push.ts';
 
 const ra = { user: 'ra.test' };
 const person = (n: number) => ({ firstName: `Name${n}`, lastName: 'Kgosi', dob: `1990-01-0${n}`, identityNumber: `6600${n}0000`, phone: null, gender: 'M' as const, registrationDatetime: '2026-01-05T08:00:00.000Z' });
@@ -66,6 +66,7 @@ describe('a laptop that went back in time', () => {
     const r = await push(laptop);
     assert.deepEqual(r.rejected, [], 'nothing left refused');
     assert.equal(r.duplicates, 3, 'yesterday\'s unsent changes: the site had them, counted as duplicates');
+    assert.deepEqual(r.behind, { mark, ownLast: ownLast + 2 }, 'said: the site holds more of this laptop than it has');
     assert.deepEqual(r.renumbered && { ...r.renumbered, ids: r.renumbered.ids.length }, { ids: 2, count: 2, mark, ownLast: ownLast + 2, from: mark + 1, to: mark + 2 });
     assert.match(renumberedSentence('ra-bt', 'site-bt', r.renumbered!), new RegExp(`^this laptop went back in time .*site-bt already holds ra-bt's changes up to ${mark}.*2 change\\(s\\) that had reached no one were renumbered ${mark + 1}–${mark + 2} and sent, every one kept$`));
     assert.equal(readStatus(laptop).outgoing.pendingServer, 0);
@@ -79,6 +80,34 @@ describe('a laptop that went back in time', () => {
     const next = await push(laptop);
     assert.deepEqual([next.accepted, next.renumbered], [1, undefined]);
     await waitForStore(siteDir, (s) => s.incoming.consumed === mark + 3 && s.incoming.gaps.length === 0);
+  });
+
+  it('a -wal cut off after a push: the laptop says it is behind the site, and its next change arrives under a new number', async () => {
+    let laptop = dirs.store('field', 'ra-bw');
+    await pairWithSite(laptop, siteDir, site.url);
+    const first = String(new Study(laptop).registerSubject(person(7), ra).id);
+    new Study(laptop).registerSubject(person(8), ra);
+    await push(laptop);
+    laptop.close(); // checkpointed: the database file holds these two and their delivery marks
+    laptop = dirs.track(Store.open(laptop.dir));
+    new Study(laptop).registerSubject(person(9), ra);
+    assert.equal((await push(laptop)).accepted, 1);
+    // The machine loses power and the -wal is lost: the copy taken now, while the store is open, without its -wal.
+    const copy = dirs.path('ra-bw-after-crash');
+    cpSync(laptop.dir, copy, { recursive: true });
+    laptop.close();
+    truncateSync(path.join(copy, `${DB_FILE}-wal`), 0);
+    rmSync(path.join(copy, `${DB_FILE}-shm`), { force: true });
+    const crashed = dirs.track(Store.open(copy));
+    assert.equal(outgoingWire(crashed).length, 2, 'the last change is gone from the laptop');
+    const quiet = await push(crashed);
+    assert.deepEqual([quiet.sent, quiet.behind], [0, { mark: 3, ownLast: 2 }]);
+    assert.match(behindSentence('ra-bw', 'the server', quiet.behind!), /^this laptop is behind the server: the server holds ra-bw's changes up to 3, this laptop's own go only to 2 /);
+    new Study(crashed).write.insert('edc.visit', { subjectId: first, visitCode: '1000', visitCodeSequence: 0, visitDatetime: '2026-01-06T08:00:00.000Z', reason: 'scheduled' }, ra);
+    const r = await push(crashed);
+    assert.deepEqual([r.accepted, r.rejected.length, r.renumbered?.from, r.renumbered?.to], [1, 0, 4, 4]);
+    const st = await waitForStore(siteDir, (s) => s.records['edc.visit'] === 3 + 4 + 2 + 1 + 1);
+    assert.deepEqual([st.incoming.error, st.incoming.conflicts, st.incoming.gaps.length], [0, 0, 0]);
   });
 
   it('a waiting change damaged in the laptop\'s store is reported and kept, never sent and marked delivered', async () => {
@@ -101,7 +130,13 @@ describe('a laptop that went back in time', () => {
     assert.equal(r.held[0]!.count, 2, 'the damaged one, and the one after it that waits behind it');
     assert.match(r.held[0]!.reason, /^ra-bd's change #2 is damaged in this laptop's store \(it no longer matches its signature\); it is kept here and not sent/);
     assert.equal(readStatus(laptop).outgoing.pendingServer, 2, 'nothing of it marked delivered');
-    const st = await waitForStore(siteDir, (s) => s.records['edc.subject'] === 3 + 1);
+    const st = await waitForStore(siteDir, (s) => s.incoming.pending === 0);
     assert.equal(st.incoming.error, 0, 'the site never got the damaged payload');
+    const atSite = Store.open(siteDir);
+    try {
+      assert.deepEqual(atSite.sql.prepare("SELECT producer_seq AS seq, is_consumed AS consumed FROM incoming_transaction WHERE producer = 'ra-bd'").all(), [{ seq: 1, consumed: 1 }]);
+    } finally {
+      atSite.close();
+    }
   });
 });

@@ -65,3 +65,10 @@ export function renumberedSentence(deviceId: string, receiver: string, r: Renumb
   return `this laptop went back in time (restored from a backup, or its last changes were lost): ${why}; `
     + `${r.count} change(s) that had reached no one were renumbered ${r.from}–${r.to} and sent, every one kept`;
 }
+
+/** What the laptop says when the receiver holds more of its changes than it has (nothing to renumber, or before it). */
+export function behindSentence(deviceId: string, receiver: string, b: { mark: number; ownLast: number }): string {
+  return `this laptop is behind ${receiver}: ${receiver} holds ${deviceId}'s changes up to ${b.mark}, this laptop's own go only to ${b.ownLast} `
+    + `(restored from a backup, or its last changes were lost); the changes after ${b.ownLast} are safe at ${receiver} but no longer on this laptop, `
+    + 'and new ones are numbered after what the server holds when they are sent';
+}

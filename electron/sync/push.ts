@@ -17,9 +17,9 @@ import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import type { Actor } from '../core/write-path.ts';
 import { HttpClient } from './client.ts';
-import { renumberPastMark, type Renumbered } from './back-in-time.ts';
+import { ownLastSeq, renumberPastMark, type Renumbered } from './back-in-time.ts';
 
-export { renumberedSentence } from './back-in-time.ts';
+export { behindSentence, renumberedSentence } from './back-in-time.ts';
 import { applyResendRequests, preflight } from './preflight.ts';
 import { readServerLink } from './server-link.ts';
 
@@ -38,6 +38,8 @@ export interface PushResult {
   held: { producer: string; count: number; reason: string }[];
   /** This device went back in time (a restored backup): its changes the receiver held other ones under, renumbered. */
   renumbered?: Renumbered;
+  /** At pre-flight the receiver held more of this device's changes than this device has (a restored backup, a lost `-wal` tail). */
+  behind?: { mark: number; ownLast: number };
 }
 
 export interface PushOptions {
@@ -153,6 +155,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   // The driver reached the site: it states (signed) the tubes it brings, before the push carries the statement.
   offerHeldTubes(store, opts.actor ?? { user: os.userInfo().username });
   const pre = await preflight(client, store);
+  const ownLastAtStart = ownLastSeq(store);
   const result: PushResult = { sent: 0, accepted: 0, duplicates: 0, rejected: [], bytes: 0, resent: 0, held: [] };
   // What the receiver cannot read is not sent (it would be accepted, acknowledged and then never applied): kept here,
   // pending, with the reason, until the receiver has the key or the schema. Older receivers (no pre-flight): as before.
@@ -242,6 +245,7 @@ export async function push(store: Store, opts: PushOptions = {}): Promise<PushRe
   // Back in time: own changes at or below the receiver's mark that it refused are held there under other ids.
   // Renumbered past the mark (they reached no one) and sent once more.
   const mark = pre?.highWater[store.deviceId] ?? 0;
+  if (mark > ownLastAtStart) result.behind = { mark, ownLast: ownLastAtStart };
   if (!failure && mark > 0 && result.rejected.length > 0) {
     const moved = renumberPastMark(store, result.rejected.map((x) => x.id), mark);
     if (moved) {

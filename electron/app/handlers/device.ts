@@ -10,7 +10,7 @@ import { readStatus } from '../../core/status.ts';
 import { Store } from '../../core/store.ts';
 import { APP_VERSION } from '../../core/version.ts';
 import { HttpClient } from '../../sync/client.ts';
-import { push, renumberedSentence } from '../../sync/push.ts';
+import { behindSentence, push, renumberedSentence } from '../../sync/push.ts';
 import { pair, readServerLink } from '../../sync/server-link.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
@@ -103,7 +103,7 @@ export function deviceHandlers(ctx: HandlerContext): AreaHandlers<'app.info' | '
         : r.sent === 0 ? 'Nothing was waiting: the server has everything from this device.'
           : `Sent ${r.sent} transaction(s): ${r.accepted} new at the server, ${r.duplicates} it already had. Nothing is waiting.`;
       // A laptop restored from a backup: said first, in full, whatever else the push did.
-      const moved = r.renumbered ? renumberedSentence(s.deviceId, 'the server', r.renumbered) : null;
+      const moved = r.renumbered ? renumberedSentence(s.deviceId, 'the server', r.renumbered) : r.behind ? behindSentence(s.deviceId, 'the server', r.behind) : null;
       return { sent: r.sent, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected.length, message: moved ? `${moved[0]!.toUpperCase()}${moved.slice(1)}. ${message}` : message };
     }),
   };
