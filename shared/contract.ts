@@ -482,8 +482,9 @@ export const contract = {
   /** The site's draw-to-lab times per local day and per laptop (receipt: the lab's reconciliation here). */
   'specimens.timeToLab': def({ input: timeToLabInputSchema, output: timeToLabSchema, permission: 'view', roles: ['site'] }),
   'files.overview': def({
-    input: empty,
-    output: z.object({ configured: z.boolean(), target: z.string().nullable(), pendingTransactions: count, batches: z.array(fileBatchRow) }),
+    /** The written batches newest first, a page at a time. */
+    input: z.object({ page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(100).default(25) }).strict(),
+    output: z.object({ configured: z.boolean(), target: z.string().nullable(), pendingTransactions: count, batches: z.array(fileBatchRow), totalBatches: count }),
     permission: 'transfer', roles: ['field', 'middleman', 'site'],
   }),
   'files.send': def({
@@ -557,8 +558,8 @@ export const contract = {
   }),
   'batches.retry': def({ input: empty, output: consumeResult, permission: 'retry', roles: CONSUMERS }),
   'conflicts.list': def({
-    input: z.object({ includeResolved: z.boolean().default(false) }).strict(),
-    output: z.object({ conflicts: z.array(conflictRow) }),
+    input: z.object({ includeResolved: z.boolean().default(false), page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(100).default(20) }).strict(),
+    output: z.object({ conflicts: z.array(conflictRow), total: count }),
     permission: 'decrypt', roles: CONSUMERS,
   }),
   'conflicts.resolve': def({

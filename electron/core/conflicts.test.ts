@@ -128,4 +128,32 @@ describe('conflict resolution', () => {
     const refused = await dispatch(fb, { username: 'ra', role: null }, 'conflicts.list', {});
     assert.equal(refused.ok ? '' : refused.error.code, 'ROLE_NOT_ALLOWED');
   });
+  it('conflicts.list pages in SQL with a count: three conflicts, two a page', async () => {
+    const field = dirs.store('field', 'ra-86');
+    const middleman = dirs.store('middleman', 'mm-86');
+    const site = dirs.store('site', 'site-86');
+    pairAt(site, field, middleman);
+    const fStudy = new Study(field);
+    const ids = [0, 1, 2].map(() => String(fStudy.registerSubject(person(), ra).id));
+    copyFrom(middleman, field.dir);
+    new Consumer(middleman).consume();
+    for (const id of ids) new Study(middleman).write.update('edc.subject', id, { phone: '+267 72 000 002' }, { user: 'driver' });
+    for (const id of ids) fStudy.write.update('edc.subject', id, { phone: '+267 73 000 003' }, ra);
+    copyFrom(site, field.dir);
+    copyFrom(site, middleman.dir);
+    assert.equal(new Consumer(site).consume().conflicts, 3);
+    const backend = createBackend({ dataDir: site.dir, host: 'web', emit: () => {}, store: site });
+    const dmCall = async (input: unknown) => {
+      const r = await dispatch(backend, { username: 'dm', role: 'data-manager' }, 'conflicts.list', input);
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.value as { conflicts: { recordId: string }[]; total: number };
+    };
+    const p0 = await dmCall({ pageSize: 2 });
+    const p1 = await dmCall({ pageSize: 2, page: 1 });
+    assert.deepEqual([p0.total, p0.conflicts.length, p1.total, p1.conflicts.length], [3, 2, 3, 1]);
+    assert.deepEqual([...p0.conflicts, ...p1.conflicts].map((c) => c.recordId).sort(), [...ids].sort());
+    resolveConflict(site, listConflicts(site)[0]!.incomingId, 'keep-here', dm);
+    assert.equal((await dmCall({})).total, 2);
+    assert.equal((await dmCall({ includeResolved: true })).total, 3);
+  });
 });

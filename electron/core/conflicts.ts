@@ -32,10 +32,17 @@ export interface ConflictView {
 export const RESOLUTIONS = ['keep-here', 'take-incoming'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
 
-export function listConflicts(store: Store, opts: { includeResolved?: boolean } = {}): ConflictView[] {
+/** How many conflicts listConflicts would list (open ones, or all). */
+export function countConflicts(store: Store, opts: { includeResolved?: boolean } = {}): number {
+  return (store.sql.prepare(`SELECT count(*) AS n FROM sync_conflict ${opts.includeResolved ? '' : 'WHERE resolved_at IS NULL'}`).get() as { n: number }).n;
+}
+
+/** Conflicts oldest first (open ones, or all), optionally one page of them (paged in SQL: only that page is decrypted). */
+export function listConflicts(store: Store, opts: { includeResolved?: boolean; page?: number; pageSize?: number } = {}): ConflictView[] {
   const study = new Study(store);
+  const limit = opts.pageSize ?? -1;
   const rows = store.sql.prepare(`SELECT c.*, i.error AS reason, i.action FROM sync_conflict c JOIN incoming_transaction i ON i.id = c.incoming_id
-    ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id`).all() as Record<string, string | number | null>[];
+    ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id LIMIT ? OFFSET ?`).all(limit, limit < 0 ? 0 : (opts.page ?? 0) * limit) as Record<string, string | number | null>[];
   return rows.map((r) => {
     const txName = String(r.tx_name) as TxName;
     const hidden: string[] = [];

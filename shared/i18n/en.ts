@@ -576,6 +576,7 @@ export const en = {
     },
   },
   conflicts: {
+    count: '{n, plural, one {# conflict} other {# conflicts}}',
     title: 'Conflicts',
     intro: 'A change arrived for a record that had already changed here. Nothing was overwritten: compare both versions and decide.',
     showResolved: 'Show resolved conflicts too',

@@ -575,6 +575,7 @@ export const tn: Catalogue = {
     },
   },
   conflicts: {
+    count: '{n, plural, one {kganetsano e le #} other {dikganetsano di le #}}',
     title: 'Dikganetsano',
     intro: 'Phetogo e fitlhile ya rekoto e e neng e setse e fetogile fano. Ga go sepe se se kwadilweng godimo: bapisa ditlhopha tsoopedi mme o tsee tshwetso.',
     showResolved: 'Bontsha le dikganetsano tse di rarabolotsweng',

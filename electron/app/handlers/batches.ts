@@ -2,7 +2,7 @@
 import { Consumer } from '../../core/consumer.ts';
 import { batchGaps, producerWaits, unmatchedFiles } from '../../core/waits.ts';
 import { drainYielding } from '../../core/steps.ts';
-import { listConflicts, resolveConflict } from '../../core/conflicts.ts';
+import { countConflicts, listConflicts, resolveConflict } from '../../core/conflicts.ts';
 import { permissionsOf } from '../../../shared/contract.ts';
 import { isEdcError, type ErrorCode } from '../../../shared/errors.ts';
 import { decryptChanges, deviceSummaries, inspectTransaction, listSessions, problemTotals, reasonGroups, sessionRequests, sessionTransactions } from '../../core/review.ts';
@@ -73,8 +73,9 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
       return r;
     }),
 
-    'conflicts.list': async ({ includeResolved }) => ({
-      conflicts: listConflicts(ctx.need(), { includeResolved }).map((c) => ({
+    'conflicts.list': async ({ includeResolved, page, pageSize }) => ({
+      total: countConflicts(ctx.need(), { includeResolved }),
+      conflicts: listConflicts(ctx.need(), { includeResolved, page, pageSize }).map((c) => ({
         incomingId: c.incomingId, txName: c.txName, recordId: c.recordId, localRevision: c.localRevision, incomingBaseRevision: c.incomingBaseRevision,
         detectedAt: c.detectedAt, reason: c.reason, differences: c.differences, protectedFields: c.protectedFields,
         changedHereBy: (c.local?.user_modified as string | undefined) ?? null, changedIncomingBy: (c.incoming.user_modified as string | undefined) ?? null,

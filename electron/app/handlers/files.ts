@@ -11,16 +11,17 @@ const SFTP_SETTINGS = ['remoteServerHost', 'remoteUser', 'privateKeyPath', 'host
 
 export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import' | 'files.resend'> {
   return {
-    'files.overview': async () => {
+    'files.overview': async ({ page, pageSize }) => {
       const s = ctx.need();
       const st = s.settings;
       const configured = SFTP_SETTINGS.every((k) => st[k]);
-      const batches = (s.sql.prepare('SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT 200').all() as Record<string, unknown>[]).map((b) => ({
+      const totalBatches = (s.sql.prepare('SELECT count(*) AS n FROM file_batch').get() as { n: number }).n;
+      const batches = (s.sql.prepare('SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT ? OFFSET ?').all(pageSize, page * pageSize) as Record<string, unknown>[]).map((b) => ({
         batchId: String(b.batch_id), batchSeq: Number(b.batch_seq), fileName: String(b.file_name), count: Number(b.count),
         status: b.status as 'pending' | 'written' | 'sent' | 'acknowledged', createdAt: String(b.created_at),
         sentAt: (b.sent_at as string | null) ?? null, acknowledgedAt: (b.acknowledged_at as string | null) ?? null, receipt: (b.receipt as string | null) ?? null,
       }));
-      return { configured, target: configured ? `${st.remoteUser}@${st.remoteServerHost}:${st.remoteTransactionDir}` : null, pendingTransactions: pendingForExport(s), batches };
+      return { configured, target: configured ? `${st.remoteUser}@${st.remoteServerHost}:${st.remoteTransactionDir}` : null, pendingTransactions: pendingForExport(s), batches, totalBatches };
     },
 
     'files.send': async () => ctx.exclusive('files.send', async () => {

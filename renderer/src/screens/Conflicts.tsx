@@ -3,7 +3,8 @@ import { useState } from 'react';
 import type { ConflictRow } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
-import { modelLabel, ProblemAlert } from '../ui.tsx';
+import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
+import { fieldLabel } from './Inspector.tsx';
 
 const show = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -14,16 +15,21 @@ const show = (v: unknown): string => (v === null || v === undefined ? '—' : ty
 export function ConflictsScreen() {
   const t = useT();
   const [includeResolved, setIncludeResolved] = useState(false);
-  const list = useCall('conflicts.list', { includeResolved });
+  const [page, setPage] = useState(0);
+  const pageSize = 20;
+  const list = useCall('conflicts.list', { includeResolved, page, pageSize });
   const rows = list.data?.conflicts ?? [];
+  const total = list.data?.total ?? 0;
   return (
     <Stack>
       <Title order={2}>{t('conflicts.title')}</Title>
       <Text>{t('conflicts.intro')}</Text>
-      <Switch label={t('conflicts.showResolved')} checked={includeResolved} onChange={(e) => setIncludeResolved(e.currentTarget.checked)} />
+      <Switch label={t('conflicts.showResolved')} checked={includeResolved} onChange={(e) => { setIncludeResolved(e.currentTarget.checked); setPage(0); }} />
       <ProblemAlert state={list} />
       {rows.length === 0 && !list.loading && <Alert color="green" data-testid="no-conflicts">{t('conflicts.none')}</Alert>}
+      {total > 0 && <Text fw={600} data-testid="conflicts-count">{t('conflicts.count', { n: total })}</Text>}
       {rows.map((c) => <ConflictCard key={c.incomingId} conflict={c} onDone={() => void list.reload()} />)}
+      {total > 0 && <Pager total={total} page={page} pageSize={pageSize} onChange={setPage} testId="conflicts-pager" />}
     </Stack>
   );
 }
@@ -47,7 +53,7 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
         <Table.Thead><Table.Tr><Table.Th>{t('conflicts.colField')}</Table.Th><Table.Th>{t('conflicts.colHere', { rev: c.localRevision ?? '—', who: c.changedHereBy ?? '?' })}</Table.Th><Table.Th>{t('conflicts.colIncoming', { rev: c.incomingBaseRevision, who: c.changedIncomingBy ?? '?' })}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
           {Object.entries(c.differences).map(([k, [here, incoming]]) => (
-            <Table.Tr key={k}><Table.Td><Text ff="monospace" size="sm">{k}</Text></Table.Td>{c.protectedFields.includes(k)
+            <Table.Tr key={k}><Table.Td><Text size="sm">{fieldLabel(t, k)}</Text></Table.Td>{c.protectedFields.includes(k)
               ? <><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td></>
               : <><Table.Td>{show(here)}</Table.Td><Table.Td>{show(incoming)}</Table.Td></>}</Table.Tr>
           ))}

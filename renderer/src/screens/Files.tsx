@@ -1,7 +1,8 @@
 import { Alert, Badge, Button, Card, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
 import { useAction, useCall, percent, useProgress } from '../hooks.ts';
 import { useT, type MessageKey } from '../i18n.tsx';
-import { useProgressText, When, ProblemAlert } from '../ui.tsx';
+import { useProgressText, When, Pager, ProblemAlert } from '../ui.tsx';
 
 const COLOR = { pending: 'gray', written: 'yellow', sent: 'blue', acknowledged: 'green' } as const;
 /** What each state means to the person sending: a receipt from the receiver is what makes a batch delivered. */
@@ -10,7 +11,9 @@ const LABEL = { pending: 'files.stPending', written: 'files.stWritten', sent: 'f
 export function FilesScreen() {
   const t = useT();
   const progressText = useProgressText();
-  const overview = useCall('files.overview', {});
+  const [page, setPage] = useState(0);
+  const pageSize = 25;
+  const overview = useCall('files.overview', { page, pageSize });
   const send = useAction('files.send');
   const resend = useAction('files.resend');
   const [progress, reset] = useProgress('files.send');
@@ -60,6 +63,7 @@ export function FilesScreen() {
           {o?.batches.length === 0 && <Table.Tr><Table.Td colSpan={6}><Text c="dimmed">{t('files.noFiles')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
+      {o && o.totalBatches > 0 && <Pager total={o.totalBatches} page={page} pageSize={pageSize} onChange={setPage} testId="files-pager" />}
     </Stack>
   );
 }
