@@ -127,7 +127,7 @@ export function subjectHistory(store: Store, subjectId: string): HistoryEntry[] 
     .all(JSON.stringify(direct)) as { record_id: string }[]).map((r) => r.record_id);
   const grand = childIds(['edc.vital_signs', 'edc.medical_history', 'edc.specimen_requisition'], 'visit_id', visits);
   const rows = store.sql.prepare(`SELECT tx_name, record_id, action, revision, user, at, reason, changes FROM audit_history
-      WHERE record_id IN (SELECT value FROM json_each(?)) ORDER BY at, revision, id`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
+      WHERE record_id IN (SELECT value FROM json_each(?)) ORDER BY at, rowid`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
   const labels = new Map<string, string>();
   for (const r of rows) {
     const col = LABEL_COLUMN[r.tx_name];
@@ -168,7 +168,7 @@ export interface DeletedSubject {
 export function deletedSubjects(store: Store, page: number, pageSize: number): { rows: DeletedSubject[]; total: number } {
   const total = (store.sql.prepare(`SELECT count(*) AS n FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'`).get() as { n: number }).n;
   const rows = store.sql.prepare(`SELECT record_id, user, at, reason, changes FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'
-      ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`).all(pageSize, page * pageSize) as { record_id: string; user: string; at: string; reason: string | null; changes: string }[];
+      ORDER BY at DESC, rowid DESC LIMIT ? OFFSET ?`).all(pageSize, page * pageSize) as { record_id: string; user: string; at: string; reason: string | null; changes: string }[];
   return {
     total,
     rows: rows.map((r) => {
