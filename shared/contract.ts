@@ -286,6 +286,10 @@ export type InspectedTx = z.infer<typeof inspectedTx>;
 
 const conflictRow = z.object({
   incomingId: id,
+  /** What happened (electron/core/conflicts.ts): the screen's sentence; `reason` is the details line. */
+  kind: z.enum(['update-changed', 'update-deleted', 'delete-changed', 'exists', 'natural-key']),
+  /** The identifier people know the record by, when it has one. */
+  label: z.string().nullable(),
   txName: z.string(),
   recordId: z.string(),
   localRevision: z.number().int().nullable(),

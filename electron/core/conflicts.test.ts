@@ -91,6 +91,7 @@ describe('conflict resolution', () => {
     const { site, subjectId } = conflictAtSite(dirs, '82', (st, id) => st.write.update('edc.subject', id, { phone: '+267 72 000 002', lastName: 'Corrected' }, { user: 'driver' }));
     const [c] = listConflicts(site);
     assert.equal(c!.canTakeIncoming, true);
+    assert.equal(c!.kind, 'update-changed');
     const r = resolveConflict(site, c!.incomingId, 'take-incoming', dm);
     assert.equal(r.recordRevision, 3);
     const row = new Study(site).get('edc.subject', subjectId)!;
@@ -106,6 +107,7 @@ describe('conflict resolution', () => {
   it('take-incoming of a delete deletes the record here', () => {
     const { site, subjectId } = conflictAtSite(dirs, '83', (st, id) => st.write.delete('edc.subject', id, { user: 'driver' }));
     const [c] = listConflicts(site);
+    assert.equal(c!.kind, 'delete-changed', 'the middleman deleted the revision the laptop had since changed');
     assert.equal(resolveConflict(site, c!.incomingId, 'take-incoming', dm).recordRevision, null);
     assert.equal(new Study(site).get('edc.subject', subjectId), undefined);
   });

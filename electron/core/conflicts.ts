@@ -8,8 +8,21 @@ import type { Actor } from './write-path.ts';
 import type { RawRow } from './envelope.ts';
 import type { Store } from './store.ts';
 
+/** What happened, for the screen's sentence (the stored reason stays the details line). */
+export const CONFLICT_KINDS = ['update-changed', 'update-deleted', 'delete-changed', 'exists', 'natural-key'] as const;
+export type ConflictKind = (typeof CONFLICT_KINDS)[number];
+
+/** The record's identifier people know it by (participant or tube number, consent version, visit code), when it has one. */
+const LABEL_COLUMN: Partial<Record<TxName, string>> = {
+  'edc.subject': 'subject_identifier', 'edc.consent': 'version', 'edc.visit': 'visit_code', 'edc.specimen_requisition': 'requisition_identifier',
+  'edc.specimen_reconciliation': 'reconciliation_identifier', 'edc.specimen_custody': 'custody_identifier', 'edc.follow_up': 'subject_identifier',
+};
+
 export interface ConflictView {
   incomingId: string;
+  kind: ConflictKind;
+  /** The identifier people know the record by (null: none, e.g. a vital signs form). */
+  label: string | null;
   txName: string;
   recordId: string;
   localRevision: number | null;
@@ -59,8 +72,12 @@ export function listConflicts(store: Store, opts: { includeResolved?: boolean; p
       if (['modified', 'user_modified', 'hostname_modified', 'revision'].includes(k)) continue;
       if ((local?.[k] ?? null) !== incoming[k]) differences[k] = [local?.[k] ?? null, incoming[k]];
     }
+    const sameRecord = local !== null && String(local.id) === String(r.tx_pk);
+    const kind: ConflictKind = r.action === 'D' ? 'delete-changed' : r.action === 'U' ? (local ? 'update-changed' : 'update-deleted') : sameRecord ? 'exists' : 'natural-key';
+    const labelCol = LABEL_COLUMN[txName];
+    const labelValue = labelCol ? incoming[labelCol] ?? local?.[labelCol] : null;
     return {
-      incomingId: String(r.incoming_id), txName, recordId: String(r.tx_pk), localRevision: r.local_revision === null ? null : Number(r.local_revision),
+      incomingId: String(r.incoming_id), kind, label: labelValue === null || labelValue === undefined ? null : String(labelValue as string | number), txName, recordId: String(r.tx_pk), localRevision: r.local_revision === null ? null : Number(r.local_revision),
       incomingBaseRevision: Number(r.incoming_base_revision), detectedAt: String(r.detected_at), reason: r.reason === null ? null : String(r.reason),
       differences, protectedFields: hidden, local, incoming,
       resolvedAt: r.resolved_at === null ? null : String(r.resolved_at),

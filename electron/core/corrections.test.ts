@@ -179,7 +179,29 @@ describe('corrections and deletes', () => {
     const [c] = listConflicts(site);
     assert.equal(c!.recordId, id);
     assert.match(c!.reason!, /deleted from revision 1/);
+    assert.equal(c!.kind, 'delete-changed');
+    assert.equal(c!.label, String(s.subject_identifier));
     assert.equal(c!.canTakeIncoming, true);
+  });
+
+  it('a middleman’s change of a participant the laptop deleted arrives at the site as a conflict of that kind', () => {
+    const field = dirs.store('field', 'ra-c6');
+    const middleman = dirs.store('middleman', 'mm-c6');
+    const site = dirs.store('site', 'site-c6');
+    pairAt(site, field, middleman);
+    const study = new Study(field);
+    const s = study.registerSubject(person(), ra);
+    const id = String(s.id);
+    copyFrom(middleman, field.dir);
+    new Consumer(middleman).consume();
+    new Study(middleman).write.update('edc.subject', id, { phone: '+267 72 000 002' }, { user: 'driver' });
+    deleteRecord(field, study, 'subject', id, 'registered twice', ra);
+    copyFrom(site, field.dir);
+    assert.equal(new Consumer(site).consume().conflicts, 0);
+    copyFrom(site, middleman.dir);
+    assert.equal(new Consumer(site).consume().conflicts, 1);
+    const [c] = listConflicts(site);
+    assert.deepEqual([c!.kind, c!.label, c!.canTakeIncoming], ['update-deleted', String(s.subject_identifier), false]);
   });
 
   it('through the app contract: correct a consent, a visit and a tube, delete one tube; mistakes in plain words', async () => {

@@ -576,6 +576,11 @@ export const en = {
     },
   },
   conflicts: {
+    whyUpdateChanged: 'Changed by {who} from revision {base}, but it had changed here meanwhile (revision {here}).',
+    whyUpdateDeleted: 'Changed by {who}, but it was already deleted here.',
+    whyDeleteChanged: 'Deleted on another device from revision {base}, but it had changed here meanwhile (revision {here}).',
+    whyExists: 'Recorded by {who}, but the same record is already here.',
+    whyNaturalKey: 'Recorded by {who}, but another record here already has the same identifier.',
     count: '{n, plural, one {# conflict} other {# conflicts}}',
     title: 'Conflicts',
     intro: 'A change arrived for a record that had already changed here. Nothing was overwritten: compare both versions and decide.',

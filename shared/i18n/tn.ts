@@ -575,6 +575,11 @@ export const tn: Catalogue = {
     },
   },
   conflicts: {
+    whyUpdateChanged: 'E fetotswe ke {who} go tswa kwa phetolelong {base}, mme e ne e setse e fetogile fano (phetolelo {here}).',
+    whyUpdateDeleted: 'E fetotswe ke {who}, mme e ne e setse e phimotswe fano.',
+    whyDeleteChanged: 'E phimotswe mo sedirisiweng se sengwe go tswa kwa phetolelong {base}, mme e ne e setse e fetogile fano (phetolelo {here}).',
+    whyExists: 'E kwadilwe ke {who}, mme rekoto e e tshwanang e setse e le fano.',
+    whyNaturalKey: 'E kwadilwe ke {who}, mme rekoto e nngwe fano e setse e na le nomoro e e tshwanang.',
     count: '{n, plural, one {kganetsano e le #} other {dikganetsano di le #}}',
     title: 'Dikganetsano',
     intro: 'Phetogo e fitlhile ya rekoto e e neng e setse e fetogile fano. Ga go sepe se se kwadilweng godimo: bapisa ditlhopha tsoopedi mme o tsee tshwetso.',

@@ -76,7 +76,7 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
     'conflicts.list': async ({ includeResolved, page, pageSize }) => ({
       total: countConflicts(ctx.need(), { includeResolved }),
       conflicts: listConflicts(ctx.need(), { includeResolved, page, pageSize }).map((c) => ({
-        incomingId: c.incomingId, txName: c.txName, recordId: c.recordId, localRevision: c.localRevision, incomingBaseRevision: c.incomingBaseRevision,
+        incomingId: c.incomingId, kind: c.kind, label: c.label, txName: c.txName, recordId: c.recordId, localRevision: c.localRevision, incomingBaseRevision: c.incomingBaseRevision,
         detectedAt: c.detectedAt, reason: c.reason, differences: c.differences, protectedFields: c.protectedFields,
         changedHereBy: (c.local?.user_modified as string | undefined) ?? null, changedIncomingBy: (c.incoming.user_modified as string | undefined) ?? null,
         resolvedAt: c.resolvedAt, resolution: c.resolution, resolvedBy: c.resolvedBy, canTakeIncoming: c.canTakeIncoming,

@@ -2,9 +2,14 @@ import { Alert, Badge, Button, Card, Group, Stack, Switch, Table, Text, Title } 
 import { useState } from 'react';
 import type { ConflictRow } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
-import { useT } from '../i18n.tsx';
+import { useT, type MessageKey } from '../i18n.tsx';
 import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
 import { fieldLabel } from './Inspector.tsx';
+
+const WHY = {
+  'update-changed': 'conflicts.whyUpdateChanged', 'update-deleted': 'conflicts.whyUpdateDeleted', 'delete-changed': 'conflicts.whyDeleteChanged',
+  exists: 'conflicts.whyExists', 'natural-key': 'conflicts.whyNaturalKey',
+} as const satisfies Record<ConflictRow['kind'], MessageKey>;
 
 const show = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -45,10 +50,12 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
   return (
     <Card withBorder data-testid="conflict">
       <Group mb="xs">
-        <Title order={4}>{modelLabel(t, c.txName)} {c.recordId}</Title>
-        {c.resolvedAt ? <Badge color="green">{c.resolution === 'keep-here' ? t('conflicts.kept') : t('conflicts.took')} · {c.resolvedBy}</Badge> : <Badge color="orange">{t('conflicts.open')}</Badge>}
+        <Title order={4} data-testid="conflict-title">{modelLabel(t, c.txName)} {c.label ?? ''}</Title>
+        {/* Dark enough for white text (WCAG AA). */}
+        {c.resolvedAt ? <Badge color="#1f6f30">{c.resolution === 'keep-here' ? t('conflicts.kept') : t('conflicts.took')} · {c.resolvedBy}</Badge> : <Badge color="#8a3406">{t('conflicts.open')}</Badge>}
       </Group>
-      <Text size="sm" c="dimmed" mb="sm">{c.reason}</Text>
+      <Text size="sm" data-testid="conflict-why">{t(WHY[c.kind], { here: c.localRevision ?? 0, base: c.incomingBaseRevision, who: c.changedIncomingBy ?? t('common.unknown') })}</Text>
+      <Text size="xs" c="dimmed" mb="sm">{t('common.details', { details: `${c.recordId} · ${c.reason ?? ''}` })}</Text>
       <Table withTableBorder>
         <Table.Thead><Table.Tr><Table.Th>{t('conflicts.colField')}</Table.Th><Table.Th>{t('conflicts.colHere', { rev: c.localRevision ?? '—', who: c.changedHereBy ?? '?' })}</Table.Th><Table.Th>{t('conflicts.colIncoming', { rev: c.incomingBaseRevision, who: c.changedIncomingBy ?? '?' })}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
