@@ -141,3 +141,56 @@ test('the RA corrects a participant’s details, then deletes the participant; t
   expect(status.records['edc.subject']).toBe(0);
   expect(status.incoming.error).toBe(0);
 });
+
+test('the RA corrects a consent, a visit and a tube’s test, and deletes a tube, each with a reason in the history', async ({ lab, browser }, info) => {
+  lab.device('ra-01', 'field');
+  lab.user('ra-01', 'ra', 'research-assistant');
+  const url = await lab.serve('ra-01');
+  const field = await (await browser.newContext()).newPage();
+  await login(field, url, 'ra');
+  const [cd4, chem] = await registerWithSpecimens(field, info, { first: 'Neo', last: 'Kgosi', identity: '9102035009081' }, ['CD4', 'Chemistry']);
+
+  // Consent: the form was in Setswana.
+  await field.getByRole('button', { name: 'Correct consent version 1.0' }).click();
+  const consent = field.getByRole('dialog', { name: 'Correct consent version 1.0' });
+  await consent.getByLabel('Language of the form').fill('tn');
+  await consent.getByLabel('Why is it corrected?').fill('the Setswana form was used');
+  await consent.getByRole('button', { name: 'Save the correction' }).click();
+  await expect(consent).toBeHidden();
+  await expect(field.getByTestId('consents')).toContainText('tn');
+
+  // Visit: came unscheduled.
+  await field.getByRole('button', { name: 'Correct Visit 1000' }).click();
+  const visit = field.getByRole('dialog', { name: 'Correct Visit 1000' });
+  await visit.getByRole('textbox', { name: 'Reason' }).click();
+  await field.getByRole('option', { name: 'unscheduled' }).click();
+  await visit.getByLabel('Why is it corrected?').fill('came between scheduled visits');
+  await visit.getByRole('button', { name: 'Save the correction' }).click();
+  await expect(visit).toBeHidden();
+  await expect(field.getByTestId('visit')).toContainText('unscheduled');
+
+  // Tube: the wrong test was ticked; another tube broke.
+  await field.getByRole('button', { name: `Correct tube ${chem}` }).click();
+  const tube = field.getByRole('dialog', { name: `Correct the test of tube ${chem}` });
+  await tube.getByRole('textbox', { name: 'Test' }).click();
+  await field.getByRole('option', { name: 'Stored plasma (plasma)' }).click();
+  await tube.getByLabel('Why is it corrected?').fill('stored plasma was drawn, not chemistry');
+  await tube.getByRole('button', { name: 'Save the correction' }).click();
+  await expect(tube).toBeHidden();
+  await expect(field.getByTestId('requisition-row').filter({ hasText: chem! })).toContainText('Stored plasma');
+  await field.getByRole('button', { name: `Delete tube ${cd4}` }).click();
+  const del = field.getByRole('dialog', { name: `Delete tube ${cd4}` });
+  await del.getByLabel('Why is it deleted?').fill('the tube broke before it was labelled');
+  await del.getByRole('button', { name: 'Delete it' }).click();
+  await expect(del).toBeHidden();
+  await expect(field.getByTestId('requisition-row')).toHaveCount(1);
+
+  const history = field.getByTestId('subject-history');
+  await expect(history.locator('[data-testid="history-row"][data-action="U"]')).toHaveCount(3);
+  await expect(history.locator('[data-testid="history-row"][data-action="D"]')).toHaveCount(1);
+  await expect(history.getByTestId('history-row').filter({ hasText: 'consent 1.0' }).first()).toContainText('Language of the form: en → tn');
+  await expect(history.getByTestId('history-row').filter({ hasText: `blood tube ${cd4}` }).first().getByTestId('history-reason')).toHaveText('the tube broke before it was labelled');
+  await expect(history.getByTestId('history-row').filter({ hasText: `blood tube ${chem}` }).first()).toContainText('Chemistry → Stored plasma');
+  await shot(field, info, 'corrections-history');
+  expect(await axe(field)).toEqual([]);
+});
