@@ -226,7 +226,7 @@ describe('cli', () => {
   it('a store written by a newer app is refused, not damaged', () => {
     const dir = path.join(root, 'newer');
     const store = Store.init(dir, 'site', 'site-05');
-    store.sqlite.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('future', Date.now() + 10 * 365 * 86_400_000);
+    store.sql.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('future', Date.now() + 10 * 365 * 86_400_000);
     store.close();
     assert.throws(() => Store.open(dir), /newer version of EDC Sync/);
   });

@@ -143,15 +143,21 @@ export function buildProgram(io: Io = defaultIo): Command {
     .requiredOption('--device-id <id>', 'unique id of this device in the study, e.g. ra-07')
     .option('--site-code <code>', 'prefix of subject identifiers, e.g. S01')
     .option('--key-dir <dir>', 'folder holding the project key set (default: <data>/keys)')
-    .action((o: { role: Role; deviceId: string; siteCode?: string; keyDir?: string }) => {
+    .option('--database <url>', 'site or central: keep the tables in this PostgreSQL database, postgres://user@host:port/db (default: EDC_SYNC_DATABASE, else SQLite in the data folder)')
+    .action((o: { role: Role; deviceId: string; siteCode?: string; keyDir?: string; database?: string }) => {
       const dir = dataDir();
+      const database = o.database ?? io.env.EDC_SYNC_DATABASE ?? '';
+      if (database && o.role !== 'site' && o.role !== 'central') {
+        throw new EdcError('ROLE_NOT_ALLOWED', 'only a site or central server keeps its tables in PostgreSQL; laptops use the data folder');
+      }
       const store = Store.init(dir, o.role, o.deviceId, {
         ...(o.siteCode ? { siteCode: o.siteCode } : {}), ...(o.keyDir ? { keyDir: path.resolve(o.keyDir) } : {}),
+        ...(database ? { database } : {}),
       });
       const keys = store.hasKeys() ? 'key set found' : 'no key set yet: run `edc-sync keys import FILE` (or `keys create` once per study)';
       const warnings = store.permissionWarnings();
       store.close();
-      io.out(`initialised ${o.role} device ${o.deviceId} in ${dir} (${keys})`);
+      io.out(`initialised ${o.role} device ${o.deviceId} in ${dir}${database ? `, tables in ${store.databaseLabel}` : ''} (${keys})`);
       for (const w of warnings) io.err(`warning: ${w}`);
     });
 

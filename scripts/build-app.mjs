@@ -13,7 +13,7 @@ export async function buildDesktop(out) {
 rmSync(out, { recursive: true, force: true });
 
 // Native modules and Electron stay outside the bundles (electron-builder unpacks the .node files).
-const external = ['electron', 'better-sqlite3', 'ssh2', 'cpu-features'];
+const external = ['electron', 'better-sqlite3', 'ssh2', 'cpu-features', 'pg-native'];
 const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
 const esm = {
   define: { __EDC_SYNC_VERSION__: JSON.stringify(version) },
@@ -23,12 +23,14 @@ const esm = {
 };
 await build({ ...esm, entryPoints: { main: path.join(root, 'electron/main.ts') }, outdir: out, outExtension: { '.js': '.mjs' } });
 await build({ ...esm, entryPoints: { worker: path.join(root, 'electron/shell/worker.ts') }, outdir: out, outExtension: { '.js': '.mjs' } });
+await build({ ...esm, entryPoints: { 'pg-worker': path.join(root, 'electron/core/db/pg-worker.ts') }, outdir: out, outExtension: { '.js': '.mjs' } });
 await build({
   bundle: true, platform: 'node', target: 'node22', format: 'cjs', external: ['electron'], sourcemap: 'inline', logLevel: 'warning',
   entryPoints: { preload: path.join(root, 'electron/preload.ts') }, outdir: out, outExtension: { '.js': '.cjs' },
 });
 // store.ts finds its migrations beside itself (import.meta.url): in the bundle that is dist/electron/.
 cpSync(path.join(root, 'electron/core/db/migrations'), path.join(out, 'db', 'migrations'), { recursive: true });
+cpSync(path.join(root, 'electron/core/db/migrations-pg'), path.join(out, 'db', 'migrations-pg'), { recursive: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -17,7 +17,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The checkout this script is in (a test's temp copy of the sources builds its own dist/cli). */
 export const ROOT = path.resolve(here, '..');
 
-const MIGRATIONS = 'electron/core/db/migrations';
+/** The migrations each store applies (SQLite; PostgreSQL for a central store on it). */
+const MIGRATION_DIRS = ['electron/core/db/migrations', 'electron/core/db/migrations-pg'];
 /** Files that change the bundle without being imported by it. */
 const EXTRA_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'scripts/build-cli.mjs'];
 const FORMAT = 1;
@@ -85,30 +86,36 @@ export async function buildCli(root = ROOT) {
   const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { 'edc-sync': path.join(root, 'electron/cli.ts') },
+    // pg-worker: a central store on PostgreSQL runs its connection in this worker thread (core/db/pg-port.ts).
+    entryPoints: { 'edc-sync': path.join(root, 'electron/cli.ts'), 'pg-worker': path.join(root, 'electron/core/db/pg-worker.ts') },
     outdir: out, outExtension: { '.js': '.mjs' }, write: false, metafile: true,
     // The commands' dynamic imports (HTTP server and client, SFTP) become chunks, compiled only when used. They
     // sit beside the entry: paths found from import.meta.url (migrations, dist/renderer) are the same in each.
     splitting: true, chunkNames: '[name]-[hash]',
     bundle: true, platform: 'node', target: 'node20', format: 'esm', sourcemap: 'linked', logLevel: 'warning',
     // Native modules (and ssh2's optional native helper) load from node_modules at run time.
-    external: ['electron', 'better-sqlite3', 'ssh2', 'cpu-features'],
+    external: ['electron', 'better-sqlite3', 'ssh2', 'cpu-features', 'pg-native'],
     define: { __EDC_SYNC_VERSION__: JSON.stringify(version) },
     // Bundled CommonJS dependencies call require(); give ESM output a real one.
     banner: { js: "import { createRequire as __edcCreateRequire } from 'node:module'; const require = __edcCreateRequire(import.meta.url);" },
   });
-  // The store finds its migrations beside its module (import.meta.url): in the bundle that is dist/cli/db/migrations.
-  const migrationsOut = path.join(out, 'db', 'migrations');
-  const migrationFiles = listFiles(path.join(root, MIGRATIONS));
-  const keep = new Set();
-  for (const file of migrationFiles) {
-    const target = path.join(migrationsOut, path.relative(path.join(root, MIGRATIONS), file));
-    keep.add(target);
-    writeAtomic(target, readFileSync(file));
+  // The store finds its migrations beside its module (import.meta.url): in the bundle that is dist/cli/db/migrations
+  // (and db/migrations-pg).
+  const migrationFiles = [];
+  for (const dir of MIGRATION_DIRS) {
+    const migrationsOut = path.join(out, 'db', path.basename(dir));
+    const files = listFiles(path.join(root, dir));
+    migrationFiles.push(...files);
+    const keep = new Set();
+    for (const file of files) {
+      const target = path.join(migrationsOut, path.relative(path.join(root, dir), file));
+      keep.add(target);
+      writeAtomic(target, readFileSync(file));
+    }
+    try {
+      for (const old of listFiles(migrationsOut)) if (!keep.has(old)) unlinkSync(old);
+    } catch { /* nothing there yet */ }
   }
-  try {
-    for (const old of listFiles(migrationsOut)) if (!keep.has(old)) unlinkSync(old);
-  } catch { /* nothing there yet */ }
   // Chunks first (a name is its content's hash), then the entry that imports them.
   const entry = bundlePath(root);
   for (const file of result.outputFiles) if (file.path !== entry) writeAtomic(file.path, file.contents);
@@ -186,5 +193,5 @@ export async function ensureCli({ root = ROOT, log = () => {}, force = false } =
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bundle = await ensureCli({ force: true });
-  console.log(`built ${path.relative(ROOT, bundle)} (+ inputs.json, db/migrations)`);
+  console.log(`built ${path.relative(ROOT, bundle)} (+ pg-worker.mjs, inputs.json, db/migrations, db/migrations-pg)`);
 }

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   WRITE_OUTSIDE_PATH: 'A synced table was written outside the write path. This is a bug: every change must go through the write path.',
   STORE_NEWER: 'This store was written by a newer version of EDC Sync. Update the app on this device.',
   STORE_CORRUPT: 'The store file cannot be opened as a database. Restore it from a backup.',
+  DB_UNAVAILABLE: 'The central database cannot be reached (its server is stopped or unreachable, or the name or password is wrong). Nothing was changed: check the `database` setting and that PostgreSQL is running, then try again.',
   SOURCE_STORE_INVALID: 'The folder to copy from is not an EDC Sync store.',
   INPUT_INVALID: 'The input is not valid.',
   IO_FAILED: 'A file could not be read or written. Check that the folder exists, is writable and the disk is not full.',
@@ -107,7 +108,7 @@ export function classifyError(e: unknown): unknown {
   if (isEdcError(e)) return e;
   const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new EdcError('DISK_FULL', message, { cause: e });
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100') return new EdcError('DISK_FULL', message, { cause: e });
   if (code === 'SQLITE_READONLY' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new EdcError('IO_FAILED', message, { cause: e });
   return e;
 }

@@ -22,6 +22,12 @@ export const settingsSchema = z.object({
   deviceId: deviceIdSchema,
   /** Prefix of subject identifiers, e.g. the site code. */
   siteCode: z.string().regex(/^[A-Z0-9]{1,8}$/, '1–8 capital letters or digits').default('S01'),
+  /**
+   * Site/central: keep the store's tables in this PostgreSQL database (postgres://user@host:port/db) instead of the
+   * data folder's SQLite file; empty: SQLite. Set once, by `init --database` (or EDC_SYNC_DATABASE at init). Keep the
+   * password out of it: PostgreSQL's own PGPASSWORD or ~/.pgpass are read.
+   */
+  database: z.string().max(2000).regex(/^(postgres(ql)?:\/\/\S+)?$/, 'a postgres://user@host:port/database URL, or empty for SQLite').default(''),
   /** Folder holding the project key set; relative paths are relative to the data folder. */
   keyDir: z.string().min(1).default('keys'),
   /** When false, writes change the tables and the audit history but produce no outgoing transactions. */

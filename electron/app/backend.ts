@@ -4,9 +4,7 @@
  * Plain Node: the Electron shell runs it in a worker thread, the web host in the server process, the tests directly.
  * Long work reports progress through `emit`; nothing here knows which transport carries it.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { DB_FILE, Store } from '../core/store.ts';
+import { Store } from '../core/store.ts';
 import { createContext, type BackendHandlers, type BackendOptions } from './context.ts';
 import { batchHandlers } from './handlers/batches.ts';
 import { deviceHandlers } from './handlers/device.ts';
@@ -28,7 +26,7 @@ export interface Backend {
 }
 
 export function createBackend(opts: BackendOptions): Backend {
-  const initial = opts.store ?? (existsSync(path.join(opts.dataDir, DB_FILE)) ? Store.open(opts.dataDir) : null);
+  const initial = opts.store ?? (Store.exists(opts.dataDir) ? Store.open(opts.dataDir) : null);
   const ctx = createContext(opts, initial);
   const handlers: BackendHandlers = {
     ...deviceHandlers(ctx),

@@ -100,7 +100,7 @@ describe('conflict resolution', () => {
     assert.equal(row.user_modified, 'dm.test');
     const out = site.sql.prepare("SELECT producer, tx_name, action FROM outgoing_transaction WHERE tx_pk = ?").all(subjectId) as { producer: string; action: string }[];
     assert.deepEqual(out.map((o) => [o.producer, o.action]), [['site-82', 'U']], 'the decision travels on to central');
-    const hist = site.sql.prepare("SELECT user FROM audit_history WHERE record_id = ? AND action = 'U' ORDER BY at").all(subjectId) as { user: string }[];
+    const hist = site.sql.prepare(`SELECT "user" FROM audit_history WHERE record_id = ? AND action = 'U' ORDER BY at`).all(subjectId) as { user: string }[];
     assert.equal(hist.at(-1)!.user, 'dm.test');
   });
 

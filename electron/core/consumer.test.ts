@@ -23,7 +23,7 @@ const ra = { user: 'ra.test' };
 const outgoing = outgoingWire;
 
 function historyIds(store: Store): string[] {
-  return (store.sqlite.prepare('SELECT id FROM audit_history ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+  return (store.sql.prepare('SELECT id FROM audit_history ORDER BY id').all() as { id: string }[]).map((r) => r.id);
 }
 
 function registration(n: number) {
@@ -131,7 +131,7 @@ describe('consumer', () => {
     const r1 = consumer.consume();
     assert.equal(r1.applied, 0);
     assert.equal(r1.deferred, 1);
-    const row = site.sqlite.prepare('SELECT deferred_count, deferred_reason, is_error FROM incoming_transaction WHERE tx_pk = ?').get(visit.id) as RawRow;
+    const row = site.sql.prepare('SELECT deferred_count, deferred_reason, is_error FROM incoming_transaction WHERE tx_pk = ?').get(visit.id) as RawRow;
     assert.equal(row.is_error, 0);
     assert.match(String(row.deferred_reason), /waiting for parent edc\.subject/);
     assert.equal(readStatus(site).incoming.deferred, 1);
@@ -168,13 +168,13 @@ describe('consumer', () => {
     const r = consumer.consume();
     assert.equal(r.errors, 2);
     assert.equal(r.applied, 3);
-    const errs = site.sqlite.prepare('SELECT producer_seq, error FROM incoming_transaction WHERE is_error = 1 ORDER BY producer_seq').all() as RawRow[];
+    const errs = site.sql.prepare('SELECT producer_seq, error FROM incoming_transaction WHERE is_error = 1 ORDER BY producer_seq').all() as RawRow[];
     assert.deepEqual(errs.map((e) => e.producer_seq), [bad + 1, 5]);
     for (const e of errs) assert.match(String(e.error), /^DECRYPT_FAILED: .*altered or corrupted/);
     assert.equal(readStatus(site).incoming.error, 2);
     const again = consumer.retryErrors();
     assert.equal(again.errors, 2, 'still undecryptable: kept as errors, never dropped');
-    assert.equal((site.sqlite.prepare('SELECT count(*) AS n FROM incoming_transaction').get() as { n: number }).n, 5);
+    assert.equal((site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction').get() as { n: number }).n, 5);
   });
 
   it('no key set or the wrong key set: consume is refused and nothing is marked; the right keys fix it', () => {
@@ -211,7 +211,7 @@ describe('consumer', () => {
     const r = consumer.consume();
     assert.equal(r.applied, 1);
     assert.equal(r.errors, 1);
-    assert.match(String((site.sqlite.prepare('SELECT error FROM incoming_transaction WHERE is_error = 1').get() as RawRow).error), /^KEY_UNKNOWN/);
+    assert.match(String((site.sql.prepare('SELECT error FROM incoming_transaction WHERE is_error = 1').get() as RawRow).error), /^KEY_UNKNOWN/);
     writeKeySetFile(path.join(site.keyDir, KEYSET_FILE), dirs.keys.merged(rotated));
     site.reloadKeys();
     const retried = consumer.retryErrors();
@@ -232,7 +232,7 @@ describe('consumer', () => {
     consumer.ingest(outgoing(field), 'copy');
     assert.equal(consumer.consume().applied, 3);
     assert.equal(readStatus(site).records['edc.consent'], 0);
-    const hist = site.sqlite.prepare("SELECT action FROM audit_history WHERE tx_name = 'edc.consent' ORDER BY at, action DESC").all() as RawRow[];
+    const hist = site.sql.prepare("SELECT action FROM audit_history WHERE tx_name = 'edc.consent' ORDER BY at, action DESC").all() as RawRow[];
     assert.deepEqual(hist.map((h) => h.action).sort(), ['D', 'I']);
     assert.equal(consumer.ingest(outgoing(field), 'copy').duplicates.length, 3);
     assert.equal(consumer.consume().applied, 0);
@@ -259,7 +259,7 @@ describe('consumer', () => {
     assert.equal(status.incoming.conflicts, 1);
     assert.equal(status.incoming.pending, 0);
     assert.equal(new Study(site).get('edc.subject', String(s.id))!.phone, '+267 73 000 003');
-    const conflict = site.sqlite.prepare('SELECT * FROM sync_conflict').get() as RawRow;
+    const conflict = site.sql.prepare('SELECT * FROM sync_conflict').get() as RawRow;
     assert.equal(conflict.local_revision, 2);
     assert.equal(conflict.incoming_base_revision, 1);
     const keys = site.requireKeys();

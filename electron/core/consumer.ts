@@ -19,13 +19,13 @@ import type { KeySet } from './crypto/keyset.ts';
 import { recordProblem } from './domain/record-check.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
-import { statementCache, type Query } from './db/port.ts';
+import { dbFault, statementCache, type Query } from './db/port.ts';
 import { drain } from './steps.ts';
 import { IngestTrust, type TrustOptions } from './trust.ts';
 import { recordSessionRequest, type SessionSpec } from './sessions.ts';
 import { uuidv7 } from './ids.ts';
 import type { Store } from './store.ts';
-import { insertSql, mapSqliteError, updateSql } from './write-path.ts';
+import { insertSql, mapDbError, updateSql } from './write-path.ts';
 
 export interface IngestResult {
   accepted: string[];
@@ -130,7 +130,10 @@ export class Consumer {
       return why === null;
     });
     const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id, sig, session_id)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`);
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`);
+    // Not stored: the same id again (a duplicate), or another id under a producer's number (refused). Neither raises,
+    // so one bad envelope never aborts the batch's transaction (PostgreSQL would refuse the rest after an error).
+    const held = this.stmt('ingest-held', () => 'SELECT 1 AS x FROM incoming_transaction WHERE id = ?');
     // The hand-over this arrives in (core/sessions.ts); without one given, the batch is its own session.
     const spec: SessionSpec = session ?? { id: batchId ?? uuidv7(), via, device: envelopes[0]?.producer ?? 'unknown' };
     const storedBy = new Set<string>();
@@ -143,28 +146,22 @@ export class Consumer {
       for (const p of new Set(envelopes.map((e) => e.producer))) register.run(p, now);
       for (const e of envelopes) {
         const id = e.id;
-        try {
-          const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id);
-          if (res.changes === 1) {
-            result.accepted.push(e.id);
-            storedBy.add(e.producer);
-          } else {
-            result.duplicates.push(e.id);
-            // The copy this receiver asked for: it replaces the bad one (same envelope) and is applied first next.
-            let wanted = resendWanted.get(e.producer);
-            if (!wanted) resendWanted.set(e.producer, wanted = new Set(this.resendWanted(e.producer, 100_000)));
-            if (wanted.has(e.id)) {
-              this.stmt('resend-replace', () => `UPDATE incoming_transaction SET tx = ?, key_id = ?, sig = ?, resend_answered_at = ?, retry_due = 1
-                WHERE id = ? AND producer = ? AND producer_seq = ? AND tx_name = ? AND tx_pk = ? AND action = ? AND schema_version = ? AND is_consumed = 0`)
-                .run(Buffer.from(e.tx, 'base64'), e.keyId, e.sig ?? null, now, e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.schemaVersion);
-              wanted.delete(e.id);
-            }
-          }
-        } catch (err) {
-          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-            result.rejected.push({ id, reason: `${e.producer} #${e.producerSeq} is already taken by another transaction id` });
-          } else {
-            throw err;
+        const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id);
+        if (res.changes === 1) {
+          result.accepted.push(e.id);
+          storedBy.add(e.producer);
+        } else if (!held.get(e.id)) {
+          result.rejected.push({ id, reason: `${e.producer} #${e.producerSeq} is already taken by another transaction id` });
+        } else {
+          result.duplicates.push(e.id);
+          // The copy this receiver asked for: it replaces the bad one (same envelope) and is applied first next.
+          let wanted = resendWanted.get(e.producer);
+          if (!wanted) resendWanted.set(e.producer, wanted = new Set(this.resendWanted(e.producer, 100_000)));
+          if (wanted.has(e.id)) {
+            this.stmt('resend-replace', () => `UPDATE incoming_transaction SET tx = ?, key_id = ?, sig = ?, resend_answered_at = ?, retry_due = 1
+              WHERE id = ? AND producer = ? AND producer_seq = ? AND tx_name = ? AND tx_pk = ? AND action = ? AND schema_version = ? AND is_consumed = 0`)
+              .run(Buffer.from(e.tx, 'base64'), e.keyId, e.sig ?? null, now, e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.schemaVersion);
+            wanted.delete(e.id);
           }
         }
       }
@@ -418,7 +415,7 @@ export class Consumer {
           LAG(i.producer_seq, 1, coalesce(c.applied_seq, 0)) OVER (PARTITION BY i.producer ORDER BY i.producer_seq) AS prev
         FROM incoming_transaction i LEFT JOIN producer_cursor c ON c.producer = i.producer
         WHERE i.producer_seq > coalesce(c.applied_seq, 0)
-      ) WHERE seq - prev > 1 ORDER BY producer, "from"`).all() as Gap[];
+      ) AS g WHERE seq - prev > 1 ORDER BY producer, "from"`).all() as Gap[];
   }
 
   /**
@@ -557,7 +554,7 @@ export class Consumer {
     }
     const h = payload.history;
     const changes = h.changes ?? Object.fromEntries(model.columns.map((c) => [c.sql, row.action === 'D' ? [record[c.sql] ?? null, null] : [null, record[c.sql] ?? null]]));
-    this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id, reason)
+    this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, "user", hostname, device_id, at, transaction_id, reason)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
       .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(changes), h.user, h.hostname, row.producer, h.at, row.id, h.reason ?? null);
     return { kind: 'applied' };
@@ -633,7 +630,7 @@ export class Consumer {
     try {
       fn();
     } catch (e) {
-      throw mapSqliteError(e, model, action);
+      throw mapDbError(e, model, action);
     }
   }
 
@@ -668,6 +665,5 @@ const BUSY_WAITS = 120;
 
 /** SQLite could not get the write lock within busy_timeout: not a constraint to isolate, the whole step failed. */
 function isBusy(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+  return dbFault(e) === 'busy';
 }

@@ -250,8 +250,8 @@ export function hopSql(store: Store): { expr: string; params: number[] } {
 /** Own outgoing transactions per hop: on this device · with a middleman · at the site · at central. */
 export function hopCounts(store: Store): Record<Hop, number> {
   const { expr, params } = hopSql(store);
-  const rows = store.sql.prepare(`SELECT ${expr} AS hop, count(*) AS n FROM outgoing_transaction WHERE producer = ? GROUP BY ${expr}`)
-    .all(...params, store.deviceId, ...params) as { hop: Hop; n: number }[];
+  const rows = store.sql.prepare(`SELECT hop, count(*) AS n FROM (SELECT ${expr} AS hop FROM outgoing_transaction WHERE producer = ?) AS h GROUP BY hop`)
+    .all(...params, store.deviceId) as { hop: Hop; n: number }[];
   const out: Record<Hop, number> = { here: 0, middleman: 0, site: 0, central: 0 };
   for (const r of rows) out[r.hop] = r.n;
   return out;

@@ -82,7 +82,7 @@ describe('failure isolation', () => {
     assert.deepEqual(snapshot(site), snapshot(field), 'nothing lost, nothing duplicated');
     // Dependants applied in producerSeq order: their history rows follow the visit's.
     const order = site.sql.prepare(`SELECT i.producer_seq AS seq FROM audit_history h JOIN incoming_transaction i ON i.id = h.transaction_id
-      WHERE i.id IN (${[visitTx, ...dependants].map(() => '?').join(',')}) ORDER BY h.rowid`).all(...[visitTx, ...dependants].map((t) => t.id)) as { seq: number }[];
+      WHERE i.id IN (${[visitTx, ...dependants].map(() => '?').join(',')}) ORDER BY h.id /* uuidv7: in the order written */`).all(...[visitTx, ...dependants].map((t) => t.id)) as { seq: number }[];
     assert.deepEqual(order.map((o) => o.seq), [visitTx, ...dependants].map((t) => t.producerSeq));
   });
 

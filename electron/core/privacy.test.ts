@@ -14,7 +14,7 @@ import { pairAt, TestDirs } from './testing/fixtures.ts';
 /** Plaintext values that could not appear by chance in base64 ciphertext (digits-only ids, dates, phones, long names). */
 function piiNeedles(store: Store): string[] {
   const study = new Study(store);
-  const rows = (store.sqlite.prepare('SELECT * FROM subject').all() as RawRow[]).map((r) => study.decrypted('edc.subject', r));
+  const rows = (store.sql.prepare('SELECT * FROM subject').all() as RawRow[]).map((r) => study.decrypted('edc.subject', r));
   const needles = new Set<string>();
   for (const r of rows) {
     for (const col of ['identity_number', 'dob', 'phone']) if (r[col]) needles.add(String(r[col]));

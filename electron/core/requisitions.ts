@@ -39,7 +39,7 @@ export function correctDrawTime(store: Store, study: Study, id: string, drawnIso
 
 /** The draw-time corrections of a requisition from its audit history, oldest first (here and wherever the change arrived). */
 export function drawCorrections(store: Store, id: string): DrawCorrection[] {
-  const rows = store.sql.prepare(`SELECT changes, reason, user, at FROM audit_history
+  const rows = store.sql.prepare(`SELECT changes, reason, "user", at FROM audit_history
       WHERE tx_name = 'edc.specimen_requisition' AND record_id = ? AND action = 'U' ORDER BY revision`).all(id) as { changes: string; reason: string | null; user: string; at: string }[];
   const out: DrawCorrection[] = [];
   for (const r of rows) {

@@ -12,14 +12,15 @@ import type { TxName } from '../../shared/domain.ts';
 import { MODELS } from './domain/registry.ts';
 import { holdingFor } from './fleet.ts';
 import type { Store } from './store.ts';
+import { containsText, jsonValues, listDistinct } from './db/dialect.ts';
 
 /** Must stay the partial index's WHERE, word for word, for SQLite to use it. */
 export const PROBLEM = 'is_error = 1 OR is_conflict = 1 OR blocked_by IS NOT NULL OR (is_consumed = 0 AND deferred_count > 0)';
 
-const COUNTS = `count(*) AS total, coalesce(sum(is_consumed), 0) AS consumed,
-  coalesce(sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND is_ignored = 0 AND blocked_by IS NULL AND deferred_count = 0), 0) AS pending,
-  coalesce(sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND blocked_by IS NULL AND deferred_count > 0), 0) AS deferred,
-  coalesce(sum(is_error), 0) AS error, coalesce(sum(is_conflict), 0) AS conflicts, coalesce(sum(blocked_by IS NOT NULL AND is_error = 0), 0) AS blocked`;
+const COUNTS = `count(*) AS total, count(*) FILTER (WHERE is_consumed = 1) AS consumed,
+  count(*) FILTER (WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND is_ignored = 0 AND blocked_by IS NULL AND deferred_count = 0) AS pending,
+  count(*) FILTER (WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND blocked_by IS NULL AND deferred_count > 0) AS deferred,
+  count(*) FILTER (WHERE is_error = 1) AS error, count(*) FILTER (WHERE is_conflict = 1) AS conflicts, count(*) FILTER (WHERE blocked_by IS NOT NULL AND is_error = 0) AS blocked`;
 
 type Counts = Pick<SessionRow, 'total' | 'consumed' | 'pending' | 'deferred' | 'error' | 'conflicts' | 'blocked'>;
 const ZERO: Counts = { total: 0, consumed: 0, pending: 0, deferred: 0, error: 0, conflicts: 0, blocked: 0 };
@@ -47,7 +48,7 @@ export function listSessions(store: Store, q: SessionQuery): { sessions: Session
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.device) {
-    where.push("(s.device = ? OR instr(',' || s.producers || ',', ',' || ? || ',') > 0)");
+    where.push(`(s.device = ? OR ${containsText(store.sql.dialect, "',' || s.producers || ','", "',' || ? || ','")})`);
     args.push(q.device, q.device);
   }
   if (q.problems) where.push(`s.id IN (SELECT session_id FROM incoming_transaction WHERE ${PROBLEM})`);
@@ -58,7 +59,7 @@ export function listSessions(store: Store, q: SessionQuery): { sessions: Session
   const agg = new Map<string, Counts>();
   if (rows.length) {
     for (const r of store.sql.prepare(`SELECT session_id, ${COUNTS} FROM incoming_transaction
-        WHERE session_id IN (SELECT value FROM json_each(?)) GROUP BY session_id`).all(JSON.stringify(rows.map((r) => r.id))) as Record<string, unknown>[]) {
+        WHERE session_id IN (${jsonValues(store.sql.dialect)}) GROUP BY session_id`).all(JSON.stringify(rows.map((r) => r.id))) as Record<string, unknown>[]) {
       agg.set(String(r.session_id), counts(r));
     }
   }
@@ -139,7 +140,7 @@ export function sessionTransactions(store: Store, q: { sessionId: string; batchI
   const where = ['session_id = ?'];
   const args: unknown[] = [q.sessionId];
   if (q.batchId !== undefined) {
-    where.push('batch_id IS ?');
+    where.push('batch_id IS NOT DISTINCT FROM ?');
     args.push(q.batchId);
   }
   if (q.onlyProblems) where.push(`(${PROBLEM})`);
@@ -172,7 +173,7 @@ export function reasonGroups(store: Store, sessionId?: string): ReasonGroup[] {
   const rows = store.sql.prepare(`SELECT
       CASE WHEN i.is_error = 1 THEN 'error' WHEN i.is_conflict = 1 THEN 'conflict' WHEN i.blocked_by IS NOT NULL THEN 'blocked' ELSE 'deferred' END AS kind,
       coalesce(CASE WHEN i.is_error = 1 OR i.is_conflict = 1 THEN i.error WHEN i.blocked_by IS NOT NULL THEN i.blocked_reason ELSE i.deferred_reason END, '') AS reason,
-      count(*) AS n, group_concat(DISTINCT i.producer) AS producers, group_concat(DISTINCT s.device) AS carriers, min(i.id) AS sample
+      count(*) AS n, ${listDistinct(store.sql.dialect, 'i.producer')} AS producers, ${listDistinct(store.sql.dialect, 's.device')} AS carriers, min(i.id) AS sample
     FROM incoming_transaction i LEFT JOIN receive_session s ON s.id = i.session_id
     WHERE (${p}) ${sessionId ? 'AND i.session_id = ?' : ''}
     GROUP BY kind, reason ORDER BY n DESC LIMIT 2000`).all(...(sessionId ? [sessionId] : [])) as { kind: ReasonGroup['kind']; reason: string; n: number; producers: string | null; carriers: string | null; sample: string }[];

@@ -44,6 +44,9 @@ export function withSetting(settings: Settings, key: string, raw: string): Setti
   if (key === 'role' || key === 'deviceId') {
     throw new EdcError('SETTING_VALUE_INVALID', `${key} is fixed when the device is set up (init); changing it would break the transaction log`);
   }
+  if (key === 'database' && (!settings.database || !raw)) {
+    throw new EdcError('SETTING_VALUE_INVALID', 'database: where the tables live (SQLite or PostgreSQL) is chosen once, at init; only a PostgreSQL store can be pointed at its database\'s new address (after a restore with pg_restore)');
+  }
   let value: unknown = raw;
   if (/^(true|false|-?\d+(\.\d+)?)$/.test(raw)) value = JSON.parse(raw);
   if (/^\s*[{[]/.test(raw)) {

@@ -12,15 +12,15 @@ export const LAST_SYNC_KEY = 'lastSync';
 export function readStatus(store: Store): Status {
   const q = <T>(sql: string): T => store.sql.prepare(sql).get() as T;
   const out = q<{ total: number; pendingServer: number | null; pendingMiddleman: number | null }>(`SELECT count(*) AS total,
-      sum(is_consumed_server = 0) AS pendingServer,
-      sum(is_consumed_server = 0 AND is_consumed_middleman = 0) AS pendingMiddleman FROM outgoing_transaction`);
+      count(*) FILTER (WHERE is_consumed_server = 0) AS "pendingServer",
+      count(*) FILTER (WHERE is_consumed_server = 0 AND is_consumed_middleman = 0) AS "pendingMiddleman" FROM outgoing_transaction`);
   const inc = q<Record<'total' | 'consumed' | 'deferred' | 'error' | 'conflicts' | 'pending' | 'awaitingForward', number | null>>(`SELECT count(*) AS total,
       sum(is_consumed) AS consumed,
-      sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND deferred_count > 0 AND blocked_by IS NULL) AS deferred,
+      count(*) FILTER (WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND deferred_count > 0 AND blocked_by IS NULL) AS deferred,
       sum(is_error) AS error,
       sum(is_conflict) AS conflicts,
-      sum(is_consumed = 0 AND is_error = 0 AND is_conflict = 0) AS pending,
-      sum(forwarded_at IS NULL) AS awaitingForward FROM incoming_transaction`);
+      count(*) FILTER (WHERE is_consumed = 0 AND is_error = 0 AND is_conflict = 0) AS pending,
+      count(*) FILTER (WHERE forwarded_at IS NULL) AS "awaitingForward" FROM incoming_transaction`);
   const blocked = (store.sql.prepare(`SELECT blocked_by AS "by", min(producer) AS producer, count(*) AS n, min(blocked_reason) AS reason
       FROM incoming_transaction WHERE blocked_by IS NOT NULL GROUP BY blocked_by ORDER BY min(producer), blocked_by`).all() as { by: string; producer: string; n: number; reason: string | null }[])
     .map((b) => ({ by: b.by, producer: b.producer, count: b.n, reason: b.reason ?? '' }));

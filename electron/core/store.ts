@@ -1,11 +1,13 @@
 /**
  * One device's store: a data folder holding settings.json, the SQLite file (WAL) and, by default, the key folder.
- * Opening applies drizzle-kit migrations; a store written by a newer app is refused rather than damaged.
+ * A site or central store may keep its tables in PostgreSQL instead (the `database` setting, DESIGN section 9):
+ * keys, settings, receipts and files stay in the data folder. Opening applies drizzle-kit migrations (migrations/
+ * or migrations-pg/); a store written by a newer app is refused rather than damaged.
  */
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import { EdcError } from '../../shared/errors.ts';
 import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
 import { deviceKey, type DeviceKey } from './crypto/device-key.ts';
 import { assertScopeFits, KEYSET_FILE, keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
+import { PgPort, redactUrl } from './db/pg-port.ts';
 import { SqlitePort, type SqlPort } from './db/port.ts';
 import { envelopeSignedBytes, type EnvelopeRow } from './envelope.ts';
 import * as schema from './db/schema.ts';
@@ -24,6 +27,7 @@ const BACKLOG_SIGNED_KEY = 'outgoingSignedByDeviceKey';
 const machineHostname = os.hostname();
 /** Beside this module (in the desktop bundle: dist/electron/db/migrations, unpacked from the asar by electron-builder). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url)).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+export const MIGRATIONS_PG_DIR = fileURLToPath(new URL('./db/migrations-pg', import.meta.url)).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -34,9 +38,7 @@ export interface OpenOptions {
 }
 
 export class Store {
-  readonly sqlite: Database.Database;
-  readonly db: Db;
-  /** What the sync core writes and reads through (see db/port.ts). */
+  /** What the sync core writes and reads through (see db/port.ts): SQLite, or PostgreSQL when `database` is set. */
   readonly sql: SqlPort;
   private guard = 0;
   private keys: KeySet | undefined;
@@ -48,32 +50,36 @@ export class Store {
   private deviceKey: DeviceKey | undefined;
 
   private constructor(readonly dir: string, public settings: Settings, opts: OpenOptions = {}) {
-    const file = path.join(dir, DB_FILE);
-    try {
-      this.sqlite = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
-      this.sqlite.pragma('journal_mode = WAL');
-      // Devices that acknowledge what they receive (middleman to a field laptop, servers to devices) sync every
-      // commit to disk, so an acknowledged batch survives a power cut; a field laptop loses at most an ack mark.
-      this.sqlite.pragma(`synchronous = ${settings.role === 'field' ? 'NORMAL' : 'FULL'}`);
-      this.sqlite.pragma('foreign_keys = ON');
-      this.sqlite.pragma('busy_timeout = 5000');
-      // A bounded 16 MB page cache: bulk sync touches many index pages; memory stays flat however large the store.
-      this.sqlite.pragma('cache_size = -16384');
-      this.sqlite.pragma('temp_store = MEMORY');
-      // Checkpoint every ~40 MB of WAL rather than every 4 MB: fewer, larger copy-backs during bulk sync.
-      this.sqlite.pragma('wal_autocheckpoint = 10000');
-    } catch (cause) {
-      throw new EdcError('STORE_CORRUPT', `${file}: ${(cause as Error).message}`, { cause });
-    }
-    this.sqlite.function('edc_write_guard', { deterministic: false, varargs: false }, () => this.guard);
-    this.db = drizzle(this.sqlite, { schema });
-    this.sql = new SqlitePort(this.sqlite);
+    this.sql = settings.database ? openPostgres(settings.database, opts) : this.openSqlite(dir, settings, opts);
     if (!opts.readonly) {
-      applyMigrations(this.sqlite, this.db, opts.migrationsDir ?? MIGRATIONS_DIR);
       // A data folder made by an older version gets its device key on first open (see crypto/device-key.ts).
       this.deviceKey = deviceKey(dir);
       this.signOwnBacklog();
     }
+  }
+
+  private openSqlite(dir: string, settings: Settings, opts: OpenOptions): SqlPort {
+    const file = path.join(dir, DB_FILE);
+    let sqlite: Database.Database;
+    try {
+      sqlite = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+      sqlite.pragma('journal_mode = WAL');
+      // Devices that acknowledge what they receive (middleman to a field laptop, servers to devices) sync every
+      // commit to disk, so an acknowledged batch survives a power cut; a field laptop loses at most an ack mark.
+      sqlite.pragma(`synchronous = ${settings.role === 'field' ? 'NORMAL' : 'FULL'}`);
+      sqlite.pragma('foreign_keys = ON');
+      sqlite.pragma('busy_timeout = 5000');
+      // A bounded 16 MB page cache: bulk sync touches many index pages; memory stays flat however large the store.
+      sqlite.pragma('cache_size = -16384');
+      sqlite.pragma('temp_store = MEMORY');
+      // Checkpoint every ~40 MB of WAL rather than every 4 MB: fewer, larger copy-backs during bulk sync.
+      sqlite.pragma('wal_autocheckpoint = 10000');
+    } catch (cause) {
+      throw new EdcError('STORE_CORRUPT', `${file}: ${(cause as Error).message}`, { cause });
+    }
+    sqlite.function('edc_write_guard', { deterministic: false, varargs: false }, () => this.guard);
+    if (!opts.readonly) applyMigrations(sqlite, drizzle(sqlite, { schema }), opts.migrationsDir ?? MIGRATIONS_DIR);
+    return new SqlitePort(sqlite);
   }
 
   /**
@@ -93,6 +99,12 @@ export class Store {
     });
   }
 
+  /** The SQLite connection itself, for SQLite-only tools (pragmas, benchmarks); the core uses `sql`. */
+  get sqlite(): Database.Database {
+    if (!(this.sql instanceof SqlitePort)) throw new Error(`this store keeps its tables in ${this.databaseLabel}, not SQLite`);
+    return this.sql.db;
+  }
+
   get signingKey(): DeviceKey {
     this.deviceKey ??= deviceKey(this.dir);
     return this.deviceKey;
@@ -109,6 +121,7 @@ export class Store {
     if (existsSync(path.join(dir, 'settings.json')) || existsSync(path.join(dir, DB_FILE))) {
       throw new EdcError('DATA_DIR_EXISTS', dir);
     }
+    const made = !existsSync(dir);
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       // mkdir keeps the mode of a folder that already existed (often 755): the store holds password and token
@@ -117,17 +130,35 @@ export class Store {
     } catch (cause) {
       throw new EdcError('IO_FAILED', `cannot create ${dir}`, { cause });
     }
-    const store = new Store(dir, settings.data);
+    let store: Store;
+    try {
+      store = new Store(dir, settings.data);
+    } catch (err) {
+      // Nothing half-written: a folder this call made goes again (e.g. the database could not be reached).
+      if (made) rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     // SQLite gives the -wal and -shm files the mode of the database file.
-    chmodSync(path.join(dir, DB_FILE), 0o600);
+    if (!settings.data.database) chmodSync(path.join(dir, DB_FILE), 0o600);
     writeSettings(dir, settings.data);
     return store;
+  }
+
+  /** Whether DIR holds a store: its SQLite file, or settings naming its PostgreSQL database. */
+  static exists(dir: string): boolean {
+    if (existsSync(path.join(dir, DB_FILE))) return true;
+    if (!existsSync(path.join(dir, 'settings.json'))) return false;
+    try {
+      return readSettings(dir).database !== '';
+    } catch {
+      return false;
+    }
   }
 
   static open(dir: string, opts: OpenOptions = {}): Store {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new EdcError('DATA_DIR_MISSING', `${dir} does not exist`);
     const settings = readSettings(dir);
-    if (!existsSync(path.join(dir, DB_FILE))) throw new EdcError('DATA_DIR_MISSING', `${dir} has settings but no ${DB_FILE}`);
+    if (!settings.database && !existsSync(path.join(dir, DB_FILE))) throw new EdcError('DATA_DIR_MISSING', `${dir} has settings but no ${DB_FILE}`);
     return new Store(dir, settings, opts);
   }
 
@@ -213,7 +244,7 @@ export class Store {
   }
 
   /**
-   * Runs fn in one IMMEDIATE SQLite transaction with the write guard open: the only way synced tables,
+   * Runs fn in one write transaction (IMMEDIATE on SQLite, the writer lock on PostgreSQL) with the write guard open: the only way synced tables,
    * audit_history and outgoing_transaction accept writes (see migration 0001_write_guard). Nested calls join the
    * outer transaction.
    */
@@ -221,10 +252,12 @@ export class Store {
     return this.sql.transaction(() => {
       const was = this.guard;
       this.guard = 1;
+      this.sql.setGuard(true);
       try {
         return fn();
       } finally {
         this.guard = was;
+        if (!was) this.sql.setGuard(false);
       }
     });
   }
@@ -255,7 +288,28 @@ export class Store {
   }
 
   close(): void {
-    if (this.sqlite.open) this.sqlite.close();
+    this.sql.close();
+  }
+
+  /** Where the tables are, for people: the SQLite file, or the PostgreSQL database without its password. */
+  get databaseLabel(): string {
+    return this.settings.database ? redactUrl(this.settings.database) : path.join(this.dir, DB_FILE);
+  }
+}
+
+/** A store's tables in PostgreSQL: connects (in the port's worker), applies migrations-pg/, refuses a newer database. */
+function openPostgres(url: string, opts: OpenOptions): PgPort {
+  const port = new PgPort(url, opts.migrationsDir ?? MIGRATIONS_PG_DIR);
+  try {
+    if (opts.readonly) return port;
+    const journal = readJournal(opts.migrationsDir ?? MIGRATIONS_PG_DIR);
+    const { newest } = port.migrate();
+    const newestKnown = Math.max(...journal.entries.map((e) => e.when));
+    if (newest !== null && newest > newestKnown) throw new EdcError('STORE_NEWER', `the database has a migration from ${new Date(newest).toISOString()}`);
+    return port;
+  } catch (err) {
+    port.close();
+    throw err;
   }
 }
 

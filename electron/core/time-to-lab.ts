@@ -16,6 +16,7 @@ import { addDays, localDate, localToMs, zoneOrLocal } from '../../shared/local-t
 import { summariseTimeToLab, type ReceivedTube, type TimeToLab, type TimeToLabInput } from '../../shared/time-to-lab.ts';
 import { deviceNow } from './clock.ts';
 import type { Store } from './store.ts';
+import { jsonEach, orderedJoin } from './db/dialect.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -27,12 +28,12 @@ const DAY_MS = 86_400_000;
 export function receivedTubes(store: Store, fromMs: number, toMs: number): ReceivedTube[] {
   const lo = new Date(fromMs - DAY_MS).toISOString();
   const hi = new Date(toMs + DAY_MS).toISOString();
-  return store.sql.prepare(`SELECT r.requisition_identifier AS requisitionIdentifier, r.device_id AS producer, r.panel AS panel,
-        r.drawn_datetime AS drawnAt, min(x.reconciled_at) AS receivedAt
-      FROM specimen_reconciliation x CROSS JOIN json_each(x.matched) j
-      CROSS JOIN specimen_requisition r ON r.requisition_identifier = j.value
+  return store.sql.prepare(`SELECT r.requisition_identifier AS "requisitionIdentifier", r.device_id AS producer, r.panel AS panel,
+        r.drawn_datetime AS "drawnAt", min(x.reconciled_at) AS "receivedAt"
+      FROM specimen_reconciliation x CROSS JOIN ${jsonEach(store.sql.dialect, 'x.matched', 'j')}
+      ${orderedJoin(store.sql.dialect)} specimen_requisition r ON r.requisition_identifier = j.value
       WHERE x.device_id = ? AND x.reconciled_at >= ? AND r.drawn_datetime >= ? AND r.drawn_datetime < ?
-      GROUP BY r.requisition_identifier`).all(store.deviceId, lo, lo, hi) as ReceivedTube[];
+      GROUP BY r.requisition_identifier, r.device_id, r.panel, r.drawn_datetime`).all(store.deviceId, lo, lo, hi) as ReceivedTube[];
 }
 
 /** The summary for the asked local days (default: the 14 days up to today on this device's clock). */

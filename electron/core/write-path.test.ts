@@ -4,7 +4,6 @@ import { isEdcError } from '../../shared/errors.ts';
 import { workload } from '../../scripts/bench-workload.ts';
 import { Consumer } from './consumer.ts';
 import { copyFrom } from './copy.ts';
-import * as schema from './db/schema.ts';
 import { Study } from './domain/study.ts';
 import type { RawRow } from './envelope.ts';
 import { pairAt, TestDirs } from './testing/fixtures.ts';
@@ -17,8 +16,8 @@ const registration = {
 };
 
 function counts(store: Store): { history: number; outgoing: number; seqs: number[] } {
-  const history = (store.sqlite.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
-  const seqs = (store.sqlite.prepare('SELECT producer_seq FROM outgoing_transaction ORDER BY producer_seq').all() as { producer_seq: number }[]).map((r) => r.producer_seq);
+  const history = (store.sql.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
+  const seqs = (store.sql.prepare('SELECT producer_seq FROM outgoing_transaction ORDER BY producer_seq').all() as { producer_seq: number }[]).map((r) => r.producer_seq);
   return { history, outgoing: seqs.length, seqs };
 }
 
@@ -40,10 +39,10 @@ describe('write path', () => {
     const c = counts(store);
     assert.deepEqual(c.seqs, [1, 2, 3, 4, 5]);
     assert.equal(c.history, 5);
-    const history = store.sqlite.prepare("SELECT action, revision, changes, transaction_id FROM audit_history WHERE tx_name = 'edc.vital_signs' ORDER BY rowid").all() as RawRow[];
+    const history = store.sql.prepare("SELECT action, revision, changes, transaction_id FROM audit_history WHERE tx_name = 'edc.vital_signs' ORDER BY revision").all() as RawRow[];
     assert.deepEqual(history.map((h) => h.action), ['I', 'U', 'D']);
     assert.deepEqual(JSON.parse(String(history[1]!.changes)).weight_kg, [61.5, 62]);
-    const out = store.sqlite.prepare('SELECT id, action, tx_pk, key_id, tx FROM outgoing_transaction ORDER BY producer_seq').all() as { id: string; action: string; tx_pk: string; key_id: string; tx: Buffer }[];
+    const out = store.sql.prepare('SELECT id, action, tx_pk, key_id, tx FROM outgoing_transaction ORDER BY producer_seq').all() as { id: string; action: string; tx_pk: string; key_id: string; tx: Buffer }[];
     assert.deepEqual(out.map((o) => o.action), ['I', 'I', 'I', 'U', 'D']);
     assert.equal(out[2]!.tx_pk, vitals.id);
     assert.deepEqual(history.map((h) => h.transaction_id), out.slice(2).map((o) => o.id));
@@ -69,14 +68,12 @@ describe('write path', () => {
     const store = dirs.store('field', 'ra-03');
     const study = new Study(store);
     const s = study.registerSubject(registration, ra);
-    assert.throws(() => store.sqlite.prepare("UPDATE subject SET gender = 'M' WHERE id = ?").run(s.id), /WRITE_OUTSIDE_PATH/);
-    assert.throws(() => store.sqlite.prepare('DELETE FROM subject').run(), /WRITE_OUTSIDE_PATH/);
-    assert.throws(() => store.sqlite.prepare('DELETE FROM audit_history').run(), /append-only/);
-    assert.throws(() => store.db.insert(schema.consent).values({
-      id: 'x', created: '', modified: '', userCreated: '', userModified: '', hostnameCreated: '', hostnameModified: '', deviceId: '', revision: 1,
-      subjectId: String(s.id), version: '1', consentDatetime: '', isLiterate: true, language: 'en',
-    }).run(), /WRITE_OUTSIDE_PATH/);
-    assert.equal((store.sqlite.prepare('SELECT gender FROM subject').get() as RawRow).gender, 'F');
+    assert.throws(() => store.sql.prepare("UPDATE subject SET gender = 'M' WHERE id = ?").run(s.id), /WRITE_OUTSIDE_PATH/);
+    assert.throws(() => store.sql.prepare('DELETE FROM subject').run(), /WRITE_OUTSIDE_PATH/);
+    assert.throws(() => store.sql.prepare('DELETE FROM audit_history').run(), /append-only/);
+    assert.throws(() => store.sql.prepare(`INSERT INTO consent (id, created, modified, user_created, user_modified, hostname_created, hostname_modified, device_id, revision, subject_id, version, consent_datetime, is_literate, language)
+      VALUES ('x', '', '', '', '', '', '', '', 1, ?, '1', '', 1, 'en')`).run(String(s.id)), /WRITE_OUTSIDE_PATH/);
+    assert.equal((store.sql.prepare('SELECT gender FROM subject').get() as RawRow).gender, 'F');
   });
 
   it('a failed write leaves no row, no history, no transaction and no gap in the sequence', () => {
@@ -124,14 +121,14 @@ describe('write path', () => {
     const store = dirs.store('field', 'ra-07', { keys: null });
     const study = new Study(store);
     assert.throws(() => study.registerSubject(registration, ra), (e) => isEdcError(e, 'KEYS_MISSING'));
-    assert.equal((store.sqlite.prepare('SELECT count(*) AS n FROM subject').get() as { n: number }).n, 0);
+    assert.equal((store.sql.prepare('SELECT count(*) AS n FROM subject').get() as { n: number }).n, 0);
   });
 
   it('PII is stored as ciphertext with a lookup hash, found by exact lookup', () => {
     const store = dirs.store('field', 'ra-08');
     const study = new Study(store);
     const s = study.registerSubject(registration, ra);
-    const raw = store.sqlite.prepare('SELECT * FROM subject WHERE id = ?').get(s.id) as RawRow;
+    const raw = store.sql.prepare('SELECT * FROM subject WHERE id = ?').get(s.id) as RawRow;
     for (const col of ['first_name', 'last_name', 'dob', 'identity_number', 'phone']) assert.match(String(raw[col]), /^enc1:/);
     const found = study.findSubjectsByIdentityNumber(' 123456789 ');
     assert.equal(found.length, 1);
@@ -147,18 +144,18 @@ describe('write path', () => {
     const updated = study.write.update('edc.follow_up', String(rows[u.index]!.id), u.patch, ra);
     assert.equal(updated.revision, 2);
     assert.equal(updated.comment, u.patch.comment);
-    const raw = store.sqlite.prepare('SELECT * FROM follow_up WHERE id = ?').get(rows[u.index]!.id) as RawRow;
+    const raw = store.sql.prepare('SELECT * FROM follow_up WHERE id = ?').get(rows[u.index]!.id) as RawRow;
     assert.match(String(raw.contact_name), /^enc1:/);
     assert.match(String(raw.contact_phone), /^enc1:/);
-    const payloads = store.sqlite.prepare('SELECT tx FROM outgoing_transaction').all() as { tx: Buffer }[];
+    const payloads = store.sql.prepare('SELECT tx FROM outgoing_transaction').all() as { tx: Buffer }[];
     for (const p of payloads) assert.ok(!p.tx.includes(String(w.create(u.index).contactName)) && !p.tx.includes('subject_identifier'), 'payload is ciphertext');
     assert.throws(() => study.write.insert('edc.follow_up', w.create(0), ra), (e) => isEdcError(e, 'NATURAL_KEY_TAKEN'));
-    assert.throws(() => store.sqlite.prepare('DELETE FROM follow_up').run(), /WRITE_OUTSIDE_PATH/);
+    assert.throws(() => store.sql.prepare('DELETE FROM follow_up').run(), /WRITE_OUTSIDE_PATH/);
 
     const site = dirs.store('site', 'site-09');
     pairAt(site, store);
     copyFrom(site, store.dir);
     assert.equal(new Consumer(site).consume().applied, 11);
-    assert.deepEqual(site.sqlite.prepare('SELECT * FROM follow_up WHERE id = ?').get(rows[u.index]!.id), raw);
+    assert.deepEqual(site.sql.prepare('SELECT * FROM follow_up WHERE id = ?').get(rows[u.index]!.id), raw);
   });
 });

@@ -12,7 +12,7 @@ import type { Action, Payload } from '../../shared/envelope.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, envelopeSignedBytes, type RawRow, type RawValue } from './envelope.ts';
-import { statementCache, type Query } from './db/port.ts';
+import { dbFault, statementCache, type Query } from './db/port.ts';
 import type { Store } from './store.ts';
 
 export interface Actor {
@@ -109,7 +109,7 @@ export class WritePath {
     const historyId = uuidv7();
     const serialize = this.store.settings.allowModelSerialization;
     const txId = serialize ? uuidv7() : null;
-    this.stmt('history', () => 'INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, user, hostname, device_id, at, transaction_id, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
+    this.stmt('history', () => 'INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, "user", hostname, device_id, at, transaction_id, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)')
       .run(historyId, model.txName, row.id, action, action === 'D' ? baseRevision : Number(row.revision), JSON.stringify(changes), actor.user, this.store.hostname, this.store.deviceId, at, txId, reason ?? null);
     if (!txId) return;
     const keys = this.store.requireKeys();
@@ -171,7 +171,7 @@ export class WritePath {
     try {
       return fn();
     } catch (e) {
-      throw mapSqliteError(e, model, action);
+      throw mapDbError(e, model, action);
     }
   }
 }
@@ -185,14 +185,14 @@ export function updateSql(model: Model): string {
   return `UPDATE "${model.tableName}" SET ${sets} WHERE id = ? AND revision = ?`;
 }
 
-/** SQLite constraint errors → the closed error set, with the model named. */
-export function mapSqliteError(e: unknown, model: Model, action: Action): unknown {
-  const code = (e as { code?: string }).code;
+/** Constraint errors (either database) → the closed error set, with the model named. */
+export function mapDbError(e: unknown, model: Model, action: Action): unknown {
+  const fault = dbFault(e);
   const msg = (e as Error).message ?? '';
-  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+  if (fault === 'unique') {
     return new EdcError('NATURAL_KEY_TAKEN', `${model.txName} (${model.naturalKeySql.join(', ')})`, { cause: e });
   }
-  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+  if (fault === 'foreign-key') {
     return action === 'D'
       ? new EdcError('HAS_CHILDREN', `${model.txName}`, { cause: e })
       : new EdcError('RECORD_INVALID', `${model.txName}: the parent record does not exist`, { cause: e });

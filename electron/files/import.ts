@@ -27,6 +27,7 @@ import type { Store } from '../core/store.ts';
 import { checkDocument, MANIFEST_DOMAIN, pinPeerKey, RECEIPT_DOMAIN, signDocument } from './signing.ts';
 import { resolveDir, writeAtomic } from './export.ts';
 import { drain } from '../core/steps.ts';
+import { jsonValues } from '../core/db/dialect.ts';
 
 export interface ImportResult {
   imported: { fileName: string; count: number; accepted: number; duplicates: number }[];
@@ -118,7 +119,7 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
   /** The receipt of a batch imported here, signed; `ids` null: a batch imported before (counted by its batch id). */
   const writeReceipt = (manifest: Manifest, r: { accepted: number; duplicates: number; ids: string[] | null; importedAt: string }) => {
     const counts = (r.ids
-      ? store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (SELECT value FROM json_each(?))').get(JSON.stringify(r.ids))
+      ? store.sql.prepare(`SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (${jsonValues(store.sql.dialect)})`).get(JSON.stringify(r.ids))
       : store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE batch_id = ?').get(manifest.batchId)) as { consumed: number | null; errors: number | null };
     const receipt: Receipt = {
       format: 'edc-sync-receipt', version: 1, batchId: manifest.batchId, producer: manifest.producer, batchSeq: manifest.batchSeq, receiver: store.deviceId,

@@ -151,7 +151,7 @@ describe('device identity end to end', () => {
     assert.equal(r.accepted, realTx.length);
     assert.equal(r.rejected.length, 0);
     await waitForStore(siteDir, (st) => st.incoming.gaps.length === 0 && st.incoming.pending === 0);
-    const site = admin((st) => st.sql.prepare("SELECT count(*) AS n, sum(is_consumed) AS c, sum(sig IS NULL) AS unsigned FROM incoming_transaction WHERE producer = 'ra-21'").get() as { n: number; c: number; unsigned: number });
+    const site = admin((st) => st.sql.prepare("SELECT count(*) AS n, sum(is_consumed) AS c, count(*) FILTER (WHERE sig IS NULL) AS unsigned FROM incoming_transaction WHERE producer = 'ra-21'").get() as { n: number; c: number; unsigned: number });
     assert.deepEqual(site, { n: realTx.length, c: realTx.length, unsigned: 0 });
   });
 

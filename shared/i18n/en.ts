@@ -874,6 +874,7 @@ export const en = {
     WRITE_OUTSIDE_PATH: 'Something unexpected failed. Nothing already stored is lost.',
     STORE_NEWER: 'This device’s data was written by a newer version of EDC Sync. Update the app.',
     STORE_CORRUPT: 'This device’s data cannot be opened. Ask an administrator to restore it from a backup.',
+    DB_UNAVAILABLE: 'The study database cannot be reached right now. Nothing was changed. Ask the study’s IT to check the database server, then try again.',
     SOURCE_STORE_INVALID: 'That folder does not hold EDC Sync data.',
     INPUT_INVALID: 'Some of the values are not valid. Check the fields marked in red.',
     IO_FAILED: 'A file could not be read or written. Check that the disk is not full or write-protected.',

@@ -872,6 +872,7 @@ export const tn: Catalogue = {
     WRITE_OUTSIDE_PATH: 'Sengwe se se sa solofelwang se paletswe. Ga go sepe se se setseng se bolokilwe se se latlhegileng.',
     STORE_NEWER: 'Data ya sedirisiwa se e kwadilwe ke kgatiso e ntšha ya EDC Sync. Tokafatsa lenaneo.',
     STORE_CORRUPT: 'Data ya sedirisiwa se ga e bulege. Kopa motsamaisi go e busetsa go tswa mo khoping ya polokelo.',
+    DB_UNAVAILABLE: 'Polokelo ya data ya thuto ga e fitlhelelwe ga jaana. Ga go sepe se se fetotsweng. Kopa ba IT ba thuto go tlhatlhoba sesebediswa sa polokelo, o bo o leke gape.',
     SOURCE_STORE_INVALID: 'Foldara eo ga e na data ya EDC Sync.',
     INPUT_INVALID: 'Dingwe tsa dintlha ga di a siama. Tlhatlhoba tse di tshwailweng ka bohibidu.',
     IO_FAILED: 'Faele ga e a kgona go balwa kgotsa go kwalwa. Tlhatlhoba gore disiki ga e a tlala kgotsa ga e a sirelediwa.',

@@ -1,10 +1,10 @@
 /**
  * The narrow storage port the sync core (write path, consumer, status, study) is written against. SQLite
- * (better-sqlite3) is its first driver. A PostgreSQL driver for the central server (DESIGN section 9) is an
- * addition: drizzle's pg schema beside db/schema.ts, `?` → `$n` placeholders, and this port served by a pg client
- * in a worker thread that the calling thread waits on (Atomics.wait), so the core's synchronous, one-writer
- * transactions keep their meaning. The SQL the core uses is kept to what both dialects accept
- * (INSERT … ON CONFLICT, window functions, coalesce, integer booleans).
+ * (better-sqlite3, this file) is the embedded default; PostgreSQL (pg-port.ts: a pg client in a worker thread that
+ * the calling thread waits on, so the core's synchronous, one-writer transactions keep their meaning) is the
+ * central store's option. The SQL the core uses is kept to what both dialects accept (INSERT … ON CONFLICT,
+ * count(*) FILTER, IS NOT DISTINCT FROM, window functions, coalesce, integer booleans); the few constructs that
+ * differ are spelled once, in dialect.ts.
  */
 import type Database from 'better-sqlite3';
 
@@ -14,8 +14,10 @@ export interface Query {
   run(...params: unknown[]): { changes: number };
 }
 
+export type Dialect = 'sqlite' | 'postgres';
+
 export interface SqlPort {
-  readonly dialect: 'sqlite';
+  readonly dialect: Dialect;
   /** A prepared statement with `?` placeholders (callers keep and reuse it). */
   prepare(sql: string): Query;
   /** One write transaction (BEGIN IMMEDIATE on SQLite: the single writer). Nested calls join the outer one. */
@@ -23,12 +25,27 @@ export interface SqlPort {
   /** Inside a transaction: fn's writes are undone if it throws, the transaction goes on. */
   savepoint<T>(fn: () => T): T;
   readonly inTransaction: boolean;
+  /** Opens or closes the write guard for the rest of the current transaction (PostgreSQL; SQLite asks the store). */
+  setGuard(open: boolean): void;
+  close(): void;
+}
+
+/** What a failed statement means to the core, whichever database raised it (SQLite codes, PostgreSQL SQLSTATEs). */
+export type DbFault = 'unique' | 'foreign-key' | 'busy' | null;
+
+export function dbFault(e: unknown): DbFault {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505') return 'unique';
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503') return 'foreign-key';
+  if (code.startsWith('SQLITE_BUSY')) return 'busy';
+  return null;
 }
 
 export class SqlitePort implements SqlPort {
   readonly dialect = 'sqlite' as const;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(readonly db: Database.Database) {}
 
   prepare(sql: string): Query {
     return this.db.prepare(sql);
@@ -45,6 +62,14 @@ export class SqlitePort implements SqlPort {
 
   get inTransaction(): boolean {
     return this.db.inTransaction;
+  }
+
+  setGuard(): void {
+    // SQLite's triggers call edc_write_guard(), a function the store registered on its connection (store.ts).
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
   }
 }
 

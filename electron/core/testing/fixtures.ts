@@ -10,6 +10,7 @@ import { toWire, type EnvelopeRow, type RawRow } from '../envelope.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../crypto/keyset.ts';
 import { Store } from '../store.ts';
 import { issuePairingCode, pairDevice } from '../../server/auth.ts';
+import { contractOnPostgres, sharedPostgres } from './postgres.ts';
 
 export class TestDirs {
   readonly root = mkdtempSync(path.join(os.tmpdir(), 'edc-test-'));
@@ -22,7 +23,10 @@ export class TestDirs {
 
   /** A store with the shared project key set installed (pass keys: null for none, or another KeySet). */
   store(role: Role, deviceId: string, opts: { keys?: KeySet | null } = {}): Store {
-    const store = Store.init(this.path(deviceId), role, deviceId, { hostname: `${deviceId}.test` });
+    // The storage contract run puts every server store's tables in PostgreSQL (testing/postgres.ts), one database
+    // each; laptops stay on SQLite, as in the field.
+    const database = contractOnPostgres && (role === 'site' || role === 'central') ? { database: sharedPostgres().createDatabase() } : {};
+    const store = Store.init(this.path(deviceId), role, deviceId, { hostname: `${deviceId}.test`, ...database });
     const keys = opts.keys === undefined ? this.keys : opts.keys;
     if (keys) writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), keys);
     this.stores.push(store);

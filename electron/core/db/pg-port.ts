@@ -1,0 +1,207 @@
+/**
+ * The storage port (port.ts) served by PostgreSQL, for the central store (DESIGN section 9). The sync core's
+ * transactions are synchronous, one writer at a time; so is this port: each statement goes to the store's own
+ * worker thread (pg-worker.ts, one `pg` connection) and the calling thread waits on a shared flag (Atomics.wait)
+ * for the answer, read back with receiveMessageOnPort. Long work (import, consume) runs in chunks that give the
+ * event loop back between them, as on SQLite.
+ *
+ * Dialect: `?` placeholders become `$1…$n`; a write transaction takes one advisory lock, so writers queue as with
+ * SQLite's BEGIN IMMEDIATE (across processes too); the write guard is a transaction-local setting
+ * (migrations-pg/0001_write_guard.sql).
+ */
+import { existsSync } from 'node:fs';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { EdcError } from '../../../shared/errors.ts';
+import type { Query, SqlPort } from './port.ts';
+import type { Reply, Request } from './pg-worker.ts';
+
+/** Beside this module: the TypeScript source in development and tests, pg-worker.mjs in the bundles. */
+function workerFile(): URL {
+  for (const name of ['./pg-worker.mjs', './db/pg-worker.mjs', './pg-worker.ts']) {
+    const u = new URL(name, import.meta.url);
+    if (existsSync(fileURLToPath(u))) return u;
+  }
+  throw new Error('pg-worker not found beside pg-port');
+}
+
+/** How long one statement may take before the store gives up on the database (a hung server, a lost network). */
+const STATEMENT_WAIT_MS = 120_000;
+const WRITER_LOCK = 7270401;
+
+/** `?` → `$n`, outside quoted strings and identifiers. */
+export function numberPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | null = null;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else out += ch;
+  }
+  return out;
+}
+
+/** A database URL with its password removed, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+export class PgPort implements SqlPort {
+  readonly dialect = 'postgres' as const;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly signal: Int32Array;
+  private depth = 0;
+  private savepoints = 0;
+  private guardOpen = false;
+  /** A statement failed inside the transaction: PostgreSQL refuses everything until ROLLBACK (TO SAVEPOINT). */
+  private aborted = false;
+  private names = 0;
+  private closed = false;
+
+  constructor(private readonly url: string, migrationsDir: string) {
+    const flag = new SharedArrayBuffer(4);
+    this.signal = new Int32Array(flag);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const file = workerFile();
+    const options = { workerData: { url, flag, port: port2, migrationsDir }, transferList: [port2] };
+    // From the TypeScript sources (tests, `node --import tsx`): worker threads do not inherit tsx's loader, so the
+    // worker registers it before importing its module. The bundles start pg-worker.mjs directly.
+    this.worker = file.pathname.endsWith('.ts')
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); }).catch((e) => { const { workerData: d } = require('node:worker_threads'); d.port.postMessage({ ok: false, message: String(e), unreachable: true }); const f = new Int32Array(d.flag); Atomics.store(f, 0, 1); Atomics.notify(f, 0); })`, { ...options, eval: true })
+      : new Worker(file, options);
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  private call(req: Request): Extract<Reply, { ok: true }> {
+    if (this.closed) throw new EdcError('DB_UNAVAILABLE', 'the store is closed');
+    Atomics.store(this.signal, 0, 0);
+    this.port.postMessage(req);
+    if (Atomics.wait(this.signal, 0, 0, STATEMENT_WAIT_MS) === 'timed-out') {
+      this.closed = true;
+      void this.worker.terminate();
+      throw new EdcError('DB_UNAVAILABLE', `no answer from ${redactUrl(this.url)} within ${STATEMENT_WAIT_MS / 1000} s`);
+    }
+    const msg = receiveMessageOnPort(this.port);
+    if (!msg) throw new EdcError('DB_UNAVAILABLE', 'the database worker stopped');
+    const reply = msg.message as Reply;
+    if (!reply.ok) {
+      if (this.depth > 0) this.aborted = true;
+      if (reply.unreachable) throw new EdcError('DB_UNAVAILABLE', `${redactUrl(this.url)}: ${reply.message}`);
+      // The SQLSTATE stays the error's code: dbFault() and classifyError() read it (unique, foreign key, disk full).
+      throw Object.assign(new Error(reply.message), { code: reply.code });
+    }
+    return reply;
+  }
+
+  /** Applies migrations-pg/ (pg-worker.ts); the newest migration time the database had recorded before. */
+  migrate(): { applied: number; newest: number | null } {
+    const r = this.call({ op: 'migrate' });
+    return { applied: r.applied ?? 0, newest: r.newest ?? null };
+  }
+
+  prepare(sql: string): Query {
+    const text = numberPlaceholders(sql);
+    const name = `s${++this.names}`;
+    // better-sqlite3 also binds one array argument as the list of values; so does this port.
+    const run = (params: unknown[]) => this.call({ op: 'query', text, values: params.length === 1 && Array.isArray(params[0]) ? params[0] : params, name });
+    return {
+      get: (...params) => fixRow(run(params).rows?.[0]),
+      all: (...params) => (run(params).rows ?? []).map((r) => fixRow(r)!),
+      run: (...params) => ({ changes: run(params).rowCount ?? 0 }),
+    };
+  }
+
+  exec(sql: string): void {
+    this.call({ op: 'exec', text: sql });
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.call({ op: 'exec', text: `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` });
+    this.depth = 1;
+    this.aborted = false;
+    try {
+      const out = fn();
+      this.depth = 0;
+      this.guardOpen = false;
+      this.call({ op: 'exec', text: 'COMMIT' });
+      return out;
+    } catch (err) {
+      this.depth = 0;
+      this.guardOpen = false;
+      try {
+        this.call({ op: 'exec', text: 'ROLLBACK' });
+      } catch {
+        // the connection is gone: the server rolled the transaction back itself
+      }
+      throw err;
+    }
+  }
+
+  savepoint<T>(fn: () => T): T {
+    if (this.depth === 0) throw new Error('savepoint outside a transaction');
+    const name = `sp${++this.savepoints}`;
+    this.call({ op: 'exec', text: `SAVEPOINT ${name}` });
+    const guard = this.guardOpen;
+    try {
+      const out = fn();
+      this.call({ op: 'exec', text: `RELEASE SAVEPOINT ${name}` });
+      return out;
+    } catch (err) {
+      this.call({ op: 'exec', text: `ROLLBACK TO SAVEPOINT ${name}` });
+      this.aborted = false;
+      this.guardOpen = guard; // ROLLBACK TO also undoes a set_config made since the savepoint
+      throw err;
+    } finally {
+      this.savepoints--;
+    }
+  }
+
+  /** Opens or closes the write guard for the rest of the current transaction. */
+  setGuard(open: boolean): void {
+    if (this.depth === 0 || this.aborted || open === this.guardOpen) return;
+    this.call({ op: 'exec', text: `SELECT set_config('edc.write_guard', '${open ? '1' : '0'}', true)` });
+    this.guardOpen = open;
+  }
+
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.call({ op: 'close' });
+    } catch {
+      // closing a store whose database is gone
+    }
+    this.closed = true;
+    void this.worker.terminate();
+  }
+}
+
+/** Buffers cross the thread as Uint8Array: give them back their Buffer type (bytea columns). */
+function fixRow(row: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!row) return row;
+  for (const k of Object.keys(row)) {
+    const v = row[k];
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) row[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }
+  return row;
+}
