@@ -124,6 +124,33 @@ describe('the store on PostgreSQL', () => {
     }
   });
 
+  it('a read-only analyst reads the documented views (joined to participant and visit, PII still ciphertext), never the sync tables', () => {
+    const url = pg.createDatabase();
+    const db = new URL(url).pathname.slice(1);
+    const store = Store.init(path.join(root, 'analysis'), 'central', 'central-a', { database: url });
+    writeKeySetFile(path.join(store.keyDir, KEYSET_FILE), KeySet.generate());
+    try {
+      const study = new Study(store);
+      const s = study.registerSubject(registration, ra);
+      const v = study.write.insert('edc.visit', { subjectId: String(s.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: '2026-01-05T08:10:00.000Z', reason: 'scheduled' }, ra);
+      study.write.insert('edc.vital_signs', { visitId: String(v.id), weightKg: 61.5, heightCm: 160, systolic: 120, diastolic: 80, temperatureC: 36.8 }, ra);
+      // The README's grant, as the database's administrator.
+      pg.psql(db, 'CREATE ROLE statistician LOGIN; GRANT USAGE ON SCHEMA analysis TO statistician; GRANT SELECT ON ALL TABLES IN SCHEMA analysis TO statistician');
+      const as = (sql: string) => pg.psql(db, sql, 'statistician').trim();
+      assert.equal(as('SELECT subject_identifier, visit_code, weight_kg, temperature_c FROM analysis.vital_signs'), `${String(s.subject_identifier)}|1000|61.5|36.8`);
+      const first = as('SELECT first_name FROM analysis.subject');
+      assert.ok(first.length > 0 && !first.includes('Naledi'), 'PII stays ciphertext');
+      const views = as("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.views WHERE table_schema = 'analysis'");
+      assert.equal(views, 'consent,follow_up,medical_history,specimen_custody,specimen_reconciliation,specimen_requisition,subject,visit,vital_signs');
+      for (const sql of ['SELECT * FROM public.subject', 'SELECT * FROM public.outgoing_transaction', 'SELECT * FROM public.device',
+        "UPDATE analysis.subject SET gender = 'M'", 'DELETE FROM analysis.vital_signs']) {
+        assert.throws(() => as(sql), (e: Error & { stderr?: string }) => /permission denied|cannot (update|delete from) view/.test(String(e.stderr)), sql);
+      }
+    } finally {
+      store.close();
+    }
+  });
+
   it('init --database: tables in PostgreSQL, keys and settings in the data folder; status and the CLI work on it', async () => {
     const url = pg.createDatabase('central_cli');
     const data = path.join(root, 'cli-central');
