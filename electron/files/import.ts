@@ -222,9 +222,11 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
         for (const range of manifest.ranges) recordReceived(store, range.producer, consumer.highWater(range.producer, receivedSeq(store, range.producer)), 'file');
       });
       yield* consumer.steps();
-      move(name, archive);
+      // Recorded before the file moves: stopped between the two (a kill, the database gone), the next import finds the
+      // batch recorded and its file still here, archives it and writes the receipt (the "already imported" path).
       const importedAt = new Date().toISOString();
       record.run(name, manifest.batchId, producer, manifest.batchSeq, 'imported', null, manifest.count, r.accepted.length, r.duplicates.length, manifest.sha256, importedAt);
+      move(name, archive);
       writeReceipt(manifest, { accepted: r.accepted.length, duplicates: r.duplicates.length, ids: check.envelopes.map((e) => e.id), importedAt });
       result.imported.push({ fileName: name, count: manifest.count, accepted: r.accepted.length, duplicates: r.duplicates.length });
       expected++;

@@ -69,6 +69,8 @@ export class PgPort implements SqlPort {
   private guardOpen = false;
   /** A statement failed inside the transaction: PostgreSQL refuses everything until ROLLBACK (TO SAVEPOINT). */
   private aborted = false;
+  /** The connection broke inside the transaction: nothing more may run in it (a reconnect would run it piecemeal). */
+  private lost = false;
   private names = 0;
   private closed = false;
 
@@ -88,10 +90,11 @@ export class PgPort implements SqlPort {
     this.port.unref();
   }
 
-  private call(req: Request): Extract<Reply, { ok: true }> {
+  private call(req: Request, ending = false): Extract<Reply, { ok: true }> {
     if (this.closed) throw new EdcError('DB_UNAVAILABLE', 'the store is closed');
+    if (this.lost && !ending) throw new EdcError('DB_UNAVAILABLE', `${redactUrl(this.url)}: the connection was lost during this transaction; it was rolled back`);
     Atomics.store(this.signal, 0, 0);
-    this.port.postMessage(req);
+    this.port.postMessage(req.op === 'query' || req.op === 'exec' ? { ...req, tx: this.depth > 0 } : req);
     if (Atomics.wait(this.signal, 0, 0, STATEMENT_WAIT_MS) === 'timed-out') {
       this.closed = true;
       void this.worker.terminate();
@@ -102,7 +105,10 @@ export class PgPort implements SqlPort {
     const reply = msg.message as Reply;
     if (!reply.ok) {
       if (this.depth > 0) this.aborted = true;
-      if (reply.unreachable) throw new EdcError('DB_UNAVAILABLE', `${redactUrl(this.url)}: ${reply.message}`);
+      if (reply.unreachable) {
+        if (this.depth > 0) this.lost = true;
+        throw new EdcError('DB_UNAVAILABLE', `${redactUrl(this.url)}: ${reply.message}`);
+      }
       // The SQLSTATE stays the error's code: dbFault() and classifyError() read it (unique, foreign key, disk full).
       throw Object.assign(new Error(reply.message), { code: reply.code });
     }
@@ -119,7 +125,7 @@ export class PgPort implements SqlPort {
     const text = numberPlaceholders(sql);
     const name = `s${++this.names}`;
     // better-sqlite3 also binds one array argument as the list of values; so does this port.
-    const run = (params: unknown[]) => this.call({ op: 'query', text, values: params.length === 1 && Array.isArray(params[0]) ? params[0] : params, name });
+    const run = (params: unknown[]) => this.call({ op: 'query', text, values: params.length === 1 && Array.isArray(params[0]) ? params[0] : params, name, tx: true });
     return {
       get: (...params) => fixRow(run(params).rows?.[0]),
       all: (...params) => (run(params).rows ?? []).map((r) => fixRow(r)!),
@@ -128,27 +134,33 @@ export class PgPort implements SqlPort {
   }
 
   exec(sql: string): void {
-    this.call({ op: 'exec', text: sql });
+    this.call({ op: 'exec', tx: true, text: sql });
   }
 
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
-    this.call({ op: 'exec', text: `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` });
+    this.call({ op: 'exec', tx: true, text: `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` });
     this.depth = 1;
     this.aborted = false;
     try {
       const out = fn();
+      // PostgreSQL answers COMMIT of a transaction a failed statement aborted with a silent rollback: never report that as saved.
+      if (this.aborted) throw new EdcError('DB_UNAVAILABLE', 'a statement failed inside the transaction, so it was rolled back');
+      this.call({ op: 'exec', tx: true, text: 'COMMIT' });
       this.depth = 0;
       this.guardOpen = false;
-      this.call({ op: 'exec', text: 'COMMIT' });
       return out;
     } catch (err) {
       this.depth = 0;
       this.guardOpen = false;
-      try {
-        this.call({ op: 'exec', text: 'ROLLBACK' });
-      } catch {
-        // the connection is gone: the server rolled the transaction back itself
+      const lost = this.lost;
+      this.lost = false;
+      if (!lost) {
+        try {
+          this.call({ op: 'exec', tx: true, text: 'ROLLBACK' }, true);
+        } catch {
+          // the connection went just now: the server rolls the transaction back itself
+        }
       }
       throw err;
     }
@@ -157,14 +169,14 @@ export class PgPort implements SqlPort {
   savepoint<T>(fn: () => T): T {
     if (this.depth === 0) throw new Error('savepoint outside a transaction');
     const name = `sp${++this.savepoints}`;
-    this.call({ op: 'exec', text: `SAVEPOINT ${name}` });
+    this.call({ op: 'exec', tx: true, text: `SAVEPOINT ${name}` });
     const guard = this.guardOpen;
     try {
       const out = fn();
-      this.call({ op: 'exec', text: `RELEASE SAVEPOINT ${name}` });
+      this.call({ op: 'exec', tx: true, text: `RELEASE SAVEPOINT ${name}` });
       return out;
     } catch (err) {
-      this.call({ op: 'exec', text: `ROLLBACK TO SAVEPOINT ${name}` });
+      this.call({ op: 'exec', tx: true, text: `ROLLBACK TO SAVEPOINT ${name}` });
       this.aborted = false;
       this.guardOpen = guard; // ROLLBACK TO also undoes a set_config made since the savepoint
       throw err;
@@ -176,7 +188,7 @@ export class PgPort implements SqlPort {
   /** Opens or closes the write guard for the rest of the current transaction. */
   setGuard(open: boolean): void {
     if (this.depth === 0 || this.aborted || open === this.guardOpen) return;
-    this.call({ op: 'exec', text: `SELECT set_config('edc.write_guard', '${open ? '1' : '0'}', true)` });
+    this.call({ op: 'exec', tx: true, text: `SELECT set_config('edc.write_guard', '${open ? '1' : '0'}', true)` });
     this.guardOpen = open;
   }
 

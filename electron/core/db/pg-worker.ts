@@ -16,9 +16,10 @@ const signal = new Int32Array(flag);
 pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
+/** `tx`: sent inside a transaction: a broken connection is then an error, never a silent reconnect. */
 export type Request =
-  | { op: 'query'; text: string; values: unknown[]; name?: string }
-  | { op: 'exec'; text: string }
+  | { op: 'query'; text: string; values: unknown[]; name?: string; tx: boolean }
+  | { op: 'exec'; text: string; tx: boolean }
   | { op: 'migrate' }
   | { op: 'close' };
 
@@ -87,6 +88,9 @@ async function handle(m: Request): Promise<Reply> {
     client = null;
     return { ok: true };
   }
+  if (broken && 'tx' in m && m.tx) {
+    return { ok: false, message: `the connection was lost inside a transaction (${broken.message})`, code: '08006', unreachable: true };
+  }
   let c: pg.Client;
   try {
     c = await connected();
@@ -107,7 +111,11 @@ port.on('message', (m: Request) => {
   void handle(m)
     .catch((err: unknown): Reply => {
       const e = err as Error & { code?: string };
-      return { ok: false, message: e.message, code: e.code, unreachable: broken !== null };
+      // Connection exceptions (08…), the server shutting down or ending this session (57P0…), or a socket error: the
+      // connection is gone; the next request reconnects.
+      const gone = broken !== null || /^(08|57P0)/.test(e.code ?? '') || (e.code === undefined && /Connection terminated|ECONNRESET|EPIPE|not queryable/i.test(e.message));
+      if (gone) broken ??= e;
+      return { ok: false, message: e.message, code: e.code, unreachable: gone };
     })
     .then((reply) => {
       port.postMessage(reply);
