@@ -13,7 +13,7 @@
  * Timings are medians of 3 runs of each phase for N ≤ 10k, one run at 100k.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -372,6 +372,71 @@ function files(sizes: number[]): void {
   console.log(`target at N=${last.n}: end-to-end / baseline ${(last.rate / last.baseline).toFixed(2)} (≥ 0.4) ${last.rate / last.baseline >= 0.4 ? 'met' : 'NOT met'}; peak RSS ${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
 }
 
+// ------------------------------------------------------------------------------------------------ files --store postgres
+
+interface PgFilesResult { n: number; sqlite: number; postgres: number; copy: number; rssMb: number; batches: number }
+
+/**
+ * Import + consume of the same exported batches into a central store on SQLite and one on PostgreSQL (a temporary
+ * PostgreSQL 15 cluster on loopback), and the COPY floor: the same envelopes as CSV into a bare PostgreSQL table.
+ */
+async function filesPgChild(n: number): Promise<void> {
+  const { startPostgres } = await import('../electron/core/testing/postgres.ts');
+  const root = mkdtempSync(path.join(os.tmpdir(), 'edc-bench-pg-'));
+  const pg = startPostgres();
+  try {
+    const keys = KeySet.generate();
+    const field = fieldWith(root, n, keys);
+    const outbox = path.join(root, 'outbox');
+    const exported = exportBatches(field, outbox);
+    const rate = (label: string, database: string): number => {
+      const inbox = path.join(root, `inbox-${label}`);
+      cpSync(outbox, inbox, { recursive: true });
+      const central = Store.init(path.join(root, `central-${label}`), 'central', 'central-01', { hostname: 'bench', ...(database ? { database } : {}) });
+      writeKeySetFile(path.join(central.keyDir, KEYSET_FILE), keys);
+      const t = process.hrtime.bigint();
+      const imported = importBatches(central, inbox);
+      const secs = Number(process.hrtime.bigint() - t) / 1e9;
+      const applied = (central.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE is_consumed = 1').get() as { n: number }).n;
+      if (applied !== n || imported.quarantined.length) throw new Error(`${label}: central applied ${applied} of ${n}; quarantined ${imported.quarantined.length}`);
+      central.close();
+      return n / secs;
+    };
+    const sqlite = rate('sqlite', '');
+    const postgres = rate('postgres', pg.createDatabase('central'));
+    // The floor: the same envelopes, as CSV, loaded with COPY into a bare table (no keys, no indexes, no triggers).
+    const csv = path.join(root, 'envelopes.csv');
+    const rows = field.sql.prepare('SELECT * FROM outgoing_transaction ORDER BY producer_seq').all() as EnvelopeRow[];
+    const q = (v: string | number) => `"${String(v).replaceAll('"', '""')}"`;
+    writeFileSync(csv, rows.map((r) => { const w = toWire(r); return [w.id, w.producer, w.producerSeq, w.txName, w.txPk, w.action, w.timestamp, w.schemaVersion, w.keyId, w.tx, w.sig ?? ''].map(q).join(','); }).join('\n') + '\n');
+    pg.psql('central', 'CREATE TABLE bare (id text, producer text, producer_seq bigint, tx_name text, tx_pk text, action text, "timestamp" text, schema_version bigint, key_id text, tx text, sig text)');
+    const t = process.hrtime.bigint();
+    pg.psql('central', `\\copy bare FROM '${csv}' WITH (FORMAT csv)`);
+    const copy = n / (Number(process.hrtime.bigint() - t) / 1e9);
+    field.close();
+    process.stdout.write(JSON.stringify({ n, sqlite, postgres, copy, rssMb: process.resourceUsage().maxRSS / 1024, batches: exported.batches.length } satisfies PgFilesResult));
+  } finally {
+    pg.destroy();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function filesPg(sizes: number[]): void {
+  const f = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
+  console.log('files --store postgres: import + consume of the same exported batches into a central store on SQLite and on PostgreSQL 15 (loopback)');
+  console.log('COPY = the same envelopes as CSV loaded with COPY into a bare PostgreSQL table (no keys, indexes or triggers)');
+  console.log('        N   SQLite/s  PostgreSQL/s  PG/SQLite     COPY/s  PG/COPY  batches  peak RSS');
+  const results: PgFilesResult[] = [];
+  for (const n of sizes) {
+    const r = runChild<PgFilesResult>('files-pg', n);
+    results.push(r);
+    console.log(`${String(n).padStart(9)}  ${f(r.sqlite)}     ${f(r.postgres)}      ${(r.postgres / r.sqlite).toFixed(2).padStart(5)}  ${f(r.copy)}    ${(r.postgres / r.copy).toFixed(3).padStart(5)}  ${String(r.batches).padStart(7)}  ${r.rssMb.toFixed(0).padStart(5)} MB`);
+  }
+  const last = results[results.length - 1]!;
+  const first = results[0]!;
+  console.log(`target at N=${last.n}: PostgreSQL / SQLite ${(last.postgres / last.sqlite).toFixed(2)} (≥ 0.5) ${last.postgres / last.sqlite >= 0.5 ? 'met' : 'NOT met'}; peak RSS of the process (field + both centrals) ${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB for ${last.n / first.n}× the data`);
+}
+
 const [what = 'crf', arg] = process.argv.slice(2);
 switch (what) {
   case 'crf':
@@ -392,8 +457,16 @@ switch (what) {
   case 'files-child':
     await filesChild(Number(arg));
     break;
+  case 'files-pg-child':
+    await filesPgChild(Number(arg));
+    break;
   case 'files':
-    files(arg ? [Number(arg)] : [10_000, 100_000]);
+    if (process.argv.includes('--store') && process.argv[process.argv.indexOf('--store') + 1] === 'postgres') {
+      const sizes = process.argv.slice(3).filter((a) => /^\d+$/.test(a)).map(Number);
+      filesPg(sizes.length ? sizes : [10_000, 100_000]);
+    } else {
+      files(arg && /^\d+$/.test(arg) ? [Number(arg)] : [10_000, 100_000]);
+    }
     break;
   default:
     console.error(`unknown benchmark "${what}"; available: crf, core, rest, files`);

@@ -11,6 +11,7 @@ import type { correctionSchema, RecordKind } from '../../shared/contract.ts';
 import type { ModelInput, TxName } from '../../shared/domain.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { correctionReasonSchema } from '../../shared/specimens.ts';
+import { jsonArrayItem, jsonValues } from './db/dialect.ts';
 import { MODELS } from './domain/registry.ts';
 import type { Study } from './domain/study.ts';
 import type { RawRow } from './envelope.ts';
@@ -118,16 +119,17 @@ interface AuditRow { tx_name: TxName; record_id: string; action: 'I' | 'U' | 'D'
 export function subjectHistory(store: Store, subjectId: string): HistoryEntry[] {
   const childIds = (txNames: TxName[], parentCol: string, parents: string[]): string[] => {
     if (parents.length === 0) return [];
-    return (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name IN (SELECT value FROM json_each(?))
-        AND action IN ('I', 'D') AND coalesce(json_extract(changes, '$.${parentCol}[1]'), json_extract(changes, '$.${parentCol}[0]')) IN (SELECT value FROM json_each(?))`)
+    const d = store.sql.dialect;
+    return (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name IN (${jsonValues(d)})
+        AND action IN ('I', 'D') AND coalesce(${jsonArrayItem(d, 'changes', parentCol, 1)}, ${jsonArrayItem(d, 'changes', parentCol, 0)}) IN (${jsonValues(d)})`)
       .all(JSON.stringify(txNames), JSON.stringify(parents)) as { record_id: string }[]).map((r) => r.record_id);
   };
   const direct = childIds(['edc.consent', 'edc.visit'], 'subject_id', [subjectId]);
-  const visits = (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name = 'edc.visit' AND record_id IN (SELECT value FROM json_each(?))`)
+  const visits = (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name = 'edc.visit' AND record_id IN (${jsonValues(store.sql.dialect)})`)
     .all(JSON.stringify(direct)) as { record_id: string }[]).map((r) => r.record_id);
   const grand = childIds(['edc.vital_signs', 'edc.medical_history', 'edc.specimen_requisition'], 'visit_id', visits);
-  const rows = store.sql.prepare(`SELECT tx_name, record_id, action, revision, user, at, reason, changes FROM audit_history
-      WHERE record_id IN (SELECT value FROM json_each(?)) ORDER BY at, rowid`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
+  const rows = store.sql.prepare(`SELECT tx_name, record_id, action, revision, "user", at, reason, changes FROM audit_history
+      WHERE record_id IN (${jsonValues(store.sql.dialect)}) ORDER BY at, revision, id`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
   const labels = new Map<string, string>();
   for (const r of rows) {
     const col = LABEL_COLUMN[r.tx_name];
@@ -167,8 +169,8 @@ export interface DeletedSubject {
 /** Participants deleted on this device (from the audit history), newest first, a page at a time. */
 export function deletedSubjects(store: Store, page: number, pageSize: number): { rows: DeletedSubject[]; total: number } {
   const total = (store.sql.prepare(`SELECT count(*) AS n FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'`).get() as { n: number }).n;
-  const rows = store.sql.prepare(`SELECT record_id, user, at, reason, changes FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'
-      ORDER BY at DESC, rowid DESC LIMIT ? OFFSET ?`).all(pageSize, page * pageSize) as { record_id: string; user: string; at: string; reason: string | null; changes: string }[];
+  const rows = store.sql.prepare(`SELECT record_id, "user", at, reason, changes FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'
+      ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`).all(pageSize, page * pageSize) as { record_id: string; user: string; at: string; reason: string | null; changes: string }[];
   return {
     total,
     rows: rows.map((r) => {

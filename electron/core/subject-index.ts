@@ -6,6 +6,7 @@
  * writer (the app, the CLI's seed, a conflict resolution) without a hook in the write path. ~500 participants: one
  * indexed scan of two columns per search, decrypting only the changed rows.
  */
+import { jsonValues } from './db/dialect.ts';
 import type { RawRow } from './envelope.ts';
 import type { Store } from './store.ts';
 
@@ -45,7 +46,7 @@ export class SubjectIndex {
     for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
     if (stale.length === 0) return;
     const keys = this.store.requireKeys();
-    const q = this.store.sql.prepare('SELECT id, revision, created, subject_identifier, first_name, last_name, identity_number, phone FROM subject WHERE id IN (SELECT value FROM json_each(?))');
+    const q = this.store.sql.prepare(`SELECT id, revision, created, subject_identifier, first_name, last_name, identity_number, phone FROM subject WHERE id IN (${jsonValues(this.store.sql.dialect)})`);
     for (let i = 0; i < stale.length; i += 500) {
       for (const r of q.all(JSON.stringify(stale.slice(i, i + 500))) as RawRow[]) {
         const open = (col: string) => (typeof r[col] === 'string' ? keys.decryptField(col, r[col]) : '');

@@ -17,22 +17,22 @@ import { issueDeviceList } from '../core/device-list.ts';
 import type { Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
 import { assertServerRole, authenticate, FailureLimiter, pairDevice, registerDeviceKey, type PairedDevice } from './auth.ts';
-import { BackgroundConsumer } from './background.ts';
+import { backgroundFor, type Background } from './background.ts';
 import { bearer, createHttp, parseWith, sendJson } from './http.ts';
 import { createBackend } from '../app/backend.ts';
 import { registerWebHost, type WebHost } from '../web/web-host.ts';
 
 export interface SiteServer {
   app: FastifyInstance;
-  background: BackgroundConsumer | null;
+  background: Background | null;
   url: string;
   close(): Promise<void>;
 }
 
-export function buildSiteServer(store: Store, log: (line: string) => void = () => {}): { app: FastifyInstance; background: BackgroundConsumer } {
+export function buildSiteServer(store: Store, log: (line: string) => void = () => {}): { app: FastifyInstance; background: Background } {
   assertServerRole(store);
   const app = createHttp();
-  const background = new BackgroundConsumer(store, log);
+  const background = backgroundFor(store, log);
   background.watchKeys();
   const limiter = new FailureLimiter(LIMITS.authFailuresPerMinute);
   const consumer = new Consumer(store);

@@ -29,3 +29,9 @@ export function containsText(d: Dialect, hay: string, needle: string): string {
 export function orderedJoin(d: Dialect): string {
   return d === 'postgres' ? 'JOIN' : 'CROSS JOIN';
 }
+
+/** Text of element `index` of the array under `key` in the JSON object held in `expr` (an audit row's changes: {col: [old, new]}). */
+export function jsonArrayItem(d: Dialect, expr: string, key: string, index: number): string {
+  if (!/^[a-z_]+$/.test(key)) throw new Error(`jsonArrayItem: ${key} is not a column name`);
+  return d === 'postgres' ? `((${expr})::json -> '${key}' ->> ${index})` : `json_extract(${expr}, '$.${key}[${index}]')`;
+}

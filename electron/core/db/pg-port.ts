@@ -9,21 +9,11 @@
  * SQLite's BEGIN IMMEDIATE (across processes too); the write guard is a transaction-local setting
  * (migrations-pg/0001_write_guard.sql).
  */
-import { existsSync } from 'node:fs';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { EdcError } from '../../../shared/errors.ts';
+import { startWorker } from '../worker-thread.ts';
 import type { Query, SqlPort } from './port.ts';
 import type { Reply, Request } from './pg-worker.ts';
-
-/** Beside this module: the TypeScript source in development and tests, pg-worker.mjs in the bundles. */
-function workerFile(): URL {
-  for (const name of ['./pg-worker.mjs', './db/pg-worker.mjs', './pg-worker.ts']) {
-    const u = new URL(name, import.meta.url);
-    if (existsSync(fileURLToPath(u))) return u;
-  }
-  throw new Error('pg-worker not found beside pg-port');
-}
 
 /** How long one statement may take before the store gives up on the database (a hung server, a lost network). */
 const STATEMENT_WAIT_MS = 120_000;
@@ -79,13 +69,10 @@ export class PgPort implements SqlPort {
     this.signal = new Int32Array(flag);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const file = workerFile();
     const options = { workerData: { url, flag, port: port2, migrationsDir }, transferList: [port2] };
-    // From the TypeScript sources (tests, `node --import tsx`): worker threads do not inherit tsx's loader, so the
-    // worker registers it before importing its module. The bundles start pg-worker.mjs directly.
-    this.worker = file.pathname.endsWith('.ts')
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); }).catch((e) => { const { workerData: d } = require('node:worker_threads'); d.port.postMessage({ ok: false, message: String(e), unreachable: true }); const f = new Int32Array(d.flag); Atomics.store(f, 0, 1); Atomics.notify(f, 0); })`, { ...options, eval: true })
-      : new Worker(file, options);
+    // A worker that cannot load still wakes the waiting thread, with the reason.
+    const onLoadError = "const { workerData: d } = require('node:worker_threads'); d.port.postMessage({ ok: false, message: String(e), unreachable: true }); const f = new Int32Array(d.flag); Atomics.store(f, 0, 1); Atomics.notify(f, 0);";
+    this.worker = startWorker(import.meta.url, ['./pg-worker.mjs', './db/pg-worker.mjs', './pg-worker.ts'], options, onLoadError);
     this.worker.unref();
     this.port.unref();
   }
