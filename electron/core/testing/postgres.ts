@@ -32,7 +32,11 @@ function asPostgres(cmd: string, args: string[]): string {
 
 function freePortSync(): number {
   const js = "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
-  return Number(execFileSync(process.execPath, ['-e', js], { encoding: 'utf8' }).trim());
+  // A plain Node (no loaders from this process's NODE_OPTIONS, as under Playwright): its last line is the port.
+  const out = execFileSync(process.execPath, ['-e', js], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  const port = Number(out.trim().split('\n').pop());
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no free port found (${out.trim()})`);
+  return port;
 }
 
 export function postgresAvailable(): boolean {
