@@ -12,6 +12,7 @@
  */
 import { envelopeAad, envelopeSignedBytes, type EnvelopeRow } from '../core/envelope.ts';
 import type { Store } from '../core/store.ts';
+import { jsonValues } from '../core/db/dialect.ts';
 
 export interface Renumbered {
   ids: string[];
@@ -39,7 +40,7 @@ export function renumberPastMark(store: Store, ids: readonly string[], mark: num
   return store.guarded(() => {
     const ownLast = ownLastSeq(store);
     const rows = store.sql.prepare(`SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq <= ? AND is_consumed_server = 0
-      AND is_consumed_middleman = 0 AND batch_id IS NULL AND id IN (SELECT value FROM json_each(?)) ORDER BY producer_seq`)
+      AND is_consumed_middleman = 0 AND batch_id IS NULL AND id IN (${jsonValues(store.sql.dialect)}) ORDER BY producer_seq`)
       .all(store.deviceId, mark, JSON.stringify(ids)) as EnvelopeRow[];
     if (rows.length === 0) return null;
     const update = store.sql.prepare('UPDATE outgoing_transaction SET producer_seq = ?, key_id = ?, tx = ?, sig = ? WHERE id = ?');
