@@ -49,10 +49,11 @@ export function producerWaits(store: Store): ProducerWait[] {
   };
   // Not tried yet, above the cursor: what this device cannot read held back by the consumer (no key at all, or a key
   // set that opens none of them), or simply not reached yet.
-  const pending = store.sql.prepare(`SELECT i.producer, i.key_id, i.schema_version > ? AS newer, max(i.schema_version) AS sv, count(*) AS n
-    FROM producer_cursor c JOIN incoming_transaction i ON i.producer = c.producer AND i.producer_seq > c.applied_seq
-    WHERE i.is_consumed = 0 AND i.is_error = 0 AND i.is_conflict = 0 AND i.blocked_by IS NULL
-    GROUP BY i.producer, i.key_id, i.schema_version > ?`).all(SCHEMA_VERSION, SCHEMA_VERSION) as { producer: string; key_id: string; newer: number; sv: number; n: number }[];
+  const pending = store.sql.prepare(`SELECT producer, key_id, newer, max(sv) AS sv, count(*) AS n FROM (
+      SELECT i.producer, i.key_id, CASE WHEN i.schema_version > ? THEN 1 ELSE 0 END AS newer, i.schema_version AS sv
+      FROM producer_cursor c JOIN incoming_transaction i ON i.producer = c.producer AND i.producer_seq > c.applied_seq
+      WHERE i.is_consumed = 0 AND i.is_error = 0 AND i.is_conflict = 0 AND i.blocked_by IS NULL
+    ) AS p GROUP BY producer, key_id, newer`).all(SCHEMA_VERSION) as { producer: string; key_id: string; newer: number; sv: number; n: number }[];
   for (const p of pending) {
     if (!keys?.hasKey(p.key_id)) addKey(p.producer, p.key_id, p.n);
     else if (p.newer) addSchema(p.producer, p.sv, p.n);
