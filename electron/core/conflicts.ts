@@ -53,9 +53,9 @@ export function countConflicts(store: Store, opts: { includeResolved?: boolean }
 /** Conflicts oldest first (open ones, or all), optionally one page of them (paged in SQL: only that page is decrypted). */
 export function listConflicts(store: Store, opts: { includeResolved?: boolean; page?: number; pageSize?: number } = {}): ConflictView[] {
   const study = new Study(store);
-  const limit = opts.pageSize ?? -1;
+  const limit = opts.pageSize ?? Number.MAX_SAFE_INTEGER; // all of them (LIMIT -1 is SQLite's alone)
   const rows = store.sql.prepare(`SELECT c.*, i.error AS reason, i.action FROM sync_conflict c JOIN incoming_transaction i ON i.id = c.incoming_id
-    ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id LIMIT ? OFFSET ?`).all(limit, limit < 0 ? 0 : (opts.page ?? 0) * limit) as Record<string, string | number | null>[];
+    ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id LIMIT ? OFFSET ?`).all(limit, opts.pageSize === undefined ? 0 : (opts.page ?? 0) * limit) as Record<string, string | number | null>[];
   return rows.map((r) => {
     const txName = String(r.tx_name) as TxName;
     const hidden: string[] = [];
