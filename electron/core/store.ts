@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,8 +78,36 @@ export class Store {
       throw new EdcError('STORE_CORRUPT', `${file}: ${(cause as Error).message}`, { cause });
     }
     sqlite.function('edc_write_guard', { deterministic: false, varargs: false }, () => this.guard);
-    if (!opts.readonly) applyMigrations(sqlite, drizzle(sqlite, { schema }), opts.migrationsDir ?? MIGRATIONS_DIR);
+    if (!opts.readonly) {
+      // After an unclean shutdown (a process that had this store open ended without closing it: power cut, kill -9,
+      // a crash) the file is checked before anything is read or written; a damaged one is refused, never used.
+      const stale = staleOpenMarkers(dir);
+      if (stale.length > 0) {
+        this.integrityChecked = true;
+        let result: string;
+        try {
+          result = (sqlite.pragma('quick_check', { simple: true }) as string | undefined) ?? 'no answer';
+        } catch (cause) {
+          result = (cause as Error).message;
+        }
+        if (result !== 'ok') {
+          sqlite.close();
+          throw new EdcError('STORE_CORRUPT', `${file} failed its integrity check after an unclean shutdown: ${result}`);
+        }
+        for (const f of stale) rmSync(f, { force: true });
+      }
+      writeFileSync(this.openMarker, `${process.pid}\n`, { mode: 0o600 });
+      applyMigrations(sqlite, drizzle(sqlite, { schema }), opts.migrationsDir ?? MIGRATIONS_DIR);
+    }
     return new SqlitePort(sqlite);
+  }
+
+  /** Whether this open ran SQLite's quick_check (a process before it had not closed the store). */
+  integrityChecked = false;
+
+  /** This process's mark that it has the store open (removed by close(); left behind, it means an unclean end). */
+  private get openMarker(): string {
+    return path.join(this.dir, `${OPEN_MARKER}${process.pid}`);
   }
 
   /**
@@ -289,6 +317,7 @@ export class Store {
 
   close(): void {
     this.sql.close();
+    if (this.sql.dialect === 'sqlite') rmSync(this.openMarker, { force: true });
   }
 
   /** Where the tables are, for people: the SQLite file, or the PostgreSQL database without its password. */
@@ -311,6 +340,23 @@ function openPostgres(url: string, opts: OpenOptions): PgPort {
     port.close();
     throw err;
   }
+}
+
+const OPEN_MARKER = '.open-';
+
+/** Open marks in DIR left by processes that no longer run (each open writes `.open-<pid>`, close removes it). */
+function staleOpenMarkers(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith(OPEN_MARKER)).filter((f) => {
+    const pid = Number(f.slice(OPEN_MARKER.length));
+    if (!Number.isInteger(pid) || pid <= 0) return true;
+    if (pid === process.pid) return false; // this process has it open too (another Store object)
+    try {
+      process.kill(pid, 0);
+      return false; // still running: its store is open, not abandoned
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }).map((f) => path.join(dir, f));
 }
 
 interface Journal { entries: { idx: number; when: number; tag: string }[] }
