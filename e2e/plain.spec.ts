@@ -43,9 +43,9 @@ test('decimal comma, identity-card dates and plain messages at entry; consent on
   await expect(page.getByTestId('consent-save')).toBeDisabled();
   await expect(page.getByTestId('consent-why')).toHaveText('Consent version 1.0 is already recorded for this participant.');
   await expect(page.getByTestId('next-step')).toHaveText('Next: add the first visit.');
-  await page.getByLabel('Consent version').fill('1,1');
+  await page.getByRole('textbox', { name: 'Consent version' }).fill('1,1');
   await expect(page.getByTestId('consent-save')).toBeEnabled();
-  await page.getByLabel('Consent version').fill('1,0');
+  await page.getByRole('textbox', { name: 'Consent version' }).fill('1,0');
   await expect(page.getByTestId('consent-save')).toBeDisabled();
 
   await page.getByTestId('add-visit').click();
