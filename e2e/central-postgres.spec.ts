@@ -72,7 +72,7 @@ test('central on PostgreSQL: import from the web UI, Consumed batches, the inspe
   await openScreen(page, 'Conflicts');
   const conflict = page.getByTestId('conflict');
   await expect(conflict).toHaveCount(1);
-  await expect(conflict).toContainText('phone');
+  await expect(conflict).toContainText('Phone');
   await shot(page, info, '03-central-postgres-conflict');
   await conflict.getByRole('button', { name: 'Take the incoming version' }).click();
   await expect(page.getByTestId('no-conflicts')).toBeVisible();

@@ -62,6 +62,8 @@ test('partial name search among 500 participants, with a count and a pager', asy
 
   // Part of common names: everyone who has it, page by page, every row with it in the name.
   await find(page, 'mo');
+  // The count follows the search: wait for this query's sentence before reading it.
+  await expect(page.getByTestId('subject-count')).toHaveText(/^\d+ participants match “mo”$/);
   const counted = (await page.getByTestId('subject-count').textContent())!;
   const n = Number(/^(\d+) participants match “mo”$/.exec(counted)?.[1]);
   expect(n).toBeGreaterThan(25);
