@@ -62,6 +62,7 @@ export class PgPort implements SqlPort {
   /** The connection broke inside the transaction: nothing more may run in it (a reconnect would run it piecemeal). */
   private lost = false;
   private names = 0;
+  private requests = 0;
   private closed = false;
 
   constructor(private readonly url: string, migrationsDir: string) {
@@ -80,16 +81,30 @@ export class PgPort implements SqlPort {
   private call(req: Request, ending = false): Extract<Reply, { ok: true }> {
     if (this.closed) throw new EdcError('DB_UNAVAILABLE', 'the store is closed');
     if (this.lost && !ending) throw new EdcError('DB_UNAVAILABLE', `${redactUrl(this.url)}: the connection was lost during this transaction; it was rolled back`);
+    // Each request carries a number its reply echoes: a reply is only ever taken for the request it answers.
+    const id = ++this.requests;
     Atomics.store(this.signal, 0, 0);
-    this.port.postMessage(req.op === 'query' || req.op === 'exec' ? { ...req, tx: this.depth > 0 } : req);
-    if (Atomics.wait(this.signal, 0, 0, STATEMENT_WAIT_MS) === 'timed-out') {
-      this.closed = true;
-      void this.worker.terminate();
-      throw new EdcError('DB_UNAVAILABLE', `no answer from ${redactUrl(this.url)} within ${STATEMENT_WAIT_MS / 1000} s`);
+    this.port.postMessage({ ...(req.op === 'query' || req.op === 'exec' ? { ...req, tx: this.depth > 0 } : req), id });
+    let reply: Reply | undefined;
+    for (;;) {
+      for (let msg = receiveMessageOnPort(this.port); msg; msg = receiveMessageOnPort(this.port)) {
+        const m = msg.message as Reply & { id?: number };
+        if (m.id === id || (m.id === undefined && !m.ok)) { // (no number: the worker could not even load)
+          reply = m;
+          break;
+        }
+        process.emitWarning(`pg-port: dropped a reply to request ${String(m.id)} while waiting for ${id}`);
+      }
+      if (reply) break;
+      if (Atomics.wait(this.signal, 0, 0, STATEMENT_WAIT_MS) === 'timed-out') {
+        this.closed = true;
+        void this.worker.terminate();
+        throw new EdcError('DB_UNAVAILABLE', `no answer from ${redactUrl(this.url)} within ${STATEMENT_WAIT_MS / 1000} s`);
+      }
+      // Woken: the reply is in the port's queue (the worker posts it before it sets the flag). Reset the flag
+      // before reading, so a reply posted after this read still wakes the next wait.
+      Atomics.store(this.signal, 0, 0);
     }
-    const msg = receiveMessageOnPort(this.port);
-    if (!msg) throw new EdcError('DB_UNAVAILABLE', 'the database worker stopped');
-    const reply = msg.message as Reply;
     if (!reply.ok) {
       if (this.depth > 0) this.aborted = true;
       if (reply.unreachable) {

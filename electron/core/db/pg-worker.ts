@@ -107,8 +107,14 @@ async function handle(m: Request): Promise<Reply> {
   return { ok: true, rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 };
 }
 
-port.on('message', (m: Request) => {
-  void handle(m)
+// One request at a time, in order (the caller waits for each answer); each reply echoes its request's number.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (m: Request & { id: number }) => {
+  queue = queue.then(() => answer(m));
+});
+
+function answer(m: Request & { id: number }): Promise<void> {
+  return handle(m)
     .catch((err: unknown): Reply => {
       const e = err as Error & { code?: string };
       // Connection exceptions (08…), the server shutting down or ending this session (57P0…), or a socket error: the
@@ -118,9 +124,9 @@ port.on('message', (m: Request) => {
       return { ok: false, message: e.message, code: e.code, unreachable: gone };
     })
     .then((reply) => {
-      port.postMessage(reply);
+      port.postMessage({ ...reply, id: m.id });
       Atomics.store(signal, 0, 1);
       Atomics.notify(signal, 0);
       if (m.op === 'close') port.close();
     });
-});
+}
