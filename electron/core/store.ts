@@ -97,6 +97,7 @@ export class Store {
         for (const f of stale) rmSync(f, { force: true });
       }
       writeFileSync(this.openMarker, `${process.pid}\n`, { mode: 0o600 });
+      this.marked = true;
       applyMigrations(sqlite, drizzle(sqlite, { schema }), opts.migrationsDir ?? MIGRATIONS_DIR);
     }
     return new SqlitePort(sqlite);
@@ -104,6 +105,8 @@ export class Store {
 
   /** Whether this open ran SQLite's quick_check (a process before it had not closed the store). */
   integrityChecked = false;
+  /** This open wrote the open mark (read-only opens, of another device's folder for `copy`, write none). */
+  private marked = false;
 
   /** This process's mark that it has the store open (removed by close(); left behind, it means an unclean end). */
   private get openMarker(): string {
@@ -317,7 +320,7 @@ export class Store {
 
   close(): void {
     this.sql.close();
-    if (this.sql.dialect === 'sqlite') rmSync(this.openMarker, { force: true });
+    if (this.marked) rmSync(this.openMarker, { force: true });
   }
 
   /** Where the tables are, for people: the SQLite file, or the PostgreSQL database without its password. */

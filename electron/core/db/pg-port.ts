@@ -135,10 +135,6 @@ export class PgPort implements SqlPort {
     };
   }
 
-  exec(sql: string): void {
-    this.call({ op: 'exec', tx: true, text: sql });
-  }
-
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
     this.call({ op: 'exec', tx: true, text: `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` });
@@ -147,7 +143,7 @@ export class PgPort implements SqlPort {
     try {
       const out = fn();
       // PostgreSQL answers COMMIT of a transaction a failed statement aborted with a silent rollback: never report that as saved.
-      if (this.aborted) throw new EdcError('DB_UNAVAILABLE', 'a statement failed inside the transaction, so it was rolled back');
+      if (this.aborted) throw new Error('a statement failed inside the transaction and the failure was caught: the transaction is rolled back, not committed');
       this.call({ op: 'exec', tx: true, text: 'COMMIT' });
       this.depth = 0;
       this.guardOpen = false;

@@ -49,16 +49,14 @@ function values(v: unknown[]): unknown[] {
 interface Journal { entries: { idx: number; when: number; tag: string }[] }
 
 /**
- * Applies migrations-pg/ in order, each in its own transaction, recorded in edc_migration (by tag and time), and
- * refuses a database written by a newer app (its newest migration is unknown here).
+ * Applies migrations-pg/ in order, each in its own transaction, recorded in edc_migration (by tag and time); answers
+ * the newest migration time recorded before, so the store can refuse a database written by a newer app.
  */
 async function migrate(c: pg.Client): Promise<Reply> {
   const journal = JSON.parse(readFileSync(path.join(migrationsDir, 'meta', '_journal.json'), 'utf8')) as Journal;
   await c.query('CREATE TABLE IF NOT EXISTS edc_migration (tag text PRIMARY KEY, created_at bigint NOT NULL, applied_at text NOT NULL)');
   const done = new Set((await c.query<{ tag: string }>('SELECT tag FROM edc_migration')).rows.map((r) => r.tag));
   const newest = (await c.query<{ newest: number | null }>('SELECT max(created_at) AS newest FROM edc_migration')).rows[0]?.newest ?? null;
-  const known = Math.max(...journal.entries.map((e) => e.when));
-  if (newest !== null && newest > known) return { ok: true, applied: 0, newest };
   let applied = 0;
   for (const e of journal.entries) {
     if (done.has(e.tag)) continue;
