@@ -315,8 +315,14 @@ export class Consumer {
     const rows = this.stmt('errors', () => 'SELECT * FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] };
     let done = 0;
-    for (const row of rows) {
-      this.store.guarded(() => this.retryOne(row, keys, result));
+    for (const listed of rows) {
+      this.store.guarded(() => {
+        // Inside the write transaction: another drain of this store (the server's background consumer, which also
+        // retries when it sees a new key set) may have applied it since the list was read. Applied again from the
+        // stale copy it would be a false conflict ("already exists here").
+        const row = this.stmt('error-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ? AND is_error = 1').get(listed.id) as IncomingRow | undefined;
+        if (row) this.retryOne(row, keys, result);
+      });
       onProgress?.({ done: ++done, total: rows.length });
       if (done % RETRY_STEP === 0) yield { done, total: rows.length };
     }

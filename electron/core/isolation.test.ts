@@ -14,6 +14,7 @@ import { KEYSET_FILE, writeKeySetFile } from './crypto/keyset.ts';
 import { envelopeAad } from './envelope.ts';
 import { Study } from './domain/study.ts';
 import { seed } from './seed.ts';
+import { Store } from './store.ts';
 import { readStatus } from './status.ts';
 import { outgoingWire, pairAt, snapshot, TestDirs } from './testing/fixtures.ts';
 
@@ -112,6 +113,43 @@ describe('failure isolation', () => {
     assert.equal(retried.applied, 4);
     assert.deepEqual(snapshot(site), snapshot(field));
     assert.deepEqual(readStatus(site).incoming.blocked, []);
+  });
+
+  it('two retries on one store at once (the server\'s own and a person\'s click): each failed one is applied once, no false conflict', () => {
+    const field = dirs.store('field', 'ra-i6');
+    const site = dirs.store('site', 'site-i6');
+    pairAt(site, field);
+    const study = new Study(field);
+    study.registerSubject(subjectInput(50), ra);
+    const rotated = dirs.keys.rotated();
+    writeKeySetFile(path.join(field.keyDir, KEYSET_FILE), rotated);
+    field.reloadKeys();
+    for (let n = 1; n <= 3; n++) {
+      const s = study.registerSubject(subjectInput(50 + n), ra);
+      study.write.insert('edc.visit', { subjectId: String(s.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: '2026-01-06T08:00:00.000Z', reason: 'scheduled' }, ra);
+    }
+    const consumer = new Consumer(site);
+    consumer.ingest(outgoingWire(field), 'copy');
+    assert.equal(consumer.consume().errors, 6);
+    writeKeySetFile(path.join(site.keyDir, KEYSET_FILE), dirs.keys.merged(rotated));
+    site.reloadKeys();
+    // A second handle on the same store (another process or thread in the field). Its retry has read the list of
+    // failed ones when the first retry runs to the end: everything it then finds was applied by the other.
+    const other = Store.open(site.dir);
+    try {
+      let raced = false;
+      const second = new Consumer(other).retryErrors(() => {
+        if (raced) return;
+        raced = true;
+        assert.equal(consumer.retryErrors().applied, 5);
+      });
+      assert.deepEqual([second.applied, second.conflicts, second.errors], [1, 0, 0]);
+    } finally {
+      other.close();
+    }
+    assert.equal((site.sql.prepare('SELECT count(*) AS n FROM sync_conflict').get() as { n: number }).n, 0);
+    assert.equal((site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE is_conflict = 1 OR is_error = 1').get() as { n: number }).n, 0);
+    assert.deepEqual(snapshot(site), snapshot(field));
   });
 
   it('a parent still on its way from another producer stays a deferral (with its age); a parent of the wrong model is an error', () => {
