@@ -125,7 +125,7 @@ export const IMPORT_FAULT_POINTS = ['commit', 'committed', 'consumed', 'copy-syn
  * file) are not done yet. Kept in device_state, written in the same store transaction as the outcome, removed once
  * the steps are done; the next import finishes what a killed one left. Each step is idempotent.
  */
-const UNFINISHED_STATE = 'import.unfinished';
+export const IMPORT_UNFINISHED_STATE = 'import.unfinished';
 const receiptBaseSchema = z.object({
   batchId: z.string(), producer: z.string(), batchSeq: z.number(), count: z.number(), sha256: z.string(),
   accepted: z.number(), duplicates: z.number(), importedAt: z.string(), producers: z.array(z.string()),
@@ -155,14 +155,14 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
   const result: ImportResult = { imported: [], skipped: [], quarantined: [], gaps: [] };
   const record = store.sql.prepare(`INSERT INTO file_import (file_name, batch_id, producer, batch_seq, status, reason, count, accepted, duplicates, sha256, at)
     VALUES (?,?,?,?,?,?,?,?,?,?,?)`);
-  const unfinished = () => store.getStateJson(UNFINISHED_STATE, unfinishedSchema) ?? [];
+  const unfinished = () => store.getStateJson(IMPORT_UNFINISHED_STATE, unfinishedSchema) ?? [];
   const same = (a: Unfinished, b: Unfinished) => a.dir === b.dir && a.name === b.name;
 
   /** The outcome of a batch (`work`, returning its file steps) and the note of its unfinished steps: one transaction. */
   const commit = (work: () => Unfinished): Unfinished => {
     const entry = store.sql.transaction(() => {
       const e = work();
-      store.setStateJson(UNFINISHED_STATE, [...unfinished().filter((x) => !same(x, e)), e]);
+      store.setStateJson(IMPORT_UNFINISHED_STATE, [...unfinished().filter((x) => !same(x, e)), e]);
       faultPoint('commit');
       return e;
     });
@@ -209,7 +209,7 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
       writeReceipt(e.dir, e.receipt, ids);
       faultPoint('receipt-written');
     }
-    store.sql.transaction(() => store.setStateJson(UNFINISHED_STATE, unfinished().filter((x) => !same(x, e))));
+    store.sql.transaction(() => store.setStateJson(IMPORT_UNFINISHED_STATE, unfinished().filter((x) => !same(x, e))));
   };
 
   const toQuarantine = (name: string, reason: string, m?: Partial<Manifest>, files = [name, name + MANIFEST_SUFFIX]) => {
