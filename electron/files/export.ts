@@ -5,7 +5,7 @@
  * the next export rewrites any allocated batch whose file is missing, identically.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Progress } from '../../shared/api.ts';
@@ -28,10 +28,14 @@ export interface ExportResult {
   batches: { fileName: string; batchSeq: number; count: number }[];
 }
 
-/** Writes `data` to `file` via a temporary name: flushed to disk, then renamed. */
+/**
+ * Writes `data` to `file` via a temporary name: flushed to disk, then renamed. The temporary name is created afresh
+ * (O_EXCL): a link planted under it in a folder others can write (a USB stick) is removed, never written through.
+ */
 export function writeAtomic(file: string, data: Buffer | string): void {
   const tmp = `${path.dirname(file)}/.${path.basename(file)}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  rmSync(tmp, { force: true });
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);

@@ -281,11 +281,17 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
   it('hostile files are quarantined with plain reasons by `edc-sync import`, which goes on to import the good batches', () => {
     const { field, siteDir, stick } = setup(dirs.path('usb-hostile'));
     const { reasons, outside } = plantHostile(field, stick);
+    // receipts/ as a link to a folder elsewhere: receipts are never written through it.
+    const elsewhere = dirs.path('elsewhere-receipts');
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, path.join(stick, 'receipts'));
     const r = runImport(siteDir, stick);
     assert.equal(r.status, 0, r.stderr);
     const result = JSON.parse(r.stdout) as ImportResult;
     assertHostileHandled(result.quarantined, reasons, outside, siteDir, stick);
     assert.equal(result.imported.length, 2);
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing written where the link pointed');
+    assert.ok(lstatSync(path.join(stick, 'receipts')).isDirectory(), 'receipts/ is a real folder now');
     look(siteDir, (s) => {
       assert.deepEqual(snapshot(s), snapshot(field));
       assert.equal(readStatus(s).incoming.quarantinedFiles, reasons.size);
@@ -298,6 +304,12 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
     const stickDir = dirs.path('usb-hostile-server');
     const { field, siteDir, stick } = setup(stickDir);
     const { reasons, outside } = plantHostile(field, stick);
+    // A link planted under the temporary name of a receipt to come: never written through.
+    const victim = dirs.path('victim.txt');
+    writeFileSync(victim, 'keep me\n');
+    mkdirSync(path.join(stick, 'receipts'));
+    const [first] = field.sql.prepare('SELECT batch_id FROM file_batch ORDER BY batch_seq').all() as { batch_id: string }[];
+    symlinkSync(victim, path.join(stick, 'receipts', `.${first!.batch_id}.json.tmp`));
     const s = Store.open(siteDir);
     await addUser(s, 'admin', 'admin', 'a long enough password');
     s.saveSettings({ ...s.settings, importDir: stick });
@@ -323,5 +335,9 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
       assertHostileHandled(rows, reasons, outside, siteDir, stick);
       assert.deepEqual(snapshot(st), snapshot(field));
     });
+    assert.equal(readFileSync(victim, 'utf8'), 'keep me\n', 'the file a planted link named is untouched');
+    assert.ok(receiptsIn(stick).includes(`${first!.batch_id}.json`), 'and the receipt was written all the same');
+    assert.equal(applyReceipts(field, readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
+    assert.equal(readStatus(field).outgoing.pendingServer, 0);
   });
 });

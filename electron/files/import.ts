@@ -150,7 +150,12 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
   if (!existsSync(dir)) throw new EdcError('IO_FAILED', `${dir} does not exist`);
   const archive = resolveDir(store, store.settings.localArchiveDir);
   const quarantine = path.join(resolveDir(store, 'transactions'), 'quarantine');
-  for (const d of [archive, quarantine, path.join(dir, 'receipts')]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [archive, quarantine]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  try {
+    receiptsFolder(dir);
+  } catch (e) {
+    throw fileError(e, `cannot create the receipts folder in ${dir}`);
+  }
   const consumer = new Consumer(store);
   const result: ImportResult = { imported: [], skipped: [], quarantined: [], gaps: [] };
   const record = store.sql.prepare(`INSERT INTO file_import (file_name, batch_id, producer, batch_seq, status, reason, count, accepted, duplicates, sha256, at)
@@ -183,7 +188,7 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
     };
     const folder = path.join(inDir, 'receipts');
     try {
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      receiptsFolder(inDir);
       writeAtomic(path.join(folder, `${b.batchId}.json`), `${JSON.stringify(signDocument(store, RECEIPT_DOMAIN, receipt), null, 2)}\n`);
     } catch (e) {
       throw fileError(e, `cannot write the receipt of ${b.batchId} in ${folder}`);
@@ -605,6 +610,21 @@ function moveInto(src: string, dst: string): boolean {
   } catch (e) {
     throw fileError(e, `cannot move ${src} to ${path.dirname(dst)}`);
   }
+}
+
+/**
+ * `receipts/` of an incoming folder, a real folder: a link under that name (to a folder elsewhere: receipts would be
+ * written there) or a file is removed first (only the name; never what a link points to).
+ */
+function receiptsFolder(inDir: string): string {
+  const folder = path.join(inDir, 'receipts');
+  try {
+    if (!lstatSync(folder).isDirectory()) unlinkSync(folder);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  return folder;
 }
 
 /** The folder's entry of a renamed file flushed too (where the platform allows it: not on Windows). */
