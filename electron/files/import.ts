@@ -6,6 +6,9 @@
  * is not paired with it is refused, nothing of it stored, and the batch quarantined.
  * Batches are taken per producer in batch order: a missing number holds that producer's later batches (a gap,
  * reported) until it arrives. What fails a check goes to quarantine with a reason; other files go on.
+ * A batch's outcome (ingest, record, receipt content) commits in one store transaction with a note of its file steps;
+ * those steps are idempotent and redone by the next import after a kill (import-faults.test.ts). Only regular files
+ * are read, within IMPORT_LIMITS.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
