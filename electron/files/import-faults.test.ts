@@ -5,8 +5,9 @@
  * count reaches 0; a USB stick on another file system (a tmpfs mount) is archived by copy, flush, rename, remove,
  * and converges when killed inside that copy; hostile files (a gzip of 200 MB of newlines, a huge line, too many
  * lines, a manifest that is a link to /dev/zero or a pipe, a data file linked from outside the folder, an oversized
- * manifest) are quarantined with a plain reason by `edc-sync import` and by the running server's "Import arrived
- * files", which both go on to import the good batches.
+ * manifest, links under receipts/) are quarantined or passed over with a plain reason by `edc-sync import` and by the
+ * running server's "Import arrived files", which both go on to import the good batches; the laptop reading receipts
+ * back from a stick reads regular files only.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -193,6 +194,19 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
       assert.equal(count(s, "SELECT count(*) AS n FROM file_import WHERE status = 'imported'"), 2);
     });
     assert.equal(applyReceipts(field, readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
+    assert.equal(readStatus(field).outgoing.pendingServer, 0);
+  });
+
+  it('the laptop reading receipts back from a stick reads regular files only: a link to /dev/zero, a pipe and a huge file are passed over', () => {
+    const { field, siteDir, stick } = setup(dirs.path('usb-receipts-back'));
+    assert.equal(runImport(siteDir, stick).status, 0);
+    const folder = path.join(stick, 'receipts');
+    symlinkSync('/dev/zero', path.join(folder, `${randomUUID()}.json`));
+    execFileSync('mkfifo', [path.join(folder, `${randomUUID()}.json`)]);
+    writeFileSync(path.join(folder, `${randomUUID()}.json`), Buffer.alloc(2 * 1024 * 1024, 0x20));
+    const receipts = readReceiptsDir(stick);
+    assert.equal(receipts.length, 2, 'the two real receipts');
+    assert.equal(applyReceipts(field, receipts, { via: 'usb' }).acknowledged.length, 2);
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
   });
 

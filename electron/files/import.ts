@@ -513,7 +513,7 @@ function kindOf(st: Stats, file: string): string {
  * A regular file's bytes, at most `max` (and exactly `expect` when given), read without following a link and without
  * waiting on a pipe: anything else is a reason, never read. `notRegular`: the name is not a regular file at all.
  */
-function readRegular(file: string, what: string, max: number, expect?: number): { data: Buffer } | { reason: string; notRegular?: boolean } {
+export function readRegular(file: string, what: string, max: number, expect?: number): { data: Buffer } | { reason: string; notRegular?: boolean } {
   const refused = (st: Stats) => ({ reason: `the ${what} is ${kindOf(st, file)}, not a regular file: refused, never read, and the name removed from the folder`, notRegular: true });
   let fd: number;
   try {

@@ -5,7 +5,7 @@
  * Receipts of other devices' batches, or for batches this device does not know, are ignored; the rest are refused
  * with a reason and mark nothing.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { EdcError } from '../../shared/errors.ts';
 import { receiptSchema, type Receipt } from '../../shared/files.ts';
@@ -14,6 +14,10 @@ import { recordAtCentral } from '../core/fleet.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { checkDocument, pinPeerKey, RECEIPT_DOMAIN } from './signing.ts';
+import { readRegular } from './import.ts';
+
+/** A receipt's bytes at most (one names at most 500 producers). */
+const MAX_RECEIPT_BYTES = 1024 * 1024;
 
 export interface ReceiptResult {
   acknowledged: { batchId: string; batchSeq: number; count: number; errors: number }[];
@@ -73,8 +77,11 @@ export function readReceiptsDir(dir: string): Receipt[] {
   if (!existsSync(folder)) throw new EdcError('IO_FAILED', `${dir} does not exist`);
   const out: Receipt[] = [];
   for (const f of readdirSync(folder).filter((x) => x.endsWith('.json'))) {
+    // Only regular files, of a receipt's size: a link (to /dev/zero…), a pipe or a device on a stick is never read.
+    const read = readRegular(path.join(folder, f), 'receipt', MAX_RECEIPT_BYTES);
+    if ('reason' in read) continue;
     try {
-      const parsed = receiptSchema.safeParse(JSON.parse(readFileSync(path.join(folder, f), 'utf8')));
+      const parsed = receiptSchema.safeParse(JSON.parse(read.data.toString('utf8')));
       if (parsed.success) out.push(parsed.data);
     } catch {
       // not a receipt: ignored (receipts are advisory input; a bad one can only fail to acknowledge)
