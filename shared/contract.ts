@@ -117,8 +117,8 @@ const visitSchema = z.object({
 });
 export type Visit = z.infer<typeof visitSchema>;
 
-/** What can be corrected and deleted on the field laptop (electron/core/corrections.ts). */
-export const RECORD_KINDS = ['subject', 'consent', 'visit', 'requisition'] as const;
+/** What can be corrected and deleted on the field laptop (electron/core/corrections.ts); a visit's two forms are deleted only (they are corrected by saving the form again). */
+export const RECORD_KINDS = ['subject', 'consent', 'visit', 'requisition', 'vitalSigns', 'medicalHistory'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 const panelSchema = z.enum(Object.keys(PANELS) as [keyof typeof PANELS, ...(keyof typeof PANELS)[]]);
 /** A correction: the fields that change (validated by the same schemas as entry) and why. */

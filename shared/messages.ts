@@ -49,7 +49,7 @@ export const FIELD_MESSAGES: Partial<Record<CallName, Record<string, MessageKey>
   'records.correct': {
     ...Object.fromEntries(Object.entries(SUBJECT_FIELDS).map(([k, v]) => [`changes.${k}`, v])),
     reason: 'entry.needReason', 'changes.version': 'entry.consentVersionInvalid', 'changes.language': 'entry.consentLanguageInvalid',
-    'changes.consentDatetime': 'entry.dateTimeInvalid', 'changes.visitDatetime': 'entry.dateTimeInvalid', 'changes.specimenType': 'entry.specimenNotForTest',
+    'changes.consentDatetime': 'corrections.timeRefused', 'changes.visitDatetime': 'corrections.timeRefused', 'changes.itemCount': 'corrections.tubeCountInvalid', 'changes.specimenType': 'entry.specimenNotForTest',
   },
   'records.delete': { reason: 'entry.needReason' },
 };

@@ -10,6 +10,7 @@ import { isEdcError } from '../../shared/errors.ts';
 import { payloadSchema } from '../../shared/envelope.ts';
 import { plainMessage } from '../../shared/messages.ts';
 import { createBackend } from '../app/backend.ts';
+import { dispatch } from '../app/dispatch.ts';
 import { callsAs } from '../app/testing.ts';
 import { listConflicts } from './conflicts.ts';
 import { Consumer } from './consumer.ts';
@@ -239,5 +240,70 @@ describe('corrections and deletes', () => {
     const siteApi = callsAs(createBackend({ dataDir: site.dir, host: 'web', emit: () => {}, store: site }), { username: 'dm', role: 'data-manager' });
     assert.equal(await siteApi.fail('records.delete', { kind: 'subject', id: subjectId, reason: 'not here' }), 'ROLE_NOT_ALLOWED');
     assert.equal(await callsAs(backend, { username: 'lab', role: 'lab-assistant' }).fail('records.delete', { kind: 'subject', id: subjectId, reason: 'not allowed' }), 'PERMISSION_DENIED');
+  });
+  it('when a consent was given and a visit took place, a tube’s count, and a visit’s two forms deleted alone: checked, audited, synced', async () => {
+    const field = dirs.store('field', 'ra-c7');
+    const site = dirs.store('site', 'site-c7');
+    pairAt(site, field);
+    const backend = createBackend({ dataDir: field.dir, host: 'desktop', emit: () => {}, store: field });
+    const api = callsAs(backend, { username: 'ra', role: null });
+    const study = new Study(field);
+    const { subjectId, consentId, visitId, tubeIds } = enrolled(study);
+    const history = study.write.insert('edc.medical_history', { visitId, hypertension: true, diabetes: false, hivStatus: 'unknown', currentMedications: null }, ra);
+    const vitalsId = String((field.sql.prepare('SELECT id FROM vital_signs WHERE visit_id = ?').get(visitId) as { id: string }).id);
+    copyFrom(site, field.dir);
+    assert.equal(new Consumer(site).consume().errors, 0);
+    const seq = lastSeq(field);
+
+    // Times: later than now, or before the day of registration, are refused at their field with a sentence; a real one is kept.
+    const later = new Date(Date.now() + 3 * 3600_000).toISOString();
+    for (const [kind, id, changes, field2] of [
+      ['consent', consentId, { consentDatetime: later }, 'changes.consentDatetime'],
+      ['consent', consentId, { consentDatetime: '2026-01-03T09:00:00.000Z' }, 'changes.consentDatetime'],
+      ['visit', visitId, { visitDatetime: later }, 'changes.visitDatetime'],
+      ['visit', visitId, { visitDatetime: '2026-01-03T09:00:00.000Z' }, 'changes.visitDatetime'],
+    ] as const) {
+      const r = await dispatch(backend, { username: 'ra', role: null }, 'records.correct', { kind, id, reason: 'time as on the paper form', changes });
+      assert.ok(!r.ok && r.error.code === 'INPUT_INVALID' && r.error.field === field2, `${kind} ${JSON.stringify(changes)}`);
+      assert.equal(plainMessage('records.correct', r.error).key, 'corrections.timeRefused');
+    }
+    assert.equal(lastSeq(field), seq, 'a refused correction writes nothing');
+    assert.equal((await api.call('records.correct', { kind: 'consent', id: consentId, reason: 'signed at 09:30 on the paper form', changes: { consentDatetime: '2026-01-05T09:30:00.000Z' } })).revision, 2);
+    assert.equal((await api.call('records.correct', { kind: 'visit', id: visitId, reason: 'seen at 10:00', changes: { visitDatetime: '2026-01-05T10:00:00.000Z' } })).revision, 2);
+
+    // A tube's count: the entry rule (a whole number from 1 to 20).
+    assert.equal(await api.fail('records.correct', { kind: 'requisition', id: tubeIds[0]!, reason: 'counted again', changes: { itemCount: 0 } }), 'INPUT_INVALID');
+    assert.equal(plainMessage('records.correct', { code: 'INPUT_INVALID', message: '', field: 'changes.itemCount' }).key, 'corrections.tubeCountInvalid');
+    assert.equal((await api.call('records.correct', { kind: 'requisition', id: tubeIds[0]!, reason: 'two tubes under one label', changes: { itemCount: 2 } })).revision, 2);
+
+    // The visit's forms, each alone: the visit, its tubes and the other form stay.
+    assert.equal((await api.call('records.delete', { kind: 'vitalSigns', id: vitalsId, reason: 'measured on another participant' })).deleted, 1);
+    assert.equal((await api.call('records.delete', { kind: 'medicalHistory', id: String(history.id), reason: 'entered for the wrong visit' })).deleted, 1);
+    assert.equal(await api.fail('records.delete', { kind: 'vitalSigns', id: vitalsId, reason: 'again' }), 'RECORD_NOT_FOUND');
+    const detail = await api.call('subjects.get', { id: subjectId });
+    assert.equal(detail.consents[0]!.consentDatetime, '2026-01-05T09:30:00.000Z');
+    assert.equal(detail.visits[0]!.visitDatetime, '2026-01-05T10:00:00.000Z');
+    assert.deepEqual([detail.visits[0]!.vitalSigns, detail.visits[0]!.medicalHistory], [null, null]);
+    assert.deepEqual(Object.fromEntries(detail.visits[0]!.requisitions.map((r) => [r.id, r.itemCount])), { [tubeIds[0]!]: 2, [tubeIds[1]!]: 1 });
+    const { entries } = await api.call('records.history', { subjectId });
+    // (Changes within one millisecond are ordered by revision there, so compared as a set.)
+    assert.deepEqual(entries.filter((e) => e.action !== 'I').map((e) => [e.txName, e.action, e.reason]).sort(), [
+      ['edc.consent', 'U', 'signed at 09:30 on the paper form'], ['edc.visit', 'U', 'seen at 10:00'], ['edc.specimen_requisition', 'U', 'two tubes under one label'],
+      ['edc.vital_signs', 'D', 'measured on another participant'], ['edc.medical_history', 'D', 'entered for the wrong visit'],
+    ].sort());
+    assert.deepEqual(entries.find((e) => e.txName === 'edc.specimen_requisition' && e.action === 'U')!.changes, { itemCount: [1, 2] });
+
+    // Synced: the site applies them, each with its reason.
+    assert.deepEqual(outgoing(field, seq).map((x) => [x.row.tx_name, x.row.action, x.payload.history.reason]), [
+      ['edc.consent', 'U', 'signed at 09:30 on the paper form'], ['edc.visit', 'U', 'seen at 10:00'], ['edc.specimen_requisition', 'U', 'two tubes under one label'],
+      ['edc.vital_signs', 'D', 'measured on another participant'], ['edc.medical_history', 'D', 'entered for the wrong visit'],
+    ]);
+    copyFrom(site, field.dir);
+    const r = new Consumer(site).consume();
+    assert.deepEqual([r.errors, r.conflicts], [0, 0]);
+    assert.deepEqual([count(site, 'vital_signs'), count(site, 'medical_history'), count(site, 'visit'), count(site, 'specimen_requisition')], [0, 0, 1, 2]);
+    const there = new Study(site);
+    assert.equal(there.get('edc.consent', consentId)!.consent_datetime, '2026-01-05T09:30:00.000Z');
+    assert.equal(there.get('edc.specimen_requisition', tubeIds[0]!)!.item_count, 2);
   });
 });

@@ -10,7 +10,10 @@ import type { z } from 'zod';
 import type { correctionSchema, RecordKind } from '../../shared/contract.ts';
 import type { ModelInput, TxName } from '../../shared/domain.ts';
 import { EdcError } from '../../shared/errors.ts';
+import { zoneOrLocal } from '../../shared/local-time.ts';
+import { checkRecordTime } from '../../shared/record-times.ts';
 import { correctionReasonSchema } from '../../shared/specimens.ts';
+import { deviceNow } from './clock.ts';
 import { jsonArrayItem, jsonValues } from './db/dialect.ts';
 import { MODELS } from './domain/registry.ts';
 import type { Study } from './domain/study.ts';
@@ -24,6 +27,8 @@ export const KIND_TX = {
   consent: 'edc.consent',
   visit: 'edc.visit',
   requisition: 'edc.specimen_requisition',
+  vitalSigns: 'edc.vital_signs',
+  medicalHistory: 'edc.medical_history',
 } as const satisfies Record<RecordKind, TxName>;
 
 /** What may be corrected, per kind (identifiers and parents never change: delete and enter again instead). */
@@ -35,6 +40,17 @@ function checkReason(reason: string): string {
   return r.data;
 }
 
+/** A corrected consent or visit time: not later than now on this device's clock, not before the registration day. */
+function checkTime(store: Store, table: 'consent' | 'visit', id: string, field: 'consentDatetime' | 'visitDatetime', iso: string): void {
+  const row = store.sql.prepare(`SELECT s.registration_datetime FROM "${table}" x JOIN subject s ON s.id = x.subject_id WHERE x.id = ?`).get(id) as { registration_datetime: string } | undefined;
+  if (!row) throw new EdcError('RECORD_NOT_FOUND', `${table} ${id}`);
+  const check = checkRecordTime(iso, { nowMs: deviceNow(store).getTime(), registrationIso: row.registration_datetime, timeZone: zoneOrLocal(store.settings.timeZone) });
+  if (!check.ok) {
+    const why = check.reason === 'future' ? 'is later than now on this device\'s clock' : 'is before the day the participant was registered';
+    throw new EdcError('INPUT_INVALID', `changes.${field}: ${iso} ${why}`, { field: `changes.${field}` });
+  }
+}
+
 /** One audited update with the reason; refused (RECORD_UNCHANGED) when it would change nothing. */
 export function correctRecord(store: Store, study: Study, c: Correction, actor: Actor): RawRow {
   const reason = checkReason(c.reason);
@@ -42,6 +58,8 @@ export function correctRecord(store: Store, study: Study, c: Correction, actor: 
   const model = MODELS.get(txName)!;
   const before = store.sql.prepare(`SELECT revision FROM "${model.tableName}" WHERE id = ?`).get(c.id) as { revision: number } | undefined;
   if (!before) throw new EdcError('RECORD_NOT_FOUND', `${txName} ${c.id}`);
+  if (c.kind === 'consent' && c.changes.consentDatetime !== undefined) checkTime(store, 'consent', c.id, 'consentDatetime', c.changes.consentDatetime);
+  if (c.kind === 'visit' && c.changes.visitDatetime !== undefined) checkTime(store, 'visit', c.id, 'visitDatetime', c.changes.visitDatetime);
   const row = study.write.update(txName, c.id, c.changes as Partial<ModelInput<typeof txName>>, actor, { reason });
   if (Number(row.revision) === before.revision) throw new EdcError('RECORD_UNCHANGED', `${txName} ${c.id}`);
   return row;
@@ -69,6 +87,10 @@ function deletionOrder(store: Store, kind: RecordKind, id: string): { txName: Tx
       return [{ txName: 'edc.consent', id }];
     case 'requisition':
       return [{ txName: 'edc.specimen_requisition', id }];
+    case 'vitalSigns':
+      return [{ txName: 'edc.vital_signs', id }];
+    case 'medicalHistory':
+      return [{ txName: 'edc.medical_history', id }];
     default: {
       const never: never = kind;
       throw new Error(`unknown kind ${String(never)}`);

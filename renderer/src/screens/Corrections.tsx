@@ -9,7 +9,9 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useForm } from 'react-hook-form';
 import type { HistoryEntry, RecordKind, Requisition, Visit } from '../../../shared/contract.ts';
-import { PANELS, VISIT_CODES } from '../../../shared/domain.ts';
+import { PANELS, specimenRequisitionInput, VISIT_CODES } from '../../../shared/domain.ts';
+import { parseDecimal } from '../../../shared/numbers.ts';
+import { checkRecordTime, typedInstant, type RecordTimeRefusal } from '../../../shared/record-times.ts';
 import { correctionReasonSchema } from '../../../shared/specimens.ts';
 import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useAction, useCall } from '../hooks.ts';
@@ -48,6 +50,57 @@ function ReasonInput({ label, state, serverError }: { label: string; state: Retu
   return (
     <Textarea label={label} description={t('corrections.reasonHint')} value={state.reason} onChange={(e) => state.setReason(e.currentTarget.value)}
       error={state.error ?? serverError ?? undefined} maxLength={200} data-testid="change-reason" />
+  );
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** This computer's local date (year-month-day) and 24-hour time of an instant, as the fields show them. */
+export function localParts(iso: string): { date: string; time: string } {
+  const d = new Date(iso);
+  return { date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, time: `${pad(d.getHours())}:${pad(d.getMinutes())}` };
+}
+
+const TIME_REFUSAL = {
+  'date-unreadable': 'corrections.dateUnreadable', 'time-unreadable': 'corrections.timeUnreadable',
+  future: 'corrections.timeFuture', 'before-registration': 'corrections.timeBeforeRegistration',
+} as const satisfies Record<RecordTimeRefusal, MessageKey>;
+
+/**
+ * When a consent was given or a visit took place, typed as a date and a 24-hour time on this laptop's clock, with
+ * the rule the backend applies (shared/record-times.ts). `check()` is the new ISO time, undefined when unchanged,
+ * or null (with the sentence at its field) when refused.
+ */
+function useWhen(t: TFunction, iso: string, registeredAt: string) {
+  const start = localParts(iso);
+  const [date, setDate] = useState(start.date);
+  const [time, setTime] = useState(start.time);
+  const [error, setError] = useState<{ field: 'date' | 'time'; message: string } | null>(null);
+  const check = (): string | null | undefined => {
+    if (date.trim() === start.date && time.trim() === start.time) {
+      setError(null);
+      return undefined;
+    }
+    const typed = typedInstant(date, time, '');
+    const r = typed.ok ? checkRecordTime(typed.iso, { nowMs: Date.now(), registrationIso: registeredAt, timeZone: '' }) : typed;
+    if (!r.ok) {
+      setError({ field: r.reason === 'time-unreadable' || r.reason === 'future' ? 'time' : 'date', message: t(TIME_REFUSAL[r.reason]) });
+      return null;
+    }
+    setError(null);
+    return typed.ok ? typed.iso : null;
+  };
+  return { date, setDate, time, setTime, error, check };
+}
+
+function WhenFields({ state, dateLabel, timeLabel, serverError }: { state: ReturnType<typeof useWhen>; dateLabel: string; timeLabel: string; serverError: string | null }) {
+  const t = useT();
+  return (
+    <Group align="start" grow>
+      <TextInput label={dateLabel} description={t('corrections.dateHint')} value={state.date} onChange={(e) => state.setDate(e.currentTarget.value)} autoComplete="off"
+        error={state.error?.field === 'date' ? state.error.message : serverError ?? undefined} data-testid="change-date" />
+      <TextInput label={timeLabel} description={t('corrections.timeHint')} value={state.time} onChange={(e) => state.setTime(e.currentTarget.value)} inputMode="numeric" autoComplete="off"
+        error={state.error?.field === 'time' ? state.error.message : undefined} data-testid="change-time" />
+    </Group>
   );
 }
 
@@ -106,11 +159,12 @@ export function DeleteRecord({ kind, id, warning, onDone }: { kind: RecordKind; 
 
 type ConsentRow = { id: string; version: string; consentDatetime: string; isLiterate: boolean; language: string };
 
-/** A consent's version, language and literacy, checked like entry. */
-export function CorrectConsent({ consent, onDone }: { consent: ConsentRow; onDone: () => void }) {
+/** A consent's version, language, literacy and when it was given, checked like entry. */
+export function CorrectConsent({ consent, registeredAt, onDone }: { consent: ConsentRow; registeredAt: string; onDone: () => void }) {
   const t = useT();
   const save = useAction('records.correct');
   const why = useReason(t);
+  const when = useWhen(t, consent.consentDatetime, registeredAt);
   const [version, setVersion] = useState(consent.version);
   const [language, setLanguage] = useState(consent.language);
   const [literate, setLiterate] = useState(consent.isLiterate);
@@ -118,18 +172,21 @@ export function CorrectConsent({ consent, onDone }: { consent: ConsentRow; onDon
   return (
     <form noValidate aria-label={t('corrections.consentForm')} onSubmit={async (e) => {
       e.preventDefault();
+      const at = when.check();
       const reason = why.check();
-      if (reason === null) return;
-      if (await save.run({ kind: 'consent', id: consent.id, reason, changes: { version: version.trim().replace(',', '.'), language: language.trim(), isLiterate: literate } })) onDone();
+      if (reason === null || at === null) return;
+      const changes = { version: version.trim().replace(',', '.'), language: language.trim(), isLiterate: literate, ...(at ? { consentDatetime: at } : {}) };
+      if (await save.run({ kind: 'consent', id: consent.id, reason, changes })) onDone();
     }}>
       <Stack>
         <Group align="end">
           <TextInput label={t('entry.consentVersion')} value={version} onChange={(e) => setVersion(e.currentTarget.value)} w={160} error={field === 'version' ? save.error : undefined} />
           <TextInput label={t('entry.consentLanguage')} value={language} onChange={(e) => setLanguage(e.currentTarget.value)} w={180} error={field === 'language' ? save.error : undefined} />
         </Group>
+        <WhenFields state={when} dateLabel={t('corrections.consentDate')} timeLabel={t('corrections.consentTime')} serverError={field === 'consentDatetime' ? save.error : null} />
         <Checkbox label={t('entry.canRead')} checked={literate} onChange={(e) => setLiterate(e.currentTarget.checked)} />
         <ReasonInput label={t('corrections.reason')} state={why} serverError={field === 'reason' ? save.error : null} />
-        {!['version', 'language', 'reason'].includes(field ?? '') && <ProblemAlert state={save} testId="change-problem" />}
+        {!['version', 'language', 'consentDatetime', 'reason'].includes(field ?? '') && <ProblemAlert state={save} testId="change-problem" />}
         <Group><Button type="submit" loading={save.busy} data-testid="change-save">{t('corrections.save')}</Button></Group>
       </Stack>
     </form>
@@ -139,54 +196,66 @@ export function CorrectConsent({ consent, onDone }: { consent: ConsentRow; onDon
 const VISIT_REASONS = ['scheduled', 'unscheduled', 'missed'] as const;
 const VISIT_REASON_LABEL = { scheduled: 'entry.reasonScheduled', unscheduled: 'entry.reasonUnscheduled', missed: 'entry.reasonMissed' } as const satisfies Record<(typeof VISIT_REASONS)[number], MessageKey>;
 
-/** A visit's code and reason (scheduled, unscheduled, missed). */
-export function CorrectVisit({ visit, onDone }: { visit: Visit; onDone: () => void }) {
+/** A visit's code, reason (scheduled, unscheduled, missed) and when it took place. */
+export function CorrectVisit({ visit, registeredAt, onDone }: { visit: Visit; registeredAt: string; onDone: () => void }) {
   const t = useT();
   const save = useAction('records.correct');
   const why = useReason(t);
+  const when = useWhen(t, visit.visitDatetime, registeredAt);
   const [code, setCode] = useState(visit.visitCode);
   const [reason, setReason] = useState(visit.reason as (typeof VISIT_REASONS)[number]);
   const field = formField(save.field);
   return (
     <form noValidate aria-label={t('corrections.visitForm')} onSubmit={async (e) => {
       e.preventDefault();
+      const at = when.check();
       const why2 = why.check();
-      if (why2 === null) return;
-      if (await save.run({ kind: 'visit', id: visit.id, reason: why2, changes: { visitCode: code as (typeof VISIT_CODES)[number], reason } })) onDone();
+      if (why2 === null || at === null) return;
+      const changes = { visitCode: code as (typeof VISIT_CODES)[number], reason, ...(at ? { visitDatetime: at } : {}) };
+      if (await save.run({ kind: 'visit', id: visit.id, reason: why2, changes })) onDone();
     }}>
       <Stack>
         <Group align="end">
           <Select label={t('entry.visitLabel')} data={[...VISIT_CODES]} value={code} onChange={(v) => setCode(v ?? visit.visitCode)} allowDeselect={false} w={160} />
           <Select label={t('entry.visitReason')} data={VISIT_REASONS.map((r) => ({ value: r, label: t(VISIT_REASON_LABEL[r]) }))} value={reason} onChange={(v) => setReason((v ?? reason) as typeof reason)} allowDeselect={false} w={200} />
         </Group>
+        <WhenFields state={when} dateLabel={t('corrections.visitDate')} timeLabel={t('corrections.visitTime')} serverError={field === 'visitDatetime' ? save.error : null} />
         <ReasonInput label={t('corrections.reason')} state={why} serverError={field === 'reason' ? save.error : null} />
-        {field !== 'reason' && <ProblemAlert state={save} testId="change-problem" />}
+        {field !== 'reason' && field !== 'visitDatetime' && <ProblemAlert state={save} testId="change-problem" />}
         <Group><Button type="submit" loading={save.busy} data-testid="change-save">{t('corrections.save')}</Button></Group>
       </Stack>
     </form>
   );
 }
 
-/** A blood tube's test (and so its specimen): the wrong box was ticked. The label keeps its barcode. */
+/** A blood tube's test (and so its specimen: the wrong box was ticked) and how many tubes it holds. The label keeps its barcode. */
 export function CorrectTube({ req, onDone }: { req: Requisition; onDone: () => void }) {
   const t = useT();
   const save = useAction('records.correct');
   const why = useReason(t);
   const panels = Object.keys(PANELS) as (keyof typeof PANELS)[];
   const [panel, setPanel] = useState<keyof typeof PANELS>((panels.find((p) => p === req.panel) ?? panels[0])!);
+  const [count, setCount] = useState(String(req.itemCount));
+  const [countError, setCountError] = useState<string | null>(null);
   const field = formField(save.field);
   return (
     <form noValidate aria-label={t('corrections.tubeForm')} onSubmit={async (e) => {
       e.preventDefault();
+      // The entry schema's own rule (a whole number, 1 to 20) on the number as typed.
+      const n = parseDecimal(count, { maxDecimals: 0 });
+      const itemCount = n.ok ? specimenRequisitionInput.shape.itemCount.safeParse(n.value) : null;
+      setCountError(itemCount?.success ? null : t('corrections.tubeCountInvalid'));
       const reason = why.check();
-      if (reason === null) return;
-      if (await save.run({ kind: 'requisition', id: req.id, reason, changes: { panel, specimenType: PANELS[panel][0] } })) onDone();
+      if (reason === null || !itemCount?.success) return;
+      if (await save.run({ kind: 'requisition', id: req.id, reason, changes: { panel, specimenType: PANELS[panel][0], itemCount: itemCount.data } })) onDone();
     }}>
       <Stack>
         <Select label={t('entry.colPanel')} data={panels.map((p) => ({ value: p, label: t('entry.tubeOption', { panel: p, specimen: PANELS[p][0] }) }))} value={panel}
           onChange={(v) => setPanel((v ?? panel) as keyof typeof PANELS)} allowDeselect={false} error={field === 'specimenType' || field === 'panel' ? save.error : undefined} />
+        <TextInput label={t('corrections.tubeCount')} description={t('corrections.tubeCountHint')} value={count} onChange={(e) => setCount(e.currentTarget.value)} inputMode="numeric" autoComplete="off" w={240}
+          error={countError ?? (field === 'itemCount' ? save.error : undefined)} data-testid="change-count" />
         <ReasonInput label={t('corrections.reason')} state={why} serverError={field === 'reason' ? save.error : null} />
-        {!['reason', 'panel', 'specimenType'].includes(field ?? '') && <ProblemAlert state={save} testId="change-problem" />}
+        {!['reason', 'panel', 'specimenType', 'itemCount'].includes(field ?? '') && <ProblemAlert state={save} testId="change-problem" />}
         <Group><Button type="submit" loading={save.busy} data-testid="change-save">{t('corrections.save')}</Button></Group>
       </Stack>
     </form>

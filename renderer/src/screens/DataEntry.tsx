@@ -112,7 +112,7 @@ function SubjectScreen({ id, onBack }: { id: string; onBack: () => void }) {
             </Group>
           </Group>
           <Text fw={600} data-testid="next-step">{t('entry.next', { step: nextStep(t, d) })}</Text>
-          <Consents subjectId={id} consents={d.consents} onDone={changed} />
+          <Consents subjectId={id} registeredAt={d.subject.registrationDatetime} consents={d.consents} onDone={changed} />
           <AddVisit subjectId={id} nextSequence={d.visits.length} onDone={changed} />
           {d.visits.map((v) => (
             <VisitCard key={v.id} visit={v} subject={d.subject.subjectIdentifier} registeredAt={d.subject.registrationDatetime} onChange={changed} />
@@ -135,7 +135,7 @@ type Consent = CallOutput<'subjects.get'>['consents'][number];
 /** "1,0" is written 1.0 (the version is a number to the person typing it). */
 const normaliseVersion = (v: string) => v.trim().replace(',', '.');
 
-function Consents({ subjectId, consents, onDone }: { subjectId: string; consents: Consent[]; onDone: () => void }) {
+function Consents({ subjectId, registeredAt, consents, onDone }: { subjectId: string; registeredAt: string; consents: Consent[]; onDone: () => void }) {
   const t = useT();
   const f = useFormat();
   const save = useAction('consent.save');
@@ -170,7 +170,7 @@ function Consents({ subjectId, consents, onDone }: { subjectId: string; consents
       {already && <Text size="sm" mt="xs" id="consent-why" data-testid="consent-why">{t('entry.consentAlready', { version: v })}</Text>}
       {save.field !== 'version' && save.field !== 'language' && <ProblemAlert state={save} mt="sm" />}
       <ChangeDialog title={dialog ? t(dialog.what === 'correct' ? 'corrections.correctConsentTitle' : 'corrections.deleteConsentTitle', { version: dialog.c.version }) : ''} opened={dialog !== null} onClose={close}>
-        {dialog?.what === 'correct' && <CorrectConsent consent={dialog.c} onDone={() => { close(); onDone(); }} />}
+        {dialog?.what === 'correct' && <CorrectConsent consent={dialog.c} registeredAt={registeredAt} onDone={() => { close(); onDone(); }} />}
         {dialog?.what === 'delete' && <DeleteRecord kind="consent" id={dialog.c.id} warning={t('corrections.deleteConsentWarning')} onDone={() => { close(); onDone(); }} />}
       </ChangeDialog>
     </Card>
@@ -210,7 +210,7 @@ function VisitCard({ visit, subject, registeredAt, onChange }: { visit: Visit; s
         <RecordActions what={title} onCorrect={() => setDialog('correct')} onDelete={() => setDialog('delete')} />
       </Group>
       <ChangeDialog title={t(dialog === 'delete' ? 'corrections.deleteVisitTitle' : 'corrections.correctVisitTitle', { visit: title })} opened={dialog !== null} onClose={close}>
-        {dialog === 'correct' && <CorrectVisit visit={visit} onDone={() => { close(); onChange(); }} />}
+        {dialog === 'correct' && <CorrectVisit visit={visit} registeredAt={registeredAt} onDone={() => { close(); onChange(); }} />}
         {dialog === 'delete' && <DeleteRecord kind="visit" id={visit.id} warning={t('corrections.deleteVisitWarning', { tubes: visit.requisitions.length })} onDone={() => { close(); onChange(); }} />}
       </ChangeDialog>
       <Tabs defaultValue="requisitions" keepMounted={false}>
@@ -220,8 +220,8 @@ function VisitCard({ visit, subject, registeredAt, onChange }: { visit: Visit; s
           <Tabs.Tab value="history">{t('entry.tabHistory')} {visit.medicalHistory ? '✓' : ''}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="requisitions" pt="sm"><Requisitions visit={visit} subject={subject} registeredAt={registeredAt} onCreated={() => onChange()} /></Tabs.Panel>
-        <Tabs.Panel value="vitals" pt="sm"><VitalsForm visit={visit} onSaved={() => onChange()} /></Tabs.Panel>
-        <Tabs.Panel value="history" pt="sm"><HistoryForm visit={visit} onSaved={() => onChange()} /></Tabs.Panel>
+        <Tabs.Panel value="vitals" pt="sm"><VitalsForm key={visit.vitalSigns?.id ?? 'none'} visit={visit} title={title} onSaved={() => onChange()} /></Tabs.Panel>
+        <Tabs.Panel value="history" pt="sm"><HistoryForm key={visit.medicalHistory?.id ?? 'none'} visit={visit} title={title} onSaved={() => onChange()} /></Tabs.Panel>
       </Tabs>
     </Card>
   );
@@ -310,7 +310,7 @@ function vitalsResolver(t: TFunction, f: Formatters, visitId: string): Resolver<
 }
 
 /** Vital signs, typed as text and checked field by field against the same schema the backend applies. */
-function VitalsForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) {
+function VitalsForm({ visit, title, onSaved }: { visit: Visit; title: string; onSaved: () => void }) {
   const t = useT();
   const f = useFormat();
   const save = useAction('crf.vitalSigns.save');
@@ -325,19 +325,23 @@ function VitalsForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) {
     if (await save.run(values)) onSaved();
   });
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label={t('entry.tabVitals')} noValidate>
-      <Stack>
-        <SimpleGrid cols={{ base: 2, md: 5 }}>
-          {VITALS.map(({ key, label, decimals, example }) => (
-            <TextInput key={key} label={t(label)} inputMode="decimal" autoComplete="off" placeholder={t('entry.numberHint', { example: f.number(example, decimals) })}
-              {...form.register(key)} error={form.formState.errors[key]?.message ?? (save.field === key ? save.error : undefined)} data-testid={`vital-${key}`} />
-          ))}
-        </SimpleGrid>
-        {!VITALS.some((x) => x.key === save.field) && <ProblemAlert state={save} />}
-        {save.result && !save.busy && <Alert color="green" data-testid="vitals-saved">{t('common.saved')}</Alert>}
-        <Group><Button type="submit" loading={save.busy}>{t('entry.vitalsSave')}</Button></Group>
-      </Stack>
-    </form>
+    <Stack align="flex-start">
+      <form onSubmit={(e) => void submit(e)} aria-label={t('entry.tabVitals')} noValidate style={{ alignSelf: 'stretch' }}>
+        <Stack>
+          <SimpleGrid cols={{ base: 2, md: 5 }}>
+            {VITALS.map(({ key, label, decimals, example }) => (
+              <TextInput key={key} label={t(label)} inputMode="decimal" autoComplete="off" placeholder={t('entry.numberHint', { example: f.number(example, decimals) })}
+                {...form.register(key)} error={form.formState.errors[key]?.message ?? (save.field === key ? save.error : undefined)} data-testid={`vital-${key}`} />
+            ))}
+          </SimpleGrid>
+          {!VITALS.some((x) => x.key === save.field) && <ProblemAlert state={save} />}
+          {save.result && !save.busy && <Alert color="green" data-testid="vitals-saved">{t('common.saved')}</Alert>}
+          <Group><Button type="submit" loading={save.busy}>{t('entry.vitalsSave')}</Button></Group>
+        </Stack>
+      </form>
+      {/* Outside the form: the delete's form is in a dialog (a portal), and React bubbles its submit up the component tree. */}
+      {v && <DeleteForm kind="vitalSigns" id={v.id} label={t('corrections.deleteVitals')} title={t('corrections.deleteVitalsFor', { visit: title })} warning={t('corrections.deleteVitalsWarning')} onDone={onSaved} />}
+    </Stack>
   );
 }
 
@@ -347,7 +351,7 @@ function rangeHint(t: TFunction, key: VitalKey, label: string): string {
   return t(isInt ? 'entry.rangeWhole' : 'entry.range', { label, min: minValue ?? 0, max: maxValue ?? 0 });
 }
 
-function HistoryForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) {
+function HistoryForm({ visit, title, onSaved }: { visit: Visit; title: string; onSaved: () => void }) {
   const t = useT();
   const save = useAction('crf.medicalHistory.save');
   const m = visit.medicalHistory;
@@ -365,7 +369,22 @@ function HistoryForm({ visit, onSaved }: { visit: Visit; onSaved: () => void }) 
       <Group><Button loading={save.busy} onClick={async () => {
         const r = await save.run({ visitId: visit.id, hypertension, diabetes, hivStatus: hiv, currentMedications: meds.trim() ? meds.trim() : null });
         if (r) onSaved();
-      }}>{t('entry.historySave')}</Button></Group>
+      }}>{t('entry.historySave')}</Button>
+        {m && <DeleteForm kind="medicalHistory" id={m.id} label={t('corrections.deleteHistory')} title={t('corrections.deleteHistoryFor', { visit: title })} warning={t('corrections.deleteHistoryWarning')} onDone={onSaved} />}
+      </Group>
     </Stack>
+  );
+}
+
+/** "Delete vital signs" / "Delete medical history": the visit's form alone, with a reason (the visit and its tubes stay). */
+function DeleteForm({ kind, id, label, title, warning, onDone }: { kind: 'vitalSigns' | 'medicalHistory'; id: string; label: string; title: string; warning: string; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button variant="subtle" color="red" aria-label={title} onClick={() => setOpen(true)} data-testid={`delete-${kind}`}>{label}</Button>
+      <ChangeDialog title={title} opened={open} onClose={() => setOpen(false)}>
+        <DeleteRecord kind={kind} id={id} warning={warning} onDone={() => { setOpen(false); onDone(); }} />
+      </ChangeDialog>
+    </>
   );
 }

@@ -13,14 +13,8 @@ import { useFormat, useT, type MessageKey } from '../i18n.tsx';
 import { ProblemAlert } from '../ui.tsx';
 import { LabelSheet, type PrintJob } from './Labels.tsx';
 import { SinceDraw, useNow } from './since-draw.tsx';
-import { ChangeDialog, CorrectTube, DeleteRecord, RecordActions } from './Corrections.tsx';
+import { ChangeDialog, CorrectTube, DeleteRecord, localParts, RecordActions } from './Corrections.tsx';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-/** This computer's local date and 24-hour time of an instant (the field laptop's own clock and zone). */
-const localParts = (iso: string) => {
-  const d = new Date(iso);
-  return { date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, time: `${pad(d.getHours())}:${pad(d.getMinutes())}` };
-};
 
 const REFUSAL: Record<DrawTimeRefusal, MessageKey> = { future: 'specimens.timeFuture', 'before-visit-day': 'specimens.timeTooEarly', unchanged: 'specimens.timeUnchanged' };
 
@@ -46,12 +40,13 @@ export function RequisitionList({ visit, subject, registeredAt, onChange }: { vi
   return (
     <>
       <Table data-testid="requisitions">
-        <Table.Thead><Table.Tr><Table.Th>{t('entry.colTube')}</Table.Th><Table.Th>{t('entry.colPanel')}</Table.Th><Table.Th>{t('entry.colSpecimen')}</Table.Th><Table.Th>{t('entry.colDrawn')}</Table.Th><Table.Th>{t('specimens.colSinceDraw')}</Table.Th><Table.Th>{t('specimens.colActions')}</Table.Th></Table.Tr></Table.Thead>
+        <Table.Thead><Table.Tr><Table.Th>{t('entry.colTube')}</Table.Th><Table.Th>{t('entry.colPanel')}</Table.Th><Table.Th>{t('entry.colSpecimen')}</Table.Th><Table.Th>{t('entry.colCount')}</Table.Th><Table.Th>{t('entry.colDrawn')}</Table.Th><Table.Th>{t('specimens.colSinceDraw')}</Table.Th><Table.Th>{t('specimens.colActions')}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>{rows.map((r) => (
           <Table.Tr key={r.id} data-testid="requisition-row" data-barcode={r.requisitionIdentifier}>
             <Table.Td data-testid="requisition-id">{r.requisitionIdentifier}</Table.Td>
             <Table.Td>{r.panel}</Table.Td>
             <Table.Td>{r.specimenType}</Table.Td>
+            <Table.Td data-testid="requisition-count">{f.number(r.itemCount)}</Table.Td>
             <Table.Td>
               <span data-testid="requisition-drawn">{f.dateTime(r.drawnDatetime)}</span>
               {r.drawCorrections.map((c) => (
