@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Card, Group, Stack, Switch, Table, Text, Title } 
 import { useState } from 'react';
 import type { ConflictRow } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
-import { useT, type MessageKey } from '../i18n.tsx';
+import { useFormat, useT, type MessageKey } from '../i18n.tsx';
 import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
 import { fieldLabel } from './Inspector.tsx';
 
@@ -11,7 +11,6 @@ const WHY = {
   exists: 'conflicts.whyExists', 'natural-key': 'conflicts.whyNaturalKey',
 } as const satisfies Record<ConflictRow['kind'], MessageKey>;
 
-const show = (v: unknown): string => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
 /**
  * Changes that were not applied because the record had changed here meanwhile. Both versions side by side; a data
@@ -42,6 +41,7 @@ export function ConflictsScreen() {
 function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: () => void }) {
   const { info } = useApp();
   const t = useT();
+  const f = useFormat();
   const resolve = useAction('conflicts.resolve');
   const canResolve = info.permissions.includes('resolve') && c.resolvedAt === null;
   const decide = async (resolution: 'keep-here' | 'take-incoming') => {
@@ -62,7 +62,7 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
           {Object.entries(c.differences).map(([k, [here, incoming]]) => (
             <Table.Tr key={k}><Table.Td><Text size="sm">{fieldLabel(t, k)}</Text></Table.Td>{c.protectedFields.includes(k)
               ? <><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td></>
-              : <><Table.Td>{show(here)}</Table.Td><Table.Td>{show(incoming)}</Table.Td></>}</Table.Tr>
+              : <><Table.Td>{f.value(k, here) || '—'}</Table.Td><Table.Td>{f.value(k, incoming) || '—'}</Table.Td></>}</Table.Tr>
           ))}
         </Table.Tbody>
       </Table>

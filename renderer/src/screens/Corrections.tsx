@@ -17,7 +17,7 @@ import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useAction, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
-import { fieldLabel, isBookkeeping, show } from './Inspector.tsx';
+import { fieldLabel, isBookkeeping } from './Inspector.tsx';
 import { dobAsTyped, isFormField, SubjectFields, subjectFormSchema, type SubjectFormIn, type SubjectFormOut } from './subject-form.tsx';
 
 /** A field the backend named, without the call's "changes." prefix (the form's own name for it). */
@@ -83,7 +83,9 @@ function useWhen(t: TFunction, iso: string, registeredAt: string) {
     const typed = typedInstant(date, time, '');
     const r = typed.ok ? checkRecordTime(typed.iso, { nowMs: Date.now(), registrationIso: registeredAt, timeZone: '' }) : typed;
     if (!r.ok) {
-      setError({ field: r.reason === 'time-unreadable' || r.reason === 'future' ? 'time' : 'date', message: t(TIME_REFUSAL[r.reason]) });
+      // A later day is the date's mistake; a later hour today, the time's.
+      const onTime = r.reason === 'time-unreadable' || (r.reason === 'future' && date.trim() <= localParts(new Date().toISOString()).date);
+      setError({ field: onTime ? 'time' : 'date', message: t(TIME_REFUSAL[r.reason]) });
       return null;
     }
     setError(null);
@@ -282,8 +284,7 @@ function recordName(t: TFunction, e: HistoryEntry): string {
 
 function valueText(t: TFunction, f: Formatters, field: string, v: unknown): string {
   if (typeof v === 'boolean') return v ? t('common.yes') : t('common.no');
-  if (field === 'dob' && typeof v === 'string') return f.dob(v);
-  return show(v) || t('inspector.empty');
+  return f.value(field, v) || t('inspector.empty');
 }
 
 /** Every change to the participant and to what was recorded for them, newest first, deleted records included (remount to reload). */

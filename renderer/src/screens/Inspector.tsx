@@ -114,7 +114,7 @@ export function Inspector({ id }: { id: string }) {
                   <Table.Td>{h.revision}</Table.Td>
                   <Table.Td data-testid="inspector-history-reason">{h.reason ?? ''}</Table.Td>
                   <Table.Td>{h.changes
-                    ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !isBookkeeping(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{fieldLabel(t, k)}: {tx.protectedFields.includes(k) ? t('pending.protected') : `${show(a) || t('inspector.empty')} → ${show(b) || t('inspector.empty')}`}</Text>)}</Stack>
+                    ? <Stack gap={0}>{Object.entries(h.changes).filter(([k]) => !isBookkeeping(k)).map(([k, [a, b]]) => <Text key={k} size="xs">{fieldLabel(t, k)}: {tx.protectedFields.includes(k) ? t('pending.protected') : `${f.value(k, a) || t('inspector.empty')} → ${f.value(k, b) || t('inspector.empty')}`}</Text>)}</Stack>
                     : t('inspector.fieldsChanged', { n: h.fields })}</Table.Td>
                 </Table.Tr>
               ))}
@@ -129,7 +129,7 @@ export function Inspector({ id }: { id: string }) {
         {record && (
           <Table data-testid="inspector-content" variant="vertical" withTableBorder>
             <Table.Tbody>
-              {Object.entries(record).filter(([k]) => !isBookkeeping(k)).map(([k, v]) => <Table.Tr key={k}><Table.Th w={200}>{fieldLabel(t, k)}</Table.Th><Table.Td>{hidden.includes(k) ? t('pending.protected') : show(v) || t('inspector.empty')}</Table.Td></Table.Tr>)}
+              {Object.entries(record).filter(([k]) => !isBookkeeping(k)).map(([k, v]) => <Table.Tr key={k}><Table.Th w={200}>{fieldLabel(t, k)}</Table.Th><Table.Td>{hidden.includes(k) ? t('pending.protected') : f.value(k, v) || t('inspector.empty')}</Table.Td></Table.Tr>)}
             </Table.Tbody>
           </Table>
         )}

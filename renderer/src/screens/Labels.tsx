@@ -4,11 +4,12 @@ import { useEffect, useRef } from 'react';
 import { createPortal } from 'react-dom';
 import type { Requisition } from '../../../shared/contract.ts';
 import { useCall } from '../hooks.ts';
-import { useT } from '../i18n.tsx';
+import { useFormat, useT } from '../i18n.tsx';
 
 /** One printable specimen label: CODE128 barcode of the requisition identifier (JsBarcode), plus what it is. */
 export function SpecimenLabel({ req, subject, testId = 'specimen-label' }: { req: Requisition; subject: string; testId?: string }) {
   const t = useT();
+  const f = useFormat();
   const svg = useRef<SVGSVGElement>(null);
   useEffect(() => {
     if (svg.current) JsBarcode(svg.current, req.requisitionIdentifier, { format: 'CODE128', height: 50, width: 1.6, fontSize: 14, margin: 4 });
@@ -17,7 +18,7 @@ export function SpecimenLabel({ req, subject, testId = 'specimen-label' }: { req
     <div className="label" data-testid={testId} data-barcode={req.requisitionIdentifier}>
       <svg ref={svg} role="img" aria-label={t('specimens.barcodeOf', { code: req.requisitionIdentifier })} />
       <Text size="sm" fw={600}>{subject} · {req.panel}</Text>
-      <Text size="xs">{req.specimenType} · {new Date(req.drawnDatetime).toLocaleString([], { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })}</Text>
+      <Text size="xs">{req.specimenType} · {f.dateTime(req.drawnDatetime)}</Text>
     </div>
   );
 }

@@ -3,7 +3,7 @@
  * stability limit), as accessible SVG bar charts with the same numbers in tables, and a CSV download.
  */
 import { Button, Card, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useId, useMemo, useState } from 'react';
+import { useId, useState } from 'react';
 import { parseIsoDate } from '../../../shared/local-time.ts';
 import { formatDuration } from '../../../shared/specimens.ts';
 import { timeToLabCsv, timeToLabFileName, timeToLabInputSchema, type TimeToLab, type TimeToLabGroup } from '../../../shared/time-to-lab.ts';
@@ -99,11 +99,7 @@ export function TimeToLabScreen() {
   const [to, setTo] = useState<string | null>(null);
   const [rangeError, setRangeError] = useState<string | null>(null);
   // A local date of the site (YYYY-MM-DD) as a label: formatted as that calendar day, whatever this browser's zone.
-  const [dayLabel, dayFull] = useMemo(() => {
-    const short = new Intl.DateTimeFormat(f.locale, { day: 'numeric', month: 'short', timeZone: 'UTC' });
-    const full = new Intl.DateTimeFormat(f.locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-    return [(ymd: string) => short.format(new Date(`${ymd}T00:00:00Z`)), (ymd: string) => full.format(new Date(`${ymd}T00:00:00Z`))];
-  }, [f.locale]);
+  const [dayLabel, dayFull] = [f.dayMonth, f.date];
   const shownFrom = from ?? s?.from ?? '';
   const shownTo = to ?? s?.to ?? '';
   const apply = () => {
