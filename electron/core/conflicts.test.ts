@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readConflictReason } from '../../shared/conflict-reason.ts';
 import { isEdcError } from '../../shared/errors.ts';
 import { createBackend } from '../app/backend.ts';
 import { dispatch } from '../app/dispatch.ts';
@@ -92,6 +93,7 @@ describe('conflict resolution', () => {
     const [c] = listConflicts(site);
     assert.equal(c!.canTakeIncoming, true);
     assert.equal(c!.kind, 'update-changed');
+    assert.deepEqual(readConflictReason(c!.reason)?.kind, c!.kind, 'the screens read the stored reason as the same kind');
     const r = resolveConflict(site, c!.incomingId, 'take-incoming', dm);
     assert.equal(r.recordRevision, 3);
     const row = new Study(site).get('edc.subject', subjectId)!;
@@ -108,6 +110,7 @@ describe('conflict resolution', () => {
     const { site, subjectId } = conflictAtSite(dirs, '83', (st, id) => st.write.delete('edc.subject', id, { user: 'driver' }));
     const [c] = listConflicts(site);
     assert.equal(c!.kind, 'delete-changed', 'the middleman deleted the revision the laptop had since changed');
+    assert.deepEqual(readConflictReason(c!.reason)?.kind, c!.kind, 'the screens read the stored reason as the same kind');
     assert.equal(resolveConflict(site, c!.incomingId, 'take-incoming', dm).recordRevision, null);
     assert.equal(new Study(site).get('edc.subject', subjectId), undefined);
   });

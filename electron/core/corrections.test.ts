@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readConflictReason } from '../../shared/conflict-reason.ts';
 import { isEdcError } from '../../shared/errors.ts';
 import { payloadSchema } from '../../shared/envelope.ts';
 import { plainMessage } from '../../shared/messages.ts';
@@ -181,6 +182,7 @@ describe('corrections and deletes', () => {
     assert.equal(c!.recordId, id);
     assert.match(c!.reason!, /deleted from revision 1/);
     assert.equal(c!.kind, 'delete-changed');
+    assert.deepEqual(readConflictReason(c!.reason)?.kind, c!.kind, 'the screens read the stored reason as the same kind');
     assert.equal(c!.label, String(s.subject_identifier));
     assert.equal(c!.canTakeIncoming, true);
   });
@@ -203,6 +205,7 @@ describe('corrections and deletes', () => {
     assert.equal(new Consumer(site).consume().conflicts, 1);
     const [c] = listConflicts(site);
     assert.deepEqual([c!.kind, c!.label, c!.canTakeIncoming], ['update-deleted', String(s.subject_identifier), false]);
+    assert.deepEqual(readConflictReason(c!.reason)?.kind, c!.kind, 'the screens read the stored reason as the same kind');
   });
 
   it('through the app contract: correct a consent, a visit and a tube, delete one tube; mistakes in plain words', async () => {

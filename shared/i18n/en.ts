@@ -530,6 +530,11 @@ export const en = {
     reasonBlocked: 'Waits for a change that failed; applied by itself once that one is fixed.',
     reasonDeferred: 'Waits for a change not received yet.',
     reasonConflict: 'Changed here meanwhile: settle it on the Conflicts screen.',
+    conflictUpdateChanged: 'A change to this {model} was made from revision {base}, but it had changed here meanwhile (revision {here}). Settle it on the Conflicts screen.',
+    conflictUpdateDeleted: 'A change to this {model} arrived, but it was already deleted here. Settle it on the Conflicts screen.',
+    conflictDeleteChanged: 'This {model} was deleted on another device from revision {base}, but it had changed here meanwhile (revision {here}). Settle it on the Conflicts screen.',
+    conflictExists: 'This {model} arrived again, but it is already here. Settle it on the Conflicts screen.',
+    conflictNaturalKey: 'A new {model} arrived, but another one here already has the same identifier. Settle it on the Conflicts screen.',
     reasonOther: 'Could not be applied.',
   },
   inspector: {

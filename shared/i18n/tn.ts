@@ -529,6 +529,11 @@ export const tn: Catalogue = {
     reasonBlocked: 'E emetse phetogo e e paletsweng; e tla tsenngwa ka bo yone fa eo e baakantswe.',
     reasonDeferred: 'E emetse phetogo e e iseng e fitlhe.',
     reasonConflict: 'E fetotswe fano ka nako eo: e rarabolole mo kgaolong ya Dikganetsano.',
+    conflictUpdateChanged: 'Phetogo ya {model} e e dirilweng go tswa phetolelong {base} e fitlhile, mme e ne e setse e fetotswe fano (phetolelo {here}). E rarabolole mo kgaolong ya Dikganetsano.',
+    conflictUpdateDeleted: 'Phetogo ya {model} e fitlhile, mme e ne e setse e phimotswe fano. E rarabolole mo kgaolong ya Dikganetsano.',
+    conflictDeleteChanged: '{model} e phimotswe mo sedirisiweng se sengwe go tswa phetolelong {base}, mme e ne e setse e fetotswe fano (phetolelo {here}). E rarabolole mo kgaolong ya Dikganetsano.',
+    conflictExists: '{model} e fitlhile gape, mme e setse e le fano. E rarabolole mo kgaolong ya Dikganetsano.',
+    conflictNaturalKey: '{model} e ntšha e fitlhile, mme e nngwe fano e setse e na le nomore e e tshwanang. E rarabolole mo kgaolong ya Dikganetsano.',
     reasonOther: 'Ga e a kgona go tsenngwa.',
   },
   inspector: {

@@ -4,7 +4,8 @@
  * reason, or by id.
  */
 import { Alert, Badge, Card, Stack, Table, Text, Timeline, Title } from '@mantine/core';
-import type { InspectedTx } from '../../../shared/contract.ts';
+import { readConflictReason } from '../../../shared/conflict-reason.ts';
+import type { ConflictRow, InspectedTx } from '../../../shared/contract.ts';
 import { useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { modelLabel, ProblemAlert, When } from '../ui.tsx';
@@ -17,13 +18,24 @@ export const TX_STATE = {
 /** Badge colours for a change's state; the green is dark enough for white text on a striped row (WCAG AA). */
 export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? '#1f6f30' : s === 'error' ? 'red' : s === 'conflict' ? 'orange' : s === 'ignored' ? 'gray' : 'yellow');
 
+const CONFLICT_SENTENCE = {
+  'update-changed': 'batches.conflictUpdateChanged', 'update-deleted': 'batches.conflictUpdateDeleted', 'delete-changed': 'batches.conflictDeleteChanged',
+  exists: 'batches.conflictExists', 'natural-key': 'batches.conflictNaturalKey',
+} as const satisfies Record<ConflictRow['kind'], MessageKey>;
+
+/** A conflict in the users' words: what happened to which kind of record (the stored reason, naming the model, stays the details line). */
+function conflictSentence(t: TFunction, reason: string | null): string {
+  const c = readConflictReason(reason);
+  return c ? t(CONFLICT_SENTENCE[c.kind], { model: modelLabel(t, c.txName), base: c.base ?? '?', here: c.here ?? '?' }) : t('batches.reasonConflict');
+}
+
 /** A change's reason in plain words: the sentence for its error code, or for its state. */
 export function plainReason(t: TFunction, r: { state: InspectedTx['state']; code: InspectedTx['code']; reason: string | null }): string | null {
   if (r.code) return t(`errors.${r.code}` as MessageKey);
   switch (r.state) {
     case 'blocked': return t('batches.reasonBlocked');
     case 'deferred': return t('batches.reasonDeferred');
-    case 'conflict': return t('batches.reasonConflict');
+    case 'conflict': return conflictSentence(t, r.reason);
     case 'error': return t('batches.reasonOther');
     case 'consumed': case 'pending': case 'ignored': return null;
   }
