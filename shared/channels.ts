@@ -38,6 +38,7 @@ export const CALL_NAMES = [
   'files.send',
   'files.import',
   'files.resend',
+  'files.setAside',
   'batches.list',
   'batches.requests',
   'batches.transactions',

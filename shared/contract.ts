@@ -496,6 +496,12 @@ export const contract = {
     output: z.object({ exported: count, sent: count, transactions: count, receipts: count, message: z.string() }),
     permission: 'transfer', roles: ['field', 'middleman', 'site'],
   }),
+  /** Files import set aside (quarantined) because a check failed, newest first, a page at a time, with the reason. */
+  'files.setAside': def({
+    input: z.object({ page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(100).default(25) }).strict(),
+    output: z.object({ rows: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })), total: count }),
+    permission: 'view', roles: CONSUMERS,
+  }),
   /** A batch written again, byte for byte, under its number (the receiver quarantined or never got it); the next send carries it. */
   'files.resend': def({
     input: z.object({ batchId: z.uuid() }).strict(),
@@ -526,7 +532,6 @@ export const contract = {
       batchGaps: z.array(batchGapSchema), unmatchedFiles: z.array(unmatchedFileSchema),
       /** Per producer, why its changes wait here (gap, deferred, blocked, schema, key). */
       producerWaits: z.array(producerWaitSchema),
-      quarantined: z.array(z.object({ fileName: z.string(), reason: z.string().nullable(), at: z.string() })),
     }),
     permission: 'view', roles: CONSUMERS,
   }),

@@ -1,5 +1,6 @@
 /** Small pieces every screen uses: a pager with a count, a progress line, a relative time with the exact one on hover. */
 import { Alert, Group, Pagination, Select, Text } from '@mantine/core';
+import { useId } from 'react';
 import type { ProgressEvent } from '../../shared/contract.ts';
 import type { BatchGap, ProducerWait, UnmatchedFile } from '../../shared/status.ts';
 import { LANGUAGES, setLanguage, useFormat, useLanguage, useT, type Language, type MessageKey, type TFunction } from './i18n.tsx';
@@ -48,14 +49,23 @@ export function When({ iso, testId }: { iso: string | null | undefined; testId?:
   return <span title={f.dateTime(iso)} data-testid={testId}>{f.relative(iso)}</span>;
 }
 
-/** The language of every screen (kept on this computer); in the header and on Device & settings. */
+/** The language of every screen (kept on this computer); in the header and on Device & settings, always with its visible label. */
 export function LanguagePicker({ compact = false }: { compact?: boolean }) {
   const t = useT();
   const lng = useLanguage();
-  return (
-    <Select aria-label={t('common.language')} label={compact ? undefined : t('common.language')} description={compact ? undefined : t('common.languageHint')}
+  const id = useId();
+  const select = (
+    <Select id={id} label={compact ? undefined : t('common.language')} description={compact ? undefined : t('common.languageHint')}
       data={LANGUAGES.map((l) => ({ value: l.value, label: l.label }))} value={lng} onChange={(v) => v && setLanguage(v as Language)}
       allowDeselect={false} w={compact ? 230 : 300} size={compact ? 'sm' : 'md'} data-testid="language" />
+  );
+  if (!compact) return select;
+  // In the header: the label beside the box, as visible as the box itself.
+  return (
+    <Group gap="xs" wrap="nowrap">
+      <Text component="label" htmlFor={id} size="sm" fw={500} data-testid="language-label">{t('common.language')}</Text>
+      {select}
+    </Group>
   );
 }
 

@@ -25,8 +25,6 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
         consumerError: (s.sql.prepare(`SELECT 1 WHERE EXISTS (SELECT 1 FROM producer_cursor c WHERE EXISTS (SELECT 1 FROM incoming_transaction i WHERE i.producer = c.producer AND i.producer_seq > c.applied_seq))
             OR EXISTS (SELECT 1 FROM incoming_transaction WHERE blocked_by IS NOT NULL)`).get()
           ? ctx.opts.consumerError?.() : null) ?? null,
-        quarantined: (s.sql.prepare("SELECT file_name, reason, at FROM file_import WHERE status = 'quarantined' ORDER BY id DESC LIMIT 100").all() as { file_name: string; reason: string | null; at: string }[])
-          .map((q) => ({ fileName: q.file_name, reason: q.reason, at: q.at })),
       };
     },
 

@@ -9,7 +9,7 @@ import type { AreaHandlers, HandlerContext } from '../context.ts';
 /** What Send files needs (the same list `send` checks). */
 const SFTP_SETTINGS = ['remoteServerHost', 'remoteUser', 'privateKeyPath', 'hostKeyFingerprint', 'remoteTransactionDir'] as const;
 
-export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import' | 'files.resend'> {
+export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import' | 'files.resend' | 'files.setAside'> {
   return {
     'files.overview': async ({ page, pageSize }) => {
       const s = ctx.need();
@@ -22,6 +22,14 @@ export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview'
         sentAt: (b.sent_at as string | null) ?? null, acknowledgedAt: (b.acknowledged_at as string | null) ?? null, receipt: (b.receipt as string | null) ?? null,
       }));
       return { configured, target: configured ? `${st.remoteUser}@${st.remoteServerHost}:${st.remoteTransactionDir}` : null, pendingTransactions: pendingForExport(s), batches, totalBatches };
+    },
+
+    'files.setAside': async ({ page, pageSize }) => {
+      const s = ctx.need();
+      const total = (s.sql.prepare("SELECT count(*) AS n FROM file_import WHERE status = 'quarantined'").get() as { n: number }).n;
+      const rows = (s.sql.prepare("SELECT file_name, reason, at FROM file_import WHERE status = 'quarantined' ORDER BY id DESC LIMIT ? OFFSET ?").all(pageSize, page * pageSize) as { file_name: string; reason: string | null; at: string }[])
+        .map((q) => ({ fileName: q.file_name, reason: q.reason, at: q.at }));
+      return { rows, total };
     },
 
     'files.send': async () => ctx.exclusive('files.send', async () => {

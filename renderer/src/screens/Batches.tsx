@@ -93,9 +93,7 @@ export function BatchesScreen() {
           {d!.gaps.map((g) => t(g.to > g.from ? 'status.gap' : 'status.gapOne', { from: g.from, to: g.to, producer: g.producer })).join('; ')}
         </Alert>
       )}
-      {(d?.quarantined.length ?? 0) > 0 && (
-        <Alert color="orange" title={t('batches.quarantinedTitle')}>{d!.quarantined.map((q) => `${q.fileName}: ${q.reason ?? ''}`).join(' · ')}</Alert>
-      )}
+      <SetAside />
 
       <Card withBorder data-testid="reasons">
         <Title order={3} size="h4" mb="xs">{t('batches.reasonsTitle')}</Title>
@@ -178,7 +176,7 @@ function ReasonLine({ g, may, onInspect, t }: { g: ReasonGroup; may: readonly Pe
   return (
     <Alert color={g.kind === 'error' ? 'red' : g.kind === 'conflict' ? 'orange' : 'yellow'} data-testid="reason-group" title={t(GROUP[g.kind], { n: g.count })}>
       <Stack gap={4}>
-        {sentence && <Text size="sm">{sentence}</Text>}
+        {sentence && <Text size="sm" data-testid="reason-sentence">{sentence}</Text>}
         <Text size="sm" data-testid="reason-devices">
           {t('batches.groupMadeOn', { devices: g.producers.join(', ') })}{g.carriers.length > 0 && ` ${t('batches.groupBroughtBy', { devices: g.carriers.join(', ') })}`}
         </Text>
@@ -245,5 +243,38 @@ function SessionDetail({ session, onInspect, may }: { session: SessionRow; onIns
       </Table>
       <Pager total={rows.data?.total ?? 0} page={page} pageSize={TX_PAGE} onChange={setPage} testId="tx-pager" />
     </Stack>
+  );
+}
+
+/** Files import set aside because a check failed, newest first, with a count and a pager; the reason is the details line. */
+function SetAside() {
+  const t = useT();
+  const [page, setPage] = useState(0);
+  const pageSize = 10;
+  const q = useCall('files.setAside', { page, pageSize }, { pollMs: 5000 });
+  useEvents((e) => {
+    if (e.type === 'changed') void q.reload();
+  });
+  const total = q.data?.total ?? 0;
+  if (total === 0) return <ProblemAlert state={q} />;
+  return (
+    <Card withBorder data-testid="set-aside">
+      <Title order={3} size="h4" mb="xs">{t('batches.quarantinedTitle')}</Title>
+      <Text size="sm" mb="xs">{t('batches.quarantinedHint', { n: total })}</Text>
+      <ProblemAlert state={q} />
+      <Table striped>
+        <Table.Thead><Table.Tr><Table.Th>{t('batches.colFile')}</Table.Th><Table.Th>{t('batches.colSetAside')}</Table.Th><Table.Th>{t('batches.colWhy')}</Table.Th></Table.Tr></Table.Thead>
+        <Table.Tbody>
+          {(q.data?.rows ?? []).map((r, i) => (
+            <Table.Tr key={`${r.fileName}-${i}`} data-testid="set-aside-row">
+              <Table.Td><Text size="sm" ff="monospace">{r.fileName}</Text></Table.Td>
+              <Table.Td><When iso={r.at} /></Table.Td>
+              <Table.Td><Text size="xs" c="dimmed">{t('common.details', { details: r.reason ?? '' })}</Text></Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Pager total={total} page={page} pageSize={pageSize} onChange={setPage} testId="set-aside-pager" />
+    </Card>
   );
 }

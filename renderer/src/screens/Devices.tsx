@@ -5,9 +5,11 @@ import { contract, type CallOutput } from '../../../shared/contract.ts';
 import type { DeviceFlag, DeviceRow } from '../../../shared/fleet.ts';
 import { useAction, useApp, useCall, useEvents } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { ProblemAlert, When } from '../ui.tsx';
+import { Pager, ProblemAlert, When } from '../ui.tsx';
 
 const col = createColumnHelper<DeviceRow>();
+/** Devices per page (a site has tens; the list is one row per device, sorted here, so it is cut here too). */
+const DEVICES_PAGE = 20;
 const FLAG: Record<DeviceFlag, { label: MessageKey; color: string }> = {
   owing: { label: 'devices.flagOwing', color: 'orange' },
   'missing-key': { label: 'devices.flagMissingKey', color: 'red' },
@@ -47,6 +49,8 @@ export function DevicesScreen() {
     if (e.type === 'changed') void list.reload();
   });
   const [sorting, setSorting] = useState<SortingState>([]);
+  // A page of the sorted list: sorting (attention first, or by any column) orders all devices, then the page is cut.
+  const [page, setPage] = useState(0);
   const [clockOf, setClockOf] = useState<string | null>(null);
   const here = list.data?.here;
   const columns = useMemo(() => [
@@ -83,9 +87,11 @@ export function DevicesScreen() {
     }),
   ], [t, f, here]);
   const table = useReactTable({
-    data: list.data?.devices ?? [], columns, state: { sorting }, onSortingChange: setSorting,
+    data: list.data?.devices ?? [], columns, state: { sorting }, onSortingChange: (u) => { setSorting(u); setPage(0); },
     getCoreRowModel: getCoreRowModel(), getSortedRowModel: getSortedRowModel(),
   });
+  const deviceCount = list.data?.devices.length ?? 0;
+  const shownPage = Math.min(page, Math.max(0, Math.ceil(deviceCount / DEVICES_PAGE) - 1));
   const owing = (list.data?.devices ?? []).filter((d) => d.flags.includes('owing')).length;
   const [pairing, setPairing] = useState(false);
   const mayPair = info.deviceRole === 'site' && info.permissions.includes(contract['devices.pairingCode'].permission);
@@ -98,7 +104,7 @@ export function DevicesScreen() {
       <Text>{middleman ? t('devices.explainMiddleman') : t('devices.explainServer')}</Text>
       <Group>
         <Text fw={600} data-testid="devices-summary">{t('devices.summary', { owing })}</Text>
-        <Switch label={t('devices.today')} checked={today} onChange={(e) => setToday(e.currentTarget.checked)} data-testid="devices-today" />
+        <Switch label={t('devices.today')} checked={today} onChange={(e) => { setToday(e.currentTarget.checked); setPage(0); }} data-testid="devices-today" />
       </Group>
       {list.error && <Alert color="red">{list.error}</Alert>}
       <Table striped highlightOnHover data-testid="devices-table">
@@ -115,7 +121,7 @@ export function DevicesScreen() {
           })}</Table.Tr>
         ))}</Table.Thead>
         <Table.Tbody>
-          {table.getRowModel().rows.map((r) => (
+          {table.getRowModel().rows.slice(shownPage * DEVICES_PAGE, (shownPage + 1) * DEVICES_PAGE).map((r) => (
             <Table.Tr key={r.id} data-testid="device-row" data-device={r.original.deviceId}>
               {r.getVisibleCells().map((c) => <Table.Td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</Table.Td>)}
             </Table.Tr>
@@ -123,6 +129,7 @@ export function DevicesScreen() {
           {list.data?.devices.length === 0 && <Table.Tr><Table.Td colSpan={columns.length}><Text c="dimmed">{t('devices.nobody')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
+      {deviceCount > 0 && <Pager total={deviceCount} page={shownPage} pageSize={DEVICES_PAGE} onChange={setPage} testId="devices-pager" />}
       <Modal opened={pairing} onClose={() => setPairing(false)} title={t('devices.pairTitle')} size="lg">
         {pairing && <PairDevice />}
       </Modal>
