@@ -105,6 +105,7 @@ test('the RA corrects when consent was given and when the visit was, a tube’s 
   await delHistory.getByRole('button', { name: 'Delete it' }).click();
   await expect(delHistory).toBeHidden();
   await expect(field.getByRole('checkbox', { name: 'Hypertension' })).not.toBeChecked();
+  await field.getByRole('tab', { name: 'Blood tubes (2)' }).click();
   await expect(field.getByTestId('requisition-row')).toHaveCount(2);
 
   // The history: each with what changed and why.

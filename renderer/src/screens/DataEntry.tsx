@@ -203,6 +203,8 @@ function VisitCard({ visit, subject, registeredAt, onChange }: { visit: Visit; s
   const [dialog, setDialog] = useState<'correct' | 'delete' | null>(null);
   const close = () => setDialog(null);
   const title = visitTitle(t, visit);
+  const vitalsEpoch = useEmptiedEpoch(visit.vitalSigns?.id ?? null);
+  const historyEpoch = useEmptiedEpoch(visit.medicalHistory?.id ?? null);
   return (
     <Card withBorder data-testid="visit">
       <Group mb="sm" justify="space-between">
@@ -220,11 +222,23 @@ function VisitCard({ visit, subject, registeredAt, onChange }: { visit: Visit; s
           <Tabs.Tab value="history">{t('entry.tabHistory')} {visit.medicalHistory ? '✓' : ''}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="requisitions" pt="sm"><Requisitions visit={visit} subject={subject} registeredAt={registeredAt} onCreated={() => onChange()} /></Tabs.Panel>
-        <Tabs.Panel value="vitals" pt="sm"><VitalsForm key={visit.vitalSigns?.id ?? 'none'} visit={visit} title={title} onSaved={() => onChange()} /></Tabs.Panel>
-        <Tabs.Panel value="history" pt="sm"><HistoryForm key={visit.medicalHistory?.id ?? 'none'} visit={visit} title={title} onSaved={() => onChange()} /></Tabs.Panel>
+        {/* A deleted form starts again empty (remounted once the visit is read again without it); a save keeps the form, with its "Saved". */}
+        <Tabs.Panel value="vitals" pt="sm"><VitalsForm key={vitalsEpoch} visit={visit} title={title} onSaved={() => onChange()} /></Tabs.Panel>
+        <Tabs.Panel value="history" pt="sm"><HistoryForm key={historyEpoch} visit={visit} title={title} onSaved={() => onChange()} /></Tabs.Panel>
       </Tabs>
     </Card>
   );
+}
+
+/** Goes up each time a record that was there is gone (a form deleted): a key that starts that form again, empty. */
+function useEmptiedEpoch(id: string | null): number {
+  const [last, setLast] = useState(id);
+  const [epoch, setEpoch] = useState(0);
+  if (id !== last) {
+    setLast(id);
+    if (id === null) setEpoch(epoch + 1);
+  }
+  return epoch;
 }
 
 function Requisitions({ visit, subject, registeredAt, onCreated }: { visit: Visit; subject: string; registeredAt: string; onCreated: () => void }) {
