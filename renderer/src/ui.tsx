@@ -76,7 +76,7 @@ export function ProblemAlert({ state, testId, mt, mb }: { state: { error: string
   return (
     <Alert color="red" role="alert" data-testid={testId} mt={mt} mb={mb}>
       <Text>{state.error}</Text>
-      {state.details && <Text size="xs" c="dimmed" mt={4} data-testid="problem-details">{t('common.details', { details: state.details })}</Text>}
+      {state.details && <Text size="xs" c="dimmed" mt={4} data-testid="problem-details" data-details>{t('common.details', { details: state.details })}</Text>}
     </Alert>
   );
 }

@@ -174,14 +174,14 @@ function Reasons({ groups, may, onInspect }: { groups: ReasonGroup[] | null; may
 function ReasonLine({ g, may, onInspect, t }: { g: ReasonGroup; may: readonly Permission[]; onInspect: (id: string) => void; t: TFunction }) {
   const sentence = plainReason(t, { state: g.kind === 'conflict' ? 'conflict' : g.kind, code: g.code, reason: g.reason });
   return (
-    <Alert color={g.kind === 'error' ? 'red' : g.kind === 'conflict' ? 'orange' : 'yellow'} data-testid="reason-group" title={t(GROUP[g.kind], { n: g.count })}>
+    <Alert color={g.kind === 'error' ? 'red' : g.kind === 'conflict' ? '#8a3406' : 'yellow'} data-testid="reason-group" title={t(GROUP[g.kind], { n: g.count })}>
       <Stack gap={4}>
         {sentence && <Text size="sm" data-testid="reason-sentence">{sentence}</Text>}
         <Text size="sm" data-testid="reason-devices">
           {t('batches.groupMadeOn', { devices: g.producers.join(', ') })}{g.carriers.length > 0 && ` ${t('batches.groupBroughtBy', { devices: g.carriers.join(', ') })}`}
         </Text>
         <Text size="sm" fw={500} data-testid="reason-advice">{t(adviceFor(g, may))}</Text>
-        {g.reason && <Text size="xs" c="dimmed">{t('common.details', { details: g.reason })}</Text>}
+        {g.reason && <Text size="xs" c="dimmed" data-details data-testid="reason-details">{t('common.details', { details: g.reason })}</Text>}
         <Group><Button size="xs" variant="subtle" onClick={() => onInspect(g.sampleId)} data-testid="reason-open">{t('batches.openExample')}</Button></Group>
       </Stack>
     </Alert>
@@ -269,7 +269,7 @@ function SetAside() {
             <Table.Tr key={`${r.fileName}-${i}`} data-testid="set-aside-row">
               <Table.Td><Text size="sm" ff="monospace">{r.fileName}</Text></Table.Td>
               <Table.Td><When iso={r.at} /></Table.Td>
-              <Table.Td><Text size="xs" c="dimmed">{t('common.details', { details: r.reason ?? '' })}</Text></Table.Td>
+              <Table.Td><Text size="xs" c="dimmed" data-details>{t('common.details', { details: r.reason ?? '' })}</Text></Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>

@@ -92,7 +92,7 @@ export function Inspector({ id }: { id: string }) {
             <Table.Tr><Table.Th>{t('inspector.kind')}</Table.Th><Table.Td data-testid="inspector-kind">{modelLabel(t, e.txName)}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.change')}</Table.Th><Table.Td>{t(`actions.${e.action}`)}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.madeAt')}</Table.Th><Table.Td>{f.dateTime(e.madeAt)}</Table.Td></Table.Tr>
-            <Table.Tr><Table.Th>{t('inspector.state')}</Table.Th><Table.Td><Badge color={stateColor(tx.state)} data-testid="inspector-state">{t(TX_STATE[tx.state])}</Badge>{reason && <Text size="sm" mt={4}>{reason}</Text>}{tx.reason && <Text size="xs" c="dimmed">{t('common.details', { details: tx.reason })}</Text>}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.state')}</Table.Th><Table.Td><Badge color={stateColor(tx.state)} data-testid="inspector-state">{t(TX_STATE[tx.state])}</Badge>{reason && <Text size="sm" mt={4}>{reason}</Text>}{tx.reason && <Text size="xs" c="dimmed" data-details>{t('common.details', { details: tx.reason })}</Text>}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.signed')}</Table.Th><Table.Td>{e.signed ? t('inspector.signedYes') : t('inspector.signedNo')}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.record')}</Table.Th><Table.Td><Text size="sm" ff="monospace">{e.recordId}</Text></Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.key')}</Table.Th><Table.Td>{e.keyId}</Table.Td></Table.Tr>

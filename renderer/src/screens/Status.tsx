@@ -142,7 +142,7 @@ function ServerLine({ recheck }: { recheck: number }) {
         {check.checkedAt && <Text size="sm" c="dimmed">{t('status.serverCheckedAt')} <When iso={check.checkedAt} /></Text>}
       </Group>
       {!check.reachable && <Text size="sm" data-testid="server-advice">{check.configured ? t(`errors.${check.code ?? 'SERVER_UNREACHABLE'}`) : t('status.notPairedText')}</Text>}
-      {!check.reachable && check.configured && <Text size="xs" c="dimmed" data-testid="server-details">{t('common.details', { details: `${check.code ?? ''} · ${check.message}` })}</Text>}
+      {!check.reachable && check.configured && <Text size="xs" c="dimmed" data-testid="server-details" data-details>{t('common.details', { details: `${check.code ?? ''} · ${check.message}` })}</Text>}
     </Stack>
   );
 }
@@ -193,7 +193,7 @@ function SyncPanel({ waiting, onStart, onDone }: { waiting: number; onStart: () 
           <Alert color="red" role="alert" title={t('status.syncFailedTitle')} data-testid="sync-error">
             <Text>{failureSentence(t, outcome.error)}</Text>
             <Text fw={600} data-testid="sync-kept">{t('status.syncKept', { n: waiting })}</Text>
-            <Text size="xs" c="dimmed">{t('common.details', { details: outcome.error instanceof ApiError ? `${outcome.error.code} · ${outcome.error.message}` : describeError(outcome.error) })}</Text>
+            <Text size="xs" c="dimmed" data-details>{t('common.details', { details: outcome.error instanceof ApiError ? `${outcome.error.code} · ${outcome.error.message}` : describeError(outcome.error) })}</Text>
           </Alert>
         )}
       </Stack>
