@@ -171,7 +171,7 @@ test('the RA corrects a consent, a visit and a tube’s test, and deletes a tube
 
   // Tube: the wrong test was ticked; another tube broke.
   await field.getByRole('button', { name: `Correct tube ${chem}` }).click();
-  const tube = field.getByRole('dialog', { name: `Correct the test of tube ${chem}` });
+  const tube = field.getByRole('dialog', { name: `Correct tube ${chem}` });
   await tube.getByRole('textbox', { name: 'Test' }).click();
   await field.getByRole('option', { name: 'Stored plasma (plasma)' }).click();
   await tube.getByLabel('Why is it corrected?').fill('stored plasma was drawn, not chemistry');
