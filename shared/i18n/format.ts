@@ -21,7 +21,7 @@ export interface Formatters {
   dob(ymd: string | null | undefined): string;
   /** "3 min ago" up to a week, then the date and time. */
   relative(iso: string | null | undefined, now?: number): string;
-  /** A stored value of `field` as a person reads it: dates and times in the style above, other values as they are. */
+  /** A stored value of `field` as a person reads it: instants (any field) and calendar days (date fields) in the style above, other values as they are. */
   value(field: string, v: unknown): string;
 }
 
@@ -39,7 +39,8 @@ export function pickLocale(lng: string, deviceLocales: readonly string[]): strin
 }
 
 const YMD = /^(\d{4})-(\d{2})-(\d{2})$/;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+/** A full ISO instant as the store keeps one (no person types this into a text field). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 const parse = (iso: string): Date | null => {
   const d = new Date(iso);
@@ -109,9 +110,9 @@ export function formatters(lng: string, deviceLocales: readonly string[], phrase
       return dateTime(x);
     },
     value: (field, v) => {
-      if (typeof v !== 'string' || !DATE_FIELD.test(field)) return v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
-      if (YMD.test(v)) return f.date(v);
-      return ISO_INSTANT.test(v) && parse(v) ? f.dateTime(v) : v;
+      if (typeof v === 'string' && ISO_INSTANT.test(v) && parse(v)) return f.dateTime(v);
+      if (typeof v === 'string' && DATE_FIELD.test(field) && YMD.test(v)) return f.date(v);
+      return v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
     },
   };
   return f;

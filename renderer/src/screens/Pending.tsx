@@ -82,7 +82,7 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
   const history = (content.history ?? null) as { user?: string; hostname?: string; at?: string; reason?: string; changes?: Record<string, [unknown, unknown]> } | null;
   const hidden = new Set(Array.isArray(content.protected) ? (content.protected as string[]) : []);
   const entries = Object.entries(record);
-  const shown = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+  const shown = (k: string, v: unknown) => f.value(k, v) || '—';
   const changed = Object.entries(history?.changes ?? {}).filter(([k]) => k !== 'revision');
   return (
     <Stack data-testid="tx-content">
@@ -96,7 +96,7 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
             {changed.map(([k, [before, after]]) => (
               <Table.Tr key={k}><Table.Td><Code>{k}</Code></Table.Td>{hidden.has(k)
                   ? <><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td></>
-                  : <><Table.Td>{shown(before)}</Table.Td><Table.Td>{shown(after)}</Table.Td></>}</Table.Tr>
+                  : <><Table.Td>{shown(k, before)}</Table.Td><Table.Td>{shown(k, after)}</Table.Td></>}</Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
@@ -107,7 +107,7 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
             {entries.map(([k, v]) => (
               <Table.Tr key={k}><Table.Td w={200}><Code>{k}</Code></Table.Td>{hidden.has(k)
                 ? <Table.Td data-testid="protected"><Text size="sm" fs="italic" c="dimmed">{t('pending.protected')}</Text></Table.Td>
-                : <Table.Td>{v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v)}</Table.Td>}</Table.Tr>
+                : <Table.Td>{shown(k, v)}</Table.Td>}</Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
