@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist*/**', 'electron/core/db/migrations/**', 'test-results/**', 'playwright-report/**'] },
+  { ignores: ['node_modules/**', 'dist*/**', 'electron/core/testing/golden/*/app/**', 'electron/core/db/migrations/**', 'test-results/**', 'playwright-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,2 @@
+import { createRequire as __edcCreateRequire } from 'node:module'; const require = __edcCreateRequire(import.meta.url);
+import{a}from"./c-PASYZQQ5.mjs";import"./c-JILI7PNK.mjs";import"./c-XSIOA7C4.mjs";import"./c-ZKFEPDDD.mjs";import"./c-BPYKNBTX.mjs";import"./c-6QHOUHBN.mjs";import"./c-MJA2AWFY.mjs";import"./c-H6SOOPMA.mjs";import"./c-OAGG7ZEG.mjs";import"./c-6OBTWC4G.mjs";import"./c-6275DQ3Y.mjs";import"./c-3DVRBW6O.mjs";export{a as pull};

@@ -1,0 +1,2 @@
+import { createRequire as __edcCreateRequire } from 'node:module'; const require = __edcCreateRequire(import.meta.url);
+import{b as a,c as b}from"./c-NS33ODC3.mjs";import"./c-3TTMSOPV.mjs";import"./c-ZKFEPDDD.mjs";import"./c-BPYKNBTX.mjs";import"./c-6QHOUHBN.mjs";import"./c-MJA2AWFY.mjs";import"./c-6OBTWC4G.mjs";import"./c-6275DQ3Y.mjs";import"./c-3DVRBW6O.mjs";export{a as fingerprintOf,b as send};

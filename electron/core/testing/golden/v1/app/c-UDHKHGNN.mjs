@@ -1,0 +1,2 @@
+import { createRequire as __edcCreateRequire } from 'node:module'; const require = __edcCreateRequire(import.meta.url);
+import{j as a}from"./c-U42MKIXZ.mjs";import"./c-JORCMVHY.mjs";import"./c-VRIUJRSX.mjs";import"./c-JILI7PNK.mjs";import"./c-XSIOA7C4.mjs";import"./c-BPYKNBTX.mjs";import"./c-MJA2AWFY.mjs";import"./c-OAGG7ZEG.mjs";import"./c-6OBTWC4G.mjs";import"./c-6275DQ3Y.mjs";import"./c-3DVRBW6O.mjs";export{a as startShare};

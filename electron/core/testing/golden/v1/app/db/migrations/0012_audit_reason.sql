@@ -1,0 +1,1 @@
+ALTER TABLE `audit_history` ADD `reason` text;

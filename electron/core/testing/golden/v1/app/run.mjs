@@ -1,0 +1,3 @@
+// The frozen command line: node run.mjs --data DIR <command> …
+import { main } from './edc-sync.mjs';
+process.exitCode = await main(process.argv);
