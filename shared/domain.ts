@@ -44,6 +44,8 @@ export const vitalSignsInput = z.object({
   systolic: z.number().int().min(50).max(300).nullable(),
   diastolic: z.number().int().min(20).max(200).nullable(),
   temperatureC: z.number().min(30).max(45).nullable(),
+  /** Added in schema 2: a form (or an older caller) that does not ask for it leaves it empty. */
+  oxygenSaturation: z.number().int().min(50).max(100).nullable().optional(),
 }).strict();
 
 export const medicalHistoryInput = z.object({

@@ -18,6 +18,7 @@ import type { Gap } from '../../shared/status.ts';
 import type { KeySet } from './crypto/keyset.ts';
 import { recordProblem } from './domain/record-check.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
+import { upcast } from './domain/upcast.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
 import { dbFault, statementCache, type Query } from './db/port.ts';
 import { drain } from './steps.ts';
@@ -77,6 +78,8 @@ const MARK_ERROR = `UPDATE incoming_transaction SET is_error = 1, error = ?, blo
 const markErrorArgs = (reason: string, askAgain: 0 | 1, now: string | null, id: string) => [reason, askAgain, now, askAgain, askAgain, id];
 /** Retried transactions between yields (each is its own SQLite transaction). */
 const RETRY_STEP = 100;
+/** device_state key: the schema version of the app that last consumed on this store (see steps()). */
+const CONSUMER_SCHEMA_STATE = 'consumer_schema_version';
 
 interface ChunkStep {
   /** The producer's cursor after the chunk. */
@@ -198,6 +201,20 @@ export class Consumer {
         this.retryOne(fresh, keys, result);
       });
       yield { done, total };
+    }
+    // The first drain after an upgrade: what an older version of this app kept waiting as written by a newer schema
+    // (SCHEMA_TOO_NEW) and is readable now applies without anyone asking (once per upgrade: a scan of the failed).
+    if (Number(this.store.getState(CONSUMER_SCHEMA_STATE) ?? 0) < SCHEMA_VERSION) {
+      const readable = this.stmt('schema-readable', () => `SELECT id FROM incoming_transaction WHERE is_error = 1 AND schema_version <= ?
+        AND error LIKE 'SCHEMA_TOO_NEW%' ORDER BY producer, producer_seq`).all(SCHEMA_VERSION) as { id: string }[];
+      for (const { id } of readable) {
+        this.store.guarded(() => {
+          const row = this.stmt('error-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ? AND is_error = 1').get(id) as IncomingRow | undefined;
+          if (row) this.retryOne(row, keys, result);
+        });
+        yield { done, total };
+      }
+      this.store.guarded(() => this.store.setState(CONSUMER_SCHEMA_STATE, String(SCHEMA_VERSION)));
     }
     let progressed = true;
     while (progressed) {
@@ -582,6 +599,16 @@ export class Consumer {
     const parsed = payloadSchema.safeParse(json);
     if (!parsed.success) return { error: describe(new EdcError('PAYLOAD_INVALID', parsed.error.issues[0]?.message)) };
     const p = parsed.data;
+    if (row.schema_version < SCHEMA_VERSION && Object.keys(p.record).length > 0) {
+      // Written by an older app version: read as today's schema (domain/upcast.ts).
+      const current = row.action === 'I' ? null
+        : (this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) as RawRow | undefined) ?? null;
+      try {
+        p.record = upcast(model.txName, p.record, row.schema_version, SCHEMA_VERSION, current);
+      } catch (e) {
+        return { error: describe(e) };
+      }
+    }
     if (row.action !== 'D' || Object.keys(p.record).length > 0) {
       if (p.record.id !== row.tx_pk) return { error: describe(new EdcError('PAYLOAD_INVALID', 'record id differs from the envelope txPk')) };
       const missing = model.columns.find((c) => !(c.sql in p.record));

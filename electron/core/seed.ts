@@ -65,7 +65,7 @@ export function seed(store: Store, subjects: number, opts: { seed?: number; acto
           const visitId = String(visit.id);
           const vitals = w.insert('edc.vital_signs', {
             visitId, weightKg: Math.round((45 + rnd() * 50) * 10) / 10, heightCm: int(145, 195), systolic: int(95, 170), diastolic: int(60, 105),
-            temperatureC: Math.round((36 + rnd() * 1.8) * 10) / 10,
+            temperatureC: Math.round((36 + rnd() * 1.8) * 10) / 10, oxygenSaturation: 94 + ((i + v) % 6),
           }, actor);
           w.insert('edc.medical_history', {
             visitId, hypertension: rnd() < 0.2, diabetes: rnd() < 0.08, hivStatus: pick(['positive', 'negative', 'negative', 'unknown'] as const),

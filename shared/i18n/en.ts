@@ -235,6 +235,7 @@ export const en = {
     systolic: 'Systolic (mmHg)',
     diastolic: 'Diastolic (mmHg)',
     temperatureC: 'Temperature (°C)',
+    oxygenSaturation: 'Oxygen saturation (%)',
     numberHint: 'e.g. {example}',
     range: '{label}: enter a number from {min} to {max}, or leave it empty.',
     rangeWhole: '{label}: enter a whole number from {min} to {max}, or leave it empty.',

@@ -234,6 +234,7 @@ export const tn: Catalogue = {
     systolic: 'Kgatelelo e kwa godimo (mmHg)',
     diastolic: 'Kgatelelo e kwa tlase (mmHg)',
     temperatureC: 'Mogote (°C)',
+    oxygenSaturation: 'Okosijene mo mading (%)',
     numberHint: 'sk. {example}',
     range: '{label}: tsenya nomoro go tloga go {min} go ya go {max}, kgotsa o e tlogele e le lolea.',
     rangeWhole: '{label}: tsenya nomoro e e feletseng go tloga go {min} go ya go {max}, kgotsa o e tlogele e le lolea.',

@@ -71,7 +71,7 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
           return {
             id: String(vis.id), visitCode: String(vis.visitCode), visitCodeSequence: Number(vis.visitCodeSequence),
             visitDatetime: String(vis.visitDatetime), reason: String(vis.reason),
-            vitalSigns: pick('edc.vital_signs', vs, ['weightKg', 'heightCm', 'systolic', 'diastolic', 'temperatureC'] as const) as never,
+            vitalSigns: pick('edc.vital_signs', vs, ['weightKg', 'heightCm', 'systolic', 'diastolic', 'temperatureC', 'oxygenSaturation'] as const) as never,
             medicalHistory: pick('edc.medical_history', mh, ['hypertension', 'diabetes', 'hivStatus', 'currentMedications'] as const) as never,
             requisitions: (s.sql.prepare('SELECT * FROM specimen_requisition WHERE visit_id = ? ORDER BY requisition_identifier').all(v.id) as RawRow[]).map(requisitionOf),
           };

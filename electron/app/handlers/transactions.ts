@@ -2,7 +2,8 @@
 import type { TxName } from '../../../shared/domain.ts';
 import type { PendingRow } from '../../../shared/contract.ts';
 import { EdcError } from '../../../shared/errors.ts';
-import { MODELS, toJs } from '../../core/domain/registry.ts';
+import { MODELS, SCHEMA_VERSION, toJs } from '../../core/domain/registry.ts';
+import { upcast } from '../../core/domain/upcast.ts';
 import { Study } from '../../core/domain/study.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from '../../core/envelope.ts';
 import type { Store } from '../../core/store.ts';
@@ -89,7 +90,16 @@ export function decryptEnvelope(store: Store, r: Record<string, unknown>): Recor
   const model = MODELS.get(row.tx_name);
   if (!model || !payload.record) return { ...payload };
   const hidden: string[] = [];
-  const plain = Object.keys(payload.record).length ? new Study(store).decrypted(row.tx_name as TxName, payload.record, hidden) : {};
+  let record = payload.record;
+  if (row.schema_version < SCHEMA_VERSION && Object.keys(record).length > 0) {
+    // Written by an older app version: shown as this version reads it (the consumer applies the same upcast).
+    try {
+      record = upcast(row.tx_name as TxName, record, row.schema_version, SCHEMA_VERSION);
+    } catch {
+      // Shown as written; the consumer records why it cannot be read.
+    }
+  }
+  const plain = Object.keys(record).length ? new Study(store).decrypted(row.tx_name as TxName, record, hidden) : {};
   const history = payload.history ? readableHistory(store, model, payload.history, hidden) : null;
   // `protected`: the fields a middleman's carrier key set cannot read (null in `record` and in the changes); the
   // screen says "protected".

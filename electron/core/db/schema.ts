@@ -73,6 +73,8 @@ export const vitalSigns = sqliteTable('vital_signs', {
   systolic: integer('systolic'),
   diastolic: integer('diastolic'),
   temperatureC: real('temperature_c'),
+  /** Schema 2: oxygen saturation (SpO2, %), added to the form; older payloads are upcast with null (domain/upcast.ts). */
+  oxygenSaturation: integer('oxygen_saturation'),
 }, (t) => [uniqueIndex('vital_signs_nk').on(t.visitId)]);
 
 /** CRF: medical history, one per visit. */

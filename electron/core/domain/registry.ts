@@ -8,8 +8,11 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { modelInputs, type TxName } from '../../../shared/domain.ts';
 import * as s from '../db/schema.ts';
 
-/** Version of the serialized record format; a newer consumer upcasts older payloads (none needed yet). */
-export const SCHEMA_VERSION = 1;
+/**
+ * Version of the serialized record format. A newer consumer upcasts older payloads (domain/upcast.ts); an older one
+ * keeps newer payloads waiting until it is upgraded. 2: oxygen saturation on vital signs.
+ */
+export const SCHEMA_VERSION = 2;
 
 interface ModelSpec {
   table: SQLiteTable;

@@ -17,8 +17,9 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnCli(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `edc-sync ARGS` in a process of its own; `bin` another build of the command line (an older release's, golden/v1/app). */
+export function spawnCli(args: string[], env: Record<string, string> = {}, bin = BIN): Proc {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const watchers: { re: RegExp; resolve: (l: string) => void }[] = [];

@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Card, Checkbox, Group, Select, SimpleGrid, Stack,
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useId, useMemo, useState } from 'react';
 import { useForm, type FieldErrors, type Resolver } from 'react-hook-form';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { CallOutput, SubjectSummary, Visit } from '../../../shared/contract.ts';
 import { parseDecimal, type NumberRefusal } from '../../../shared/numbers.ts';
 import { PANELS, VISIT_CODES, vitalSignsInput } from '../../../shared/domain.ts';
@@ -294,6 +294,7 @@ const VITALS: { key: VitalKey; label: MessageKey; decimals: number; example: num
   { key: 'systolic', label: 'entry.systolic', decimals: 0, example: 120 },
   { key: 'diastolic', label: 'entry.diastolic', decimals: 0, example: 80 },
   { key: 'temperatureC', label: 'entry.temperatureC', decimals: 1, example: 36.8 },
+  { key: 'oxygenSaturation', label: 'entry.oxygenSaturation', decimals: 0, example: 97 },
 ];
 const NUMBER_REASON: Record<NumberRefusal, MessageKey> = { 'not-a-number': 'entry.notANumber', 'two-decimal-marks': 'entry.twoMarks', 'too-many-decimals': 'entry.tooManyDecimals' };
 
@@ -342,7 +343,7 @@ function VitalsForm({ visit, title, onSaved }: { visit: Visit; title: string; on
     <Stack align="flex-start">
       <form onSubmit={(e) => void submit(e)} aria-label={t('entry.tabVitals')} noValidate style={{ alignSelf: 'stretch' }}>
         <Stack>
-          <SimpleGrid cols={{ base: 2, md: 5 }}>
+          <SimpleGrid cols={{ base: 2, md: 3 }}>
             {VITALS.map(({ key, label, decimals, example }) => (
               <TextInput key={key} label={t(label)} inputMode="decimal" autoComplete="off" placeholder={t('entry.numberHint', { example: f.number(example, decimals) })}
                 {...form.register(key)} error={form.formState.errors[key]?.message ?? (save.field === key ? save.error : undefined)} data-testid={`vital-${key}`} />
@@ -361,7 +362,9 @@ function VitalsForm({ visit, title, onSaved }: { visit: Visit; title: string; on
 
 /** The allowed range of a vital sign, as the schema says it (shown when a value is outside it). */
 function rangeHint(t: TFunction, key: VitalKey, label: string): string {
-  const { minValue, maxValue, isInt } = vitalSignsInput.shape[key].unwrap();
+  let schema: z.ZodType = vitalSignsInput.shape[key];
+  while (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) schema = schema.unwrap() as z.ZodType;
+  const { minValue, maxValue, isInt } = schema as z.ZodNumber;
   return t(isInt ? 'entry.rangeWhole' : 'entry.range', { label, min: minValue ?? 0, max: maxValue ?? 0 });
 }
 
