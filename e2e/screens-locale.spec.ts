@@ -90,7 +90,7 @@ function conflictAtSite(lab: Lab): string {
   }
 }
 
-const CONFLICT_SECTIONS = ['nav', 'common', 'conflicts', 'models', 'inspector.field', 'pending.protected', 'time'];
+const CONFLICT_SECTIONS = ['nav', 'common', 'roles', 'userRoles', 'conflicts', 'models', 'inspector.field', 'pending.protected', 'time'];
 
 test('the Conflicts screen in Setswana has no English left; the language picker is labelled in both locales; the conflict’s sentence names the participant', async ({ lab, browser }, info) => {
   lab.device('site-01', 'site');

@@ -55,7 +55,7 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
         {c.resolvedAt ? <Badge color="#1f6f30">{c.resolution === 'keep-here' ? t('conflicts.kept') : t('conflicts.took')} · {c.resolvedBy}</Badge> : <Badge color="#8a3406">{t('conflicts.open')}</Badge>}
       </Group>
       <Text size="sm" data-testid="conflict-why">{t(WHY[c.kind], { here: c.localRevision ?? 0, base: c.incomingBaseRevision, who: c.changedIncomingBy ?? t('common.unknown') })}</Text>
-      <Text size="xs" c="dimmed" mb="sm" data-details>{t('common.details', { details: `${c.recordId} · ${c.reason ?? ''}` })}</Text>
+      <Text size="xs" c="dimmed" mb="sm" data-details>{t('common.details', { details: c.reason ?? c.recordId })}</Text>
       <Table withTableBorder>
         <Table.Thead><Table.Tr><Table.Th>{t('conflicts.colField')}</Table.Th><Table.Th>{t('conflicts.colHere', { rev: c.localRevision ?? '—', who: c.changedHereBy ?? '?' })}</Table.Th><Table.Th>{t('conflicts.colIncoming', { rev: c.incomingBaseRevision, who: c.changedIncomingBy ?? '?' })}</Table.Th></Table.Tr></Table.Thead>
         <Table.Tbody>
