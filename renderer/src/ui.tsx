@@ -69,6 +69,13 @@ export function LanguagePicker({ compact = false }: { compact?: boolean }) {
   );
 }
 
+/**
+ * Colours of the boxes that say something waits or conflicts: Mantine's yellow and orange titles do not reach WCAG AA
+ * contrast (4.5:1) on their own tinted background (about 2.7:1 and 3.8:1); these dark shades do (about 5.5:1 and 6.9:1).
+ */
+export const WAIT_COLOR = '#8a5300';
+export const CONFLICT_COLOR = '#8a3406';
+
 /** A failure in plain words, next to what it is about, with the code in a small "details" line for support. */
 export function ProblemAlert({ state, testId, mt, mb }: { state: { error: string | null; details: string | null }; testId?: string; mt?: string; mb?: string }) {
   const t = useT();
@@ -119,14 +126,14 @@ export function FileWaits({ batchGaps, unmatchedFiles }: { batchGaps: readonly B
   return (
     <>
       {batchGaps.length > 0 && (
-        <Alert color="yellow" title={t('status.batchGapsTitle')} data-testid="batch-gaps">
+        <Alert color={WAIT_COLOR} title={t('status.batchGapsTitle')} data-testid="batch-gaps">
           {t('status.batchGapsText', {
             list: batchGaps.map((g) => t(g.to > g.from ? 'status.batchGapRange' : 'status.batchGap', { from: g.from, to: g.to, exporter: g.exporter, since: f.relative(g.since) })).join('; '),
           })}
         </Alert>
       )}
       {unmatchedFiles.length > 0 && (
-        <Alert color="yellow" title={t('status.unmatchedTitle')} data-testid="unmatched-files">
+        <Alert color={WAIT_COLOR} title={t('status.unmatchedTitle')} data-testid="unmatched-files">
           {unmatchedFiles.map((u) => (
             <Text key={u.fileName} size="sm" ff="monospace">{t(u.kind === 'data-without-manifest' ? 'status.unmatchedData' : 'status.unmatchedManifest', { file: u.fileName, since: f.relative(u.since) })}</Text>
           ))}

@@ -9,7 +9,7 @@ import type { Permission, ReasonGroup, SessionRow } from '../../../shared/contra
 import { adviceFor } from '../../../shared/advice.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 import { useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { FileWaits, modelLabel, Pager, ProblemAlert, ProducerWaits, useProgressText, When } from '../ui.tsx';
+import { CONFLICT_COLOR, FileWaits, modelLabel, Pager, ProblemAlert, ProducerWaits, useProgressText, WAIT_COLOR, When } from '../ui.tsx';
 import { Inspector, plainReason, stateColor, TX_STATE } from './Inspector.tsx';
 
 const KIND = { push: 'batches.kindPush', pull: 'batches.kindPull', file: 'batches.kindFile', copy: 'batches.kindCopy' } as const satisfies Record<SessionRow['kind'], MessageKey>;
@@ -89,7 +89,7 @@ export function BatchesScreen() {
       {d && <FileWaits batchGaps={d.batchGaps} unmatchedFiles={d.unmatchedFiles} />}
       {d && <ProducerWaits waits={d.producerWaits} />}
       {(d?.gaps.length ?? 0) > 0 && (
-        <Alert color="yellow" title={t('batches.gapsTitle')}>
+        <Alert color={WAIT_COLOR} title={t('batches.gapsTitle')} data-testid="gaps-alert">
           {d!.gaps.map((g) => t(g.to > g.from ? 'status.gap' : 'status.gapOne', { from: g.from, to: g.to, producer: g.producer })).join('; ')}
         </Alert>
       )}
@@ -174,7 +174,7 @@ function Reasons({ groups, may, onInspect }: { groups: ReasonGroup[] | null; may
 function ReasonLine({ g, may, onInspect, t }: { g: ReasonGroup; may: readonly Permission[]; onInspect: (id: string) => void; t: TFunction }) {
   const sentence = plainReason(t, { state: g.kind === 'conflict' ? 'conflict' : g.kind, code: g.code, reason: g.reason });
   return (
-    <Alert color={g.kind === 'error' ? 'red' : g.kind === 'conflict' ? '#8a3406' : 'yellow'} data-testid="reason-group" title={t(GROUP[g.kind], { n: g.count })}>
+    <Alert color={g.kind === 'error' ? 'red' : g.kind === 'conflict' ? CONFLICT_COLOR : WAIT_COLOR} data-testid="reason-group" title={t(GROUP[g.kind], { n: g.count })}>
       <Stack gap={4}>
         {sentence && <Text size="sm" data-testid="reason-sentence">{sentence}</Text>}
         <Text size="sm" data-testid="reason-devices">

@@ -5,7 +5,7 @@ import type { Status } from '../../../shared/status.ts';
 import { ApiError, describeError } from '../api.ts';
 import { useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
 import { useFormat, useT } from '../i18n.tsx';
-import { FileWaits, modelLabel, ProducerWaits, useProgressText, When, ProblemAlert } from '../ui.tsx';
+import { CONFLICT_COLOR, FileWaits, modelLabel, ProducerWaits, useProgressText, WAIT_COLOR, When, ProblemAlert } from '../ui.tsx';
 
 function Count({ label, value, testId }: { label: string; value: ReactNode; testId?: string }) {
   return (
@@ -68,14 +68,14 @@ export function StatusScreen() {
             </Card>
           )}
           {s.incoming.conflicts > 0 && (
-            <Alert color="orange" title={t('status.conflictsTitle')} data-testid="conflicts-alert">
+            <Alert color={CONFLICT_COLOR} title={t('status.conflictsTitle')} data-testid="conflicts-alert">
               {t('status.conflicts', { n: s.incoming.conflicts })} <a href="#/conflicts">{t('status.conflictsLink')}</a>
             </Alert>
           )}
           <FileWaits batchGaps={s.incoming.batchGaps} unmatchedFiles={s.incoming.unmatchedFiles} />
           <ProducerWaits waits={s.incoming.producerWaits} />
           {s.incoming.gaps.length > 0 && (
-            <Alert color="yellow" title={t('status.gapsTitle')}>
+            <Alert color={WAIT_COLOR} title={t('status.gapsTitle')}>
               {t('status.gapsText', { list: s.incoming.gaps.map((g) => t(g.to > g.from ? 'status.gap' : 'status.gapOne', { from: g.from, to: g.to, producer: g.producer })).join('; ') })}
             </Alert>
           )}
