@@ -4,7 +4,7 @@
  * Device & settings says which key set it holds. A driver's laptop given the full key set is warned there.
  */
 import path from 'node:path';
-import { expect, login, openScreen, registerWithSpecimens, shot, test } from './fixtures.ts';
+import { expect, expectNoFieldNames, login, openScreen, registerWithSpecimens, shot, test } from './fixtures.ts';
 
 const PERSON = { first: 'Amantle', last: 'Segokgo', identity: '904417321' };
 
@@ -58,10 +58,11 @@ test('the driver\'s laptop carries a participant it cannot read; a driver\'s lap
   await expect(mm.getByTestId('pending-total')).toHaveText('1 change');
   await mm.getByTestId('pending-table').getByRole('button', { name: 'Open' }).click();
   const content = mm.getByTestId('tx-content');
-  for (const field of ['firstName', 'lastName', 'dob', 'identityNumber']) {
+  for (const field of ['First name', 'Surname', 'Date of birth', 'Identity number']) {
     await expect(content.getByRole('row', { name: new RegExp(`^${field} protected$`) })).toBeVisible();
   }
-  await expect(content.getByRole('row', { name: /subjectIdentifier S/ })).toBeVisible();
+  await expect(content.getByRole('row', { name: /^Participant number S/ })).toBeVisible();
+  await expectNoFieldNames(content);
   await expect(mm.getByTestId('protected-note')).toHaveText('Participants’ details stay locked on this laptop: the driver’s key set cannot read them.');
   for (const v of Object.values(PERSON)) await expect(mm.locator('body')).not.toContainText(v);
   await expect(mm.locator('body')).not.toContainText('1990-04-12');

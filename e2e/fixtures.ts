@@ -2,11 +2,12 @@
  * E2E fixtures: a fresh temp folder per test, real devices made with the CLI, real servers, and page objects for
  * the screens the stories walk through. Every helper uses 127.0.0.1 only.
  */
-import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { test as base, expect, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MODELS } from '../electron/core/domain/registry.ts';
 import { BIN, startServer, type ServerProc } from '../electron/core/testing/processes.ts';
 
 export const PASSWORD = 'correct horse battery';
@@ -81,6 +82,22 @@ export const test = base.extend<{ lab: Lab }>({
   },
 });
 export { expect };
+
+/** Every synced model's field names as the code spells them (firstName, drawnDatetime, dob, …). */
+const FIELD_NAMES = new Set([...MODELS.values()].flatMap((m) => m.columns.flatMap((c) => [c.js, c.sql])));
+
+/**
+ * A decrypted change as a person reads it: no field shown by its name in the code. No word of its text is a field's
+ * code name in camelCase or snake_case (drawnDatetime, first_name), and no table cell is exactly a field's code name
+ * (catches one-word names such as "dob"). Units such as "mmHg" are words, not field names.
+ */
+export async function expectNoFieldNames(content: Locator): Promise<void> {
+  const words = (await content.innerText()).match(/[A-Za-z0-9_]+/g) ?? [];
+  expect(words.filter((w) => /[A-Z_]/.test(w) && FIELD_NAMES.has(w))).toEqual([]);
+  const cells = (await content.getByRole('cell').allInnerTexts()).map((c) => c.trim());
+  expect(cells.length).toBeGreaterThan(0);
+  expect(cells.filter((c) => FIELD_NAMES.has(c))).toEqual([]);
+}
 
 /** A full-page screenshot attached to the test report and kept under test-results/e2e/. */
 export async function shot(page: Page, info: TestInfo, name: string): Promise<void> {

@@ -3,7 +3,7 @@
  * messages in plain words next to what they are about (the code only in a details line), actions that cannot be
  * repeated disabled with the reason, and a failed sync that says what failed and that nothing was lost.
  */
-import { expect, login, openScreen, shot, test } from './fixtures.ts';
+import { expect, expectNoFieldNames, login, openScreen, shot, test } from './fixtures.ts';
 
 const MACHINE = /ECONN|https?:\/\/127|Too small|expected string|Invalid URL|[A-Z]{3,}_[A-Z_]+|edc\.|subject_id|press Sync again|ask the server/;
 
@@ -74,8 +74,9 @@ test('decimal comma, identity-card dates and plain messages at entry; consent on
   await page.getByRole('option', { name: 'vital signs', exact: true }).click();
   await expect(page.getByTestId('pending-total')).toHaveText('1 change');
   await page.getByTestId('pending-table').getByRole('button', { name: 'Open' }).click();
-  await expect(page.getByTestId('tx-content').getByRole('row', { name: /weightKg 4\.2$/ })).toBeVisible();
-  await expect(page.getByTestId('tx-content').getByRole('row', { name: /temperatureC 36\.8$/ })).toBeVisible();
+  await expect(page.getByTestId('tx-content').getByRole('row', { name: /^Weight \(kg\) 4\.2$/ })).toBeVisible();
+  await expect(page.getByTestId('tx-content').getByRole('row', { name: /^Temperature \(°C\) 36\.8$/ })).toBeVisible();
+  await expectNoFieldNames(page.getByTestId('tx-content'));
   await shot(page, info, 'vitals-stored');
 });
 

@@ -1,4 +1,4 @@
-import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Button, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { PENDING_STATES, type PendingRow } from '../../../shared/contract.ts';
@@ -6,6 +6,7 @@ import { TX_NAMES } from '../../../shared/domain.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey } from '../i18n.tsx';
 import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
+import { fieldLabel, isBookkeeping } from './Inspector.tsx';
 
 const col = createColumnHelper<PendingRow>();
 const STATE_LABEL: Record<PendingRow['state'], MessageKey> = { 'pending-middleman': 'pending.badgeWaiting', 'pending-server': 'pending.badgeWithMiddleman', delivered: 'pending.badgeDelivered' };
@@ -74,16 +75,19 @@ export function PendingScreen() {
   );
 }
 
-/** The decrypted record as field / value rows, and who made the change when. */
+/**
+ * The decrypted record as field / value rows in the users' words (the inspector's field labels), and who made the
+ * change when (so the columns every record carries for that are left out, as in the inspector).
+ */
 function TxContent({ content }: { content: Record<string, unknown> }) {
   const t = useT();
   const f = useFormat();
   const record = (content.record ?? {}) as Record<string, unknown>;
   const history = (content.history ?? null) as { user?: string; hostname?: string; at?: string; reason?: string; changes?: Record<string, [unknown, unknown]> } | null;
   const hidden = new Set(Array.isArray(content.protected) ? (content.protected as string[]) : []);
-  const entries = Object.entries(record);
+  const entries = Object.entries(record).filter(([k]) => !isBookkeeping(k));
   const shown = (k: string, v: unknown) => f.value(k, v) || '—';
-  const changed = Object.entries(history?.changes ?? {}).filter(([k]) => k !== 'revision');
+  const changed = Object.entries(history?.changes ?? {}).filter(([k]) => !isBookkeeping(k));
   return (
     <Stack data-testid="tx-content">
       {history && <Text size="sm">{t('pending.changedBy', { user: history.user ?? '?', host: history.hostname ?? '?', when: history.at ? f.dateTime(history.at) : '?' })}</Text>}
@@ -94,7 +98,7 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
           <Table.Thead><Table.Tr><Table.Th>{t('pending.colField')}</Table.Th><Table.Th>{t('pending.colBefore')}</Table.Th><Table.Th>{t('pending.colAfter')}</Table.Th></Table.Tr></Table.Thead>
           <Table.Tbody>
             {changed.map(([k, [before, after]]) => (
-              <Table.Tr key={k}><Table.Td><Code>{k}</Code></Table.Td>{hidden.has(k)
+              <Table.Tr key={k}><Table.Td>{fieldLabel(t, k)}</Table.Td>{hidden.has(k)
                   ? <><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td><Table.Td data-testid="protected">{t('pending.protected')}</Table.Td></>
                   : <><Table.Td>{shown(k, before)}</Table.Td><Table.Td>{shown(k, after)}</Table.Td></>}</Table.Tr>
             ))}
@@ -105,7 +109,7 @@ function TxContent({ content }: { content: Record<string, unknown> }) {
         <Table withTableBorder striped>
           <Table.Tbody>
             {entries.map(([k, v]) => (
-              <Table.Tr key={k}><Table.Td w={200}><Code>{k}</Code></Table.Td>{hidden.has(k)
+              <Table.Tr key={k}><Table.Td w={200}>{fieldLabel(t, k)}</Table.Td>{hidden.has(k)
                 ? <Table.Td data-testid="protected"><Text size="sm" fs="italic" c="dimmed">{t('pending.protected')}</Text></Table.Td>
                 : <Table.Td>{shown(k, v)}</Table.Td>}</Table.Tr>
             ))}
