@@ -3,6 +3,7 @@
  * Exit 0 on success; on failure one line `edc-sync: <what happened and what to do> [CODE]` and a non-zero exit.
  * Progress of long work goes to stderr; `--json` output on stdout is stable.
  */
+import { setAsidePlan, setAsideTransactions } from './core/set-aside.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -517,6 +518,24 @@ export function buildProgram(io: Io = defaultIo): Command {
       if (Boolean(o.keepHere) === Boolean(o.takeIncoming)) throw new EdcError('INPUT_INVALID', 'give exactly one of --keep-here and --take-incoming');
       const r = resolveConflict(store, id, o.takeIncoming ? 'take-incoming' : 'keep-here', actor());
       io.out(o.takeIncoming ? `took the incoming version${r.recordRevision === null ? ' (the record is deleted)' : ` (record now at revision ${r.recordRevision})`}` : 'kept the version here');
+    }));
+
+  program.command('set-aside').description('site/central: set aside a received change that can never apply, with a reason (recorded, audited, synced on; nothing is deleted)')
+    .argument('<transactionId>', 'the failed incoming transaction (the Consumed batches screen or `status --json` shows it)')
+    .requiredOption('--reason <text>', 'why it can never apply, in words the next person understands')
+    .option('--only-this', 'leave the changes that wait for it as they are (by default they are set aside with it)')
+    .option('--same-reason', 'also the same device\'s other changes that failed for exactly the same reason (a lost key fails a whole day)')
+    .option('--json', 'JSON output')
+    .action((id: string, o: { reason: string; onlyThis?: boolean; sameReason?: boolean; json?: boolean }) => withStore((store) => {
+      if (store.role !== 'site' && store.role !== 'central') throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} device does not set changes aside; its site does`);
+      const plan = setAsidePlan(store, id);
+      const ids = setAsideTransactions(store, id, o.reason, actor(), { withDependants: !o.onlyThis, withAlike: Boolean(o.sameReason) });
+      if (o.json) io.out(JSON.stringify({ setAside: ids, left: o.onlyThis ? plan.dependants.map((d) => d.id) : [] }));
+      else {
+        io.out(`set aside ${ids.length === 1 ? id : `${id} and ${ids.length - 1} more`} (${plan.root.txName} of ${plan.root.producer}, #${plan.root.producerSeq}); they stay on record`);
+        if (!o.sameReason && plan.alike.length > 0) io.out(`${plan.alike.length} other changes of ${plan.root.producer} failed for the same reason: add --same-reason to set them aside too`);
+        if (o.onlyThis && plan.dependants.length > 0) io.out(`${plan.dependants.length} still wait for it: set them aside too with \`edc-sync set-aside ${id} --reason …\` (without --only-this)`);
+      }
     }));
 
   const config = program.command('config').description('settings (DIR/settings.json, validated)');

@@ -53,7 +53,7 @@ node_suite "unit and integration" 900 "${files[@]}"
 # starts itself (electron/core/testing/postgres.ts). Laptops stay on SQLite.
 CONTRACT=(electron/core/consumer.test.ts electron/core/conflicts.test.ts electron/core/isolation.test.ts electron/core/one-writer.test.ts
   electron/core/fleet.test.ts electron/core/golden-v1.test.ts electron/core/requisitions.test.ts electron/core/time-to-lab.test.ts
-  electron/core/custody.test.ts electron/core/corrections.test.ts electron/core/domain/upcast.test.ts electron/core/unpaired-producers.test.ts electron/core/producer-waits.test.ts electron/sync/back-in-time.test.ts electron/files/files.test.ts electron/files/waits.test.ts electron/files/resend-batch.test.ts
+  electron/core/custody.test.ts electron/core/corrections.test.ts electron/core/domain/upcast.test.ts electron/core/set-aside.test.ts electron/core/unpaired-producers.test.ts electron/core/producer-waits.test.ts electron/sync/back-in-time.test.ts electron/files/files.test.ts electron/files/waits.test.ts electron/files/resend-batch.test.ts
   electron/files/signed-files.test.ts electron/files/import-faults.test.ts electron/app/review.test.ts electron/sync/rest.test.ts)
 export EDC_TEST_STORE=postgres
 node_suite "storage contract on PostgreSQL" 900 "${CONTRACT[@]}"

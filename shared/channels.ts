@@ -45,6 +45,8 @@ export const CALL_NAMES = [
   'batches.reasons',
   'transactions.inspect',
   'batches.retry',
+  'transactions.setAsidePlan',
+  'transactions.setAside',
   'conflicts.list',
   'conflicts.resolve',
   'devices.list',

@@ -243,7 +243,7 @@ const reasonGroup = z.object({
   sampleId: z.string(),
 });
 export type ReasonGroup = z.infer<typeof reasonGroup>;
-export const TX_STATES = ['consumed', 'pending', 'deferred', 'blocked', 'error', 'conflict', 'ignored'] as const;
+export const TX_STATES = ['consumed', 'pending', 'deferred', 'blocked', 'error', 'conflict', 'ignored', 'set-aside'] as const;
 const batchTxRow = z.object({
   id,
   producer: z.string(),
@@ -256,7 +256,7 @@ const batchTxRow = z.object({
   receivedAt: z.string(),
 });
 export type BatchTxRow = z.infer<typeof batchTxRow>;
-export const HOP_STEPS = ['made', 'received', 'applied', 'failed', 'forwarded', 'exported', 'sent', 'atCentral'] as const;
+export const HOP_STEPS = ['made', 'received', 'applied', 'failed', 'setAside', 'forwarded', 'exported', 'sent', 'atCentral'] as const;
 /** One transaction as the inspector shows it: the envelope, where it has been, the record's history, its content. */
 const inspectedTx = z.object({
   envelope: z.object({
@@ -283,6 +283,10 @@ const inspectedTx = z.object({
   protectedFields: z.array(z.string()).default([]),
 });
 export type InspectedTx = z.infer<typeof inspectedTx>;
+
+const setAsideCandidate = z.object({
+  id, producer: z.string(), producerSeq: z.number().int(), txName: z.string(), txPk: z.string(), state: z.enum(['error', 'blocked']), reason: z.string().nullable(),
+});
 
 const conflictRow = z.object({
   incomingId: id,
@@ -566,6 +570,18 @@ export const contract = {
     permission: 'view', roles: CONSUMERS,
   }),
   'batches.retry': def({ input: empty, output: consumeResult, permission: 'retry', roles: CONSUMERS }),
+  /** What setting a failed (or blocked) transaction aside would cover: it, and what waits for it (core/set-aside.ts). */
+  'transactions.setAsidePlan': def({
+    input: z.object({ id: z.string().trim().pipe(z.uuid()) }).strict(),
+    output: z.object({ root: setAsideCandidate, dependants: z.array(setAsideCandidate), alike: z.array(setAsideCandidate) }),
+    permission: 'resolve', roles: ['site', 'central'],
+  }),
+  /** A data manager sets it aside with a reason (and, by default, what waits for it): recorded, audited, synced on. */
+  'transactions.setAside': def({
+    input: z.object({ id: z.string().trim().pipe(z.uuid()), reason: z.string().trim().min(3).max(500), withDependants: z.boolean().default(true), withAlike: z.boolean().default(false) }).strict(),
+    output: z.object({ setAside: count }),
+    permission: 'resolve', roles: ['site', 'central'],
+  }),
   'conflicts.list': def({
     input: z.object({ includeResolved: z.boolean().default(false), page: z.number().int().min(0).default(0), pageSize: z.number().int().min(1).max(100).default(20) }).strict(),
     output: z.object({ conflicts: z.array(conflictRow), total: count }),

@@ -152,6 +152,17 @@ export const specimenCustodyInput = z.object({
   reconciliationIdentifier: z.string().max(40).nullable(),
 }).strict();
 
+/** A data manager sets aside a received transaction that can never apply (core/set-aside.ts). */
+export const setAsideInput = z.object({
+  transactionId: id,
+  producer: z.string().min(1).max(64),
+  producerSeq: z.number().int().positive(),
+  txName: z.string().regex(/^[a-z_]+\.[a-z_]+$/).max(64),
+  txPk: z.string().min(1).max(128),
+  reason: z.string().trim().min(3).max(500),
+  rootTransactionId: id.nullable(),
+}).strict();
+
 export const modelInputs = {
   'edc.subject': subjectInput,
   'edc.consent': consentInput,
@@ -162,6 +173,7 @@ export const modelInputs = {
   'edc.specimen_reconciliation': specimenReconciliationInput,
   'edc.follow_up': followUpInput,
   'edc.specimen_custody': specimenCustodyInput,
+  'edc.set_aside': setAsideInput,
 } as const;
 
 export type TxName = keyof typeof modelInputs;

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   MODEL_UNKNOWN: 'A transaction names a model this version does not know. Update EDC Sync on this device.',
   PARENT_INVALID: 'A transaction names a parent record that is of another kind (for example a vital signs form pointing at a subject instead of a visit), so it can never apply. Set it aside, or ask the sending device to correct the record.',
   TRANSACTION_UNKNOWN: 'No received transaction has that id on this device. Check the id on the Consumed batches screen.',
+  SET_ASIDE_NOT_FAILED: 'Only a change that failed, or waits for one that failed, can be set aside. Retry it instead, or leave it as it is.',
   SCHEMA_TOO_NEW: 'A transaction was produced by a newer schema than this device has. Update EDC Sync on this device.',
   RECORD_NOT_FOUND: 'The record does not exist (it may have been deleted).',
   RECORD_INVALID: 'The record is not valid.',

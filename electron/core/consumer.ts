@@ -19,6 +19,7 @@ import type { KeySet } from './crypto/keyset.ts';
 import { recordProblem } from './domain/record-check.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { upcast } from './domain/upcast.ts';
+import { markSetAside } from './set-aside.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
 import { dbFault, statementCache, type Query } from './db/port.ts';
 import { drain } from './steps.ts';
@@ -483,6 +484,8 @@ export class Consumer {
 
   /** Marks for the outcomes other than a plain apply (those are marked by the caller). */
   private record(row: IncomingRow, outcome: Outcome, now: string): void {
+    // Set aside already by the device that passed it on (its decision arrived first): set aside here too.
+    if ((outcome.kind === 'error' || outcome.kind === 'blocked') && this.setAsideUpstream(row)) return;
     switch (outcome.kind) {
       case 'applied':
       case 'deferred':
@@ -515,6 +518,14 @@ export class Consumer {
         throw new Error(`unexpected outcome ${String(never)}`);
       }
     }
+  }
+
+  /** A decision to set `row` aside, made by the device it was received from, is here: applied; true when it was. */
+  private setAsideUpstream(row: IncomingRow): boolean {
+    const d = this.stmt('set-aside-of', () => 'SELECT id, reason, user_created FROM set_aside WHERE transaction_id = ?').get(row.id) as { id: string; reason: string; user_created: string } | undefined;
+    if (!d) return false;
+    const by = this.stmt('set-aside-by', () => `SELECT producer FROM incoming_transaction WHERE tx_name = 'edc.set_aside' AND tx_pk = ? AND action = 'I' AND is_consumed = 1`).get(d.id) as { producer: string } | undefined;
+    return !!by && markSetAside(this.store, row.id, d.reason, d.user_created, { from: by.producer, failing: true });
   }
 
   /** Decides and writes one transaction. 'fast' skips the natural-key pre-check: the unique index throws instead. */
@@ -580,6 +591,10 @@ export class Consumer {
     this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, "user", hostname, device_id, at, transaction_id, reason)
       VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
       .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(changes), h.user, h.hostname, row.producer, h.at, row.id, h.reason ?? null);
+    if (model.txName === 'edc.set_aside' && row.action === 'I') {
+      // A data manager further back set a transaction aside: so is this device's copy, if it came through that device.
+      markSetAside(this.store, String(record.transaction_id), String(record.reason), String(record.user_created), { from: row.producer });
+    }
     return { kind: 'applied' };
   }
 
@@ -640,6 +655,12 @@ export class Consumer {
       const by = failed.blocked_by ?? failed.id;
       return { kind: 'blocked', by, reason: (failed.blocked_by ? failed.blocked_reason : failed.error) ?? 'failed' };
     }
+    // Its insert was set aside here (core/set-aside.ts): it will never apply, so neither will this; blocked by it (and
+    // set aside with it when the same decision named this one too).
+    const aside = this.stmt('set-aside-insert', () => `SELECT a.transaction_id, a.reason FROM set_aside a JOIN incoming_transaction i ON i.id = a.transaction_id
+      WHERE a.tx_pk = ? AND a.tx_name = ? AND i.action = 'I' AND i.set_aside_at IS NOT NULL AND a.transaction_id <> ? LIMIT 1`)
+      .get(needId, needTx, row.id) as { transaction_id: string; reason: string } | undefined;
+    if (aside) return { kind: 'blocked', by: aside.transaction_id, reason: `set aside: ${aside.reason}` };
     for (const other of MODELS.values()) {
       if (other.txName === needTx) continue;
       if (this.stmt(`exists:${other.tableName}`, () => `SELECT 1 FROM "${other.tableName}" WHERE id = ?`).get(needId)) {

@@ -119,6 +119,7 @@ export function reasonCode(reason: string | null): ErrorCode | null {
 }
 
 function txState(r: Record<string, unknown>): BatchTxRow['state'] {
+  if (r.set_aside_at) return 'set-aside';
   if (r.is_error) return 'error';
   if (r.is_conflict) return 'conflict';
   if (r.is_ignored) return 'ignored';
@@ -129,7 +130,7 @@ function txState(r: Record<string, unknown>): BatchTxRow['state'] {
 
 function txReason(r: Record<string, unknown>, state: BatchTxRow['state']): string | null {
   switch (state) {
-    case 'error': case 'conflict': return (r.error as string | null) ?? null;
+    case 'error': case 'conflict': case 'set-aside': return (r.error as string | null) ?? null;
     case 'blocked': return (r.blocked_reason as string | null) ?? null;
     case 'deferred': return (r.deferred_reason as string | null) ?? null;
     case 'consumed': case 'ignored': case 'pending': return null;
@@ -146,7 +147,7 @@ export function sessionTransactions(store: Store, q: { sessionId: string; batchI
   if (q.onlyProblems) where.push(`(${PROBLEM})`);
   const w = where.join(' AND ');
   const total = (store.sql.prepare(`SELECT count(*) AS n FROM incoming_transaction WHERE ${w}`).get(...args) as { n: number }).n;
-  const rows = store.sql.prepare(`SELECT id, producer, producer_seq, tx_name, action, is_consumed, is_ignored, is_error, error, is_conflict,
+  const rows = store.sql.prepare(`SELECT id, producer, producer_seq, tx_name, action, is_consumed, is_ignored, is_error, error, is_conflict, set_aside_at,
       deferred_count, deferred_reason, blocked_by, blocked_reason, received_at FROM incoming_transaction
     WHERE ${w} ORDER BY producer, producer_seq LIMIT ? OFFSET ?`).all(...args, q.pageSize, q.page * q.pageSize) as Record<string, unknown>[];
   return {
@@ -205,7 +206,8 @@ export function inspectTransaction(store: Store, id: string): Omit<InspectedTx, 
   const seq = Number(r.producer_seq);
   const hops: InspectedTx['hops'] = [{ step: 'made', at: String(r.timestamp), device: producer, detail: null }];
   hops.push({ step: 'received', at: String(r.received_at), device: session ? String(session.device) : null, detail: (session?.label as string | null | undefined) ?? String(r.received_via) });
-  if (r.is_consumed) hops.push({ step: 'applied', at: (r.consumed_at as string | null) ?? null, device: store.deviceId, detail: null });
+  if (r.set_aside_at) hops.push({ step: 'setAside', at: String(r.set_aside_at), device: store.deviceId, detail: reason });
+  else if (r.is_consumed) hops.push({ step: 'applied', at: (r.consumed_at as string | null) ?? null, device: store.deviceId, detail: null });
   else if (r.is_error) hops.push({ step: 'failed', at: null, device: store.deviceId, detail: reason });
   if (r.forwarded_at && store.role === 'middleman') hops.push({ step: 'forwarded', at: String(r.forwarded_at), device: null, detail: null });
   let atCentral = false;

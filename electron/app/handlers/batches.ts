@@ -1,4 +1,5 @@
 /** Consumed batches as receive sessions (core/review.ts), grouped reasons, the transaction inspector, retry, and conflicts to settle (middleman, site, central). */
+import { setAsidePlan, setAsideTransactions } from '../../core/set-aside.ts';
 import { Consumer } from '../../core/consumer.ts';
 import { batchGaps, producerWaits, unmatchedFiles } from '../../core/waits.ts';
 import { drainYielding } from '../../core/steps.ts';
@@ -9,7 +10,7 @@ import { decryptChanges, deviceSummaries, inspectTransaction, listSessions, prob
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 import { decryptEnvelope } from './transactions.ts';
 
-export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' | 'batches.requests' | 'batches.transactions' | 'batches.reasons' | 'transactions.inspect' | 'batches.retry' | 'conflicts.list' | 'conflicts.resolve'> {
+export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' | 'batches.requests' | 'batches.transactions' | 'batches.reasons' | 'transactions.inspect' | 'batches.retry' | 'transactions.setAsidePlan' | 'transactions.setAside' | 'conflicts.list' | 'conflicts.resolve'> {
   return {
     'batches.list': async ({ page, pageSize, problems, device }) => {
       const s = ctx.need();
@@ -80,6 +81,14 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
         resolvedAt: c.resolvedAt, resolution: c.resolution, resolvedBy: c.resolvedBy, canTakeIncoming: c.canTakeIncoming,
       })),
     }),
+
+    'transactions.setAsidePlan': async ({ id }) => setAsidePlan(ctx.need(), id),
+
+    'transactions.setAside': async ({ id, reason, withDependants, withAlike }, who) => {
+      const ids = setAsideTransactions(ctx.need(), id, reason, ctx.actor(who), { withDependants, withAlike });
+      ctx.changed('status');
+      return { setAside: ids.length };
+    },
 
     'conflicts.resolve': async ({ incomingId, resolution }, who) => {
       const r = resolveConflict(ctx.need(), incomingId, resolution, ctx.actor(who));

@@ -141,7 +141,7 @@ describe('the store on PostgreSQL', () => {
       const first = as('SELECT first_name FROM analysis.subject');
       assert.ok(first.length > 0 && !first.includes('Naledi'), 'PII stays ciphertext');
       const views = as("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.views WHERE table_schema = 'analysis'");
-      assert.equal(views, 'consent,follow_up,medical_history,specimen_custody,specimen_reconciliation,specimen_requisition,subject,visit,vital_signs');
+      assert.equal(views, 'consent,follow_up,medical_history,set_aside,specimen_custody,specimen_reconciliation,specimen_requisition,subject,visit,vital_signs');
       for (const sql of ['SELECT * FROM public.subject', 'SELECT * FROM public.outgoing_transaction', 'SELECT * FROM public.device',
         "UPDATE analysis.subject SET gender = 'M'", 'DELETE FROM analysis.vital_signs']) {
         assert.throws(() => as(sql), (e: Error & { stderr?: string }) => /permission denied|cannot (update|delete from) view/.test(String(e.stderr)), sql);

@@ -107,6 +107,7 @@ export const specimenRequisition = pgTables.specimenRequisition!;
 export const specimenReconciliation = pgTables.specimenReconciliation!;
 export const followUp = pgTables.followUp!;
 export const specimenCustody = pgTables.specimenCustody!;
+export const setAside = pgTables.setAside!;
 export const auditHistory = pgTables.auditHistory!;
 export const outgoingTransaction = pgTables.outgoingTransaction!;
 export const incomingTransaction = pgTables.incomingTransaction!;

@@ -178,6 +178,23 @@ export const specimenCustody = sqliteTable('specimen_custody', {
   reconciliationIdentifier: text('reconciliation_identifier'),
 }, (t) => [uniqueIndex('specimen_custody_nk').on(t.custodyIdentifier)]);
 
+/**
+ * A data manager's decision to set aside a received transaction that can never apply (core/set-aside.ts): the
+ * transaction stays on record, no longer counted as a problem or retried. A synced model, so the decision is in the
+ * audit history and travels on: a receiver further on sets aside its own copy when the decision reaches it.
+ */
+export const setAside = sqliteTable('set_aside', {
+  ...syncColumns(),
+  transactionId: text('transaction_id').notNull(),
+  producer: text('producer').notNull(),
+  producerSeq: integer('producer_seq').notNull(),
+  txName: text('tx_name').notNull(),
+  txPk: text('tx_pk').notNull(),
+  reason: text('reason').notNull(),
+  /** The failed transaction a person chose, when this one is set aside as its dependant (null: this is the one). */
+  rootTransactionId: text('root_transaction_id'),
+}, (t) => [uniqueIndex('set_aside_nk').on(t.transactionId)]);
+
 // ---------------------------------------------------------------- audit history (written with every change)
 
 export const auditHistory = sqliteTable('audit_history', {
@@ -245,6 +262,8 @@ export const incomingTransaction = sqliteTable('incoming_transaction', {
   consumedAt: text('consumed_at'),
   isIgnored: integer('is_ignored', { mode: 'boolean' }).notNull().default(false),
   isError: integer('is_error', { mode: 'boolean' }).notNull().default(false),
+  /** When a data manager set it aside (core/set-aside.ts): consumed and ignored, the reason in `error`. */
+  setAsideAt: text('set_aside_at'),
   error: text('error'),
   /** Set when the change was not applied because the record changed elsewhere meanwhile; see sync_conflict. */
   isConflict: integer('is_conflict', { mode: 'boolean' }).notNull().default(false),

@@ -34,6 +34,7 @@ const specs = {
   'edc.specimen_reconciliation': { table: s.specimenReconciliation, naturalKey: ['reconciliationIdentifier'], parents: [], pii: [] },
   'edc.follow_up': { table: s.followUp, naturalKey: ['subjectIdentifier', 'visitCode'], parents: [], pii: ['contactName', 'contactPhone'] },
   'edc.specimen_custody': { table: s.specimenCustody, naturalKey: ['custodyIdentifier'], parents: [], pii: [] },
+  'edc.set_aside': { table: s.setAside, naturalKey: ['transactionId'], parents: [], pii: [] },
 } as const satisfies Record<TxName, ModelSpec>;
 
 export interface Column {

@@ -3,20 +3,21 @@
  * the record's history and, for roles allowed to decrypt, its content. Opened from a session's changes, a grouped
  * reason, or by id.
  */
-import { Alert, Badge, Card, Stack, Table, Text, Timeline, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Checkbox, Group, List, Stack, Table, Text, Textarea, Timeline, Title } from '@mantine/core';
+import { useState } from 'react';
 import { readConflictReason } from '../../../shared/conflict-reason.ts';
 import type { ConflictRow, InspectedTx } from '../../../shared/contract.ts';
-import { useCall } from '../hooks.ts';
+import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { modelLabel, ProblemAlert, When } from '../ui.tsx';
 
 export const TX_STATE = {
   consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', blocked: 'batches.stateBlocked',
-  error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored',
+  error: 'batches.stateError', conflict: 'batches.stateConflict', ignored: 'batches.stateIgnored', 'set-aside': 'batches.stateSetAside',
 } as const satisfies Record<InspectedTx['state'], MessageKey>;
 
 /** Badge colours for a change's state; the green is dark enough for white text on a striped row (WCAG AA). */
-export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? '#1f6f30' : s === 'error' ? 'red' : s === 'conflict' ? 'orange' : s === 'ignored' ? 'gray' : 'yellow');
+export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? '#1f6f30' : s === 'error' ? 'red' : s === 'conflict' ? 'orange' : s === 'ignored' || s === 'set-aside' ? 'gray' : 'yellow');
 
 const CONFLICT_SENTENCE = {
   'update-changed': 'batches.conflictUpdateChanged', 'update-deleted': 'batches.conflictUpdateDeleted', 'delete-changed': 'batches.conflictDeleteChanged',
@@ -37,6 +38,7 @@ export function plainReason(t: TFunction, r: { state: InspectedTx['state']; code
     case 'deferred': return t('batches.reasonDeferred');
     case 'conflict': return conflictSentence(t, r.reason);
     case 'error': return t('batches.reasonOther');
+    case 'set-aside': return r.reason; // the data manager's own words
     case 'consumed': case 'pending': case 'ignored': return null;
   }
 }
@@ -47,6 +49,7 @@ function hopText(t: TFunction, h: InspectedTx['hops'][number]): string {
     case 'received': return h.detail && h.detail.endsWith('.jsonl.gz') ? t('inspector.hopReceivedFile', { file: h.detail }) : t('inspector.hopReceived', { device: h.device ?? t('common.unknown') });
     case 'applied': return t('inspector.hopApplied');
     case 'failed': return t('inspector.hopFailed');
+    case 'setAside': return t('inspector.hopSetAside');
     case 'forwarded': return t('inspector.hopForwarded');
     case 'exported': return t('inspector.hopExported', { file: h.detail ?? '' });
     case 'sent': return t('inspector.hopSent');
@@ -73,6 +76,7 @@ export const show = (v: unknown): string => (v === null || v === undefined || v 
 export function Inspector({ id }: { id: string }) {
   const t = useT();
   const f = useFormat();
+  const { info } = useApp();
   const q = useCall('transactions.inspect', { id });
   const tx = q.data;
   if (!tx) return <Stack><ProblemAlert state={q} testId="inspector-error" />{q.loading && <Text>{t('common.loading')}</Text>}</Stack>;
@@ -92,7 +96,7 @@ export function Inspector({ id }: { id: string }) {
             <Table.Tr><Table.Th>{t('inspector.kind')}</Table.Th><Table.Td data-testid="inspector-kind">{modelLabel(t, e.txName)}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.change')}</Table.Th><Table.Td>{t(`actions.${e.action}`)}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.madeAt')}</Table.Th><Table.Td>{f.dateTime(e.madeAt)}</Table.Td></Table.Tr>
-            <Table.Tr><Table.Th>{t('inspector.state')}</Table.Th><Table.Td><Badge color={stateColor(tx.state)} data-testid="inspector-state">{t(TX_STATE[tx.state])}</Badge>{reason && <Text size="sm" mt={4}>{reason}</Text>}{tx.reason && <Text size="xs" c="dimmed" data-details>{t('common.details', { details: tx.reason })}</Text>}</Table.Td></Table.Tr>
+            <Table.Tr><Table.Th>{t('inspector.state')}</Table.Th><Table.Td><Badge color={stateColor(tx.state)} data-testid="inspector-state">{t(TX_STATE[tx.state])}</Badge>{reason && <Text size="sm" mt={4}>{reason}</Text>}{tx.reason && tx.reason !== reason && <Text size="xs" c="dimmed" data-details>{t('common.details', { details: tx.reason })}</Text>}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.signed')}</Table.Th><Table.Td>{e.signed ? t('inspector.signedYes') : t('inspector.signedNo')}</Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.record')}</Table.Th><Table.Td><Text size="sm" ff="monospace">{e.recordId}</Text></Table.Td></Table.Tr>
             <Table.Tr><Table.Th>{t('inspector.key')}</Table.Th><Table.Td>{e.keyId}</Table.Td></Table.Tr>
@@ -147,6 +151,52 @@ export function Inspector({ id }: { id: string }) {
         )}
         {tx.content && !record && <Text size="sm">{show(tx.content)}</Text>}
       </Card>
+      {(tx.state === 'error' || tx.state === 'blocked') && info.permissions.includes('resolve') && (info.deviceRole === 'site' || info.deviceRole === 'central') && (
+        <SetAside id={e.id} onDone={() => void q.reload()} />
+      )}
     </Stack>
+  );
+}
+
+/**
+ * A data manager sets aside a change that can never apply (core/set-aside.ts): with a reason, and by default with the
+ * changes that wait for it, listed here first. Nothing is deleted; the decision is recorded and goes on to central.
+ */
+function SetAside({ id, onDone }: { id: string; onDone: () => void }) {
+  const t = useT();
+  const plan = useCall('transactions.setAsidePlan', { id });
+  const act = useAction('transactions.setAside');
+  const [reason, setReason] = useState('');
+  const [withDependants, setWithDependants] = useState(true);
+  const [withAlike, setWithAlike] = useState(false);
+  const dependants = plan.data?.dependants ?? [];
+  const alike = plan.data?.alike ?? [];
+  const submit = async () => {
+    if (await act.run({ id, reason, withDependants, withAlike })) onDone();
+  };
+  return (
+    <Card withBorder data-testid="set-aside">
+      <Title order={3} size="h4" mb="xs">{t('inspector.setAsideTitle')}</Title>
+      <Stack>
+        <Text size="sm">{t('inspector.setAsideExplain')}</Text>
+        {dependants.length > 0 && (
+          <>
+            <Text size="sm" fw={500}>{t('inspector.setAsideWaiting', { n: dependants.length })}</Text>
+            <List size="sm" data-testid="set-aside-dependants">
+              {dependants.slice(0, 20).map((d) => <List.Item key={d.id}>{t('inspector.setAsideItem', { kind: modelLabel(t, d.txName), device: d.producer, no: d.producerSeq })}</List.Item>)}
+            </List>
+            <Checkbox label={t('inspector.setAsideWithDependants', { n: dependants.length })} checked={withDependants} onChange={(ev) => setWithDependants(ev.currentTarget.checked)} data-testid="set-aside-with-dependants" />
+          </>
+        )}
+        {alike.length > 0 && (
+          <Checkbox label={t('inspector.setAsideAlike', { n: alike.length, device: plan.data!.root.producer })} checked={withAlike} onChange={(ev) => setWithAlike(ev.currentTarget.checked)} data-testid="set-aside-alike" />
+        )}
+        <Textarea label={t('inspector.setAsideReason')} description={t('inspector.setAsideReasonHint')} value={reason} onChange={(ev) => setReason(ev.currentTarget.value)}
+          minRows={2} maxLength={500} error={act.field === 'reason' ? act.error : undefined} data-testid="set-aside-reason" />
+        {act.field !== 'reason' && <ProblemAlert state={act} />}
+        {act.result && !act.busy && <Alert color="green" data-testid="set-aside-done">{t('inspector.setAsideDone', { n: act.result.setAside })}</Alert>}
+        <Group><Button color="orange" onClick={() => void submit()} loading={act.busy} disabled={reason.trim().length < 3} data-testid="set-aside-submit">{t('inspector.setAsideButton')}</Button></Group>
+      </Stack>
+    </Card>
   );
 }

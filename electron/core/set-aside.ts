@@ -1,0 +1,104 @@
+/**
+ * Set aside, never drop (issue 9): a data manager decides that a received transaction that can never apply (its
+ * ciphertext damaged beyond a resend, a record of the wrong kind, a device that is gone) stops counting as a problem.
+ * The transaction stays on record, as received; the decision is an `edc.set_aside` record written through the write
+ * path, so it is in the audit history with the person and the reason, and it travels on like any change: a receiver
+ * further on (central) sets aside its own copy of the same transaction when the decision reaches it, whichever of the
+ * two arrives first (core/consumer.ts). The transactions blocked by it are listed for the same decision.
+ */
+import { EdcError } from '../../shared/errors.ts';
+import type { Actor } from './write-path.ts';
+import { WritePath } from './write-path.ts';
+import type { Store } from './store.ts';
+
+export interface SetAsideCandidate {
+  id: string;
+  producer: string;
+  producerSeq: number;
+  txName: string;
+  txPk: string;
+  state: 'error' | 'blocked';
+  reason: string | null;
+}
+
+interface Row {
+  id: string; producer: string; producer_seq: number; tx_name: string; tx_pk: string;
+  is_error: number | boolean; error: string | null; blocked_by: string | null; blocked_reason: string | null;
+}
+
+function candidate(r: Row): SetAsideCandidate {
+  const failed = Boolean(r.is_error);
+  return { id: r.id, producer: r.producer, producerSeq: Number(r.producer_seq), txName: r.tx_name, txPk: r.tx_pk,
+    state: failed ? 'error' : 'blocked', reason: failed ? r.error : r.blocked_reason };
+}
+
+const SELECT = 'SELECT id, producer, producer_seq, tx_name, tx_pk, is_error, error, blocked_by, blocked_reason FROM incoming_transaction';
+
+export interface SetAsidePlan {
+  root: SetAsideCandidate;
+  /** Blocked by it: they wait for it, so for ever. */
+  dependants: SetAsideCandidate[];
+  /** The same device's other changes that failed for exactly the same reason (a lost key fails a whole day). */
+  alike: SetAsideCandidate[];
+}
+
+/** What setting aside `id` would cover: the transaction, those blocked by it, and its like (see SetAsidePlan). */
+export function setAsidePlan(store: Store, id: string): SetAsidePlan {
+  const row = store.sql.prepare(`${SELECT} WHERE id = ?`).get(id) as Row | undefined;
+  if (!row) throw new EdcError('TRANSACTION_UNKNOWN', id);
+  if (!row.is_error && !row.blocked_by) throw new EdcError('SET_ASIDE_NOT_FAILED', `${id} has not failed and waits for no failed change`);
+  const blockedBy = store.sql.prepare(`${SELECT} WHERE blocked_by = ? ORDER BY producer, producer_seq LIMIT 10000`);
+  const alike = row.is_error && row.error
+    ? (store.sql.prepare(`${SELECT} WHERE producer = ? AND is_error = 1 AND error = ? AND id <> ? ORDER BY producer_seq LIMIT 10000`).all(row.producer, row.error, id) as Row[])
+    : [];
+  // What waits for any of them, once each.
+  const seen = new Set([id, ...alike.map((a) => a.id)]);
+  const dependants: Row[] = [];
+  for (const of of [row, ...alike]) {
+    for (const d of blockedBy.all(of.id) as Row[]) if (!seen.has(d.id)) { seen.add(d.id); dependants.push(d); }
+  }
+  return { root: candidate(row), dependants: dependants.map(candidate), alike: alike.map(candidate) };
+}
+
+/**
+ * Sets aside `id` (and, with `withDependants`, what it blocks) with the person's reason. Returns the ids set aside.
+ * All of it in one write transaction: the decisions, their audit rows and outgoing transactions, the marks.
+ */
+export function setAsideTransactions(store: Store, id: string, reason: string, actor: Actor, opts: { withDependants: boolean; withAlike?: boolean }): string[] {
+  const why = reason.trim();
+  if (why.length < 3) throw new EdcError('INPUT_INVALID', 'say why it is set aside (at least a few words)');
+  const write = new WritePath(store);
+  return store.guarded(() => {
+    const { root, alike } = setAsidePlan(store, id);
+    const picked = [root, ...(opts.withAlike ? alike : [])];
+    const chosen = [...picked];
+    if (opts.withDependants) {
+      const seen = new Set(picked.map((p) => p.id));
+      const blockedBy = store.sql.prepare(`${SELECT} WHERE blocked_by = ? ORDER BY producer, producer_seq LIMIT 10000`);
+      for (const p of picked) for (const d of blockedBy.all(p.id) as Row[]) if (!seen.has(d.id)) { seen.add(d.id); chosen.push(candidate(d)); }
+    }
+    for (const c of chosen) {
+      write.insert('edc.set_aside', {
+        transactionId: c.id, producer: c.producer, producerSeq: c.producerSeq, txName: c.txName, txPk: c.txPk, reason: why,
+        rootTransactionId: c.id === root.id ? null : root.id,
+      }, actor);
+      markSetAside(store, c.id, why, actor.user);
+    }
+    return chosen.map((c) => c.id);
+  });
+}
+
+/**
+ * Marks a received transaction set aside, in the caller's write transaction: consumed (the producer's later ones never
+ * wait for it), not an error, not blocked, nothing asked again; the reason kept. Only one that has not applied: one
+ * marked failed or blocked, or (`failing`) one the consumer is about to mark so. `from`: the decision came from that
+ * device, and only a transaction received from it is set aside (a device sets aside only what it passed on).
+ */
+export function markSetAside(store: Store, id: string, reason: string, by: string, opts: { from?: string; failing?: boolean } = {}): boolean {
+  const now = new Date().toISOString();
+  return store.sql.prepare(`UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, is_ignored = 1, is_error = 0, error = ?, set_aside_at = ?,
+      blocked_by = NULL, blocked_reason = NULL, deferred_reason = NULL, retry_due = 0, resend_requested_at = NULL
+    WHERE id = ? AND is_consumed = 0 AND (? = 1 OR is_error = 1 OR blocked_by IS NOT NULL)
+      AND (CAST(? AS TEXT) IS NULL OR session_id IN (SELECT rs.id FROM receive_session rs WHERE rs.device = ?))`)
+    .run(now, `Set aside by ${by}: ${reason}`, now, id, opts.failing ? 1 : 0, opts.from ?? null, opts.from ?? null).changes > 0;
+}
