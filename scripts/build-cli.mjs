@@ -88,7 +88,8 @@ export async function buildCli(root = ROOT) {
     absWorkingDir: root,
     // pg-worker: a central store on PostgreSQL runs its connection in this worker thread (core/db/pg-port.ts).
     // consume-thread: a server on such a store consumes in this worker thread (server/background.ts).
-    entryPoints: { 'edc-sync': path.join(root, 'electron/cli.ts'), 'pg-worker': path.join(root, 'electron/core/db/pg-worker.ts'), 'consume-thread': path.join(root, 'electron/server/consume-thread.ts') },
+    // import-thread: a web server on such a store runs "Import arrived files" in this worker thread (files/import-in-thread.ts).
+    entryPoints: { 'edc-sync': path.join(root, 'electron/cli.ts'), 'pg-worker': path.join(root, 'electron/core/db/pg-worker.ts'), 'consume-thread': path.join(root, 'electron/server/consume-thread.ts'), 'import-thread': path.join(root, 'electron/files/import-thread.ts') },
     outdir: out, outExtension: { '.js': '.mjs' }, write: false, metafile: true,
     // The commands' dynamic imports (HTTP server and client, SFTP) become chunks, compiled only when used. They
     // sit beside the entry: paths found from import.meta.url (migrations, dist/renderer) are the same in each.
@@ -194,5 +195,5 @@ export async function ensureCli({ root = ROOT, log = () => {}, force = false } =
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bundle = await ensureCli({ force: true });
-  console.log(`built ${path.relative(ROOT, bundle)} (+ pg-worker.mjs, consume-thread.mjs, inputs.json, db/migrations, db/migrations-pg)`);
+  console.log(`built ${path.relative(ROOT, bundle)} (+ pg-worker.mjs, consume-thread.mjs, import-thread.mjs, inputs.json, db/migrations, db/migrations-pg)`);
 }

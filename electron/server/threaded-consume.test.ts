@@ -12,7 +12,11 @@ import pg_ from 'pg';
 import { KEYSET_FILE, writeKeySetFile } from '../core/crypto/keyset.ts';
 import { seed } from '../core/seed.ts';
 import { Store } from '../core/store.ts';
-import { snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { outgoingWire, pairAt, snapshot, TestDirs } from '../core/testing/fixtures.ts';
+import { Consumer } from '../core/consumer.ts';
+import { exportBatches } from '../files/export.ts';
+import { createBackend } from '../app/backend.ts';
+import { callsAs } from '../app/testing.ts';
 import { startPostgres, type PgCluster } from '../core/testing/postgres.ts';
 import { pairWithSite } from '../core/testing/processes.ts';
 import { push } from '../sync/push.ts';
@@ -77,6 +81,56 @@ describe('a server on PostgreSQL consumes off its request thread', () => {
     } finally {
       await server.close();
       for (const c of cleanups.splice(0)) await c();
+    }
+  });
+
+  it('"Import arrived files" on a web server on PostgreSQL runs in a thread of its own; everything applies once', async () => {
+    const url = pg.createDatabase();
+    const central = dirs.track(Store.init(dirs.path('central-t'), 'central', 'central-t', { database: url, hostname: 'central-t.test' }));
+    writeKeySetFile(path.join(central.keyDir, KEYSET_FILE), dirs.keys);
+    central.reloadKeys();
+    // A site's day on a USB stick, in central's incoming folder.
+    const siteStore = dirs.store('site', 'site-t2');
+    const field = dirs.store('field', 'ra-t2');
+    pairAt(siteStore, field);
+    seed(field, 300, { seed: 5 });
+    new Consumer(siteStore).ingest(outgoingWire(field), 'copy');
+    new Consumer(siteStore).consume();
+    const incoming = path.join(central.dir, central.settings.importDir);
+    exportBatches(siteStore, incoming);
+    const total = (field.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction').get() as { n: number }).n;
+
+    const events: { op: string; done: number; total: number }[] = [];
+    const backend = createBackend({ dataDir: central.dir, host: 'web', emit: (e) => { if (e.type === 'progress') events.push(e); }, store: central });
+    const watcher = new pg_.Client({ connectionString: url });
+    await watcher.connect();
+    try {
+      const connections = async () => Number((await watcher.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'edc-sync' AND datname = current_database()")).rows[0].n);
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      let ticks = 0;
+      let most = 0;
+      let done = false;
+      const importing = callsAs(backend, { username: 'dm', role: 'data-manager' }).call('files.import', {}).finally(() => { done = true; });
+      while (!done) {
+        most = Math.max(most, await connections());
+        await new Promise((r) => setTimeout(r, 10));
+        ticks++;
+      }
+      const r = await importing;
+      loop.disable();
+      console.log(`# ${total} transactions imported in the import thread; the request thread turned ${ticks} times meanwhile; event loop delay max ${(loop.max / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`);
+      assert.deepEqual([r.imported, r.transactions, r.quarantined], [1, total, 0]);
+      assert.ok(most >= 2, 'the import had a connection of its own beside the request thread\'s');
+      assert.ok(events.some((e) => e.op === 'files.import'), 'progress reached the screen');
+      assert.equal(Number(pg.psql(new URL(url).pathname.slice(1), 'SELECT count(*) FROM incoming_transaction WHERE is_consumed = 1')), total);
+      assert.deepEqual(snapshot(central), snapshot(field));
+      // Run again: nothing new arrived, nothing is imported twice.
+      const again = await callsAs(backend, { username: 'dm', role: 'data-manager' }).call('files.import', {});
+      assert.equal(again.imported, 0);
+    } finally {
+      await watcher.end();
+      await backend.close();
     }
   });
 });

@@ -1,4 +1,5 @@
 /** File transfer: what waits to be written, Send files (export + SFTP), and importing the files that arrived (site, central). */
+import { importInThread } from '../../files/import-in-thread.ts';
 import { EdcError } from '../../../shared/errors.ts';
 import { exportBatches, pendingForExport, resendBatch } from '../../files/export.ts';
 import { importSteps } from '../../files/import.ts';
@@ -55,7 +56,12 @@ export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview'
     }),
 
     'files.import': async () => ctx.exclusive('files.import', async () => {
-      const r = await drainYielding(importSteps(ctx.need(), undefined, ctx.progress('files.import')));
+      const s = ctx.need();
+      // A web server on PostgreSQL imports in a thread of its own (each statement there is a synchronous round trip);
+      // on SQLite, and in the desktop app's backend worker, a step at a time here.
+      const r = ctx.opts.host === 'web' && s.sql.dialect === 'postgres'
+        ? await importInThread(s.dir, ctx.progress('files.import'))
+        : await drainYielding(importSteps(s, undefined, ctx.progress('files.import')));
       ctx.changed('batches');
       ctx.changed('status');
       const transactions = r.imported.reduce((n, b) => n + b.accepted, 0);
