@@ -30,6 +30,8 @@ import { wireSignatureValid } from './envelope.ts';
 import { copyFrom } from './copy.ts';
 import { installKeySetText, KeySet } from './crypto/keyset.ts';
 import { MODELS } from './domain/registry.ts';
+import { UPCAST_STEPS } from './domain/upcast.ts';
+import type { TxName } from '../../shared/domain.ts';
 import { readStatus } from './status.ts';
 import { Store } from './store.ts';
 import { outgoingWire, pairAt, TestDirs } from './testing/fixtures.ts';
@@ -53,6 +55,12 @@ function assertHoldsGolden(store: Store, what: string): void {
     assert.equal(got.length, rows.length, `${what}: ${txName} count`);
     const cols = rows.length ? Object.keys(rows[0]!) : [];
     assert.deepEqual(got.map((r) => Object.fromEntries(cols.map((c) => [c, r[c]]))), rows, `${what}: ${txName} rows`);
+    // A column added since holds what its upcaster gives a schema-1 record (schema 2: no oxygen saturation measured).
+    for (const [version, step] of Object.entries(UPCAST_STEPS)) {
+      for (const [column, initial] of Object.entries(step[txName as TxName]?.added ?? {})) {
+        assert.deepEqual([...new Set(got.map((r) => r[column]))], rows.length ? [initial] : [], `${what}: ${txName}.${column} (schema ${version}) from its upcaster`);
+      }
+    }
   }
 }
 
