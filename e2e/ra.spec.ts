@@ -34,9 +34,26 @@ test('RA registers a subject, requisitions three specimens and syncs to the site
   await expect(field.getByTestId('pending-total')).toHaveText('1 change');
   await field.getByTestId('pending-table').getByRole('button', { name: 'Open' }).click();
   await expect(field.getByTestId('tx-content').getByRole('row', { name: /^First name Amara$/ })).toBeVisible();
+  // A coded answer in words: gender "F" reads Female.
+  await expect(field.getByTestId('tx-content').getByRole('row', { name: /^Gender Female$/ })).toBeVisible();
   await expect(field.getByTestId('tx-content')).toContainText('Changed by ra');
   await expectNoFieldNames(field.getByTestId('tx-content'));
   await shot(field, info, 'pending-decrypted');
+  await field.keyboard.press('Escape');
+
+  // The visit's reason ("scheduled") and the consent's yes/no (true) in words too.
+  await field.getByRole('textbox', { name: 'Kind' }).click();
+  await field.getByRole('option', { name: 'visit', exact: true }).click();
+  await expect(field.getByTestId('pending-total')).toHaveText('1 change');
+  await field.getByTestId('pending-table').getByRole('button', { name: 'Open' }).click();
+  await expect(field.getByTestId('tx-content').getByRole('row', { name: /^Reason Scheduled$/ })).toBeVisible();
+  await field.keyboard.press('Escape');
+  await field.getByRole('textbox', { name: 'Kind' }).click();
+  await field.getByRole('option', { name: 'consent', exact: true }).click();
+  await expect(field.getByTestId('pending-total')).toHaveText('1 change');
+  await field.getByTestId('pending-table').getByRole('button', { name: 'Open' }).click();
+  await expect(field.getByTestId('tx-content').getByRole('row', { name: /^Can read and write Yes$/ })).toBeVisible();
+  await shot(field, info, 'pending-coded-values');
   await field.keyboard.press('Escape');
 
   await openScreen(field, 'Status');

@@ -73,9 +73,11 @@ export function useLanguage(): Language {
   return i18n.language === 'tn' ? 'tn' : 'en';
 }
 
-/** Numbers, dates and relative times in the device's locale (24-hour clock), for the current language. */
+/** Numbers, dates, relative times (the device's locale, 24-hour clock) and coded values (`values.*`) in the current language. */
 export function useFormat(): Formatters {
   const lng = useLanguage();
   const tr = useT();
-  return useMemo(() => formatters(lng, typeof navigator === 'undefined' ? [] : navigator.languages, (key, params) => tr(key, params)), [lng, tr]);
+  return useMemo(() => formatters(lng, typeof navigator === 'undefined' ? [] : navigator.languages, (key, params) => tr(key, params),
+    // A key built from a stored code (values.<field>.<code>): looked up only when the catalogue has it.
+    (key) => (i18next.exists(key) ? tr(key as MessageKey) : undefined)), [lng, tr]);
 }

@@ -85,6 +85,25 @@ export const en = {
     other: 'Working',
     line: '{phase}: {done, number} of {total, number}',
   },
+  /** The words of a coded answer as stored (shared/i18n/values.ts reads the codes from shared/domain.ts): values.<field>.<code>. */
+  values: {
+    gender: { M: 'Male', F: 'Female' },
+    reason: { scheduled: 'Scheduled', unscheduled: 'Unscheduled', missed: 'Missed' },
+    hivStatus: { positive: 'Positive', negative: 'Negative', unknown: 'Unknown' },
+    onArt: { yes: 'Yes', no: 'No', unknown: 'Unknown' },
+    artRegimen: {
+      'TDF/3TC/DTG': 'TDF/3TC/DTG (tenofovir, lamivudine, dolutegravir)',
+      'TDF/FTC/EFV': 'TDF/FTC/EFV (tenofovir, emtricitabine, efavirenz)',
+      'AZT/3TC/NVP': 'AZT/3TC/NVP (zidovudine, lamivudine, nevirapine)',
+      'ABC/3TC/DTG': 'ABC/3TC/DTG (abacavir, lamivudine, dolutegravir)',
+      'TAF/FTC/DTG': 'TAF/FTC/DTG (tenofovir alafenamide, emtricitabine, dolutegravir)',
+    },
+    adherence: { good: 'Good', fair: 'Fair', poor: 'Poor', not_applicable: 'Does not apply' },
+    tbSymptoms: { none: 'None', cough: 'Cough', fever: 'Fever', night_sweats: 'Night sweats', weight_loss: 'Weight loss' },
+    pregnancyStatus: { yes: 'Yes', no: 'No', not_applicable: 'Does not apply' },
+    smoking: { never: 'Never smoked', former: 'Used to smoke', current: 'Smokes now' },
+    kind: { pull: 'Taken from the laptop by a driver', delivery: 'Delivered to the lab', handover: 'Handed over' },
+  },
   models: {
     'edc.subject': 'participant',
     'edc.consent': 'consent',

@@ -1,9 +1,14 @@
 /**
  * Numbers, dates and relative times as a person reads them: the device's locale, a 24-hour clock, "3 min ago"
  * where it helps, a date of birth as on an identity card (12 Apr 1990: day, month name, year, never ambiguous).
- * Pure (Intl only), so the renderer and tests share it. Relative phrases come from the catalogue (`time.*`).
+ * Pure (Intl, and the codes of the schemas), so the renderer and tests share it. Relative phrases and the words of
+ * coded values come from the catalogue (`time.*`, `values.*`).
  */
+import { valueKey } from './values.ts';
+
 export type RelativePhrase = (key: 'time.justNow' | 'time.minutesAgo' | 'time.hoursAgo' | 'time.daysAgo' | 'time.inFuture', params: { n: number }) => string;
+/** A catalogue entry by its key (e.g. 'values.gender.F'), or undefined when the catalogue has none. */
+export type Words = (key: string) => string | undefined;
 
 export interface Formatters {
   readonly locale: string;
@@ -21,7 +26,11 @@ export interface Formatters {
   dob(ymd: string | null | undefined): string;
   /** "3 min ago" up to a week, then the date and time. */
   relative(iso: string | null | undefined, now?: number): string;
-  /** A stored value of `field` as a person reads it: instants (any field) and calendar days (date fields) in the style above, other values as they are. */
+  /**
+   * A stored value of `field` as a person reads it: instants (any field) and calendar days (date fields) in the style
+   * above, a coded answer (values.ts: gender "F", reason "scheduled") as its words in the catalogue, true / false as
+   * Yes / No, other values as they are.
+   */
   value(field: string, v: unknown): string;
 }
 
@@ -55,7 +64,7 @@ const DATE_FIELD = /(datetime|date|_at|At|^at|^dob)$/i;
  * order (day, month name, year), so the device's locale gives the words and digits, never a different order; the
  * clock is always 24-hour; a date of birth is written the same way, as on an identity card.
  */
-export function formatters(lng: string, deviceLocales: readonly string[], phrase?: RelativePhrase): Formatters {
+export function formatters(lng: string, deviceLocales: readonly string[], phrase?: RelativePhrase, words?: Words): Formatters {
   const locale = pickLocale(lng, deviceLocales);
   const dayParts = new Intl.DateTimeFormat(locale, { day: '2-digit', month: 'short', year: 'numeric' });
   const utcDayParts = new Intl.DateTimeFormat(locale, { day: '2-digit', month: 'short', year: 'numeric', timeZone: 'UTC' });
@@ -110,6 +119,9 @@ export function formatters(lng: string, deviceLocales: readonly string[], phrase
       return dateTime(x);
     },
     value: (field, v) => {
+      const key = valueKey(field, v);
+      const said = key && words ? words(key) : undefined;
+      if (said) return said;
       if (typeof v === 'string' && ISO_INSTANT.test(v) && parse(v)) return f.dateTime(v);
       if (typeof v === 'string' && DATE_FIELD.test(field) && YMD.test(v)) return f.date(v);
       return v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);

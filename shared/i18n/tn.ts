@@ -84,6 +84,25 @@ export const tn: Catalogue = {
     other: 'E a dira',
     line: '{phase}: {done, number} mo go {total, number}',
   },
+  /** Mafoko a karabo e e kwadilweng ka khoutu: values.<field>.<code> (draft). */
+  values: {
+    gender: { M: 'Monna', F: 'Mosadi' },
+    reason: { scheduled: 'E rulagantswe', unscheduled: 'E sa rulaganngwa', missed: 'E tlodilwe' },
+    hivStatus: { positive: 'O na le yone', negative: 'Ga a na yone', unknown: 'Ga go itsiwe' },
+    onArt: { yes: 'Ee', no: 'Nnyaa', unknown: 'Ga go itsiwe' },
+    artRegimen: {
+      'TDF/3TC/DTG': 'TDF/3TC/DTG (tenofovir, lamivudine, dolutegravir)',
+      'TDF/FTC/EFV': 'TDF/FTC/EFV (tenofovir, emtricitabine, efavirenz)',
+      'AZT/3TC/NVP': 'AZT/3TC/NVP (zidovudine, lamivudine, nevirapine)',
+      'ABC/3TC/DTG': 'ABC/3TC/DTG (abacavir, lamivudine, dolutegravir)',
+      'TAF/FTC/DTG': 'TAF/FTC/DTG (tenofovir alafenamide, emtricitabine, dolutegravir)',
+    },
+    adherence: { good: 'Go siame', fair: 'Go siame fela', poor: 'Go bokoa', not_applicable: 'Ga go ame' },
+    tbSymptoms: { none: 'Sepe', cough: 'Go gotlhola', fever: 'Mogote', night_sweats: 'Go fufula bosigo', weight_loss: 'Go latlhegelwa ke bokete' },
+    pregnancyStatus: { yes: 'Ee', no: 'Nnyaa', not_applicable: 'Ga go ame' },
+    smoking: { never: 'Ga a ise a goge', former: 'O ne a goga', current: 'O a goga jaanong' },
+    kind: { pull: 'E tserwe mo laptop ke mokgweetsi', delivery: 'E isitswe kwa laboratoring', handover: 'E neetswe' },
+  },
   models: {
     'edc.subject': 'motsayakarolo',
     'edc.consent': 'tetlanyo',
