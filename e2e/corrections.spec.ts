@@ -71,7 +71,7 @@ test('the RA corrects a participant’s details, then deletes the participant; t
   await expect(corrected).toHaveCount(1);
   await expect(corrected).toContainText(`participant ${subject}`);
   await expect(corrected).toContainText('Surname: Okafor → Okafor-Bello');
-  await expect(corrected).toContainText('Phone (optional): (empty) → 71 234 567');
+  await expect(corrected).toContainText('Phone: (empty) → 71 234 567');
   await expect(corrected).toContainText('Date of birth: 12 Apr 1990 → 13 Apr 1990');
   await expect(corrected.getByTestId('history-reason')).toHaveText('surname and birthday as on the identity card');
   await expect(history.locator('[data-testid="history-row"][data-action="I"]')).toHaveCount(5);

@@ -59,8 +59,9 @@ test('a data manager sets aside a change that can never apply, with the reason; 
   await expect(alike).not.toBeChecked();
   await alike.check();
   await card.getByTestId('set-aside-submit').click();
-  await expect(card.getByTestId('set-aside-done')).toHaveText(`${failedBefore.error} changes set aside. They stay on record.`);
+  await expect(dm.getByTestId('set-aside-done')).toHaveText(`${failedBefore.error} changes set aside. They stay on record.`);
   await expect(dm.getByTestId('inspector-state')).toHaveText('set aside');
+  await expect(card).toHaveCount(0); // nothing left to decide
   await expect(dm.getByTestId('inspector-hops')).toContainText('Set aside here by a data manager');
   await expect(dm.getByTestId('inspector')).toContainText('ra-05 was stolen after it rotated its key');
   await shot(dm, info, 'set-aside-after');

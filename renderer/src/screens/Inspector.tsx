@@ -79,6 +79,8 @@ export function Inspector({ id }: { id: string }) {
   const { info } = useApp();
   const q = useCall('transactions.inspect', { id });
   const tx = q.data;
+  // How many the data manager's decision set aside: shown after the card goes (the change is no longer failed).
+  const [setAsideCount, setSetAsideCount] = useState<number | null>(null);
   if (!tx) return <Stack><ProblemAlert state={q} testId="inspector-error" />{q.loading && <Text>{t('common.loading')}</Text>}</Stack>;
   const e = tx.envelope;
   const reason = plainReason(t, tx);
@@ -152,8 +154,9 @@ export function Inspector({ id }: { id: string }) {
         {tx.content && !record && <Text size="sm">{show(tx.content)}</Text>}
       </Card>
       {(tx.state === 'error' || tx.state === 'blocked') && info.permissions.includes('resolve') && (info.deviceRole === 'site' || info.deviceRole === 'central') && (
-        <SetAside id={e.id} onDone={() => void q.reload()} />
+        <SetAside id={e.id} onDone={(n) => { setSetAsideCount(n); void q.reload(); }} />
       )}
+      {setAsideCount !== null && <Alert color="green" data-testid="set-aside-done">{t('inspector.setAsideDone', { n: setAsideCount })}</Alert>}
     </Stack>
   );
 }
@@ -162,7 +165,7 @@ export function Inspector({ id }: { id: string }) {
  * A data manager sets aside a change that can never apply (core/set-aside.ts): with a reason, and by default with the
  * changes that wait for it, listed here first. Nothing is deleted; the decision is recorded and goes on to central.
  */
-function SetAside({ id, onDone }: { id: string; onDone: () => void }) {
+function SetAside({ id, onDone }: { id: string; onDone: (count: number) => void }) {
   const t = useT();
   const plan = useCall('transactions.setAsidePlan', { id });
   const act = useAction('transactions.setAside');
@@ -172,7 +175,8 @@ function SetAside({ id, onDone }: { id: string; onDone: () => void }) {
   const dependants = plan.data?.dependants ?? [];
   const alike = plan.data?.alike ?? [];
   const submit = async () => {
-    if (await act.run({ id, reason, withDependants, withAlike })) onDone();
+    const r = await act.run({ id, reason, withDependants, withAlike });
+    if (r) onDone(r.setAside);
   };
   return (
     <Card withBorder data-testid="set-aside">
@@ -194,7 +198,6 @@ function SetAside({ id, onDone }: { id: string; onDone: () => void }) {
         <Textarea label={t('inspector.setAsideReason')} description={t('inspector.setAsideReasonHint')} value={reason} onChange={(ev) => setReason(ev.currentTarget.value)}
           minRows={2} maxLength={500} error={act.field === 'reason' ? act.error : undefined} data-testid="set-aside-reason" />
         {act.field !== 'reason' && <ProblemAlert state={act} />}
-        {act.result && !act.busy && <Alert color="green" data-testid="set-aside-done">{t('inspector.setAsideDone', { n: act.result.setAside })}</Alert>}
         <Group><Button color="orange" onClick={() => void submit()} loading={act.busy} disabled={reason.trim().length < 3} data-testid="set-aside-submit">{t('inspector.setAsideButton')}</Button></Group>
       </Stack>
     </Card>
