@@ -3,7 +3,7 @@
  * Exit 0 on success; on failure one line `edc-sync: <what happened and what to do> [CODE]` and a non-zero exit.
  * Progress of long work goes to stderr; `--json` output on stdout is stable.
  */
-import { setAsidePlan, setAsideTransactions } from './core/set-aside.ts';
+import { setAsideTransactions } from './core/set-aside.ts';
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -528,8 +528,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--json', 'JSON output')
     .action((id: string, o: { reason: string; onlyThis?: boolean; sameReason?: boolean; json?: boolean }) => withStore((store) => {
       if (store.role !== 'site' && store.role !== 'central') throw new EdcError('ROLE_NOT_ALLOWED', `a ${store.role} device does not set changes aside; its site does`);
-      const plan = setAsidePlan(store, id);
-      const ids = setAsideTransactions(store, id, o.reason, actor(), { withDependants: !o.onlyThis, withAlike: Boolean(o.sameReason) });
+      const { ids, plan } = setAsideTransactions(store, id, o.reason, actor(), { withDependants: !o.onlyThis, withAlike: Boolean(o.sameReason) });
       if (o.json) io.out(JSON.stringify({ setAside: ids, left: o.onlyThis ? plan.dependants.map((d) => d.id) : [] }));
       else {
         io.out(`set aside ${ids.length === 1 ? id : `${id} and ${ids.length - 1} more`} (${plan.root.txName} of ${plan.root.producer}, #${plan.root.producerSeq}); they stay on record`);

@@ -209,10 +209,7 @@ export class Consumer {
       const readable = this.stmt('schema-readable', () => `SELECT id FROM incoming_transaction WHERE is_error = 1 AND schema_version <= ?
         AND error LIKE 'SCHEMA_TOO_NEW%' ORDER BY producer, producer_seq`).all(SCHEMA_VERSION) as { id: string }[];
       for (const { id } of readable) {
-        this.store.guarded(() => {
-          const row = this.stmt('error-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ? AND is_error = 1').get(id) as IncomingRow | undefined;
-          if (row) this.retryOne(row, keys, result);
-        });
+        this.retryStillFailed(id, keys, result);
         yield { done, total };
       }
       this.store.guarded(() => this.store.setState(CONSUMER_SCHEMA_STATE, String(SCHEMA_VERSION)));
@@ -330,17 +327,12 @@ export class Consumer {
   *retrySteps(onProgress?: (p: ConsumeProgress) => void): Generator<ConsumeProgress, ConsumeResult, void> {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
-    const rows = this.stmt('errors', () => 'SELECT * FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
+    // Ids only: each is read again, whole, inside its own write transaction (retryStillFailed).
+    const rows = this.stmt('error-ids', () => 'SELECT id FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all() as { id: string }[];
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] };
     let done = 0;
     for (const listed of rows) {
-      this.store.guarded(() => {
-        // Inside the write transaction: another drain of this store (the server's background consumer, which also
-        // retries when it sees a new key set) may have applied it since the list was read. Applied again from the
-        // stale copy it would be a false conflict ("already exists here").
-        const row = this.stmt('error-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ? AND is_error = 1').get(listed.id) as IncomingRow | undefined;
-        if (row) this.retryOne(row, keys, result);
-      });
+      this.retryStillFailed(listed.id, keys, result);
       onProgress?.({ done: ++done, total: rows.length });
       if (done % RETRY_STEP === 0) yield { done, total: rows.length };
     }
@@ -354,6 +346,18 @@ export class Consumer {
     result.blocked += more.blocked;
     result.gaps = more.gaps;
     return result;
+  }
+
+  /**
+   * A failed transaction listed before, again in its own write transaction if it is still failed: another drain of
+   * this store (the server's background consumer, which also retries when it sees a new key set) may have applied it
+   * since the list was read, and applied again from the stale copy it would be a false conflict ("already exists here").
+   */
+  private retryStillFailed(id: string, keys: KeySet, result: ConsumeResult): void {
+    this.store.guarded(() => {
+      const row = this.stmt('error-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ? AND is_error = 1').get(id) as IncomingRow | undefined;
+      if (row) this.retryOne(row, keys, result);
+    });
   }
 
   /**

@@ -16,15 +16,10 @@ import { Study } from './domain/study.ts';
 import { seed } from './seed.ts';
 import { Store } from './store.ts';
 import { readStatus } from './status.ts';
-import { outgoingWire, pairAt, snapshot, TestDirs } from './testing/fixtures.ts';
+import { damage, outgoingWire, pairAt, snapshot, TestDirs } from './testing/fixtures.ts';
 
 const ra = { user: 'ra.test' };
 
-function damage(e: WireEnvelope): WireEnvelope {
-  const b = Buffer.from(e.tx, 'base64');
-  b[b.length - 20] = b[b.length - 20]! ^ 0x55;
-  return { ...e, tx: b.toString('base64') };
-}
 
 function subjectInput(n: number) {
   return { firstName: `Name${n}`, lastName: 'Tau', dob: '1991-02-03', identityNumber: `8100${n}0000`, phone: null, gender: 'M' as const, registrationDatetime: '2026-01-05T08:00:00.000Z' };

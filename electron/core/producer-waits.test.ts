@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { WireEnvelope } from '../../shared/envelope.ts';
 import { statusSchema, type ProducerWait } from '../../shared/status.ts';
 import { Consumer } from './consumer.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from './crypto/keyset.ts';
@@ -17,17 +16,12 @@ import { Study } from './domain/study.ts';
 import { seed } from './seed.ts';
 import { readStatus } from './status.ts';
 import { Store } from './store.ts';
-import { outgoingWire, pairAt, TestDirs } from './testing/fixtures.ts';
+import { damage, outgoingWire, pairAt, TestDirs } from './testing/fixtures.ts';
 import { BIN } from './testing/processes.ts';
 
 const ra = { user: 'ra.test' };
 const person = (n: number) => ({ firstName: `Name${n}`, lastName: 'Sello', dob: '1990-01-0' + n, identityNumber: `7700${n}0000`, phone: null, gender: 'F' as const, registrationDatetime: '2026-01-05T08:00:00.000Z' });
 
-function damage(e: WireEnvelope): WireEnvelope {
-  const b = Buffer.from(e.tx, 'base64');
-  b[b.length - 20] = b[b.length - 20]! ^ 0x55;
-  return { ...e, tx: b.toString('base64') };
-}
 
 const waitsOf = (s: Store, producer: string): ProducerWait[] => readStatus(s).incoming.producerWaits.filter((w) => w.producer === producer);
 

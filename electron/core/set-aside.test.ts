@@ -17,18 +17,13 @@ import { Study } from './domain/study.ts';
 import { setAsidePlan, setAsideTransactions } from './set-aside.ts';
 import { readStatus } from './status.ts';
 import type { Store } from './store.ts';
-import { outgoingWire, pairAt, TestDirs } from './testing/fixtures.ts';
+import { damage, outgoingWire, pairAt, TestDirs } from './testing/fixtures.ts';
 import { WritePath } from './write-path.ts';
 
 const LAB: Principal = { username: 'lab', role: 'lab-assistant' };
 const DM: Principal = { username: 'dm.mosweu', role: 'data-manager' };
 const ra = { user: 'ra.test' };
 
-function damage(e: WireEnvelope): WireEnvelope {
-  const b = Buffer.from(e.tx, 'base64');
-  b[b.length - 20] = b[b.length - 20]! ^ 0x55;
-  return { ...e, tx: b.toString('base64') };
-}
 
 /** A laptop's day with one visit whose ciphertext was damaged: its vital signs, history and tube wait for it. */
 function dayWithADamagedVisit(laptop: Store, n: number): { wire: WireEnvelope[]; visitTx: string; dependants: number } {
@@ -123,7 +118,7 @@ describe('set aside, never drop', () => {
     const before = readStatus(central).incoming;
     assert.deepEqual([before.error, before.blocked.map((b) => [b.by, b.count])], [1, [[visitTx, 2]]]);
     // The site's data manager decides; the decision goes to central in the next file.
-    assert.equal(setAsideTransactions(site, visitTx, 'Damaged beyond repair; the laptop was reset.', { user: 'dm.two' }, { withDependants: true }).length, 3);
+    assert.equal(setAsideTransactions(site, visitTx, 'Damaged beyond repair; the laptop was reset.', { user: 'dm.two' }, { withDependants: true }).ids.length, 3);
     exportBatches(site, usb);
     importBatches(central, usb);
     const c = readStatus(central);

@@ -42,49 +42,53 @@ export interface SetAsidePlan {
   alike: SetAsideCandidate[];
 }
 
+/** The received transactions blocked by any of `ids`, once each and none of `ids` itself. */
+function waitingFor(store: Store, ids: readonly string[]): SetAsideCandidate[] {
+  const blockedBy = store.sql.prepare(`${SELECT} WHERE blocked_by = ? ORDER BY producer, producer_seq LIMIT 10000`);
+  const seen = new Set(ids);
+  const out: SetAsideCandidate[] = [];
+  for (const id of ids) {
+    for (const d of blockedBy.all(id) as Row[]) {
+      if (seen.has(d.id)) continue;
+      seen.add(d.id);
+      out.push(candidate(d));
+    }
+  }
+  return out;
+}
+
 /** What setting aside `id` would cover: the transaction, those blocked by it, and its like (see SetAsidePlan). */
 export function setAsidePlan(store: Store, id: string): SetAsidePlan {
   const row = store.sql.prepare(`${SELECT} WHERE id = ?`).get(id) as Row | undefined;
   if (!row) throw new EdcError('TRANSACTION_UNKNOWN', id);
   if (!row.is_error && !row.blocked_by) throw new EdcError('SET_ASIDE_NOT_FAILED', `${id} has not failed and waits for no failed change`);
-  const blockedBy = store.sql.prepare(`${SELECT} WHERE blocked_by = ? ORDER BY producer, producer_seq LIMIT 10000`);
   const alike = row.is_error && row.error
     ? (store.sql.prepare(`${SELECT} WHERE producer = ? AND is_error = 1 AND error = ? AND id <> ? ORDER BY producer_seq LIMIT 10000`).all(row.producer, row.error, id) as Row[])
     : [];
-  // What waits for any of them, once each.
-  const seen = new Set([id, ...alike.map((a) => a.id)]);
-  const dependants: Row[] = [];
-  for (const of of [row, ...alike]) {
-    for (const d of blockedBy.all(of.id) as Row[]) if (!seen.has(d.id)) { seen.add(d.id); dependants.push(d); }
-  }
-  return { root: candidate(row), dependants: dependants.map(candidate), alike: alike.map(candidate) };
+  return { root: candidate(row), dependants: waitingFor(store, [id]), alike: alike.map(candidate) };
 }
 
 /**
- * Sets aside `id` (and, with `withDependants`, what it blocks) with the person's reason. Returns the ids set aside.
- * All of it in one write transaction: the decisions, their audit rows and outgoing transactions, the marks.
+ * Sets aside `id` (with `withDependants`, what waits for what is set aside; with `withAlike`, its like) with the
+ * person's reason. Returns the ids set aside and the plan they came from. All of it in one write transaction: the
+ * decisions, their audit rows and outgoing transactions, the marks.
  */
-export function setAsideTransactions(store: Store, id: string, reason: string, actor: Actor, opts: { withDependants: boolean; withAlike?: boolean }): string[] {
+export function setAsideTransactions(store: Store, id: string, reason: string, actor: Actor, opts: { withDependants: boolean; withAlike?: boolean }): { ids: string[]; plan: SetAsidePlan } {
   const why = reason.trim();
   if (why.length < 3) throw new EdcError('INPUT_INVALID', 'say why it is set aside (at least a few words)');
   const write = new WritePath(store);
   return store.guarded(() => {
-    const { root, alike } = setAsidePlan(store, id);
-    const picked = [root, ...(opts.withAlike ? alike : [])];
-    const chosen = [...picked];
-    if (opts.withDependants) {
-      const seen = new Set(picked.map((p) => p.id));
-      const blockedBy = store.sql.prepare(`${SELECT} WHERE blocked_by = ? ORDER BY producer, producer_seq LIMIT 10000`);
-      for (const p of picked) for (const d of blockedBy.all(p.id) as Row[]) if (!seen.has(d.id)) { seen.add(d.id); chosen.push(candidate(d)); }
-    }
+    const plan = setAsidePlan(store, id);
+    const picked = [plan.root, ...(opts.withAlike ? plan.alike : [])];
+    const chosen = [...picked, ...(opts.withDependants ? waitingFor(store, picked.map((p) => p.id)) : [])];
     for (const c of chosen) {
       write.insert('edc.set_aside', {
         transactionId: c.id, producer: c.producer, producerSeq: c.producerSeq, txName: c.txName, txPk: c.txPk, reason: why,
-        rootTransactionId: c.id === root.id ? null : root.id,
+        rootTransactionId: c.id === plan.root.id ? null : plan.root.id,
       }, actor);
       markSetAside(store, c.id, why, actor.user);
     }
-    return chosen.map((c) => c.id);
+    return { ids: chosen.map((c) => c.id), plan };
   });
 }
 

@@ -85,7 +85,7 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
     'transactions.setAsidePlan': async ({ id }) => setAsidePlan(ctx.need(), id),
 
     'transactions.setAside': async ({ id, reason, withDependants, withAlike }, who) => {
-      const ids = setAsideTransactions(ctx.need(), id, reason, ctx.actor(who), { withDependants, withAlike });
+      const { ids } = setAsideTransactions(ctx.need(), id, reason, ctx.actor(who), { withDependants, withAlike });
       ctx.changed('status');
       return { setAside: ids.length };
     },

@@ -58,6 +58,13 @@ export function shuffle<T>(xs: T[], seed = 42): T[] {
   return out;
 }
 
+/** A copy of `e` whose ciphertext was damaged on the way (one byte flipped): it fails DECRYPT_FAILED at the receiver. */
+export function damage(e: WireEnvelope): WireEnvelope {
+  const b = Buffer.from(e.tx, 'base64');
+  b[b.length - 20] = b[b.length - 20]! ^ 0x55;
+  return { ...e, tx: b.toString('base64') };
+}
+
 export function outgoingWire(store: Store): WireEnvelope[] {
   return (store.sql.prepare('SELECT * FROM outgoing_transaction ORDER BY producer_seq').all() as EnvelopeRow[]).map(toWire);
 }
