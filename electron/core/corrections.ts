@@ -151,7 +151,7 @@ export function subjectHistory(store: Store, subjectId: string): HistoryEntry[] 
     .all(JSON.stringify(direct)) as { record_id: string }[]).map((r) => r.record_id);
   const grand = childIds(['edc.vital_signs', 'edc.medical_history', 'edc.specimen_requisition'], 'visit_id', visits);
   const rows = store.sql.prepare(`SELECT tx_name, record_id, action, revision, "user", at, reason, changes FROM audit_history
-      WHERE record_id IN (${jsonValues(store.sql.dialect)}) ORDER BY at, revision, id`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
+      WHERE record_id IN (${jsonValues(store.sql.dialect)}) ORDER BY at, id`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
   const labels = new Map<string, string>();
   for (const r of rows) {
     const col = LABEL_COLUMN[r.tx_name];
