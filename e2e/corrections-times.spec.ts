@@ -1,11 +1,14 @@
 /**
  * RA story, the rest of the corrections: when the consent was given and when the visit took place (a date and a
  * 24-hour time, refused when later than now or before the day of registration), how many tubes a label holds, and
- * a visit's vital signs or medical history deleted alone; each with a reason, in the participant's history.
+ * a visit's vital signs or medical history deleted alone; each with a reason, in the participant's history. A visit
+ * moved to a later day than its blood tubes were drawn is refused at its date, saying what to do.
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, login, registerWithSpecimens, shot, test } from './fixtures.ts';
+import { Study } from '../electron/core/domain/study.ts';
+import { Store } from '../electron/core/store.ts';
+import { expect, login, openScreen, registerWithSpecimens, shot, test } from './fixtures.ts';
 
 async function axe(page: Page): Promise<string[]> {
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
@@ -119,4 +122,39 @@ test('the RA corrects when consent was given and when the visit was, a tube’s 
   await expect(row('medical history', 'D').getByTestId('history-reason')).toHaveText('entered for the wrong visit');
   await shot(field, info, 'corrections-times-history');
   expect(await axe(field)).toEqual([]);
+});
+
+test('a visit moved to a later day than its blood tubes were drawn is refused at the date, with what to do', async ({ lab, browser }, info) => {
+  lab.device('ra-01', 'field');
+  lab.user('ra-01', 'ra', 'research-assistant');
+  // Registered, seen and drawn three days ago at noon (this machine's zone is the browser's).
+  const at = (days: number, h: number, m: number) => { const d = new Date(); d.setDate(d.getDate() + days); d.setHours(h, m, 0, 0); return d.toISOString(); };
+  const store = Store.open(lab.dir('ra-01'));
+  try {
+    const study = new Study(store);
+    const s = study.registerSubject({ firstName: 'Naledi', lastName: 'Tau', dob: '1991-02-03', identityNumber: '910203500', phone: null, gender: 'F', registrationDatetime: at(-3, 12, 0) }, { user: 'ra' });
+    const v = study.write.insert('edc.visit', { subjectId: String(s.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: at(-3, 12, 5), reason: 'scheduled' }, { user: 'ra' });
+    for (const [panel, specimenType] of [['CD4', 'whole blood'], ['Chemistry', 'serum']] as const) study.requisition({ visitId: String(v.id), panel, specimenType, drawnDatetime: at(-3, 12, 20), itemCount: 1 }, { user: 'ra' });
+  } finally {
+    store.close();
+  }
+  const field = await (await browser.newContext()).newPage();
+  await login(field, await lab.serve('ra-01'), 'ra');
+  await openScreen(field, 'Data entry');
+  await field.getByTestId('subject-row').filter({ hasText: 'Naledi' }).getByRole('button', { name: 'Open' }).click();
+  await field.getByRole('button', { name: 'Correct Visit 1000' }).click();
+  const visit = field.getByRole('dialog', { name: 'Correct Visit 1000' });
+  await visit.getByLabel('Date of the visit').fill(day(-1));
+  await visit.getByLabel('Why is it corrected?').fill('the visit was on another day');
+  await visit.getByRole('button', { name: 'Save the correction' }).click();
+  await expect(visit.getByText(/^2 blood tubes of this visit were drawn before the new date, the first on .+\. Correct their draw times first, or choose a date on or before .+\.$/)).toBeVisible();
+  await expect(visit.getByLabel('Date of the visit')).toHaveAttribute('aria-invalid', 'true');
+  await shot(field, info, 'correct-visit-after-tubes');
+  expect(await axe(field)).toEqual([]);
+  // On the tubes' day it is accepted.
+  await visit.getByLabel('Date of the visit').fill(day(-3));
+  await visit.getByLabel('Time of the visit (24-hour clock)').fill('11:00');
+  await visit.getByRole('button', { name: 'Save the correction' }).click();
+  await expect(visit).toBeHidden();
+  await expect(field.getByTestId('visit').getByText(/11:00/)).toBeVisible();
 });

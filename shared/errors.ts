@@ -70,6 +70,7 @@ export const ERROR_CODES = {
   DRAW_TIME_IN_FUTURE: 'The corrected draw time is later than now on this device\'s clock. Enter the time the tube was drawn (24-hour clock), or check the laptop\'s clock.',
   DRAW_TIME_TOO_EARLY: 'The corrected draw time is before the day of the visit (or of the participant\'s registration). Check the date and the time.',
   RECORD_UNCHANGED: 'The corrected values are the same as those recorded, so nothing was changed.',
+  VISIT_AFTER_TUBES: 'The corrected visit date is later than the day some of its blood tubes were drawn, which would leave them drawn before the visit. Correct their draw times first, or choose a date on or before the day they were drawn.',
   DRAW_TIME_UNCHANGED: 'The corrected draw time is the same as the one recorded, so nothing was changed.',
   SHARE_CLOSED: 'The laptop is not sharing any more (finished, timed out or closed). Ask the Research Assistant to press "Let the driver pull" again.',
 } as const;

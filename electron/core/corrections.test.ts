@@ -309,4 +309,24 @@ describe('corrections and deletes', () => {
     assert.equal(there.get('edc.consent', consentId)!.consent_datetime, '2026-01-05T09:30:00.000Z');
     assert.equal(there.get('edc.specimen_requisition', tubeIds[0]!)!.item_count, 2);
   });
+  it('a visit moved to a later day than its tubes were drawn is refused at the date until their draw times are corrected', async () => {
+    const field = dirs.store('field', 'ra-c8');
+    const backend = createBackend({ dataDir: field.dir, host: 'desktop', emit: () => {}, store: field });
+    const api = callsAs(backend, { username: 'ra', role: null });
+    const { visitId, tubeIds } = enrolled(new Study(field));
+    const seq = lastSeq(field);
+    // Two days later: in any time zone, both tubes (5 Jan, 08:20 UTC) would be drawn before the visit's day.
+    const moved = { kind: 'visit', id: visitId, reason: 'the visit was two days later', changes: { visitDatetime: '2026-01-07T09:00:00.000Z' } } as const;
+    const r = await dispatch(backend, { username: 'ra', role: null }, 'records.correct', moved);
+    assert.ok(!r.ok && r.error.code === 'VISIT_AFTER_TUBES' && r.error.field === 'changes.visitDatetime', JSON.stringify(r));
+    assert.equal(plainMessage('records.correct', r.error).key, 'errors.VISIT_AFTER_TUBES');
+    assert.equal(lastSeq(field), seq, 'a refused correction writes nothing');
+    // Later on the same day stays accepted (the tubes are still on the visit's day).
+    assert.equal((await api.call('records.correct', { kind: 'visit', id: visitId, reason: 'seen at 08:15', changes: { visitDatetime: '2026-01-05T08:15:00.000Z' } })).revision, 2);
+    // One tube's draw time corrected to the new day: the other still holds the visit back; both corrected, it moves.
+    await api.call('requisitions.correctDrawTime', { id: tubeIds[0]!, drawnDatetime: '2026-01-07T09:20:00.000Z', reason: 'drawn at the second visit' });
+    assert.equal(await api.fail('records.correct', moved), 'VISIT_AFTER_TUBES');
+    await api.call('requisitions.correctDrawTime', { id: tubeIds[1]!, drawnDatetime: '2026-01-07T09:20:00.000Z', reason: 'drawn at the second visit' });
+    assert.equal((await api.call('records.correct', moved)).revision, 3);
+  });
 });

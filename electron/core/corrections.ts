@@ -40,15 +40,23 @@ function checkReason(reason: string): string {
   return r.data;
 }
 
-/** A corrected consent or visit time: not later than now on this device's clock, not before the registration day. */
+/**
+ * A corrected consent or visit time: not later than now on this device's clock, not before the registration day, and
+ * for a visit not on a later day than any of its blood tubes was drawn (shared/record-times.ts, as the page checks it).
+ */
 function checkTime(store: Store, table: 'consent' | 'visit', id: string, field: 'consentDatetime' | 'visitDatetime', iso: string): void {
   const row = store.sql.prepare(`SELECT s.registration_datetime FROM "${table}" x JOIN subject s ON s.id = x.subject_id WHERE x.id = ?`).get(id) as { registration_datetime: string } | undefined;
   if (!row) throw new EdcError('RECORD_NOT_FOUND', `${table} ${id}`);
-  const check = checkRecordTime(iso, { nowMs: deviceNow(store).getTime(), registrationIso: row.registration_datetime, timeZone: zoneOrLocal(store.settings.timeZone) });
-  if (!check.ok) {
-    const why = check.reason === 'future' ? 'is later than now on this device\'s clock' : 'is before the day the participant was registered';
-    throw new EdcError('INPUT_INVALID', `changes.${field}: ${iso} ${why}`, { field: `changes.${field}` });
+  const tubesDrawn = table === 'visit'
+    ? (store.sql.prepare('SELECT drawn_datetime FROM specimen_requisition WHERE visit_id = ?').all(id) as { drawn_datetime: string }[]).map((r) => r.drawn_datetime)
+    : [];
+  const check = checkRecordTime(iso, { nowMs: deviceNow(store).getTime(), registrationIso: row.registration_datetime, timeZone: zoneOrLocal(store.settings.timeZone), tubesDrawn });
+  if (check.ok) return;
+  if (check.reason === 'after-tubes') {
+    throw new EdcError('VISIT_AFTER_TUBES', `changes.${field}: ${iso} is on a later day than ${check.tubes} of the visit's blood tubes were drawn (the first at ${check.firstDrawnIso})`, { field: `changes.${field}` });
   }
+  const why = check.reason === 'future' ? 'is later than now on this device\'s clock' : 'is before the day the participant was registered';
+  throw new EdcError('INPUT_INVALID', `changes.${field}: ${iso} ${why}`, { field: `changes.${field}` });
 }
 
 /** One audited update with the reason; refused (RECORD_UNCHANGED) when it would change nothing. */

@@ -25,13 +25,15 @@ export interface Shown {
   error: string | null;
   details: string | null;
   field: string | null;
+  /** The error code, for a screen that places a particular refusal next to what it is about. */
+  code: Problem['code'] | null;
 }
 
 function useShown(call: CallName, failure: { problem: Problem; input: unknown } | null): Shown {
   const t = useT();
-  if (!failure) return { error: null, details: null, field: null };
+  if (!failure) return { error: null, details: null, field: null, code: null };
   const plain = plainMessage(call, failure.problem, failure.input);
-  return { error: t(plain.key, plain.params), details: plain.details, field: plain.field };
+  return { error: t(plain.key, plain.params), details: plain.details, field: plain.field, code: failure.problem.code };
 }
 
 /** Any action that succeeds clears the alerts older actions left on the page (they are about the past). */

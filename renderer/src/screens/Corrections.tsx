@@ -62,15 +62,15 @@ export function localParts(iso: string): { date: string; time: string } {
 
 const TIME_REFUSAL = {
   'date-unreadable': 'corrections.dateUnreadable', 'time-unreadable': 'corrections.timeUnreadable',
-  future: 'corrections.timeFuture', 'before-registration': 'corrections.timeBeforeRegistration',
+  future: 'corrections.timeFuture', 'before-registration': 'corrections.timeBeforeRegistration', 'after-tubes': 'corrections.visitAfterTubes',
 } as const satisfies Record<RecordTimeRefusal, MessageKey>;
 
 /**
  * When a consent was given or a visit took place, typed as a date and a 24-hour time on this laptop's clock, with
  * the rule the backend applies (shared/record-times.ts). `check()` is the new ISO time, undefined when unchanged,
- * or null (with the sentence at its field) when refused.
+ * or null (with the sentence at its field) when refused. A visit passes its tubes' draw times (`tubesDrawn`).
  */
-function useWhen(t: TFunction, iso: string, registeredAt: string) {
+function useWhen(t: TFunction, f: Formatters, iso: string, registeredAt: string, tubesDrawn?: readonly string[]) {
   const start = localParts(iso);
   const [date, setDate] = useState(start.date);
   const [time, setTime] = useState(start.time);
@@ -81,11 +81,12 @@ function useWhen(t: TFunction, iso: string, registeredAt: string) {
       return undefined;
     }
     const typed = typedInstant(date, time, '');
-    const r = typed.ok ? checkRecordTime(typed.iso, { nowMs: Date.now(), registrationIso: registeredAt, timeZone: '' }) : typed;
+    const r = typed.ok ? checkRecordTime(typed.iso, { nowMs: Date.now(), registrationIso: registeredAt, timeZone: '', ...(tubesDrawn ? { tubesDrawn } : {}) }) : typed;
     if (!r.ok) {
       // A later day is the date's mistake; a later hour today, the time's.
       const onTime = r.reason === 'time-unreadable' || (r.reason === 'future' && date.trim() <= localParts(new Date().toISOString()).date);
-      setError({ field: onTime ? 'time' : 'date', message: t(TIME_REFUSAL[r.reason]) });
+      const params: Record<string, string | number> = r.reason === 'after-tubes' ? { n: r.tubes, day: f.date(r.firstDrawnIso) } : {};
+      setError({ field: onTime ? 'time' : 'date', message: t(TIME_REFUSAL[r.reason], params) });
       return null;
     }
     setError(null);
@@ -166,7 +167,8 @@ export function CorrectConsent({ consent, registeredAt, onDone }: { consent: Con
   const t = useT();
   const save = useAction('records.correct');
   const why = useReason(t);
-  const when = useWhen(t, consent.consentDatetime, registeredAt);
+  const f = useFormat();
+  const when = useWhen(t, f, consent.consentDatetime, registeredAt);
   const [version, setVersion] = useState(consent.version);
   const [language, setLanguage] = useState(consent.language);
   const [literate, setLiterate] = useState(consent.isLiterate);
@@ -203,7 +205,8 @@ export function CorrectVisit({ visit, registeredAt, onDone }: { visit: Visit; re
   const t = useT();
   const save = useAction('records.correct');
   const why = useReason(t);
-  const when = useWhen(t, visit.visitDatetime, registeredAt);
+  const f = useFormat();
+  const when = useWhen(t, f, visit.visitDatetime, registeredAt, visit.requisitions.map((r) => r.drawnDatetime));
   const [code, setCode] = useState(visit.visitCode);
   const [reason, setReason] = useState(visit.reason as (typeof VISIT_REASONS)[number]);
   const field = formField(save.field);
@@ -221,9 +224,9 @@ export function CorrectVisit({ visit, registeredAt, onDone }: { visit: Visit; re
           <Select label={t('entry.visitLabel')} data={[...VISIT_CODES]} value={code} onChange={(v) => setCode(v ?? visit.visitCode)} allowDeselect={false} w={160} />
           <Select label={t('entry.visitReason')} data={VISIT_REASONS.map((r) => ({ value: r, label: t(VISIT_REASON_LABEL[r]) }))} value={reason} onChange={(v) => setReason((v ?? reason) as typeof reason)} allowDeselect={false} w={200} />
         </Group>
-        <WhenFields state={when} dateLabel={t('corrections.visitDate')} timeLabel={t('corrections.visitTime')} serverError={field === 'visitDatetime' ? save.error : null} />
+        <WhenFields state={when} dateLabel={t('corrections.visitDate')} timeLabel={t('corrections.visitTime')} serverError={field === 'visitDatetime' || save.code === 'VISIT_AFTER_TUBES' ? save.error : null} />
         <ReasonInput label={t('corrections.reason')} state={why} serverError={field === 'reason' ? save.error : null} />
-        {field !== 'reason' && field !== 'visitDatetime' && <ProblemAlert state={save} testId="change-problem" />}
+        {field !== 'reason' && field !== 'visitDatetime' && save.code !== 'VISIT_AFTER_TUBES' && <ProblemAlert state={save} testId="change-problem" />}
         <Group><Button type="submit" loading={save.busy} data-testid="change-save">{t('corrections.save')}</Button></Group>
       </Stack>
     </form>
