@@ -31,7 +31,7 @@ import { Store } from './core/store.ts';
 import { APP_VERSION } from './core/version.ts';
 import type { Progress } from '../shared/api.ts';
 import { issuePairingCode, reinstateDevice, revokeDevice } from './server/auth.ts';
-import { attentionOrder, describeDevice } from '../shared/fleet.ts';
+import { describeDevice } from '../shared/fleet.ts';
 import { listFleet, startOfToday } from './core/fleet.ts';
 import { addUser, listUsers, removeUser } from './web/accounts.ts';
 import { USER_ROLES, type UserRole } from '../shared/contract.ts';
@@ -303,7 +303,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   const devices = program.command('devices').description('paired devices, and every device heard from: what each made, what is held here and at central, what it still owes, versions, keys, clock');
   devices.command('list').option('--json', 'JSON output').option('--today', 'only devices seen since midnight (a middleman\'s laptops visited today)')
     .action((o: { json?: boolean; today?: boolean }) => withStore((store) => {
-      const list = listFleet(store, o.today ? { seenSince: startOfToday(store) } : {}).sort(attentionOrder);
+      const list = listFleet(store, o.today ? { seenSince: startOfToday(store) } : {}); // attention first, ordered in SQL
       if (o.json) io.out(JSON.stringify(list));
       else for (const d of list) io.out(describeDevice(d));
     }));

@@ -12,7 +12,7 @@ import { deviceIdSchema, ROLES, roleSchema, type Role } from './settings.ts';
 import { correctionReasonSchema, drawTimeCorrectionSchema, reasonsSchema, scopeSchema } from './specimens.ts';
 import { batchGapSchema, gapSchema, producerWaitSchema, statusSchema, unmatchedFileSchema } from './status.ts';
 import { timeToLabInputSchema, timeToLabSchema } from './time-to-lab.ts';
-import { clockReadingSchema, deviceRowSchema } from './fleet.ts';
+import { clockReadingSchema, deviceRowSchema, FLEET_SORTS } from './fleet.ts';
 import { tubeChainSchema } from './custody.ts';
 
 // ---- who may do what -------------------------------------------------------------------------------------
@@ -592,11 +592,23 @@ export const contract = {
     output: z.object({ message: z.string() }),
     permission: 'resolve', roles: CONSUMERS,
   }),
-  /** The fleet (site, central; a middleman: the laptops it visited): one row per device, those needing attention first. */
+  /**
+   * The fleet (site, central; a middleman: the laptops it visited): one row per device, those needing attention first
+   * or by a column, a page at a time (filtered, ordered and paged in SQL), with how many there are and how many owe.
+   */
   'devices.list': def({
-    input: z.object({ today: z.boolean().default(false) }).strict(),
+    input: z.object({
+      today: z.boolean().default(false),
+      sort: z.enum(FLEET_SORTS).default('attention'),
+      desc: z.boolean().default(false),
+      page: z.number().int().min(0).default(0),
+      pageSize: z.number().int().min(1).max(100).default(20),
+    }).strict(),
     output: z.object({
-      devices: z.array(deviceRowSchema),
+      rows: z.array(deviceRowSchema),
+      total: count,
+      /** Devices (of the whole list, not the page) that still owe changes. */
+      owing: count,
       /** What the flags compare against: this device's app and schema version, its active key, the clock threshold. */
       here: z.object({ appVersion: z.string(), schemaVersion: z.number().int(), activeKeyId: z.string().nullable(), clockWarnMs: count }),
     }),

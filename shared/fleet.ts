@@ -172,6 +172,10 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** What the Devices list is ordered by: attention first (as `attentionOrder`), or one of the screen's columns. */
+export const FLEET_SORTS = ['attention', 'deviceId', 'flags', 'owes', 'made', 'received', 'applied', 'atCentral', 'lastSeen', 'version', 'keys', 'clock'] as const;
+export type FleetSort = (typeof FLEET_SORTS)[number];
+
 const FLAG_ORDER: Record<DeviceFlag, number> = { owing: 0, 'missing-key': 1, 'old-version': 2, 'clock-drift': 3, revoked: 4 };
 
 /** Devices needing attention first (owing, missing key, old version, drifting clock), then by id. */

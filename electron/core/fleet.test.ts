@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { CLOCK_HISTORY_KEPT, mergeHeld, toRanges } from '../../shared/fleet.ts';
+import { attentionOrder, CLOCK_HISTORY_KEPT, CLOCK_SKEW_WARN_MS, mergeHeld, toRanges } from '../../shared/fleet.ts';
 import { isEdcError } from '../../shared/errors.ts';
-import { issuePairingCode } from '../server/auth.ts';
+import { createBackend } from '../app/backend.ts';
+import { callsAs } from '../app/testing.ts';
+import { issuePairingCode, revokeDevice } from '../server/auth.ts';
 import { startSiteServer, type SiteServer } from '../server/site-server.ts';
 import { pull } from '../sync/pull.ts';
 import { push } from '../sync/push.ts';
@@ -20,11 +22,11 @@ import { applyReceipts, readReceiptsDir } from '../files/receipts.ts';
 import { pinPeerKey } from '../files/signing.ts';
 import { setTestClockOffset } from './clock.ts';
 import { Consumer } from './consumer.ts';
-import { clockHistory, listFleet, ownState } from './fleet.ts';
+import { clockHistory, listFleet, ownState, recordState } from './fleet.ts';
 import { seed } from './seed.ts';
 import { readStatus } from './status.ts';
 import type { Store } from './store.ts';
-import { outgoingWire, snapshot, TestDirs } from './testing/fixtures.ts';
+import { outgoingWire, pairAt, snapshot, TestDirs } from './testing/fixtures.ts';
 
 const THREE_YEARS_MS = 3 * 365 * 24 * 3600_000;
 
@@ -233,5 +235,47 @@ describe('fleet: per-device state and receipts down every hop', () => {
     revokeDevice(site, 'ra-f7');
     await assert.rejects(push(field), (e) => isEdcError(e, 'AUTH_INVALID'));
     assert.deepEqual(row('ra-f7')!.flags, ['revoked']);
+  });
+
+  it('the Devices list is filtered, ordered and paged in SQL: a page at a time, the count and the owing over all of it', async () => {
+    const s = dirs.store('site', 'site-fp');
+    const heard = (id: string, o: { latestSeq?: number; appVersion?: string; keyIds?: string[] } = {}, skew = 0, daysAgo = 0) =>
+      recordState(s, { ...ownState(s), deviceId: id, role: 'field', latestSeq: 0, ...o }, 'contact', new Date(Date.now() - daysAgo * 24 * 3600_000), skew);
+    const pad = (i: number) => String(i).padStart(2, '0');
+    for (let i = 0; i < 40; i++) heard(`ra-p${pad(i)}`, {}, 0, i < 5 ? 3 : 0); // five of them last seen three days ago
+    heard('ra-owe-small', { latestSeq: 3 });
+    heard('ra-owe-big', { latestSeq: 30 });
+    heard('ra-old', { appVersion: '0.0.1' });
+    heard('ra-drift', {}, CLOCK_SKEW_WARN_MS + 60_000);
+    heard('ra-nokey', { keyIds: [] });
+    pairAt(s, { deviceId: 'ra-quiet' }, { deviceId: 'ra-gone' }); // paired, never heard from
+    revokeDevice(s, 'ra-gone');
+    const backend = createBackend({ dataDir: s.dir, host: 'web', emit: () => {}, store: s });
+    const api = callsAs(backend, { username: 'dm', role: 'data-manager' });
+    const ids = (r: { rows: { deviceId: string }[] }) => r.rows.map((d) => d.deviceId);
+
+    // Attention first, 20 a page; the count and the owing are of all 47, not of the page.
+    const first = await api.call('devices.list', { pageSize: 20 });
+    assert.deepEqual([first.total, first.owing, first.rows.length], [47, 2, 20]);
+    assert.deepEqual(ids(first).slice(0, 6), ['ra-owe-big', 'ra-owe-small', 'ra-nokey', 'ra-old', 'ra-drift', 'ra-gone']);
+    assert.deepEqual(first.rows[2]!.flags, ['missing-key']);
+    const pages = [first, await api.call('devices.list', { pageSize: 20, page: 1 }), await api.call('devices.list', { pageSize: 20, page: 2 })];
+    assert.deepEqual(pages.map((p) => p.rows.length), [20, 20, 7]);
+    // The pages together are the whole list in the order the shared rule gives (attentionOrder), each device once.
+    assert.deepEqual(pages.flatMap(ids), listFleet(s).sort(attentionOrder).map((d) => d.deviceId));
+    assert.equal(new Set(pages.flatMap(ids)).size, 47);
+
+    // By a column, either way: the order holds across the pages.
+    assert.deepEqual(ids(await api.call('devices.list', { sort: 'made', desc: true, pageSize: 2 })), ['ra-owe-big', 'ra-owe-small']);
+    const byId = await api.call('devices.list', { sort: 'deviceId', pageSize: 20, page: 2 });
+    assert.deepEqual(ids(byId), ['ra-p34', 'ra-p35', 'ra-p36', 'ra-p37', 'ra-p38', 'ra-p39', 'ra-quiet']);
+    assert.deepEqual(ids(await api.call('devices.list', { sort: 'clock', desc: true, pageSize: 1 })), ['ra-drift']);
+
+    // Today only: those seen since midnight (not the five from three days ago, not the two never heard from).
+    const today = await api.call('devices.list', { today: true, pageSize: 100 });
+    assert.deepEqual([today.total, today.rows.length, today.owing], [40, 40, 2]);
+    assert.ok(!ids(today).includes('ra-p00') && !ids(today).includes('ra-quiet'));
+    assert.equal(await api.fail('devices.list', { pageSize: 101 }), 'INPUT_INVALID');
+    await backend.close();
   });
 });

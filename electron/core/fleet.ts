@@ -6,12 +6,13 @@
  */
 import { EdcError } from '../../shared/errors.ts';
 import {
-  CLOCK_HISTORY_KEPT, CLOCK_SKEW_WARN_MS, compareVersions, countHeld, mergeHeld, seqRangesSchema,
+  CLOCK_HISTORY_KEPT, CLOCK_SKEW_WARN_MS, compareVersions, type FleetSort, countHeld, mergeHeld, seqRangesSchema,
   type CarriedState, type ClockReading, type ContactRequest, type ContactResponse, type DeviceFlag, type DeviceRow,
   type Holding, type Holdings, type ProducerState, type SeqRanges,
 } from '../../shared/fleet.ts';
 import type { Role } from '../../shared/settings.ts';
 import { deviceNow } from './clock.ts';
+import { containsText, jsonValues } from './db/dialect.ts';
 import { SCHEMA_VERSION } from './domain/registry.ts';
 import type { Store } from './store.ts';
 import { APP_VERSION } from './version.ts';
@@ -316,11 +317,100 @@ export interface FleetOptions {
   seenSince?: string;
 }
 
-/** One row per device heard from or paired here, with the flags that put it on top. O(devices). */
+export interface FleetQuery extends FleetOptions {
+  sort?: FleetSort;
+  desc?: boolean;
+  /** A page of `pageSize` rows (absent: every row). */
+  page?: number;
+  pageSize?: number;
+}
+
+/**
+ * Every device heard from (fleet_device) or paired here (device), one row each, with the flags as 0/1 columns and
+ * the attention rank, so that filtering, ordering, counting and paging happen in SQL (the same statement on SQLite
+ * and PostgreSQL). The flags are those `toDeviceRow` computes; "old version" compares against the few distinct
+ * versions present, decided here with `compareVersions` and bound as a JSON list.
+ */
+function fleetSql(store: Store): { from: string; params: unknown[] } {
+  const d = store.sql.dialect;
+  const versions = (store.sql.prepare('SELECT DISTINCT app_version AS v FROM fleet_device WHERE app_version IS NOT NULL').all() as { v: string }[]).map((r) => r.v);
+  const older = versions.filter((v) => compareVersions(v, APP_VERSION) < 0);
+  let activeKey: string | null = null;
+  try {
+    activeKey = store.requireKeys().activeKeyId;
+  } catch {
+    activeKey = null;
+  }
+  const central = store.role === 'central' ? 'f.received_seq' : store.role === 'site' || store.role === 'middleman' ? 'f.central_seq' : 'NULL';
+  const missingKey = activeKey ? `CASE WHEN f.key_ids IS NOT NULL AND NOT ${containsText(d, 'f.key_ids', '?')} THEN 1 ELSE 0 END` : '0';
+  const from = `(SELECT u.*,
+      CASE WHEN u.owing = 1 THEN 0 WHEN u.missing_key = 1 THEN 1 WHEN u.old_version = 1 THEN 2 WHEN u.clock_drift = 1 THEN 3 WHEN u.revoked = 1 THEN 4 ELSE 99 END AS attention,
+      u.owing + u.missing_key + u.old_version + u.clock_drift + u.revoked AS flag_count
+    FROM (
+      SELECT f.device_id AS device_id, f.last_seen_at AS seen, f.made_seq AS made_seq, f.received_seq AS received_seq, coalesce(c.applied_seq, 0) AS applied,
+        ${central} AS at_central, f.app_version AS app_version, f.clock_skew_ms AS clock_skew_ms,
+        CASE WHEN f.made_seq IS NOT NULL AND f.made_seq > f.received_seq THEN f.made_seq - f.received_seq WHEN f.made_seq IS NOT NULL THEN 0 ELSE NULL END AS owes,
+        CASE WHEN f.made_seq IS NOT NULL AND f.made_seq > f.received_seq THEN 1 ELSE 0 END AS owing,
+        ${missingKey} AS missing_key,
+        CASE WHEN f.app_version IS NOT NULL AND (f.app_version IN (${jsonValues(d)}) OR coalesce(f.schema_version, ${SCHEMA_VERSION}) < ${SCHEMA_VERSION}) THEN 1 ELSE 0 END AS old_version,
+        CASE WHEN f.clock_skew_ms IS NOT NULL AND abs(f.clock_skew_ms) > ${CLOCK_SKEW_WARN_MS} THEN 1 ELSE 0 END AS clock_drift,
+        CASE WHEN p.revoked_at IS NOT NULL THEN 1 ELSE 0 END AS revoked
+      FROM fleet_device f LEFT JOIN producer_cursor c ON c.producer = f.device_id LEFT JOIN device p ON p.device_id = f.device_id
+      UNION ALL
+      SELECT p.device_id, p.last_seen_at, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, CASE WHEN p.revoked_at IS NOT NULL THEN 1 ELSE 0 END
+      FROM device p WHERE NOT EXISTS (SELECT 1 FROM fleet_device f WHERE f.device_id = p.device_id)
+    ) AS u) AS fl`;
+  // Bound in the order the placeholders appear: the key (if any), then the older versions.
+  return { from, params: [...(activeKey ? [`"${activeKey}"`] : []), JSON.stringify(older)] };
+}
+
+/** The SQL value each sort orders by (nulls as -1 or '', as the screen shows "unknown" below every number). */
+const SORT_EXPR: Record<Exclude<FleetSort, 'attention'>, string> = {
+  deviceId: 'fl.device_id',
+  flags: 'fl.flag_count',
+  owes: 'coalesce(fl.owes, -1)',
+  made: 'coalesce(fl.made_seq, -1)',
+  received: 'fl.received_seq',
+  applied: 'fl.applied',
+  atCentral: 'coalesce(fl.at_central, -1)',
+  lastSeen: "coalesce(fl.seen, '')",
+  version: "coalesce(fl.app_version, '')",
+  // Unknown (never announced), missing the active key, current.
+  keys: 'CASE WHEN fl.app_version IS NULL THEN 0 WHEN fl.missing_key = 1 THEN 1 ELSE 2 END',
+  clock: 'abs(coalesce(fl.clock_skew_ms, 0))',
+};
+
+/**
+ * A page of the Devices list, filtered, ordered and cut in SQL, with how many devices there are and how many owe
+ * changes (over the whole list, not the page). O(page) rows read back, one count.
+ */
+export function fleetPage(store: Store, q: FleetQuery = {}): { rows: DeviceRow[]; total: number; owing: number } {
+  const { from, params } = fleetSql(store);
+  const where = q.seenSince ? 'WHERE fl.seen IS NOT NULL AND fl.seen >= ?' : '';
+  const args = [...params, ...(q.seenSince ? [q.seenSince] : [])];
+  const counts = store.sql.prepare(`SELECT count(*) AS total, count(*) FILTER (WHERE fl.owing = 1) AS owing FROM ${from} ${where}`).get(...args) as { total: number; owing: number };
+  const dir = q.desc ? 'DESC' : 'ASC';
+  const order = !q.sort || q.sort === 'attention'
+    ? 'fl.attention, coalesce(fl.owes, 0) DESC, fl.device_id'
+    : `${SORT_EXPR[q.sort]} ${dir}, fl.device_id ${dir}`;
+  const paged = q.pageSize !== undefined;
+  const ids = (store.sql.prepare(`SELECT fl.device_id FROM ${from} ${where} ORDER BY ${order}${paged ? ' LIMIT ? OFFSET ?' : ''}`)
+    .all(...args, ...(paged ? [q.pageSize, (q.page ?? 0) * q.pageSize!] : [])) as { device_id: string }[]).map((r) => r.device_id);
+  return { rows: deviceRows(store, ids), total: counts.total, owing: counts.owing };
+}
+
+/** Every device heard from or paired here, attention first (the CLI's `devices list`, the tests). */
 export function listFleet(store: Store, opts: FleetOptions = {}): DeviceRow[] {
-  const rows = store.sql.prepare(`SELECT f.*, c.applied_seq AS applied FROM fleet_device f LEFT JOIN producer_cursor c ON c.producer = f.device_id`)
-    .all() as (FleetRow & { applied: number | null })[];
-  const paired = new Map((store.sql.prepare('SELECT device_id, role, paired_at, revoked_at, last_seen_at FROM device').all() as
+  return fleetPage(store, opts).rows;
+}
+
+/** The rows of these devices, in this order, with the flags that put them on top. */
+function deviceRows(store: Store, ids: readonly string[]): DeviceRow[] {
+  if (ids.length === 0) return [];
+  const list = JSON.stringify(ids);
+  const fleet = new Map((store.sql.prepare(`SELECT f.*, c.applied_seq AS applied FROM fleet_device f LEFT JOIN producer_cursor c ON c.producer = f.device_id
+      WHERE f.device_id IN (${jsonValues(store.sql.dialect)})`).all(list) as (FleetRow & { applied: number | null })[]).map((r) => [r.device_id, r]));
+  const paired = new Map((store.sql.prepare(`SELECT device_id, role, paired_at, revoked_at, last_seen_at FROM device WHERE device_id IN (${jsonValues(store.sql.dialect)})`).all(list) as
     { device_id: string; role: Role; paired_at: string; revoked_at: string | null; last_seen_at: string | null }[]).map((d) => [d.device_id, d]));
   let activeKey: string | null = null;
   try {
@@ -328,22 +418,16 @@ export function listFleet(store: Store, opts: FleetOptions = {}): DeviceRow[] {
   } catch {
     activeKey = null;
   }
-  const out: DeviceRow[] = [];
-  const seen = new Set<string>();
-  for (const r of rows) {
-    seen.add(r.device_id);
-    const p = paired.get(r.device_id);
-    out.push(toDeviceRow(store, r, r.applied ?? 0, p ?? null, activeKey));
-  }
-  for (const [id, p] of paired) {
-    if (seen.has(id)) continue;
-    out.push({
-      deviceId: id, role: p.role, pairedAt: p.paired_at, revokedAt: p.revoked_at, lastSeenAt: p.last_seen_at, lastVia: null, made: null,
+  return ids.map((id): DeviceRow => {
+    const r = fleet.get(id);
+    const p = paired.get(id) ?? null;
+    if (r) return toDeviceRow(store, r, r.applied ?? 0, p, activeKey);
+    return {
+      deviceId: id, role: p?.role ?? null, pairedAt: p?.paired_at ?? null, revokedAt: p?.revoked_at ?? null, lastSeenAt: p?.last_seen_at ?? null, lastVia: null, made: null,
       received: 0, applied: 0, atCentral: null, owes: null, appVersion: null, schemaVersion: null, keyIds: [], clockSkewMs: null,
-      flags: p.revoked_at ? ['revoked'] : [],
-    });
-  }
-  return out.filter((d) => !opts.seenSince || (d.lastSeenAt !== null && d.lastSeenAt >= opts.seenSince));
+      flags: p?.revoked_at ? ['revoked'] : [],
+    };
+  });
 }
 
 function toDeviceRow(store: Store, r: FleetRow, applied: number, p: { role: Role; paired_at: string; revoked_at: string | null; last_seen_at: string | null } | null, activeKey: string | null): DeviceRow {

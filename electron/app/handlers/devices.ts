@@ -1,6 +1,6 @@
 /** The Devices screen (site, central; a middleman: the laptops it visited today): per-device figures kept in fleet_device. */
-import { attentionOrder, CLOCK_SKEW_WARN_MS } from '../../../shared/fleet.ts';
-import { clockHistory, listFleet, startOfToday } from '../../core/fleet.ts';
+import { CLOCK_SKEW_WARN_MS } from '../../../shared/fleet.ts';
+import { clockHistory, fleetPage, startOfToday } from '../../core/fleet.ts';
 import { SCHEMA_VERSION } from '../../core/domain/registry.ts';
 import { APP_VERSION } from '../../core/version.ts';
 import { issuePairingCode } from '../../server/auth.ts';
@@ -8,7 +8,7 @@ import type { AreaHandlers, HandlerContext } from '../context.ts';
 
 export function devicesHandlers(ctx: HandlerContext): AreaHandlers<'devices.list' | 'devices.clock' | 'devices.pairingCode'> {
   return {
-    'devices.list': async ({ today }) => {
+    'devices.list': async ({ today, sort, desc, page, pageSize }) => {
       const s = ctx.need();
       let activeKeyId: string | null = null;
       try {
@@ -17,7 +17,7 @@ export function devicesHandlers(ctx: HandlerContext): AreaHandlers<'devices.list
         activeKeyId = null; // no key set here: nothing to compare key ids with
       }
       return {
-        devices: listFleet(s, today ? { seenSince: startOfToday(s) } : {}).sort(attentionOrder),
+        ...fleetPage(s, { ...(today ? { seenSince: startOfToday(s) } : {}), sort, desc, page, pageSize }),
         here: { appVersion: APP_VERSION, schemaVersion: SCHEMA_VERSION, activeKeyId, clockWarnMs: CLOCK_SKEW_WARN_MS },
       };
     },

@@ -1,14 +1,14 @@
 import { Alert, Badge, Button, Checkbox, Code, Group, Modal, Select, Stack, Switch, Table, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
-import { createColumnHelper, flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type SortingState } from '@tanstack/react-table';
-import { useMemo, useState, type FormEvent } from 'react';
+import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type SortingState } from '@tanstack/react-table';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { contract, type CallOutput } from '../../../shared/contract.ts';
-import type { DeviceFlag, DeviceRow } from '../../../shared/fleet.ts';
+import { FLEET_SORTS, type DeviceFlag, type DeviceRow, type FleetSort } from '../../../shared/fleet.ts';
 import { useAction, useApp, useCall, useEvents } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { Pager, ProblemAlert, When } from '../ui.tsx';
 
 const col = createColumnHelper<DeviceRow>();
-/** Devices per page (a site has tens; the list is one row per device, sorted here, so it is cut here too). */
+/** Devices per page: the backend filters, orders and pages the list (devices.list), the screen shows one page. */
 const DEVICES_PAGE = 20;
 const FLAG: Record<DeviceFlag, { label: MessageKey; color: string }> = {
   owing: { label: 'devices.flagOwing', color: 'orange' },
@@ -44,13 +44,20 @@ export function DevicesScreen() {
   const f = useFormat();
   const middleman = info.deviceRole === 'middleman';
   const [today, setToday] = useState(middleman);
-  const list = useCall('devices.list', { today }, { pollMs: 10_000 });
+  const [sorting, setSorting] = useState<SortingState>([]);
+  // A page of the ordered list: attention first, or by the column clicked (all devices ordered, then the page cut, in SQL).
+  const [page, setPage] = useState(0);
+  const by = sorting[0];
+  const sort: FleetSort = by && (FLEET_SORTS as readonly string[]).includes(by.id) ? by.id as FleetSort : 'attention';
+  const list = useCall('devices.list', { today, sort, desc: by?.desc ?? false, page, pageSize: DEVICES_PAGE }, { pollMs: 10_000 });
   useEvents((e) => {
     if (e.type === 'changed') void list.reload();
   });
-  const [sorting, setSorting] = useState<SortingState>([]);
-  // A page of the sorted list: sorting (attention first, or by any column) orders all devices, then the page is cut.
-  const [page, setPage] = useState(0);
+  const deviceCount = list.data?.total ?? 0;
+  // Fewer devices than the page shown (the list shrank, or "today" was switched): the last page that has some.
+  useEffect(() => {
+    if (list.data && page > 0 && page * DEVICES_PAGE >= list.data.total) setPage(Math.max(0, Math.ceil(list.data.total / DEVICES_PAGE) - 1));
+  }, [list.data, page]);
   const [clockOf, setClockOf] = useState<string | null>(null);
   const here = list.data?.here;
   const columns = useMemo(() => [
@@ -87,12 +94,10 @@ export function DevicesScreen() {
     }),
   ], [t, f, here]);
   const table = useReactTable({
-    data: list.data?.devices ?? [], columns, state: { sorting }, onSortingChange: (u) => { setSorting(u); setPage(0); },
-    getCoreRowModel: getCoreRowModel(), getSortedRowModel: getSortedRowModel(),
+    data: list.data?.rows ?? [], columns, state: { sorting }, onSortingChange: (u) => { setSorting(u); setPage(0); },
+    manualSorting: true, getCoreRowModel: getCoreRowModel(),
   });
-  const deviceCount = list.data?.devices.length ?? 0;
-  const shownPage = Math.min(page, Math.max(0, Math.ceil(deviceCount / DEVICES_PAGE) - 1));
-  const owing = (list.data?.devices ?? []).filter((d) => d.flags.includes('owing')).length;
+  const owing = list.data?.owing ?? 0;
   const [pairing, setPairing] = useState(false);
   const mayPair = info.deviceRole === 'site' && info.permissions.includes(contract['devices.pairingCode'].permission);
   return (
@@ -121,15 +126,15 @@ export function DevicesScreen() {
           })}</Table.Tr>
         ))}</Table.Thead>
         <Table.Tbody>
-          {table.getRowModel().rows.slice(shownPage * DEVICES_PAGE, (shownPage + 1) * DEVICES_PAGE).map((r) => (
+          {table.getRowModel().rows.map((r) => (
             <Table.Tr key={r.id} data-testid="device-row" data-device={r.original.deviceId}>
               {r.getVisibleCells().map((c) => <Table.Td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</Table.Td>)}
             </Table.Tr>
           ))}
-          {list.data?.devices.length === 0 && <Table.Tr><Table.Td colSpan={columns.length}><Text c="dimmed">{t('devices.nobody')}</Text></Table.Td></Table.Tr>}
+          {list.data?.total === 0 && <Table.Tr><Table.Td colSpan={columns.length}><Text c="dimmed">{t('devices.nobody')}</Text></Table.Td></Table.Tr>}
         </Table.Tbody>
       </Table>
-      {deviceCount > 0 && <Pager total={deviceCount} page={shownPage} pageSize={DEVICES_PAGE} onChange={setPage} testId="devices-pager" />}
+      {deviceCount > 0 && <Pager total={deviceCount} page={Math.min(page, Math.max(0, Math.ceil(deviceCount / DEVICES_PAGE) - 1))} pageSize={DEVICES_PAGE} onChange={setPage} testId="devices-pager" />}
       <Modal opened={pairing} onClose={() => setPairing(false)} title={t('devices.pairTitle')} size="lg">
         {pairing && <PairDevice />}
       </Modal>
