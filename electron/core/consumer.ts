@@ -21,6 +21,7 @@ import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { upcast } from './domain/upcast.ts';
 import { markSetAside } from './set-aside.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
+import { jsonValues } from './db/dialect.ts';
 import { dbFault, statementCache, type Query } from './db/port.ts';
 import { drain } from './steps.ts';
 import { IngestTrust, type TrustOptions } from './trust.ts';
@@ -65,6 +66,17 @@ interface IncomingRow extends EnvelopeRow {
 }
 
 const CHUNK = 500;
+const HISTORY_SQL = `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, "user", hostname, device_id, at, transaction_id, reason)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`;
+/** Envelopes stored by one statement at ingest (15 values each: well within both databases' limits on parameters). */
+const INGEST_ROWS = 100;
+/**
+ * Stores `rows` envelopes. Not stored, and not an error: the same id again (a duplicate), or another id under a
+ * producer's number (refused); neither raises, so one bad envelope never aborts the batch's transaction (PostgreSQL
+ * would refuse the rest after an error). The ids stored come back.
+ */
+const ingestSql = (rows: number) => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id, sig, session_id)
+  VALUES ${Array.from({ length: rows }, () => '(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)').join(', ')} ON CONFLICT DO NOTHING RETURNING id`;
 /** Times a receiver asks for one transaction again automatically (a copy damaged at its source fails every time). */
 export const MAX_RESEND_ASKS = 3;
 /**
@@ -92,8 +104,24 @@ interface ChunkStep {
   counts: ConsumeResult;
 }
 
+/**
+ * What a fast chunk knows before it applies (ChunkCache): per table, the revision of each record the chunk names (its
+ * own records and their parents; null: not here), read in one statement per table, then kept up to date by the
+ * chunk's own writes; and each transaction's payload, decrypted up front. On PostgreSQL this turns a round trip per
+ * record into one per table and chunk. Only the fast chunk uses it (its writes are the only writes meanwhile: one writer).
+ */
+interface ChunkCache {
+  revisions: Map<string, Map<string, number | null>>;
+  payloads: Map<string, Payload | { error: string }>;
+  /** Records the chunk deleted (model\u0000id): their history rows are written at the chunk's end. */
+  deleted: Set<string>;
+  /** The chunk's history rows, written together after its records (nothing in the chunk reads them but wasDeleted). */
+  history: unknown[][];
+}
+
 export class Consumer {
   private readonly stmt: (key: string, sql: () => string) => Query;
+  private chunkCache: ChunkCache | null = null;
 
   constructor(private readonly store: Store) {
     this.stmt = statementCache(store.sql);
@@ -133,10 +161,6 @@ export class Consumer {
       if (why) result.rejected.push({ id: e.id, reason: why });
       return why === null;
     });
-    const insert = this.stmt('ingest', () => `INSERT INTO incoming_transaction (id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx, received_at, received_via, batch_id, sig, session_id)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`);
-    // Not stored: the same id again (a duplicate), or another id under a producer's number (refused). Neither raises,
-    // so one bad envelope never aborts the batch's transaction (PostgreSQL would refuse the rest after an error).
     const held = this.stmt('ingest-held', () => 'SELECT 1 AS x FROM incoming_transaction WHERE id = ?');
     // The hand-over this arrives in (core/sessions.ts); without one given, the batch is its own session.
     const spec: SessionSpec = session ?? { id: batchId ?? uuidv7(), via, device: envelopes[0]?.producer ?? 'unknown' };
@@ -148,10 +172,16 @@ export class Consumer {
     this.store.sql.transaction(() => {
       // Every producer with transactions here has a cursor row: the small table consume starts from.
       for (const p of new Set(envelopes.map((e) => e.producer))) register.run(p, now);
+      // Up to INGEST_ROWS envelopes per statement; the ids it stored come back (RETURNING), the others were not stored.
+      const stored = new Set<string>();
+      for (let i = 0; i < envelopes.length; i += INGEST_ROWS) {
+        const group = envelopes.slice(i, i + INGEST_ROWS);
+        const values = group.flatMap((e) => [e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id]);
+        for (const r of this.stmt(`ingest:${group.length}`, () => ingestSql(group.length)).all(values) as { id: string }[]) stored.add(r.id);
+      }
       for (const e of envelopes) {
         const id = e.id;
-        const res = insert.run(e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id);
-        if (res.changes === 1) {
+        if (stored.delete(e.id)) {
           result.accepted.push(e.id);
           storedBy.add(e.producer);
         } else if (!held.get(e.id)) {
@@ -273,6 +303,25 @@ export class Consumer {
    */
   private applyChunk(producer: string, from: number, rows: IncomingRow[], keys: KeySet, mode: 'fast' | 'careful'): ChunkStep {
     const step: ChunkStep = { cursor: from, held: false, deferredId: null, appliedIds: [], counts: { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] } };
+    this.chunkCache = mode === 'fast' ? this.prefetch(rows, keys) : null;
+    try {
+      this.applyRows(rows, keys, mode, step);
+      for (const values of this.chunkCache?.history ?? []) this.stmt('history', () => HISTORY_SQL).later(values);
+    } finally {
+      this.chunkCache = null;
+    }
+    if (mode === 'fast' && step.cursor > from) {
+      this.stmt('mark-range', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, deferred_reason = NULL
+        WHERE producer = ? AND producer_seq > ? AND producer_seq <= ? AND is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND blocked_by IS NULL`)
+        .run(new Date().toISOString(), producer, from, step.cursor);
+    }
+    this.stmt('cursor', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT(producer) DO UPDATE SET applied_seq = excluded.applied_seq, updated_at = excluded.updated_at`).run(producer, step.cursor, new Date().toISOString());
+    return step;
+  }
+
+  /** The chunk's transactions in order, until a gap or a deferred one (see applyChunk). */
+  private applyRows(rows: IncomingRow[], keys: KeySet, mode: 'fast' | 'careful', step: ChunkStep): void {
     for (const row of rows) {
       if (row.producer_seq !== step.cursor + 1) {
         step.held = true; // gap: cursor+1 … row.producer_seq-1 not received yet
@@ -291,14 +340,54 @@ export class Consumer {
       count(step.counts, outcome);
       step.cursor = row.producer_seq;
     }
-    if (mode === 'fast' && step.cursor > from) {
-      this.stmt('mark-range', () => `UPDATE incoming_transaction SET is_consumed = 1, consumed_at = ?, deferred_reason = NULL
-        WHERE producer = ? AND producer_seq > ? AND producer_seq <= ? AND is_consumed = 0 AND is_error = 0 AND is_conflict = 0 AND blocked_by IS NULL`)
-        .run(new Date().toISOString(), producer, from, step.cursor);
+  }
+
+  /**
+   * The fast chunk's ChunkCache: payloads decrypted up front (not those an older app wrote: their upcast reads the
+   * record as the chunk left it), then, per table, the revisions of the records named, in one statement each.
+   */
+  private prefetch(rows: IncomingRow[], keys: KeySet): ChunkCache {
+    const payloads = new Map<string, Payload | { error: string }>();
+    const wanted = new Map<string, Set<string>>();
+    const want = (table: string, id: unknown) => {
+      if (typeof id !== 'string') return;
+      let ids = wanted.get(table);
+      if (!ids) wanted.set(table, ids = new Set());
+      ids.add(id);
+    };
+    for (const row of rows) {
+      const model = MODELS.get(row.tx_name);
+      if (!model || row.schema_version !== SCHEMA_VERSION) continue;
+      want(model.tableName, row.tx_pk);
+      const payload = this.decode(row, model, keys);
+      payloads.set(row.id, payload);
+      if ('error' in payload) continue;
+      for (const p of model.parents) want(p.tableName, payload.record[p.columnSql]);
     }
-    this.stmt('cursor', () => `INSERT INTO producer_cursor (producer, applied_seq, updated_at) VALUES (?, ?, ?)
-      ON CONFLICT(producer) DO UPDATE SET applied_seq = excluded.applied_seq, updated_at = excluded.updated_at`).run(producer, step.cursor, new Date().toISOString());
-    return step;
+    const revisions = new Map<string, Map<string, number | null>>();
+    for (const [table, ids] of wanted) {
+      const known = new Map<string, number | null>([...ids].map((id) => [id, null]));
+      const found = this.stmt(`revisions:${table}`, () => `SELECT id, revision FROM "${table}" WHERE id IN (${jsonValues(this.store.sql.dialect)})`)
+        .all(JSON.stringify([...ids])) as { id: string; revision: number }[];
+      for (const r of found) known.set(r.id, Number(r.revision));
+      revisions.set(table, known);
+    }
+    return { revisions, payloads, deleted: new Set(), history: [] };
+  }
+
+  /** The revision of record `id` of `table` here, null when it is not here (from the chunk's cache when it knows). */
+  private revisionOf(table: string, id: string): number | null {
+    const cached = this.chunkCache?.revisions.get(table);
+    if (cached?.has(id)) return cached.get(id)!;
+    const row = this.stmt(`rev:${table}`, () => `SELECT revision FROM "${table}" WHERE id = ?`).get(id) as { revision: number } | undefined;
+    return row ? Number(row.revision) : null;
+  }
+
+  /** A write of the fast chunk: its cache follows it. */
+  private wrote(table: string, id: string, revision: number | null): void {
+    const cached = this.chunkCache?.revisions.get(table);
+    if (cached) cached.set(id, revision);
+    else this.chunkCache?.revisions.set(table, new Map([[id, revision]]));
   }
 
   /** Producers that have received transactions beyond their cursor (an index seek each, no counting). */
@@ -537,7 +626,7 @@ export class Consumer {
     const model = MODELS.get(row.tx_name);
     if (!model) return { kind: 'error', reason: describe(new EdcError('MODEL_UNKNOWN', row.tx_name)) };
     if (row.schema_version > SCHEMA_VERSION) return { kind: 'error', reason: describe(new EdcError('SCHEMA_TOO_NEW', `schema ${row.schema_version} > ${SCHEMA_VERSION}`)) };
-    const payload = this.decode(row, model, keys);
+    const payload = this.chunkCache?.payloads.get(row.id) ?? this.decode(row, model, keys);
     if ('error' in payload) return { kind: 'error', reason: payload.error };
     const { record, baseRevision } = payload;
     if (row.action !== 'D') {
@@ -545,44 +634,50 @@ export class Consumer {
       const problem = recordProblem(model, record);
       if (problem) return { kind: 'error', reason: new EdcError('PAYLOAD_INVALID', `${model.txName} ${row.tx_pk}: ${problem}`).message };
     }
-    const current = this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) as RawRow | undefined;
-    const conflict = (reason: string, local: RawRow | null = current ?? null): Outcome => ({
-      kind: 'conflict', reason, localRevision: local ? Number(local.revision) : null, local, baseRevision, incoming: record,
-    });
+    // Only the revision decides; the whole record is read only for a conflict (which shows it).
+    const revision = this.revisionOf(model.tableName, row.tx_pk);
+    const conflict = (reason: string, holder?: RawRow): Outcome => {
+      const local = holder ?? (this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) as RawRow | undefined) ?? null;
+      return { kind: 'conflict', reason, localRevision: local ? Number(local.revision) : null, local, baseRevision, incoming: record };
+    };
 
     switch (row.action) {
       case 'I': {
-        if (current) return conflict(`${model.txName} ${row.tx_pk} already exists here at revision ${String(current.revision)}`);
+        if (revision !== null) return conflict(`${model.txName} ${row.tx_pk} already exists here at revision ${revision}`);
         const waiting = this.missingParent(model, row, record);
         if (waiting) return waiting;
         const holder = mode === 'careful' ? this.naturalKeyHolder(model, record) : undefined;
         if (holder) return conflict(`${model.txName} natural key (${model.naturalKeySql.join(', ')}) is already used by record ${String(holder.id)}`, holder);
-        this.exec(model, 'I', () => this.stmt(`ins:${model.txName}`, () => insertSql(model)).run(model.columns.map((c) => record[c.sql])));
+        this.exec(model, 'I', mode, this.stmt(`ins:${model.txName}`, () => insertSql(model)), model.columns.map((c) => record[c.sql]));
+        this.wrote(model.tableName, row.tx_pk, Number(record.revision));
         break;
       }
       case 'U': {
-        if (!current) {
+        if (revision === null) {
           if (this.wasDeleted(model, row.tx_pk)) return conflict(`${model.txName} ${row.tx_pk} was deleted here; the update was not applied`);
           return this.notHere(row, model.txName, row.tx_pk, `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)`);
         }
-        if (Number(current.revision) !== baseRevision) {
-          return conflict(`${model.txName} ${row.tx_pk}: the update was made from revision ${baseRevision} but this copy is at revision ${String(current.revision)}`);
+        if (revision !== baseRevision) {
+          return conflict(`${model.txName} ${row.tx_pk}: the update was made from revision ${baseRevision} but this copy is at revision ${revision}`);
         }
         const waiting = this.missingParent(model, row, record);
         if (waiting) return waiting;
-        this.exec(model, 'U', () => this.stmt(`upd:${model.txName}`, () => updateSql(model))
-          .run([...model.columns.filter((c) => c.sql !== 'id').map((c) => record[c.sql]), row.tx_pk, baseRevision]));
+        this.exec(model, 'U', mode, this.stmt(`upd:${model.txName}`, () => updateSql(model)),
+          [...model.columns.filter((c) => c.sql !== 'id').map((c) => record[c.sql]), row.tx_pk, baseRevision]);
+        this.wrote(model.tableName, row.tx_pk, Number(record.revision));
         break;
       }
       case 'D': {
-        if (!current) {
+        if (revision === null) {
           if (this.wasDeleted(model, row.tx_pk)) return { kind: 'ignored', reason: 'already deleted' };
           return this.notHere(row, model.txName, row.tx_pk, `waiting for ${model.txName} ${row.tx_pk} (its insert has not arrived)`);
         }
-        if (Number(current.revision) !== baseRevision) {
-          return conflict(`${model.txName} ${row.tx_pk}: deleted from revision ${baseRevision} but this copy is at revision ${String(current.revision)}`);
+        if (revision !== baseRevision) {
+          return conflict(`${model.txName} ${row.tx_pk}: deleted from revision ${baseRevision} but this copy is at revision ${revision}`);
         }
-        this.exec(model, 'D', () => this.stmt(`del:${model.txName}`, () => `DELETE FROM "${model.tableName}" WHERE id = ?`).run(row.tx_pk));
+        this.exec(model, 'D', mode, this.stmt(`del:${model.txName}`, () => `DELETE FROM "${model.tableName}" WHERE id = ?`), [row.tx_pk]);
+        this.wrote(model.tableName, row.tx_pk, null);
+        this.chunkCache?.deleted.add(`${model.txName}\u0000${row.tx_pk}`);
         break;
       }
       default: {
@@ -592,9 +687,9 @@ export class Consumer {
     }
     const h = payload.history;
     const changes = h.changes ?? Object.fromEntries(model.columns.map((c) => [c.sql, row.action === 'D' ? [record[c.sql] ?? null, null] : [null, record[c.sql] ?? null]]));
-    this.stmt('history', () => `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, "user", hostname, device_id, at, transaction_id, reason)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
-      .run(h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(changes), h.user, h.hostname, row.producer, h.at, row.id, h.reason ?? null);
+    const history = [h.id, model.txName, row.tx_pk, row.action, row.action === 'D' ? baseRevision : Number(record.revision), JSON.stringify(changes), h.user, h.hostname, row.producer, h.at, row.id, h.reason ?? null];
+    if (this.chunkCache) this.chunkCache.history.push(history);
+    else this.stmt('history', () => HISTORY_SQL).later(history);
     if (model.txName === 'edc.set_aside' && row.action === 'I') {
       // A data manager further back set a transaction aside: so is this device's copy, if it came through that device.
       markSetAside(this.store, String(record.transaction_id), String(record.reason), String(record.user_created), { from: row.producer });
@@ -640,8 +735,7 @@ export class Consumer {
     for (const p of model.parents) {
       const parentId = record[p.columnSql];
       if (parentId === null || parentId === undefined) continue;
-      const found = this.stmt(`exists:${p.tableName}`, () => `SELECT 1 FROM "${p.tableName}" WHERE id = ?`).get(parentId);
-      if (!found) return this.notHere(row, p.txName, String(parentId), `waiting for parent ${p.txName} ${String(parentId)}`);
+      if (this.revisionOf(p.tableName, String(parentId)) === null) return this.notHere(row, p.txName, String(parentId), `waiting for parent ${p.txName} ${String(parentId)}`);
     }
     return null;
   }
@@ -681,12 +775,21 @@ export class Consumer {
   }
 
   private wasDeleted(model: Model, id: string): boolean {
+    if (this.chunkCache?.deleted.has(`${model.txName}\u0000${id}`)) return true;
     return !!this.stmt('deleted', () => `SELECT 1 FROM audit_history WHERE tx_name = ? AND record_id = ? AND action = 'D'`).get(model.txName, id);
   }
 
-  private exec(model: Model, action: 'I' | 'U' | 'D', fn: () => unknown): void {
+  /**
+   * A record's write. Fast: sent with the next statement (Query.later), since any failure aborts the fast chunk, which
+   * is then redone 'careful'; careful: at once, so a constraint it hits is this transaction's error, in words.
+   */
+  private exec(model: Model, action: 'I' | 'U' | 'D', mode: 'fast' | 'careful', q: Query, values: unknown[]): void {
+    if (mode === 'fast') {
+      q.later(values);
+      return;
+    }
     try {
-      fn();
+      q.run(values);
     } catch (e) {
       throw mapDbError(e, model, action);
     }

@@ -18,6 +18,8 @@ import type { Reply, Request } from './pg-worker.ts';
 /** How long one statement may take before the store gives up on the database (a hung server, a lost network). */
 const STATEMENT_WAIT_MS = 120_000;
 const WRITER_LOCK = 7270401;
+/** Writes held back (Query.later) before they are sent on their own: bounds the memory and the size of one script. */
+const MAX_DEFERRED = 1000;
 
 /** `?` → `$n`, outside quoted strings and identifiers. */
 export function numberPlaceholders(sql: string): string {
@@ -61,6 +63,8 @@ export class PgPort implements SqlPort {
   private aborted = false;
   /** The connection broke inside the transaction: nothing more may run in it (a reconnect would run it piecemeal). */
   private lost = false;
+  /** Writes sent later (Query.later), with the next request: statements and their values, in order. */
+  private deferred: { text: string; values: unknown[] }[] = [];
   private names = 0;
   private requests = 0;
   private closed = false;
@@ -84,7 +88,14 @@ export class PgPort implements SqlPort {
     // Each request carries a number its reply echoes: a reply is only ever taken for the request it answers.
     const id = ++this.requests;
     Atomics.store(this.signal, 0, 0);
-    this.port.postMessage({ ...(req.op === 'query' || req.op === 'exec' ? { ...req, tx: this.depth > 0 } : req), id });
+    let sent: Request = req;
+    if (req.op === 'query' || req.op === 'exec') {
+      // The writes held back go first, in the same round trip; ROLLBACK (ending) never carries them.
+      const before = ending ? [] : this.deferred;
+      this.deferred = [];
+      sent = { ...req, tx: this.depth > 0, ...(before.length ? { before } : {}) };
+    }
+    this.port.postMessage({ ...sent, id });
     let reply: Reply | undefined;
     for (;;) {
       for (let msg = receiveMessageOnPort(this.port); msg; msg = receiveMessageOnPort(this.port)) {
@@ -132,6 +143,14 @@ export class PgPort implements SqlPort {
       get: (...params) => fixRow(run(params).rows?.[0]),
       all: (...params) => (run(params).rows ?? []).map((r) => fixRow(r)!),
       run: (...params) => ({ changes: run(params).rowCount ?? 0 }),
+      later: (...params) => {
+        if (this.depth === 0 || this.aborted) {
+          run(params);
+          return;
+        }
+        this.deferred.push({ text, values: params.length === 1 && Array.isArray(params[0]) ? params[0] : params });
+        if (this.deferred.length >= MAX_DEFERRED) this.call({ op: 'exec', tx: true, text: '' });
+      },
     };
   }
 
@@ -149,6 +168,7 @@ export class PgPort implements SqlPort {
       this.guardOpen = false;
       return out;
     } catch (err) {
+      this.deferred = []; // never sent: the transaction is rolled back
       this.depth = 0;
       this.guardOpen = false;
       const lost = this.lost;
@@ -174,6 +194,7 @@ export class PgPort implements SqlPort {
       this.call({ op: 'exec', tx: true, text: `RELEASE SAVEPOINT ${name}` });
       return out;
     } catch (err) {
+      this.deferred = []; // written inside the savepoint (SAVEPOINT sent what came before): undone with it
       this.call({ op: 'exec', tx: true, text: `ROLLBACK TO SAVEPOINT ${name}` });
       this.aborted = false;
       this.guardOpen = guard; // ROLLBACK TO also undoes a set_config made since the savepoint

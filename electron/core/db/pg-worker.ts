@@ -1,12 +1,13 @@
 /**
  * The PostgreSQL connection of one store, in its own worker thread (see pg-port.ts). It owns a single `pg`
  * client, answers one request at a time on the port it was given and wakes the waiting thread through the shared
- * flag. Plain Node: no Electron, no other project module, so it can be bundled on its own.
+ * flag. Plain Node: no Electron and no project module but pg-script.ts, so it can be bundled on its own.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import pg from 'pg';
+import { script, type Deferred } from './pg-script.ts';
 
 interface Data { url: string; flag: SharedArrayBuffer; port: MessagePort; migrationsDir: string }
 const { url, flag, port, migrationsDir } = workerData as Data;
@@ -17,9 +18,10 @@ pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
 /** `tx`: sent inside a transaction: a broken connection is then an error, never a silent reconnect. */
+/** `before`: writes held back by the caller (Query.later), run first, in order, in one round trip (runScript). */
 export type Request =
-  | { op: 'query'; text: string; values: unknown[]; name?: string; tx: boolean }
-  | { op: 'exec'; text: string; tx: boolean }
+  | { op: 'query'; text: string; values: unknown[]; name?: string; tx: boolean; before?: Deferred[] }
+  | { op: 'exec'; text: string; tx: boolean; before?: Deferred[] }
   | { op: 'migrate' }
   | { op: 'close' };
 
@@ -44,6 +46,11 @@ async function connected(): Promise<pg.Client> {
 function values(v: unknown[]): unknown[] {
   // Buffers arrive as Uint8Array after the thread hop; undefined is SQL NULL as in better-sqlite3's bindings.
   return v.map((x) => (x instanceof Uint8Array && !Buffer.isBuffer(x) ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : x === undefined ? null : x));
+}
+
+/** The held-back writes as one multi-statement simple query: one round trip, in order (pg-script.ts). */
+async function runScript(c: pg.Client, items: Deferred[]): Promise<void> {
+  await c.query(script(items, (v) => c.escapeLiteral(v)));
 }
 
 interface Journal { entries: { idx: number; when: number; tag: string }[] }
@@ -97,8 +104,9 @@ async function handle(m: Request): Promise<Reply> {
     return { ok: false, message: e.message, code: e.code, unreachable: true };
   }
   if (m.op === 'migrate') return migrate(c);
+  if (m.before?.length) await runScript(c, m.before);
   if (m.op === 'exec') {
-    await c.query(m.text);
+    if (m.text) await c.query(m.text);
     return { ok: true };
   }
   const r = await c.query({ text: m.text, values: values(m.values), ...(m.name ? { name: m.name } : {}) });

@@ -12,6 +12,13 @@ export interface Query {
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
   run(...params: unknown[]): { changes: number };
+  /**
+   * A write whose result the caller does not need, inside a write transaction: the port may send it together with the
+   * next statement (PostgreSQL: one round trip for many). Its failure fails the transaction no later than that next
+   * statement, the savepoint's end or the commit, so only code that lets any failure abort the whole unit uses it
+   * (the consumer's fast chunk, which is then redone one transaction at a time). SQLite runs it at once.
+   */
+  later(...params: unknown[]): void;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -48,7 +55,8 @@ export class SqlitePort implements SqlPort {
   constructor(readonly db: Database.Database) {}
 
   prepare(sql: string): Query {
-    return this.db.prepare(sql);
+    const s = this.db.prepare(sql);
+    return Object.assign(s, { later: (...params: unknown[]) => { s.run(...params); } });
   }
 
   transaction<T>(fn: () => T): T {
