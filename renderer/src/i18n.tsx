@@ -20,9 +20,10 @@ import { formatters, type Formatters } from '../../shared/i18n/format.ts';
 export type { MessageKey };
 export type MessageParams = Record<string, string | number | Date>;
 
+/** Each language by its own name; a draft one says so in the screen's language (common.draftMark). */
 export const LANGUAGES = [
-  { value: 'en', label: 'English' },
-  { value: 'tn', label: 'Setswana (draft, for review)' },
+  { value: 'en', label: 'English', draft: false },
+  { value: 'tn', label: 'Setswana', draft: true },
 ] as const;
 export type Language = (typeof LANGUAGES)[number]['value'];
 const STORAGE_KEY = 'edc.language';

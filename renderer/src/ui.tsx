@@ -56,7 +56,7 @@ export function LanguagePicker({ compact = false }: { compact?: boolean }) {
   const id = useId();
   const select = (
     <Select id={id} label={compact ? undefined : t('common.language')} description={compact ? undefined : t('common.languageHint')}
-      data={LANGUAGES.map((l) => ({ value: l.value, label: l.label }))} value={lng} onChange={(v) => v && setLanguage(v as Language)}
+      data={LANGUAGES.map((l) => ({ value: l.value, label: l.draft ? `${l.label} (${t('common.draftMark')})` : l.label }))} value={lng} onChange={(v) => v && setLanguage(v as Language)}
       allowDeselect={false} w={compact ? 230 : 300} size={compact ? 'sm' : 'md'} data-testid="language" />
   );
   if (!compact) return select;

@@ -29,6 +29,7 @@ export const en = {
     language: 'Language',
     languageHint: 'The language of every screen on this computer.',
     draftLanguage: 'This translation is a draft waiting for review by a native speaker.',
+    draftMark: 'draft, for review',
     pages: 'Pages',
     firstPage: 'First page',
     previousPage: 'Previous page',
@@ -103,6 +104,9 @@ export const en = {
     pregnancyStatus: { yes: 'Yes', no: 'No', not_applicable: 'Does not apply' },
     smoking: { never: 'Never smoked', former: 'Used to smoke', current: 'Smokes now' },
     kind: { pull: 'Taken from the laptop by a driver', delivery: 'Delivered to the lab', handover: 'Handed over' },
+    /** A blood tube's test (shared/domain.ts PANELS: the stored code is the English name). */
+    panel: { 'CD4': 'CD4', 'Viral load': 'Viral load', 'Full blood count': 'Full blood count', 'Chemistry': 'Chemistry', 'Stored plasma': 'Stored plasma' },
+    specimenType: { 'whole blood': 'whole blood', 'plasma': 'plasma', 'serum': 'serum' },
   },
   models: {
     'edc.subject': 'participant',
@@ -126,6 +130,9 @@ export const en = {
     username: 'Username',
     password: 'Password',
     submit: 'Log in',
+    needUsername: 'Enter your username.',
+    needPassword: 'Enter your password.',
+    tooLong: 'That is longer than any account’s: check what you typed.',
   },
   status: {
     title: 'Status',

@@ -1,12 +1,13 @@
 /**
  * Every coded answer a model input in shared/domain.ts allows has words in both catalogues (values.<field>.<code>),
  * so "Changes waiting to be sent", the inspector and Conflicts never show "F", "night_sweats" or true to a person;
- * and value() gives those words, Yes / No for a boolean, in the screen's language.
+ * and value() gives those words, Yes / No for a boolean, in the screen's language; so do the tests and specimens a
+ * tube can be drawn for (PANELS: values.panel.*, values.specimenType.*).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { modelInputs } from '../domain.ts';
+import { modelInputs, PANELS } from '../domain.ts';
 import { en } from './en.ts';
 import { tn } from './tn.ts';
 import { formatters } from './format.ts';
@@ -48,6 +49,32 @@ describe('words for coded values', () => {
       assert.deepEqual(missing, []);
     });
   }
+
+  it('every test and specimen the app offers (PANELS) has words in both catalogues, and value() shows them', () => {
+    const codes = [...Object.keys(PANELS).map((p) => `panel ${p}`), ...[...new Set(Object.values(PANELS).flat())].map((s) => `specimenType ${s}`)];
+    assert.equal(codes.length, 8);
+    for (const c of codes) {
+      const [field, ...rest] = c.split(' ');
+      assert.ok(ENUM_FIELDS.get(field!)?.has(rest.join(' ')), `values.ts knows ${c}`);
+    }
+    for (const catalogue of [en, tn]) {
+      const missing = codes.filter((c) => {
+        const [field, ...rest] = c.split(' ');
+        const v = at(catalogue as unknown as Tree, `values.${field!}.${rest.join(' ')}`);
+        return typeof v !== 'string' || v.trim() === '';
+      });
+      assert.deepEqual(missing, []);
+    }
+    // English says the stored code (specs and people read "Viral load"); Setswana its own words.
+    const e = formatters('en', ['en-GB'], undefined, words(en as unknown as Tree));
+    const s = formatters('tn', ['en-GB'], undefined, words(tn as unknown as Tree));
+    for (const p of Object.keys(PANELS)) assert.equal(e.value('panel', p), p);
+    assert.equal(s.value('panel', 'Viral load'), tn.values.panel['Viral load']);
+    assert.notEqual(s.value('panel', 'Viral load'), 'Viral load');
+    assert.equal(s.value('specimen_type', 'whole blood'), tn.values.specimenType['whole blood'], 'by its column name too');
+    assert.notEqual(s.value('specimenType', 'whole blood'), 'whole blood');
+    assert.equal(s.value('panel', 'Malaria smear'), 'Malaria smear', 'a test the app does not offer: as stored');
+  });
 
   it('value() gives the words in the screen’s language, Yes / No for booleans, other values as they are', () => {
     const e = formatters('en', ['en-GB'], undefined, words(en as unknown as Tree));

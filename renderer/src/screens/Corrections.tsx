@@ -236,6 +236,7 @@ export function CorrectVisit({ visit, registeredAt, onDone }: { visit: Visit; re
 /** A blood tube's test (and so its specimen: the wrong box was ticked) and how many tubes it holds. The label keeps its barcode. */
 export function CorrectTube({ req, onDone }: { req: Requisition; onDone: () => void }) {
   const t = useT();
+  const f = useFormat();
   const save = useAction('records.correct');
   const why = useReason(t);
   const panels = Object.keys(PANELS) as (keyof typeof PANELS)[];
@@ -255,7 +256,7 @@ export function CorrectTube({ req, onDone }: { req: Requisition; onDone: () => v
       if (await save.run({ kind: 'requisition', id: req.id, reason, changes: { panel, specimenType: PANELS[panel][0], itemCount: itemCount.data } })) onDone();
     }}>
       <Stack>
-        <Select label={t('entry.colPanel')} data={panels.map((p) => ({ value: p, label: t('entry.tubeOption', { panel: p, specimen: PANELS[p][0] }) }))} value={panel}
+        <Select label={t('entry.colPanel')} data={panels.map((p) => ({ value: p, label: t('entry.tubeOption', { panel: f.value('panel', p), specimen: f.value('specimenType', PANELS[p][0]) }) }))} value={panel}
           onChange={(v) => setPanel((v ?? panel) as keyof typeof PANELS)} allowDeselect={false} error={field === 'specimenType' || field === 'panel' ? save.error : undefined} />
         <TextInput label={t('corrections.tubeCount')} description={t('corrections.tubeCountHint')} value={count} onChange={(e) => setCount(e.currentTarget.value)} inputMode="numeric" autoComplete="off" w={240}
           error={countError ?? (field === 'itemCount' ? save.error : undefined)} data-testid="change-count" />

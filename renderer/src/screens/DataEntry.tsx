@@ -243,6 +243,7 @@ function useEmptiedEpoch(id: string | null): number {
 
 function Requisitions({ visit, subject, registeredAt, onCreated }: { visit: Visit; subject: string; registeredAt: string; onCreated: () => void }) {
   const t = useT();
+  const f = useFormat();
   const create = useAction('requisitions.create');
   const whyId = useId();
   const panels = Object.keys(PANELS) as (keyof typeof PANELS)[];
@@ -251,7 +252,7 @@ function Requisitions({ visit, subject, registeredAt, onCreated }: { visit: Visi
     <Stack>
       <RequisitionList visit={visit} subject={subject} registeredAt={registeredAt} onChange={onCreated} />
       <Checkbox.Group label={t('entry.tubesLabel')} value={chosen} onChange={setChosen}>
-        <Group mt="xs">{panels.map((p) => <Checkbox key={p} value={p} label={t('entry.tubeOption', { panel: p, specimen: PANELS[p][0] })} />)}</Group>
+        <Group mt="xs">{panels.map((p) => <Checkbox key={p} value={p} label={t('entry.tubeOption', { panel: f.value('panel', p), specimen: f.value('specimenType', PANELS[p][0]) })} />)}</Group>
       </Checkbox.Group>
       <ProblemAlert state={create} />
       {chosen.length === 0 && <Text size="sm" c="dimmed" id={whyId}>{t('entry.tubesNone')}</Text>}

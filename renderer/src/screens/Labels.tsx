@@ -17,8 +17,8 @@ export function SpecimenLabel({ req, subject, testId = 'specimen-label' }: { req
   return (
     <div className="label" data-testid={testId} data-barcode={req.requisitionIdentifier}>
       <svg ref={svg} role="img" aria-label={t('specimens.barcodeOf', { code: req.requisitionIdentifier })} />
-      <Text size="sm" fw={600}>{subject} · {req.panel}</Text>
-      <Text size="xs">{req.specimenType} · {f.dateTime(req.drawnDatetime)}</Text>
+      <Text size="sm" fw={600}>{subject} · {f.value('panel', req.panel)}</Text>
+      <Text size="xs">{f.value('specimenType', req.specimenType)} · {f.dateTime(req.drawnDatetime)}</Text>
     </div>
   );
 }

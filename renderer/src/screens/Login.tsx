@@ -1,16 +1,21 @@
 import { Alert, Button, Card, Center, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
 import { zodResolver } from '@hookform/resolvers/zod';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { loginRequestSchema } from '../../../shared/contract.ts';
 import { describeError } from '../api.ts';
 import { LanguagePicker } from '../ui.tsx';
-import { useT } from '../i18n.tsx';
+import { useT, type TFunction } from '../i18n.tsx';
+
+/** The login request's own rules (shared/contract.ts), each refusal in the user's words ("Enter your username"), never zod's. */
+const loginIssue = (t: TFunction) => (issue: { code?: string; path?: PropertyKey[] }): string =>
+  issue.code === 'too_big' ? t('login.tooLong') : issue.path?.[0] === 'password' ? t('login.needPassword') : t('login.needUsername');
 
 export function LoginScreen({ onLogin }: { onLogin: (username: string, password: string) => Promise<void> }) {
   const t = useT();
   const [error, setError] = useState<string | null>(null);
-  const form = useForm({ resolver: zodResolver(loginRequestSchema), defaultValues: { username: '', password: '' } });
+  const resolver = useMemo(() => zodResolver(loginRequestSchema, { error: loginIssue(t) }), [t]);
+  const form = useForm({ resolver, defaultValues: { username: '', password: '' } });
   const submit = form.handleSubmit(async (v) => {
     setError(null);
     try {

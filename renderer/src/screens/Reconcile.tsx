@@ -140,10 +140,12 @@ function ScanBanner({ last, describe }: { last: LastScan | null; describe: (c: s
 /** A paged, filterable list of tubes, oldest draw first. */
 function TubeList({ codes, info, testId, now, limits, extra }: { codes: string[]; info: Map<string, ExpectedSpecimen>; testId: string; now: number; limits: Record<string, number>; extra?: (code: string) => ReactNode }) {
   const t = useT();
+  const fmt = useFormat();
   const [filter, setFilter] = useState('');
   const [page, setPage] = useState(1);
   const f = filter.trim().toUpperCase();
-  const shown = f ? codes.filter((c) => `${c} ${info.get(c)?.subjectIdentifier ?? ''} ${info.get(c)?.panel ?? ''}`.toUpperCase().includes(f)) : codes;
+  // A test is found by its code or by its words on screen.
+  const shown = f ? codes.filter((c) => `${c} ${info.get(c)?.subjectIdentifier ?? ''} ${info.get(c)?.panel ?? ''} ${fmt.value('panel', info.get(c)?.panel)}`.toUpperCase().includes(f)) : codes;
   const pages = Math.max(1, Math.ceil(shown.length / PAGE));
   const at = Math.min(page, pages);
   return (
@@ -159,7 +161,7 @@ function TubeList({ codes, info, testId, now, limits, extra }: { codes: string[]
             return (
               <Table.Tr key={c} data-testid="tube-row">
                 <Table.Td ff="monospace">{c}</Table.Td>
-                <Table.Td>{s ? `${s.subjectIdentifier ?? '?'} · ${s.panel} · ${s.specimenType}` : t('reconcile.notThisHandover')}</Table.Td>
+                <Table.Td>{s ? `${s.subjectIdentifier ?? '?'} · ${fmt.value('panel', s.panel)} · ${fmt.value('specimenType', s.specimenType)}` : t('reconcile.notThisHandover')}</Table.Td>
                 <Table.Td>{s && <SinceDraw drawn={s.drawnDatetime} now={now} limit={limits[s.panel] ?? null} />}</Table.Td>
                 {extra && <Table.Td>{extra(c)}</Table.Td>}
               </Table.Tr>
@@ -213,8 +215,8 @@ export function ReconcileScreen() {
   const resolved = expected.data?.scope ?? null;
   const describe = useCallback((code: string) => {
     const s = byCode.get(code);
-    return s ? `${code} — ${s.subjectIdentifier ?? '?'} · ${s.panel} · ${s.specimenType}` : code;
-  }, [byCode]);
+    return s ? `${code} — ${s.subjectIdentifier ?? '?'} · ${f.value('panel', s.panel)} · ${f.value('specimenType', s.specimenType)}` : code;
+  }, [byCode, f]);
 
   const onScan = useCallback((raw: string) => {
     const r = classifyScan(raw, new Set(codes), new Set(scanned));

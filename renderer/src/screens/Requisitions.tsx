@@ -44,8 +44,8 @@ export function RequisitionList({ visit, subject, registeredAt, onChange }: { vi
         <Table.Tbody>{rows.map((r) => (
           <Table.Tr key={r.id} data-testid="requisition-row" data-barcode={r.requisitionIdentifier}>
             <Table.Td data-testid="requisition-id">{r.requisitionIdentifier}</Table.Td>
-            <Table.Td>{r.panel}</Table.Td>
-            <Table.Td>{r.specimenType}</Table.Td>
+            <Table.Td>{f.value('panel', r.panel)}</Table.Td>
+            <Table.Td>{f.value('specimenType', r.specimenType)}</Table.Td>
             <Table.Td data-testid="requisition-count">{f.number(r.itemCount)}</Table.Td>
             <Table.Td>
               <span data-testid="requisition-drawn">{f.dateTime(r.drawnDatetime)}</span>
