@@ -46,8 +46,9 @@ export class Lab {
     this.cli(device, ['user', 'add', '--username', username, '--role', role], `${PASSWORD}\n`);
   }
 
-  async serve(device: string, env: Record<string, string> = {}): Promise<string> {
-    const s = await startServer(this.dir(device), 0, env);
+  /** Starts the device's server (site, central, or a laptop's web host); `port` to come back at the same address. */
+  async serve(device: string, env: Record<string, string> = {}, port = 0): Promise<string> {
+    const s = await startServer(this.dir(device), port, env);
     this.servers.push(s);
     return s.url;
   }

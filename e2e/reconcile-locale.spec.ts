@@ -7,6 +7,7 @@ import type { Page } from '@playwright/test';
 import { requisitionIdentifier } from '../shared/identifiers.ts';
 import { tn } from '../shared/i18n/tn.ts';
 import { expect, login, shot, test } from './fixtures.ts';
+import { englishLeft } from './locale.ts';
 
 async function axe(page: Page): Promise<string[]> {
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
@@ -23,6 +24,8 @@ const ENGLISH = [
 async function noEnglish(page: Page): Promise<void> {
   const text = await page.locator('body').innerText();
   for (const e of ENGLISH) expect(text, e).not.toContain(e);
+  // And none of the whole catalogue's English either (the tubes' tests and specimens included).
+  expect(await englishLeft(page)).toEqual([]);
 }
 
 test('specimen reconciliation in the draft Setswana locale has no English left', async ({ lab, browser }, info) => {

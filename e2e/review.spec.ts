@@ -10,6 +10,7 @@ import type { Page } from '@playwright/test';
 import { Store } from '../electron/core/store.ts';
 import { pushAsOlderApp } from '../electron/core/testing/processes.ts';
 import { expect, login, openScreen, shot, test } from './fixtures.ts';
+import { englishLeft } from './locale.ts';
 
 async function axe(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
@@ -160,6 +161,7 @@ test('the site reviews hand-overs grouped by sync session, filters problems and 
   for (const english of ['What arrived', 'What needs a look', 'Open a change by its id', 'With problems', 'Show details', 'Brought by']) {
     await expect(dm.getByText(english)).toHaveCount(0);
   }
+  expect(await englishLeft(dm)).toEqual([]);
   await shot(dm, info, 'review-setswana');
   await dm.context().close();
 });

@@ -21,47 +21,11 @@ import { Store } from '../electron/core/store.ts';
 import { pairAt } from '../electron/core/testing/fixtures.ts';
 import { APP_VERSION } from '../electron/core/version.ts';
 import { expect, login, openScreen, shot, test, type Lab } from './fixtures.ts';
+import { englishLeft } from './locale.ts';
 
 async function axe(page: Page): Promise<string[]> {
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
   return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-}
-
-type Tree = { [k: string]: string | Tree };
-
-/**
- * The English words of catalogue sections that Setswana says differently: each entry's text between its ICU
- * placeholders, at least 4 letters long, and not also in the Setswana entry (a number, a name or "EDC Sync" stay).
- */
-function englishOf(sections: string[]): string[] {
-  const out = new Set<string>();
-  const walk = (e: string | Tree | undefined, s: string | Tree | undefined) => {
-    if (typeof e === 'string') {
-      if (typeof s !== 'string' || s === e) return;
-      let flat = e;
-      for (let prev = ''; prev !== flat;) [prev, flat] = [flat, flat.replace(/\{[^{}]*\}/g, '\u0000')];
-      for (const piece of flat.split('\u0000').map((x) => x.trim().replace(/^[,.;:()–—·\s]+|[,.;:()–—·\s]+$/g, ''))) {
-        if (/[A-Za-z]{2}/.test(piece) && piece.length >= 4 && !s.includes(piece)) out.add(piece);
-      }
-      return;
-    }
-    if (e && typeof e === 'object') for (const k of Object.keys(e)) walk(e[k], s && typeof s === 'object' ? s[k] : undefined);
-  };
-  for (const path2 of sections) {
-    const pick = (c: Tree) => path2.split('.').reduce<string | Tree | undefined>((x, k) => (x && typeof x === 'object' ? x[k] : undefined), c);
-    walk(pick(en as unknown as Tree), pick(tn as unknown as Tree));
-  }
-  return [...out];
-}
-
-/** English words of `sections` on the page, outside the details lines (the sender's own text, for support). */
-async function englishLeft(page: Page, sections: string[]): Promise<string[]> {
-  const text = await page.locator('body').evaluate((b: HTMLElement) => {
-    let all = b.innerText;
-    b.querySelectorAll<HTMLElement>('[data-details]').forEach((d) => { all = all.split(d.innerText).join('\n'); });
-    return all;
-  });
-  return englishOf(sections).filter((w) => new RegExp(`(^|[^A-Za-z])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z])`).test(text));
 }
 
 /** A laptop's delete of a participant that a driver's laptop changed meanwhile: one conflict at the site. */
