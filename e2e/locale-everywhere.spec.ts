@@ -193,7 +193,7 @@ test('the RA’s field laptop in Setswana: every screen, a participant’s page,
   // A tube's test and specimen are words of the catalogue too (the stored codes are English).
   await page.getByTestId('subject-row').filter({ hasText: amara }).getByRole('button').click();
   await expect(page.getByTestId('requisition-row')).toHaveCount(3);
-  expect(await englishLeft(page)).toEqual(expect.arrayContaining([en.values.panel['Viral load'], en.values.panel.Chemistry, en.values.specimenType['whole blood'], en.values.specimenType.serum]));
+  expect(await englishLeft(page)).toEqual(expect.arrayContaining([en.values.panel['Viral load'], en.values.panel.Chemistry, en.values.specimenType['whole blood'], en.values.specimenType.serum, 'Apr']));
   await page.getByRole('button', { name: en.entry.backToList }).click();
 
   await chooseSetswana(page);
@@ -208,6 +208,7 @@ test('the RA’s field laptop in Setswana: every screen, a participant’s page,
   // Amara's page: consent, the visit with its tubes and labels, the forms, the history.
   await page.getByTestId('subject-row').filter({ hasText: amara }).getByRole('button').click();
   await expect(page.getByTestId('subject-title')).toContainText('Okafor-Bello');
+  await expect(page.getByTestId('subject-born')).toContainText('12 Mor 1990');
   await expect(page.getByTestId('requisition-row')).toHaveCount(3);
   await expect(page.getByTestId('specimen-label')).toHaveCount(3);
   await expect(page.getByTestId('history-row').first()).toBeVisible();

@@ -88,9 +88,13 @@ export async function englishLines(page: Page, sections: readonly string[] = ALL
   let text = shown;
   for (const same of SAME_IN_BOTH) text = text.split(same).join(' ');
   const lines = text.split('\n');
-  return englishOf(sections).flatMap((w) => {
-    const re = new RegExp(`(^|[^A-Za-z])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z])`);
+  const found = (word: string, re: RegExp) => {
     const line = lines.find((l) => re.test(l));
-    return line === undefined ? [] : [{ word: w, line: line.trim() }];
-  });
+    return line === undefined ? [] : [{ word, line: line.trim() }];
+  };
+  // A month in a date ("04 Dec 2026") is three letters: looked for by itself, after the day's number.
+  const enMonths = en.time.monthsShort.split(' ');
+  const tnMonths = tn.time.monthsShort.split(' ');
+  const months = sections.includes('time') ? enMonths.filter((m, i) => m !== tnMonths[i]).flatMap((m) => found(m, new RegExp(`\\b\\d{1,2} ${m}\\b`))) : [];
+  return [...englishOf(sections).flatMap((w) => found(w, new RegExp(`(^|[^A-Za-z])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z])`))), ...months];
 }

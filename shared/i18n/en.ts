@@ -75,6 +75,8 @@ export const en = {
     daysAgo: '{n, plural, one {yesterday} other {# days ago}}',
     inFuture: 'later than this computer’s clock:',
     never: 'never',
+    /** The twelve months, short, January first, one space between: dates in a language other than English take theirs from here. */
+    monthsShort: 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec',
   },
   progress: {
     push: 'Sending',

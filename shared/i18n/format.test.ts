@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatters } from './format.ts';
+import { tn } from './tn.ts';
 
 // Formatting uses this computer's zone: fix it (Gaborone, UTC+2 all year) so the clock times below are known.
 process.env.TZ = 'Africa/Gaborone';
@@ -31,6 +32,18 @@ describe('formatters: one style for every date on screen', () => {
     assert.match(f.date('2026-01-06T10:00:00.000Z'), DMY);
     assert.match(f.dob('1982-10-24'), /^24 \S+ 1982$/);
     assert.match(f.dateTime('2026-01-06T15:30:00.000Z'), /^06 \S+ 2026, 17:30$/);
+  });
+  it('Setswana months from the catalogue, so a browser without Setswana locale data writes no English month', () => {
+    const words = (key: string) => (key === 'time.monthsShort' ? tn.time.monthsShort : undefined);
+    const f = formatters('tn', ['en-US'], phrase, words);
+    assert.equal(f.date('2026-01-06T10:00:00.000Z'), '06 Fer 2026');
+    assert.equal(f.dob('1982-10-24'), '24 Dip 1982');
+    assert.equal(f.dateTime('2026-12-31T22:30:00.000Z'), '01 Fer 2027, 00:30', 'the month of the local day');
+    assert.equal(f.date('2026-12-31'), '31 Sed 2026', 'a calendar day is that day in any zone');
+    assert.equal(f.dayMonth('2026-04-12'), '12 Mor');
+    // English keeps the device locale's own; a catalogue line that is not twelve months is not used.
+    assert.equal(formatters('en', ['en-GB'], phrase, (k) => (k === 'time.monthsShort' ? tn.time.monthsShort : undefined)).date('2026-01-06'), '06 Jan 2026');
+    assert.match(formatters('tn', [], phrase, () => 'Fer Tlh').date('2026-01-06'), DMY);
   });
   it('relative where it helps: minutes, hours, days up to a week, then the date and time', () => {
     const f = formatters('en', ['en-GB'], phrase);

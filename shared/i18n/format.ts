@@ -69,10 +69,15 @@ export function formatters(lng: string, deviceLocales: readonly string[], phrase
   const dayParts = new Intl.DateTimeFormat(locale, { day: '2-digit', month: 'short', year: 'numeric' });
   const utcDayParts = new Intl.DateTimeFormat(locale, { day: '2-digit', month: 'short', year: 'numeric', timeZone: 'UTC' });
   const tm = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  // A language other than English names its months from the catalogue (time.monthsShort): a browser without that
+  // language's locale data (Chromium ships none for Setswana) would otherwise write "Dec" on a Setswana screen.
+  const months = lng === 'en' ? undefined : words?.('time.monthsShort')?.trim().split(/\s+/);
+  const ownMonths = months?.length === 12 ? months : undefined;
   const dmy = (fmt: Intl.DateTimeFormat, d: Date, withYear = true): string => {
     const parts = fmt.formatToParts(d);
     const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-    return `${part('day')} ${part('month').replace(/\.$/, '')}${withYear ? ` ${part('year')}` : ''}`;
+    const month = ownMonths ? ownMonths[fmt.resolvedOptions().timeZone === 'UTC' ? d.getUTCMonth() : d.getMonth()]! : part('month').replace(/\.$/, '');
+    return `${part('day')} ${month}${withYear ? ` ${part('year')}` : ''}`;
   };
   const ymdDate = (ymd: string): Date | null => {
     const m = YMD.exec(ymd);

@@ -74,6 +74,7 @@ export const tn: Catalogue = {
     daysAgo: '{n, plural, one {maabane} other {malatsi a # a a fetileng}}',
     inFuture: 'morago ga nako ya khomputara e:',
     never: 'ga e ise e nne teng',
+    monthsShort: 'Fer Tlh Mop Mor Mot See Phu Pha Lwe Dip Ngw Sed',
   },
   progress: {
     push: 'E a romela',
