@@ -12,7 +12,7 @@ import { Consumer } from './consumer.ts';
 import { copyFrom } from './copy.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from './crypto/keyset.ts';
 import { Study } from './domain/study.ts';
-import type { RawRow } from './envelope.ts';
+import { envelopeAad, type RawRow } from './envelope.ts';
 import { seed } from './seed.ts';
 import { readStatus } from './status.ts';
 import type { Store } from './store.ts';
@@ -175,6 +175,31 @@ describe('consumer', () => {
     const again = consumer.retryErrors();
     assert.equal(again.errors, 2, 'still undecryptable: kept as errors, never dropped');
     assert.equal((site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction').get() as { n: number }).n, 5);
+  });
+
+  it('a NUL in a change\'s history (a hostile laptop) fails that change alone, never the store', () => {
+    const honest = dirs.store('field', 'ra-42');
+    new Study(honest).registerSubject(registration(2), ra);
+    const hostile = dirs.store('field', 'ra-43');
+    new Study(hostile).registerSubject(registration(3), ra);
+    const site = dirs.store('site', 'site-42');
+    pairAt(site, honest, { deviceId: 'ra-43' }); // ra-43 paired before device keys: its envelopes need no signature
+    const keys = site.requireKeys();
+    const [first, ...rest] = outgoing(hostile);
+    const aad = envelopeAad({ id: first!.id, producer: first!.producer, producer_seq: first!.producerSeq, tx_name: first!.txName, tx_pk: first!.txPk, action: first!.action, schema_version: first!.schemaVersion });
+    const plain = JSON.parse(keys.decrypt(first!.keyId, Buffer.from(first!.tx, 'base64'), aad).toString('utf8')) as { history: { user: string } };
+    plain.history.user = 'ra.test\u0000';
+    const forged = { ...first!, sig: undefined, tx: keys.encrypt(Buffer.from(JSON.stringify(plain)), aad).blob.toString('base64') };
+    const consumer = new Consumer(site);
+    consumer.ingest([forged, ...rest.map((e) => ({ ...e, sig: undefined }))], 'copy');
+    consumer.ingest(outgoing(honest), 'copy');
+    const r = consumer.consume(); // never throws: on PostgreSQL the NUL is refused as that statement's value
+    // PostgreSQL's text cannot hold NUL: that change (and what needs it) waits as an error; SQLite stores it as sent.
+    const refused = site.sql.dialect === 'postgres' ? 1 : 0;
+    assert.equal(r.errors, refused);
+    assert.equal(r.applied + r.blocked, outgoing(honest).length + outgoing(hostile).length - refused);
+    assert.deepEqual(snapshot(site)['edc.subject']?.map((x) => x.subject_identifier).sort(), [...new Set([...snapshot(honest)['edc.subject']!, ...(refused ? [] : snapshot(hostile)['edc.subject']!)].map((x) => x.subject_identifier))].sort());
+    assert.equal(consumer.retryErrors().errors, refused, 'retry: the same, and the store goes on');
   });
 
   it('no key set or the wrong key set: consume is refused and nothing is marked; the right keys fix it', () => {

@@ -11,18 +11,21 @@
  * - atomicity: applying a transaction, its history row and marking it consumed run in one SAVEPOINT inside the
  *   chunk's IMMEDIATE transaction, so they happen together or not at all.
  */
+import { z } from 'zod';
 import { payloadSchema, wireEnvelopeSchema, type Payload, type ReceivedVia, type WireEnvelope } from '../../shared/envelope.ts';
 import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { CONSUMING_ROLES } from '../../shared/settings.ts';
-import type { Gap } from '../../shared/status.ts';
+import { gapSchema, type Gap } from '../../shared/status.ts';
 import type { KeySet } from './crypto/keyset.ts';
 import { recordProblem } from './domain/record-check.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { upcast } from './domain/upcast.ts';
 import { markSetAside } from './set-aside.ts';
-import { envelopeAad, type EnvelopeRow, type RawRow } from './envelope.ts';
+import { envelopeAad, type RawRow } from './envelope.ts';
 import { jsonValues } from './db/dialect.ts';
-import { dbFault, statementCache, type Query } from './db/port.ts';
+import { dbFault, type Query } from './db/port.ts';
+import { incomingTransaction } from './db/schema.ts';
+import { typedStatements, type SqlRow } from './db/typed.ts';
 import { drain } from './steps.ts';
 import { IngestTrust, type TrustOptions } from './trust.ts';
 import { recordSessionRequest, type SessionSpec } from './sessions.ts';
@@ -61,9 +64,23 @@ type Outcome =
   | { kind: 'blocked'; by: string; reason: string }
   | { kind: 'conflict'; reason: string; localRevision: number | null; local: RawRow | null; baseRevision: number; incoming: RawRow };
 
-interface IncomingRow extends EnvelopeRow {
-  deferred_count: number;
-}
+type IncomingRow = SqlRow<typeof incomingTransaction>;
+
+// The shapes of the consumer's projections, checked where they are read (db/typed.ts).
+const ids = z.object({ id: z.string() });
+const revisionRow = z.object({ revision: z.number() });
+const idRevision = z.object({ id: z.string(), revision: z.number() });
+const producerRow = z.object({ producer: z.string() });
+const countRow = z.object({ n: z.number() });
+const cursorRow = z.object({ producer: z.string(), applied_seq: z.number() });
+const appliedRow = z.object({ applied_seq: z.number() });
+const seqRow = z.object({ producer_seq: z.number() });
+const keyRow = z.object({ key_id: z.string() });
+const setAsideRow = z.object({ id: z.string(), reason: z.string(), user_created: z.string() });
+const failedInsert = z.object({ id: z.string(), blocked_by: z.string().nullable(), blocked_reason: z.string().nullable(), error: z.string().nullable() });
+const asideInsert = z.object({ transaction_id: z.string(), reason: z.string() });
+/** A record of any model, as stored (its columns are the model's: registry.ts). */
+const recordRow = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
 
 const CHUNK = 500;
 const HISTORY_SQL = `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, "user", hostname, device_id, at, transaction_id, reason)
@@ -120,11 +137,14 @@ interface ChunkCache {
 }
 
 export class Consumer {
+  private readonly q: ReturnType<typeof typedStatements>;
+  /** Statements whose rows nobody reads (writes). */
   private readonly stmt: (key: string, sql: () => string) => Query;
   private chunkCache: ChunkCache | null = null;
 
   constructor(private readonly store: Store) {
-    this.stmt = statementCache(store.sql);
+    this.q = typedStatements(store.sql);
+    this.stmt = this.q.write;
   }
 
   /** Wire envelopes (already parsed from JSON) → incoming_transaction. Each one is validated first. */
@@ -161,7 +181,7 @@ export class Consumer {
       if (why) result.rejected.push({ id: e.id, reason: why });
       return why === null;
     });
-    const held = this.stmt('ingest-held', () => 'SELECT 1 AS x FROM incoming_transaction WHERE id = ?');
+    const held = this.q.write('ingest-held', () => 'SELECT 1 AS x FROM incoming_transaction WHERE id = ?');
     // The hand-over this arrives in (core/sessions.ts); without one given, the batch is its own session.
     const spec: SessionSpec = session ?? { id: batchId ?? uuidv7(), via, device: envelopes[0]?.producer ?? 'unknown' };
     const storedBy = new Set<string>();
@@ -177,7 +197,7 @@ export class Consumer {
       for (let i = 0; i < envelopes.length; i += INGEST_ROWS) {
         const group = envelopes.slice(i, i + INGEST_ROWS);
         const values = group.flatMap((e) => [e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id]);
-        for (const r of this.stmt(`ingest:${group.length}`, () => ingestSql(group.length)).all(values) as { id: string }[]) stored.add(r.id);
+        for (const r of this.q.shaped(`ingest:${group.length}`, ids, () => ingestSql(group.length)).all(values)) stored.add(r.id);
       }
       for (const e of envelopes) {
         const id = e.id;
@@ -223,21 +243,21 @@ export class Consumer {
     const deferredIds = new Set<string>();
     let done = 0;
     // Copies that replaced bad ones (a resend answered): apply them, and what they blocked, before anything else.
-    const due = this.stmt('retry-due', () => 'SELECT * FROM incoming_transaction WHERE retry_due = 1 ORDER BY producer, producer_seq').all() as IncomingRow[];
+    const due = this.q.rows('retry-due', incomingTransaction, () => 'SELECT * FROM incoming_transaction WHERE retry_due = 1 ORDER BY producer, producer_seq').all();
     for (const row of due) {
       this.store.guarded(() => {
         // Inside the write transaction: another process on this store may have taken it since the list was read.
         if (this.stmt('clear-due', () => 'UPDATE incoming_transaction SET retry_due = 0 WHERE id = ? AND retry_due = 1').run(row.id).changes === 0) return;
-        const fresh = this.stmt('row-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ?').get(row.id) as IncomingRow;
-        this.retryOne(fresh, keys, result);
+        const fresh = this.q.rows('row-by-id', incomingTransaction, () => 'SELECT * FROM incoming_transaction WHERE id = ?').get(row.id);
+        if (fresh) this.retryOne(fresh, keys, result);
       });
       yield { done, total };
     }
     // The first drain after an upgrade: what an older version of this app kept waiting as written by a newer schema
     // (SCHEMA_TOO_NEW) and is readable now applies without anyone asking (once per upgrade: a scan of the failed).
     if (Number(this.store.getState(CONSUMER_SCHEMA_STATE) ?? 0) < SCHEMA_VERSION) {
-      const readable = this.stmt('schema-readable', () => `SELECT id FROM incoming_transaction WHERE is_error = 1 AND schema_version <= ?
-        AND error LIKE 'SCHEMA_TOO_NEW%' ORDER BY producer, producer_seq`).all(SCHEMA_VERSION) as { id: string }[];
+      const readable = this.q.shaped('schema-readable', ids, () => `SELECT id FROM incoming_transaction WHERE is_error = 1 AND schema_version <= ?
+        AND error LIKE 'SCHEMA_TOO_NEW%' ORDER BY producer, producer_seq`).all(SCHEMA_VERSION);
       for (const { id } of readable) {
         this.retryStillFailed(id, keys, result);
         yield { done, total };
@@ -254,8 +274,8 @@ export class Consumer {
           // an import) that moved the cursor meanwhile is seen, and no chunk is ever applied or flagged twice.
           const chunk = (mode: 'fast' | 'careful') => this.store.guarded(() => {
             const from = this.cursor(producer);
-            const rows = this.stmt('next', () => `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
-              ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, from) as IncomingRow[];
+            const rows = this.q.rows('next', incomingTransaction, () => `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
+              ORDER BY producer_seq LIMIT ${CHUNK}`).all(producer, from);
             return rows.length === 0 ? null : { from, step: this.applyChunk(producer, from, rows, keys, mode) };
           });
           let r: { from: number; step: ChunkStep } | null = null;
@@ -345,6 +365,7 @@ export class Consumer {
   /**
    * The fast chunk's ChunkCache: payloads decrypted up front (not those an older app wrote: their upcast reads the
    * record as the chunk left it), then, per table, the revisions of the records named, in one statement each.
+   * Each payload is decoded once either way: apply() takes it from here or decodes it itself.
    */
   private prefetch(rows: IncomingRow[], keys: KeySet): ChunkCache {
     const payloads = new Map<string, Payload | { error: string }>();
@@ -355,20 +376,23 @@ export class Consumer {
       if (!ids) wanted.set(table, ids = new Set());
       ids.add(id);
     };
+    // A chunk that starts where the last one waited (deferred) will likely wait there again: nothing is decrypted ahead.
+    const ahead = rows[0]?.deferred_count === 0;
     for (const row of rows) {
       const model = MODELS.get(row.tx_name);
       if (!model || row.schema_version !== SCHEMA_VERSION) continue;
       want(model.tableName, row.tx_pk);
+      if (!ahead) continue;
       const payload = this.decode(row, model, keys);
       payloads.set(row.id, payload);
       if ('error' in payload) continue;
       for (const p of model.parents) want(p.tableName, payload.record[p.columnSql]);
     }
     const revisions = new Map<string, Map<string, number | null>>();
-    for (const [table, ids] of wanted) {
-      const known = new Map<string, number | null>([...ids].map((id) => [id, null]));
-      const found = this.stmt(`revisions:${table}`, () => `SELECT id, revision FROM "${table}" WHERE id IN (${jsonValues(this.store.sql.dialect)})`)
-        .all(JSON.stringify([...ids])) as { id: string; revision: number }[];
+    for (const [table, named] of wanted) {
+      const known = new Map<string, number | null>([...named].map((id) => [id, null]));
+      const found = this.q.shaped(`revisions:${table}`, idRevision, () => `SELECT id, revision FROM "${table}" WHERE id IN (${jsonValues(this.store.sql.dialect)})`)
+        .all(JSON.stringify([...named]));
       for (const r of found) known.set(r.id, Number(r.revision));
       revisions.set(table, known);
     }
@@ -379,7 +403,7 @@ export class Consumer {
   private revisionOf(table: string, id: string): number | null {
     const cached = this.chunkCache?.revisions.get(table);
     if (cached?.has(id)) return cached.get(id)!;
-    const row = this.stmt(`rev:${table}`, () => `SELECT revision FROM "${table}" WHERE id = ?`).get(id) as { revision: number } | undefined;
+    const row = this.q.shaped(`rev:${table}`, revisionRow, () => `SELECT revision FROM "${table}" WHERE id = ?`).get(id);
     return row ? Number(row.revision) : null;
   }
 
@@ -392,9 +416,9 @@ export class Consumer {
 
   /** Producers that have received transactions beyond their cursor (an index seek each, no counting). */
   private producersWithPending(): string[] {
-    return (this.stmt('producers-pending', () => `SELECT c.producer FROM producer_cursor c WHERE EXISTS
+    return this.q.shaped('producers-pending', producerRow, () => `SELECT c.producer FROM producer_cursor c WHERE EXISTS
       (SELECT 1 FROM incoming_transaction i WHERE i.producer = c.producer AND i.producer_seq > c.applied_seq) ORDER BY c.producer`)
-      .all() as { producer: string }[]).map((r) => r.producer);
+      .all().map((r) => r.producer);
   }
 
   /**
@@ -402,9 +426,9 @@ export class Consumer {
    * the cost follows what is pending, not everything ever received.
    */
   private pendingByProducer(): { producer: string; cursor: number; pending: number }[] {
-    const cursors = this.stmt('cursors', () => 'SELECT producer, applied_seq FROM producer_cursor ORDER BY producer').all() as { producer: string; applied_seq: number }[];
-    const count = this.stmt('pending-of', () => 'SELECT count(*) AS n FROM incoming_transaction WHERE producer = ? AND producer_seq > ?');
-    return cursors.map((c) => ({ producer: c.producer, cursor: c.applied_seq, pending: (count.get(c.producer, c.applied_seq) as { n: number }).n }));
+    const cursors = this.q.shaped('cursors', cursorRow, () => 'SELECT producer, applied_seq FROM producer_cursor ORDER BY producer').all();
+    const count = this.q.shaped('pending-of', countRow, () => 'SELECT count(*) AS n FROM incoming_transaction WHERE producer = ? AND producer_seq > ?');
+    return cursors.map((c) => ({ producer: c.producer, cursor: c.applied_seq, pending: count.get(c.producer, c.applied_seq)?.n ?? 0 }));
   }
 
   /** Try the transactions marked isError again (after the cause was fixed, e.g. the right key imported). */
@@ -417,7 +441,7 @@ export class Consumer {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
     // Ids only: each is read again, whole, inside its own write transaction (retryStillFailed).
-    const rows = this.stmt('error-ids', () => 'SELECT id FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all() as { id: string }[];
+    const rows = this.q.shaped('error-ids', ids, () => 'SELECT id FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all();
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] };
     let done = 0;
     for (const listed of rows) {
@@ -444,7 +468,7 @@ export class Consumer {
    */
   private retryStillFailed(id: string, keys: KeySet, result: ConsumeResult): void {
     this.store.guarded(() => {
-      const row = this.stmt('error-by-id', () => 'SELECT * FROM incoming_transaction WHERE id = ? AND is_error = 1').get(id) as IncomingRow | undefined;
+      const row = this.q.rows('error-by-id', incomingTransaction, () => 'SELECT * FROM incoming_transaction WHERE id = ? AND is_error = 1').get(id);
       if (row) this.retryOne(row, keys, result);
     });
   }
@@ -464,8 +488,8 @@ export class Consumer {
     }
     count(result, outcome);
     if (outcome.kind !== 'applied') return;
-    const dependants = this.stmt('blocked-by', () => 'SELECT * FROM incoming_transaction WHERE blocked_by = ? ORDER BY producer, producer_seq');
-    let waiting = dependants.all(row.id) as IncomingRow[];
+    const dependants = this.q.rows('blocked-by', incomingTransaction, () => 'SELECT * FROM incoming_transaction WHERE blocked_by = ? ORDER BY producer, producer_seq');
+    let waiting = dependants.all(row.id);
     for (let moved = true; moved && waiting.length > 0;) {
       moved = false;
       const still: IncomingRow[] = [];
@@ -495,8 +519,8 @@ export class Consumer {
 
   /** Ids of `producer`'s transactions this receiver wants sent again (undecryptable or invalid here, or asked by a person). */
   resendWanted(producer: string, limit = 1000): string[] {
-    return (this.stmt('resend-wanted', () => `SELECT id FROM incoming_transaction WHERE producer = ? AND resend_requested_at IS NOT NULL
-      AND resend_answered_at IS NULL ORDER BY producer_seq LIMIT ?`).all(producer, limit) as { id: string }[]).map((r) => r.id);
+    return this.q.shaped('resend-wanted', ids, () => `SELECT id FROM incoming_transaction WHERE producer = ? AND resend_requested_at IS NOT NULL
+      AND resend_answered_at IS NULL ORDER BY producer_seq LIMIT ?`).all(producer, limit).map((r) => r.id);
   }
 
   /** "Ask the device to send it again": a person asks for a received transaction once more (its next push answers). */
@@ -514,8 +538,8 @@ export class Consumer {
   highWater(producer: string, from: number = this.cursor(producer)): number {
     let hw = from;
     for (;;) {
-      const seqs = (this.stmt('hw-walk', () => 'SELECT producer_seq FROM incoming_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT 1000')
-        .all(producer, hw) as { producer_seq: number }[]);
+      const seqs = this.q.shaped('hw-walk', seqRow, () => 'SELECT producer_seq FROM incoming_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT 1000')
+        .all(producer, hw);
       let i = 0;
       while (i < seqs.length && seqs[i]!.producer_seq === hw + 1) {
         hw++;
@@ -527,12 +551,12 @@ export class Consumer {
 
   /** Per producer, the ranges of producerSeq not received yet but needed before later ones can apply. */
   gaps(): Gap[] {
-    return this.stmt('gaps', () => `SELECT producer, prev + 1 AS "from", seq - 1 AS "to" FROM (
+    return this.q.shaped('gaps', gapSchema, () => `SELECT producer, prev + 1 AS "from", seq - 1 AS "to" FROM (
         SELECT i.producer, i.producer_seq AS seq,
           LAG(i.producer_seq, 1, coalesce(c.applied_seq, 0)) OVER (PARTITION BY i.producer ORDER BY i.producer_seq) AS prev
         FROM incoming_transaction i LEFT JOIN producer_cursor c ON c.producer = i.producer
         WHERE i.producer_seq > coalesce(c.applied_seq, 0)
-      ) AS g WHERE seq - prev > 1 ORDER BY producer, "from"`).all() as Gap[];
+      ) AS g WHERE seq - prev > 1 ORDER BY producer, "from"`).all();
   }
 
   /**
@@ -541,16 +565,16 @@ export class Consumer {
    * cleared by retryErrors after the import.
    */
   private assertSomeDecryptable(keys: KeySet, pending: { producer: string; cursor: number; pending: number }[]): void {
-    const q = this.stmt('pending-keys', () => 'SELECT DISTINCT key_id FROM incoming_transaction WHERE producer = ? AND producer_seq > ?');
+    const q = this.q.shaped('pending-keys', keyRow, () => 'SELECT DISTINCT key_id FROM incoming_transaction WHERE producer = ? AND producer_seq > ?');
     const keyIds = [...new Set(pending.filter((p) => p.pending > 0)
-      .flatMap((p) => (q.all(p.producer, p.cursor) as { key_id: string }[]).map((r) => r.key_id)))];
+      .flatMap((p) => q.all(p.producer, p.cursor).map((r) => r.key_id)))];
     if (keyIds.length > 0 && !keyIds.some((k) => keys.hasKey(k))) {
       throw new EdcError('KEY_UNKNOWN', `none of the pending transactions can be decrypted with this device's key set (they use ${keyIds.slice(0, 3).join(', ')}); wrong study keys?`);
     }
   }
 
   private cursor(producer: string): number {
-    const row = this.stmt('get-cursor', () => 'SELECT applied_seq FROM producer_cursor WHERE producer = ?').get(producer) as { applied_seq: number } | undefined;
+    const row = this.q.shaped('get-cursor', appliedRow, () => 'SELECT applied_seq FROM producer_cursor WHERE producer = ?').get(producer);
     return row?.applied_seq ?? 0;
   }
 
@@ -615,9 +639,9 @@ export class Consumer {
 
   /** A decision to set `row` aside, made by the device it was received from, is here: applied; true when it was. */
   private setAsideUpstream(row: IncomingRow): boolean {
-    const d = this.stmt('set-aside-of', () => 'SELECT id, reason, user_created FROM set_aside WHERE transaction_id = ?').get(row.id) as { id: string; reason: string; user_created: string } | undefined;
+    const d = this.q.shaped('set-aside-of', setAsideRow, () => 'SELECT id, reason, user_created FROM set_aside WHERE transaction_id = ?').get(row.id);
     if (!d) return false;
-    const by = this.stmt('set-aside-by', () => `SELECT producer FROM incoming_transaction WHERE tx_name = 'edc.set_aside' AND tx_pk = ? AND action = 'I' AND is_consumed = 1`).get(d.id) as { producer: string } | undefined;
+    const by = this.q.shaped('set-aside-by', producerRow, () => `SELECT producer FROM incoming_transaction WHERE tx_name = 'edc.set_aside' AND tx_pk = ? AND action = 'I' AND is_consumed = 1`).get(d.id);
     return !!by && markSetAside(this.store, row.id, d.reason, d.user_created, { from: by.producer, failing: true });
   }
 
@@ -637,7 +661,7 @@ export class Consumer {
     // Only the revision decides; the whole record is read only for a conflict (which shows it).
     const revision = this.revisionOf(model.tableName, row.tx_pk);
     const conflict = (reason: string, holder?: RawRow): Outcome => {
-      const local = holder ?? (this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) as RawRow | undefined) ?? null;
+      const local = holder ?? this.q.shaped(`get:${model.txName}`, recordRow, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) ?? null;
       return { kind: 'conflict', reason, localRevision: local ? Number(local.revision) : null, local, baseRevision, incoming: record };
     };
 
@@ -716,7 +740,7 @@ export class Consumer {
     if (row.schema_version < SCHEMA_VERSION && Object.keys(p.record).length > 0) {
       // Written by an older app version: read as today's schema (domain/upcast.ts).
       const current = row.action === 'I' ? null
-        : (this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) as RawRow | undefined) ?? null;
+        : this.q.shaped(`get:${model.txName}`, recordRow, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(row.tx_pk) ?? null;
       try {
         p.record = upcast(model.txName, p.record, row.schema_version, SCHEMA_VERSION, current);
       } catch (e) {
@@ -746,18 +770,18 @@ export class Consumer {
    * apply, an error. Runs only when something is missing, never on the plain path.
    */
   private notHere(row: IncomingRow, needTx: string, needId: string, reason: string): Outcome {
-    const failed = this.stmt('failed-insert', () => `SELECT id, blocked_by, blocked_reason, error FROM incoming_transaction
+    const failed = this.q.shaped('failed-insert', failedInsert, () => `SELECT id, blocked_by, blocked_reason, error FROM incoming_transaction
       WHERE tx_pk = ? AND (is_error = 1 OR blocked_by IS NOT NULL) AND tx_name = ? AND action = 'I' AND id <> ? LIMIT 1`)
-      .get(needId, needTx, row.id) as { id: string; blocked_by: string | null; blocked_reason: string | null; error: string | null } | undefined;
+      .get(needId, needTx, row.id);
     if (failed) {
       const by = failed.blocked_by ?? failed.id;
       return { kind: 'blocked', by, reason: (failed.blocked_by ? failed.blocked_reason : failed.error) ?? 'failed' };
     }
     // Its insert was set aside here (core/set-aside.ts): it will never apply, so neither will this; blocked by it (and
     // set aside with it when the same decision named this one too).
-    const aside = this.stmt('set-aside-insert', () => `SELECT a.transaction_id, a.reason FROM set_aside a JOIN incoming_transaction i ON i.id = a.transaction_id
+    const aside = this.q.shaped('set-aside-insert', asideInsert, () => `SELECT a.transaction_id, a.reason FROM set_aside a JOIN incoming_transaction i ON i.id = a.transaction_id
       WHERE a.tx_pk = ? AND a.tx_name = ? AND i.action = 'I' AND i.set_aside_at IS NOT NULL AND a.transaction_id <> ? LIMIT 1`)
-      .get(needId, needTx, row.id) as { transaction_id: string; reason: string } | undefined;
+      .get(needId, needTx, row.id);
     if (aside) return { kind: 'blocked', by: aside.transaction_id, reason: `set aside: ${aside.reason}` };
     for (const other of MODELS.values()) {
       if (other.txName === needTx) continue;
@@ -770,8 +794,8 @@ export class Consumer {
 
   private naturalKeyHolder(model: Model, record: RawRow): RawRow | undefined {
     const where = model.naturalKeySql.map((c) => `"${c}" = ?`).join(' AND ');
-    return this.stmt(`nk:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE ${where}`)
-      .get(model.naturalKeySql.map((c) => record[c])) as RawRow | undefined;
+    return this.q.shaped(`nk:${model.txName}`, recordRow, () => `SELECT * FROM "${model.tableName}" WHERE ${where}`)
+      .get(model.naturalKeySql.map((c) => record[c]));
   }
 
   private wasDeleted(model: Model, id: string): boolean {

@@ -20,7 +20,7 @@ const drivers: [string, () => Store][] = [
   ['PostgreSQL', () => dirs.track(Store.init(dirs.path(`p-${Math.random().toString(36).slice(2)}`), 'central', 'central-01', { hostname: 'c.test', database: sharedPostgres().createDatabase() }))],
 ];
 
-const AWKWARD = ["it's", 'back\\slash and \\x00 text', "both ' and \\", 'a $1 inside', 'Ntšhe Mogale ✓', '', "'); DROP TABLE device_state; --"];
+const AWKWARD = ["it's", 'back\\slash and \\x00 text', 'bytes: \\x4142', "both ' and \\", 'a $1 inside', 'Ntšhe Mogale ✓', '', "'); DROP TABLE device_state; --"];
 
 for (const [name, open] of drivers) {
   describe(`Query.later on ${name}`, () => {
@@ -54,6 +54,22 @@ for (const [name, open] of drivers) {
       assert.equal(rows.length, 2_500);
       assert.equal(rows[0]!.value, 'v0');
       assert.equal(rows[2_499]!.value, 'v2499');
+    });
+
+    it('a value the script cannot carry (a NUL) is an ordinary failure of its own statement, bound', () => {
+      const s = open();
+      const put = s.sql.prepare('INSERT INTO device_state (key, value) VALUES (?, ?)');
+      s.sql.transaction(() => {
+        put.later('t:before', 'held back');
+        // SQLite stores it; PostgreSQL refuses text with NUL (22021), as it would a bound value: the savepoint isolates it.
+        try {
+          s.sql.savepoint(() => put.later('t:nul', 'a\u0000b'));
+        } catch (e) {
+          assert.equal((e as { code?: string }).code, '22021');
+        }
+        put.later('t:after', 'after');
+      });
+      assert.deepEqual(state(s).map((r) => r.key).filter((k) => k !== 't:nul'), ['t:after', 't:before']);
     });
 
     it('a write that fails fails its transaction, which leaves nothing', () => {

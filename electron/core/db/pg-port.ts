@@ -20,6 +20,24 @@ const STATEMENT_WAIT_MS = 120_000;
 const WRITER_LOCK = 7270401;
 /** Writes held back (Query.later) before they are sent on their own: bounds the memory and the size of one script. */
 const MAX_DEFERRED = 1000;
+const MAX_DEFERRED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The length of `values` as literals in a script (pg-script.ts), or -1 when one of them cannot be one with the same
+ * meaning as a bound value: a string holding NUL (it would end the query text: the server refuses the whole message
+ * instead of the one value), bytes (text columns read them as text, bytea as bytes), objects and arrays.
+ */
+function inlinedSize(values: readonly unknown[]): number {
+  let n = 0;
+  for (const v of values) {
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return -1;
+      n += v.length + 2;
+    } else if (v === null || v === undefined || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') n += 24;
+    else return -1;
+  }
+  return n;
+}
 
 /** `?` → `$n`, outside quoted strings and identifiers. */
 export function numberPlaceholders(sql: string): string {
@@ -65,6 +83,8 @@ export class PgPort implements SqlPort {
   private lost = false;
   /** Writes sent later (Query.later), with the next request: statements and their values, in order. */
   private deferred: { text: string; values: unknown[] }[] = [];
+  /** About how long the script of the held-back writes is (their values' text): bounded by MAX_DEFERRED_BYTES. */
+  private deferredBytes = 0;
   private names = 0;
   private requests = 0;
   private closed = false;
@@ -93,6 +113,7 @@ export class PgPort implements SqlPort {
       // The writes held back go first, in the same round trip; ROLLBACK (ending) never carries them.
       const before = ending ? [] : this.deferred;
       this.deferred = [];
+      this.deferredBytes = 0;
       sent = { ...req, tx: this.depth > 0, ...(before.length ? { before } : {}) };
     }
     this.port.postMessage({ ...sent, id });
@@ -144,12 +165,17 @@ export class PgPort implements SqlPort {
       all: (...params) => (run(params).rows ?? []).map((r) => fixRow(r)!),
       run: (...params) => ({ changes: run(params).rowCount ?? 0 }),
       later: (...params) => {
-        if (this.depth === 0 || this.aborted) {
-          run(params);
+        const values = params.length === 1 && Array.isArray(params[0]) ? params[0] as unknown[] : params;
+        // Sent at once, bound (after what is held back, so the order stays): outside a transaction, and any value the
+        // script could not carry as the same literal (a NUL ends PostgreSQL's query text; bytes, objects).
+        const size = this.depth === 0 || this.aborted ? -1 : inlinedSize(values);
+        if (size < 0) {
+          run(values);
           return;
         }
-        this.deferred.push({ text, values: params.length === 1 && Array.isArray(params[0]) ? params[0] : params });
-        if (this.deferred.length >= MAX_DEFERRED) this.call({ op: 'exec', tx: true, text: '' });
+        this.deferred.push({ text, values });
+        this.deferredBytes += size + text.length;
+        if (this.deferred.length >= MAX_DEFERRED || this.deferredBytes >= MAX_DEFERRED_BYTES) this.call({ op: 'exec', tx: true, text: '' });
       },
     };
   }
@@ -169,6 +195,7 @@ export class PgPort implements SqlPort {
       return out;
     } catch (err) {
       this.deferred = []; // never sent: the transaction is rolled back
+      this.deferredBytes = 0;
       this.depth = 0;
       this.guardOpen = false;
       const lost = this.lost;
@@ -195,6 +222,7 @@ export class PgPort implements SqlPort {
       return out;
     } catch (err) {
       this.deferred = []; // written inside the savepoint (SAVEPOINT sent what came before): undone with it
+      this.deferredBytes = 0;
       this.call({ op: 'exec', tx: true, text: `ROLLBACK TO SAVEPOINT ${name}` });
       this.aborted = false;
       this.guardOpen = guard; // ROLLBACK TO also undoes a set_config made since the savepoint

@@ -2,7 +2,8 @@
  * Writes held back by the PostgreSQL port (Query.later, pg-port.ts) as one multi-statement simple query, which the
  * worker (pg-worker.ts) sends in one round trip: run in order, stopping at the first error (which fails the caller's
  * transaction). Each value becomes a quoted literal of unknown type, as the extended protocol sends a parameter (its
- * text, the type left for the server to infer), so each means what it would as a bound value; bytea as its hex form.
+ * text, the type left for the server to infer), so each means what it would as a bound value. Only strings without NUL,
+ * numbers, booleans and null come here (pg-port.ts sends any other value bound, at once).
  * A run of the same INSERT … VALUES (…) [ON CONFLICT … DO NOTHING] becomes one statement of many rows (the same rows,
  * in the same order).
  */
@@ -81,7 +82,6 @@ export function fill(t: Cut, values: unknown[], escape: (text: string) => string
 /** A bound value as the quoted literal the server reads as that parameter (pg's text form of it). */
 function literal(v: unknown, escape: (text: string) => string): string {
   if (v === null || v === undefined) return 'NULL';
-  if (v instanceof Uint8Array) return `'\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'`;
   // Without a backslash, doubling the quotes is the whole escape (standard_conforming_strings, on since PostgreSQL 9.1);
   // with one, the client's escapeLiteral (an E'' string).
   if (typeof v === 'string') return v.includes('\\') ? escape(v) : `'${v.replaceAll("'", "''")}'`;

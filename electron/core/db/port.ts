@@ -16,7 +16,9 @@ export interface Query {
    * A write whose result the caller does not need, inside a write transaction: the port may send it together with the
    * next statement (PostgreSQL: one round trip for many). Its failure fails the transaction no later than that next
    * statement, the savepoint's end or the commit, so only code that lets any failure abort the whole unit uses it
-   * (the consumer's fast chunk, which is then redone one transaction at a time). SQLite runs it at once.
+   * (the consumer's fast chunk, which is then redone one transaction at a time). SQLite runs it at once. On
+   * PostgreSQL a run of one INSERT is sent as one statement of many rows, whose foreign keys are checked at its end:
+   * callers keep a parent before its child (the consumer checks parents first).
    */
   later(...params: unknown[]): void;
 }
