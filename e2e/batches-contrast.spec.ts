@@ -1,9 +1,13 @@
 /**
- * Consumed batches with every kind of problem box on screen at once (issue 14: axe still passes on every screen):
+ * The warning colours on screen (issue 14: axe still passes on every screen; renderer/src/ui.tsx WAIT_COLOR and
+ * CONFLICT_COLOR in place of Mantine's yellow and orange). Consumed batches with every kind of problem box at once:
  * a change that could not be applied (red), one that waits for its record (yellow), a producer's missing changes
- * (yellow), a file batch that has not arrived and a manifest without its data (yellow). axe (WCAG 2 A and AA) finds
- * no serious or critical violation, colour contrast of the boxes' titles included. The stores are prepared
- * in-process and with the command line before the site's server starts.
+ * (yellow), a file batch that has not arrived and a manifest without its data (yellow); on the same site the Devices
+ * flags (owing, old version) and a tube the chain of custody does not know. On a field laptop: blood tubes near and
+ * past their stability limit, changes waiting and with a driver, a file written and not sent, a share that stopped,
+ * a delete's warning; on a driver's laptop the full-keys warning. axe (WCAG 2 A and AA) finds no serious or critical
+ * violation, colour contrast included, in each box and on each screen. The stores are prepared in-process and with
+ * the command line before the servers start.
  */
 import { mkdirSync, readdirSync, renameSync, utimesSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +17,9 @@ import { Consumer } from '../electron/core/consumer.ts';
 import { copyFrom } from '../electron/core/copy.ts';
 import { Study } from '../electron/core/domain/study.ts';
 import { Store } from '../electron/core/store.ts';
+import { recordLive } from '../electron/core/fleet.ts';
 import { pairAt } from '../electron/core/testing/fixtures.ts';
+import { SCHEMA_VERSION } from '../electron/core/domain/registry.ts';
 import { expect, login, openScreen, shot, test } from './fixtures.ts';
 
 async function axe(page: Page, include?: string): Promise<string[]> {
@@ -53,6 +59,8 @@ test('the problem boxes on Consumed batches pass axe (contrast included)', async
     expect(r.deferred).toBeGreaterThan(0);
     expect(r.errors).toBeGreaterThan(0);
     expect(r.gaps.length).toBeGreaterThan(0);
+    // A laptop with an old version that still owes changes (the Devices flags in orange and yellow).
+    recordLive(site, { deviceId: 'ra-09', role: 'field', latestSeq: 5, appVersion: '0.0.1', schemaVersion: SCHEMA_VERSION, keyIds: [], clock: new Date().toISOString() }, 'contact');
   } finally {
     for (const st of [site, ...stores]) st.close();
   }
@@ -86,4 +94,87 @@ test('the problem boxes on Consumed batches pass axe (contrast included)', async
     expect(await axe(page, box), box).toEqual([]);
   }
   expect(await axe(page)).toEqual([]);
+
+  await openScreen(page, 'Devices');
+  const ra9 = page.locator('[data-testid="device-row"][data-device="ra-09"]');
+  await expect(ra9.getByTestId('flag-owing')).toBeVisible();
+  await expect(ra9.getByTestId('flag-old-version')).toBeVisible();
+  await shot(page, info, 'devices-flags');
+  expect(await axe(page, '[data-testid="devices-table"]')).toEqual([]);
+  expect(await axe(page)).toEqual([]);
+
+  await openScreen(page, 'Chain of custody');
+  await page.getByTestId('custody-tube').fill('RRA010000012');
+  await page.getByTestId('custody-show').click();
+  await expect(page.getByTestId('custody-unknown')).toBeVisible();
+  await shot(page, info, 'custody-unknown');
+  expect(await axe(page, '[data-testid="custody-unknown"]')).toEqual([]);
+  expect(await axe(page)).toEqual([]);
+});
+
+test('the warning colours on a field laptop and a driver’s laptop pass axe: late tubes, waiting changes, the yellow and orange boxes', async ({ lab, browser }, info) => {
+  lab.device('ra-01', 'field');
+  lab.user('ra-01', 'ra', 'research-assistant');
+  lab.user('ra-01', 'admin', 'admin'); // File transfer is the administrator's
+  lab.device('mm-01', 'middleman'); // with the full key set: the orange warning on its Status screen
+  lab.user('mm-01', 'driver', 'research-assistant');
+  const ago = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
+  const store = Store.open(lab.dir('ra-01'));
+  try {
+    const study = new Study(store);
+    const s = study.registerSubject({ ...person(5), registrationDatetime: ago(300) }, { user: 'ra' });
+    const v = study.write.insert('edc.visit', { subjectId: String(s.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: ago(295), reason: 'scheduled' }, { user: 'ra' });
+    // Chemistry keeps 120 minutes: drawn 100 min ago it is near its limit; stored plasma (240) drawn 290 min ago is past it.
+    study.requisition({ visitId: String(v.id), panel: 'Chemistry', specimenType: 'serum', drawnDatetime: ago(100), itemCount: 1 }, { user: 'ra' });
+    study.requisition({ visitId: String(v.id), panel: 'Stored plasma', specimenType: 'plasma', drawnDatetime: ago(290), itemCount: 1 }, { user: 'ra' });
+    // A driver took the first two changes (still waiting for the server).
+    store.sql.prepare('UPDATE outgoing_transaction SET is_consumed_middleman = 1 WHERE producer_seq <= 2').run();
+  } finally {
+    store.close();
+  }
+  lab.cli('ra-01', ['export', '--out', path.join(lab.root, 'usb')]); // a file written, not sent yet
+  const url = await lab.serve('ra-01');
+  const page = await (await browser.newContext()).newPage();
+  await login(page, url, 'ra');
+
+  await openScreen(page, 'Data entry');
+  await page.getByTestId('subject-row').filter({ hasText: 'Neo5' }).getByRole('button', { name: 'Open' }).click();
+  await expect(page.locator('[data-testid="since-draw"][data-freshness="near"]')).toBeVisible();
+  await expect(page.locator('[data-testid="since-draw"][data-freshness="past"]')).toBeVisible();
+  await shot(page, info, 'tubes-near-and-past-limit');
+  expect(await axe(page, '[data-testid="since-draw"]')).toEqual([]);
+  expect(await axe(page)).toEqual([]);
+  await page.getByRole('button', { name: 'Delete participant' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByTestId('delete-warning')).toBeVisible();
+  expect(await axe(page, '[data-testid="delete-warning"]')).toEqual([]);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  await openScreen(page, 'Changes waiting to be sent');
+  await expect(page.getByTestId('hop').filter({ hasText: 'With a driver' }).first()).toBeVisible();
+  await expect(page.getByTestId('hop').filter({ hasText: 'Only on this device' }).first()).toBeVisible();
+  await shot(page, info, 'pending-waiting-and-with-driver');
+  expect(await axe(page)).toEqual([]);
+
+  await openScreen(page, 'Let the driver pull');
+  await page.getByTestId('share-start').click();
+  await page.getByRole('button', { name: 'Stop sharing' }).click();
+  await expect(page.getByTestId('share-result')).toContainText('Sharing stopped.');
+  await shot(page, info, 'share-stopped');
+  expect(await axe(page, '[data-testid="share-result"]')).toEqual([]);
+  expect(await axe(page)).toEqual([]);
+
+  const admin = await (await browser.newContext()).newPage();
+  await login(admin, url, 'admin');
+  await openScreen(admin, 'File transfer');
+  await expect(admin.getByTestId('file-state').first()).toHaveText('to send');
+  await shot(admin, info, 'file-written');
+  expect(await axe(admin)).toEqual([]);
+
+  const driver = await (await browser.newContext()).newPage();
+  await login(driver, await lab.serve('mm-01'), 'driver');
+  await expect(driver.getByTestId('status-keys-warning')).toBeVisible();
+  await shot(driver, info, 'driver-keys-warning');
+  expect(await axe(driver, '[data-testid="status-keys-warning"]')).toEqual([]);
+  expect(await axe(driver)).toEqual([]);
 });

@@ -70,8 +70,13 @@ export function LanguagePicker({ compact = false }: { compact?: boolean }) {
 }
 
 /**
- * Colours of the boxes that say something waits or conflicts: Mantine's yellow and orange titles do not reach WCAG AA
- * contrast (4.5:1) on their own tinted background (about 2.7:1 and 3.8:1); these dark shades do (about 5.5:1 and 6.9:1).
+ * The warning colours, one set for every screen, in place of Mantine's yellow and orange, which do not reach WCAG AA
+ * contrast (4.5:1 for text): a light badge's or an alert title's yellow on its own tint 2.7:1, orange 3.8:1; white on
+ * a filled orange badge or button 4.3:1, orange.9 text on white 4.3:1. These dark shades pass every way they are used
+ * (as a Mantine `color` or a text colour `c`): WAIT_COLOR, the yellow (something waits, is late or near its limit,
+ * a box to check), 6.3:1 against white (white text on it, or it as text on white), 5.5:1 as text on its own tint;
+ * CONFLICT_COLOR, the orange (a conflict, changes owed, a tube not on the list, a warning before an action), 8.2:1 and
+ * 6.9:1. e2e/batches-contrast.spec.ts puts them on screen and has axe check them.
  */
 export const WAIT_COLOR = '#8a5300';
 export const CONFLICT_COLOR = '#8a3406';
@@ -110,7 +115,7 @@ export function ProducerWaits({ waits }: { waits: readonly ProducerWait[] }) {
   };
   return (
     // The heading as body text: an alert's coloured title does not reach WCAG AA contrast on its tinted background.
-    <Alert color="orange" data-testid="producer-waits">
+    <Alert color={WAIT_COLOR} data-testid="producer-waits">
       <Text fw={700} mb={4}>{t('status.producerWaitsTitle')}</Text>
       {shown.map((w) => (
         <Text key={`${w.producer}:${w.kind}`} size="sm" data-testid="producer-wait" data-producer={w.producer} data-kind={w.kind}>{sentence(w)}</Text>

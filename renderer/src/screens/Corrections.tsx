@@ -16,7 +16,7 @@ import { correctionReasonSchema } from '../../../shared/specimens.ts';
 import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useAction, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
+import { CONFLICT_COLOR, modelLabel, Pager, ProblemAlert } from '../ui.tsx';
 import { fieldLabel, isBookkeeping } from './Inspector.tsx';
 import { dobAsTyped, isFormField, SubjectFields, subjectFormSchema, type SubjectFormIn, type SubjectFormOut } from './subject-form.tsx';
 
@@ -151,7 +151,7 @@ export function DeleteRecord({ kind, id, warning, onDone }: { kind: RecordKind; 
       if (r) onDone(r.deleted);
     }}>
       <Stack>
-        <Alert color="orange" data-testid="delete-warning"><Text size="sm">{warning}</Text><Text size="sm" mt={4}>{t('corrections.deleteKept')}</Text></Alert>
+        <Alert color={CONFLICT_COLOR} data-testid="delete-warning"><Text size="sm">{warning}</Text><Text size="sm" mt={4}>{t('corrections.deleteKept')}</Text></Alert>
         <ReasonInput label={t('corrections.deleteReason')} state={why} serverError={del.field === 'reason' ? del.error : null} />
         {del.field !== 'reason' && <ProblemAlert state={del} testId="change-problem" />}
         <Group><Button type="submit" color="red" loading={del.busy} data-testid="delete-confirm">{t('corrections.deleteConfirm')}</Button></Group>

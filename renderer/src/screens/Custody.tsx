@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { ChainFlag, ChainStep, TubeChain, Verdict } from '../../../shared/custody.ts';
 import { useAction, useCall, useEvents } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { Pager, ProblemAlert } from '../ui.tsx';
+import { CONFLICT_COLOR, Pager, ProblemAlert, WAIT_COLOR } from '../ui.tsx';
 
 const VERDICT: Record<Verdict, { label: MessageKey; color: string }> = {
   valid: { label: 'custody.sigValid', color: 'green' },
@@ -82,7 +82,7 @@ export function CustodyScreen() {
                 {flagged.data.rows.map((c) => (
                   <Table.Tr key={c.tube} data-testid="custody-flagged-row" data-tube={c.tube}>
                     <Table.Td><Text ff="monospace">{c.tube}</Text></Table.Td>
-                    <Table.Td>{c.flags.filter((f) => f === 'bad-signature' || f === 'hole').map((f) => <Text key={f} size="sm" c={f === 'bad-signature' ? 'red.9' : 'orange.9'}>{t(FLAG[f], { device: holeAt(c) })}</Text>)}</Table.Td>
+                    <Table.Td>{c.flags.filter((f) => f === 'bad-signature' || f === 'hole').map((f) => <Text key={f} size="sm" c={f === 'bad-signature' ? 'red.9' : CONFLICT_COLOR}>{t(FLAG[f], { device: holeAt(c) })}</Text>)}</Table.Td>
                     <Table.Td>{c.holder ?? ''}</Table.Td>
                     <Table.Td><Button size="compact-sm" variant="light" onClick={() => show(c.tube)} aria-label={`${t('custody.open')} ${c.tube}`}>{t('custody.open')}</Button></Table.Td>
                   </Table.Tr>
@@ -100,7 +100,7 @@ function Chain({ chain }: { chain: TubeChain }) {
   const t = useT();
   const f = useFormat();
   const known = chain.drawnBy !== null || chain.steps.length > 0;
-  if (!known) return <Alert color="yellow" data-testid="custody-unknown">{t('custody.notFound', { tube: chain.tube })}</Alert>;
+  if (!known) return <Alert color={WAIT_COLOR} data-testid="custody-unknown">{t('custody.notFound', { tube: chain.tube })}</Alert>;
   const at = (iso: string) => f.dateTime(iso);
   return (
     <Stack gap="xs" data-testid="custody-chain" data-tube={chain.tube}>
@@ -108,7 +108,7 @@ function Chain({ chain }: { chain: TubeChain }) {
       {chain.flags.length === 0
         ? <Alert color="green" data-testid="custody-verified">{t('custody.verified')}</Alert>
         : chain.flags.map((fl) => (
-          <Alert key={fl} color={fl === 'bad-signature' ? 'red' : fl === 'hole' ? 'orange' : 'yellow'} data-testid={`custody-flag-${fl}`}>{t(FLAG[fl], { device: holeAt(chain) })}</Alert>
+          <Alert key={fl} color={fl === 'bad-signature' ? 'red' : fl === 'hole' ? CONFLICT_COLOR : WAIT_COLOR} data-testid={`custody-flag-${fl}`}>{t(FLAG[fl], { device: holeAt(chain) })}</Alert>
         ))}
       <List spacing="sm" data-testid="custody-steps">
         <List.Item>{chain.drawnBy && chain.drawnAt ? t('custody.drawn', { at: at(chain.drawnAt), device: chain.drawnBy }) : t('custody.drawnUnknown')}</List.Item>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ROLES, type Role } from '../../../shared/settings.ts';
 import { useAction, useApp } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
-import { LanguagePicker, ProblemAlert } from '../ui.tsx';
+import { CONFLICT_COLOR, LanguagePicker, ProblemAlert } from '../ui.tsx';
 
 /** First-run setup (role, device id, keys, pairing) and the device's settings. */
 export function DeviceScreen() {
@@ -47,7 +47,7 @@ export function DeviceScreen() {
           <Card withBorder p="lg">
             <Title order={3} mb="sm">{t('device.keysTitle')}</Title>
             <Text mb="sm" data-testid="keys-state">{!info.hasKeys ? t('device.keysMissing') : info.keyScope === 'carrier' ? t('device.keysCarrier') : t('device.keysInstalled')}</Text>
-            {info.deviceRole === 'middleman' && info.keyScope === 'full' && <Alert color="orange" mb="sm" data-testid="keys-warning">{t('device.keysFullOnMiddleman')}</Alert>}
+            {info.deviceRole === 'middleman' && info.keyScope === 'full' && <Alert color={CONFLICT_COLOR} mb="sm" data-testid="keys-warning">{t('device.keysFullOnMiddleman')}</Alert>}
             {canConfigure && (
               <Group align="end">
                 <FileInput label={t('device.keyFile')} placeholder={t('device.keyFilePlaceholder')} value={keyFile} onChange={setKeyFile} accept=".json,.keys,application/json" w={420} clearable />

@@ -5,15 +5,15 @@ import { contract, type CallOutput } from '../../../shared/contract.ts';
 import { FLEET_SORTS, type DeviceFlag, type DeviceRow, type FleetSort } from '../../../shared/fleet.ts';
 import { useAction, useApp, useCall, useEvents } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { Pager, ProblemAlert, When } from '../ui.tsx';
+import { CONFLICT_COLOR, Pager, ProblemAlert, WAIT_COLOR, When } from '../ui.tsx';
 
 const col = createColumnHelper<DeviceRow>();
 /** Devices per page: the backend filters, orders and pages the list (devices.list), the screen shows one page. */
 const DEVICES_PAGE = 20;
 const FLAG: Record<DeviceFlag, { label: MessageKey; color: string }> = {
-  owing: { label: 'devices.flagOwing', color: 'orange' },
+  owing: { label: 'devices.flagOwing', color: CONFLICT_COLOR },
   'missing-key': { label: 'devices.flagMissingKey', color: 'red' },
-  'old-version': { label: 'devices.flagOldVersion', color: 'yellow' },
+  'old-version': { label: 'devices.flagOldVersion', color: WAIT_COLOR },
   'clock-drift': { label: 'devices.flagClockDrift', color: 'grape' },
   revoked: { label: 'devices.flagRevoked', color: 'gray' },
 };

@@ -2,9 +2,9 @@ import { Alert, Badge, Button, Card, Group, Progress, Stack, Table, Text, Title 
 import { useState } from 'react';
 import { useAction, useCall, percent, useProgress } from '../hooks.ts';
 import { useT, type MessageKey } from '../i18n.tsx';
-import { useProgressText, When, Pager, ProblemAlert } from '../ui.tsx';
+import { useProgressText, WAIT_COLOR, When, Pager, ProblemAlert } from '../ui.tsx';
 
-const COLOR = { pending: 'gray', written: 'yellow', sent: 'blue', acknowledged: 'green' } as const;
+const COLOR = { pending: 'gray', written: WAIT_COLOR, sent: 'blue', acknowledged: 'green' } as const;
 /** What each state means to the person sending: a receipt from the receiver is what makes a batch delivered. */
 const LABEL = { pending: 'files.stPending', written: 'files.stWritten', sent: 'files.stSent', acknowledged: 'files.stAcknowledged' } as const satisfies Record<string, MessageKey>;
 

@@ -9,7 +9,7 @@ import { readConflictReason } from '../../../shared/conflict-reason.ts';
 import type { ConflictRow, InspectedTx } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { modelLabel, ProblemAlert, When } from '../ui.tsx';
+import { CONFLICT_COLOR, modelLabel, ProblemAlert, WAIT_COLOR, When } from '../ui.tsx';
 
 export const TX_STATE = {
   consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', blocked: 'batches.stateBlocked',
@@ -17,7 +17,7 @@ export const TX_STATE = {
 } as const satisfies Record<InspectedTx['state'], MessageKey>;
 
 /** Badge colours for a change's state; the green is dark enough for white text on a striped row (WCAG AA). */
-export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? '#1f6f30' : s === 'error' ? 'red' : s === 'conflict' ? 'orange' : s === 'ignored' || s === 'set-aside' ? 'gray' : 'yellow');
+export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? '#1f6f30' : s === 'error' ? 'red' : s === 'conflict' ? CONFLICT_COLOR : s === 'ignored' || s === 'set-aside' ? 'gray' : WAIT_COLOR);
 
 const CONFLICT_SENTENCE = {
   'update-changed': 'batches.conflictUpdateChanged', 'update-deleted': 'batches.conflictUpdateDeleted', 'delete-changed': 'batches.conflictDeleteChanged',
@@ -143,7 +143,7 @@ export function Inspector({ id }: { id: string }) {
       <Card withBorder>
         <Title order={3} size="h4" mb="xs">{t('inspector.contentTitle')}</Title>
         {tx.contentHidden && <Alert color="gray" data-testid="inspector-content-hidden">{t('inspector.contentHidden')}</Alert>}
-        {tx.contentError && <Alert color="orange" data-testid="inspector-content-error"><Text>{t('inspector.contentError')} {t(`errors.${tx.contentError}` as MessageKey)}</Text></Alert>}
+        {tx.contentError && <Alert color={CONFLICT_COLOR} data-testid="inspector-content-error"><Text>{t('inspector.contentError')} {t(`errors.${tx.contentError}` as MessageKey)}</Text></Alert>}
         {record && (
           <Table data-testid="inspector-content" variant="vertical" withTableBorder>
             <Table.Tbody>
@@ -198,7 +198,7 @@ function SetAside({ id, onDone }: { id: string; onDone: (count: number) => void 
         <Textarea label={t('inspector.setAsideReason')} description={t('inspector.setAsideReasonHint')} value={reason} onChange={(ev) => setReason(ev.currentTarget.value)}
           minRows={2} maxLength={500} error={act.field === 'reason' ? act.error : undefined} data-testid="set-aside-reason" />
         {act.field !== 'reason' && <ProblemAlert state={act} />}
-        <Group><Button color="orange" onClick={() => void submit()} loading={act.busy} disabled={reason.trim().length < 3} data-testid="set-aside-submit">{t('inspector.setAsideButton')}</Button></Group>
+        <Group><Button color={CONFLICT_COLOR} onClick={() => void submit()} loading={act.busy} disabled={reason.trim().length < 3} data-testid="set-aside-submit">{t('inspector.setAsideButton')}</Button></Group>
       </Stack>
     </Card>
   );

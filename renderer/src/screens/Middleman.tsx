@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { ShareState } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
 import { useT, type MessageKey } from '../i18n.tsx';
+import { WAIT_COLOR } from '../ui.tsx';
 
 const CLOSED: Record<NonNullable<ShareState['closedReason']>, MessageKey> = {
   done: 'share.closedDone',
@@ -58,7 +59,7 @@ export function ShareScreen() {
         </Card>
       )}
       {s && !s.active && s.closedReason && (
-        <Alert color={s.closedReason === 'done' ? 'green' : 'yellow'} data-testid="share-result">
+        <Alert color={s.closedReason === 'done' ? 'green' : WAIT_COLOR} data-testid="share-result">
           {t(CLOSED[s.closedReason])} {t('share.wentToDriver', { n: s.acknowledged })} {t('share.stillWaiting', { n: s.waiting })}
         </Alert>
       )}

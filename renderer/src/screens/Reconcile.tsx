@@ -7,6 +7,7 @@ import { classifyScan, MISSING_REASONS, UNEXPECTED_REASONS, type Reason, type Sc
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { playScanSound, soundName } from '../sounds.ts';
+import { CONFLICT_COLOR } from '../ui.tsx';
 import { SinceDraw, useNow } from './since-draw.tsx';
 
 const PAGE = 8;
@@ -107,12 +108,13 @@ function useScanCapture(box: React.RefObject<HTMLInputElement | null>, onScan: (
   }, [active, box]);
 }
 
+/** The banner's tint (its background and edge) and its title's colour: shade 9, or the warning orange (ui.tsx). */
 const BANNER = {
-  matched: { color: 'green', title: 'reconcile.bannerMatched' },
-  duplicate: { color: 'blue', title: 'reconcile.bannerDuplicate' },
-  unexpected: { color: 'orange', title: 'reconcile.bannerUnexpected' },
-  invalid: { color: 'red', title: 'reconcile.bannerInvalid' },
-} as const satisfies Record<ScanResult, { color: string; title: MessageKey }>;
+  matched: { tint: 'green', text: 'green.9', title: 'reconcile.bannerMatched' },
+  duplicate: { tint: 'blue', text: 'blue.9', title: 'reconcile.bannerDuplicate' },
+  unexpected: { tint: 'orange', text: CONFLICT_COLOR, title: 'reconcile.bannerUnexpected' },
+  invalid: { tint: 'red', text: 'red.9', title: 'reconcile.bannerInvalid' },
+} as const satisfies Record<ScanResult, { tint: string; text: string; title: MessageKey }>;
 
 function scanDetail(t: TFunction, last: LastScan, describe: (c: string) => string): string {
   switch (last.result) {
@@ -129,9 +131,9 @@ function ScanBanner({ last, describe }: { last: LastScan | null; describe: (c: s
   const b = BANNER[last.result];
   const detail = scanDetail(t, last, describe);
   return (
-    <Paper p="md" radius="md" bg={`${b.color}.1`} style={{ borderLeft: `12px solid var(--mantine-color-${b.color}-8)` }} role="status" aria-live="assertive"
+    <Paper p="md" radius="md" bg={`${b.tint}.1`} style={{ borderLeft: `12px solid var(--mantine-color-${b.tint}-8)` }} role="status" aria-live="assertive"
       data-testid="scan-banner" data-result={last.result} data-sound={soundName(last.result)}>
-      <Text fz={28} fw={800} c={`${b.color}.9`}>{t(b.title)}</Text>
+      <Text fz={28} fw={800} c={b.text}>{t(b.title)}</Text>
       <Text size="lg">{detail}</Text>
     </Paper>
   );
@@ -292,7 +294,7 @@ export function ReconcileScreen() {
         <Tabs.List>
           <Tabs.Tab value="missing">{t('reconcile.tabMissing')} <Badge color="red" data-testid="missing-count">{live.missing.length}</Badge></Tabs.Tab>
           <Tabs.Tab value="matched">{t('reconcile.tabMatched')} <Badge color="green" data-testid="matched-count">{live.matched.length}</Badge></Tabs.Tab>
-          <Tabs.Tab value="unexpected">{t('reconcile.tabUnexpected')} <Badge color="orange" data-testid="unexpected-count">{live.unexpected.length}</Badge></Tabs.Tab>
+          <Tabs.Tab value="unexpected">{t('reconcile.tabUnexpected')} <Badge color={CONFLICT_COLOR} data-testid="unexpected-count">{live.unexpected.length}</Badge></Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="missing" pt="xs"><TubeList codes={live.missing} info={byCode} testId="missing" now={now} limits={limits} /></Tabs.Panel>
         <Tabs.Panel value="matched" pt="xs"><TubeList codes={live.matched} info={byCode} testId="matched" now={now} limits={limits} /></Tabs.Panel>
@@ -310,7 +312,7 @@ export function ReconcileScreen() {
           {save.error && <Alert color="red" role="alert">{save.error}</Alert>}
           <Group justify="end" pos="sticky" top={0} bg="white" py={4} style={{ zIndex: 2 }}>
             <Button variant="default" onClick={() => setFinishing(false)}>{t('reconcile.backToScanning')}</Button>
-            <Button color={live.missing.length ? 'orange' : 'teal'} disabled={needReason.length > 0} loading={save.busy} onClick={() => void finish()} data-testid="finish-confirm">
+            <Button color={live.missing.length ? CONFLICT_COLOR : 'teal'} disabled={needReason.length > 0} loading={save.busy} onClick={() => void finish()} data-testid="finish-confirm">
               {live.missing.length ? t('reconcile.saveWithMissing', { n: live.missing.length }) : t('reconcile.save')}
             </Button>
           </Group>

@@ -42,7 +42,7 @@ export function StatusScreen() {
         <Text c="dimmed">{t('status.version', { version: info.version })}</Text>
       </Group>
       {sender && <ServerLine recheck={serverCheck} />}
-      {s?.keysWarning && <Alert color="orange" data-testid="status-keys-warning">{t('device.keysFullOnMiddleman')}</Alert>}
+      {s?.keysWarning && <Alert color={CONFLICT_COLOR} data-testid="status-keys-warning">{t('device.keysFullOnMiddleman')}</Alert>}
       {s && (
         <>
           <SimpleGrid cols={{ base: 2, md: 4 }}>
@@ -178,12 +178,12 @@ function SyncPanel({ waiting, onStart, onDone }: { waiting: number; onStart: () 
       <Stack>
         <Button size="xl" h={80} fz={28} onClick={() => void press()} loading={busy} data-testid="sync-button">{t('status.sync')}</Button>
         {(busy || outcome) && (
-          <Progress value={value} color={failed ? 'red' : outcome?.ok && outcome.value.rejected ? 'orange' : undefined} size="xl" striped={busy} animated={busy}
+          <Progress value={value} color={failed ? 'red' : outcome?.ok && outcome.value.rejected ? CONFLICT_COLOR : undefined} size="xl" striped={busy} animated={busy}
             aria-label={t('status.syncProgress')} data-testid="sync-progress" data-state={busy ? 'running' : failed ? 'failed' : 'done'} />
         )}
         {busy && <Text data-testid="sync-phase">{progress ? progressText(progress) : t('status.syncing')}</Text>}
         {outcome?.ok && !busy && (
-          <Alert color={outcome.value.rejected ? 'orange' : 'green'} data-testid="sync-result">
+          <Alert color={outcome.value.rejected ? CONFLICT_COLOR : 'green'} data-testid="sync-result">
             {t('status.syncDone', { accepted: outcome.value.accepted })}
             {outcome.value.duplicates > 0 && <> {t('status.syncDuplicates', { n: outcome.value.duplicates })}</>}
             {outcome.value.rejected > 0 ? <> {t('status.syncRejected', { n: outcome.value.rejected })}</> : <> {t('status.syncAllDone')}</>}

@@ -9,7 +9,7 @@ import { formatDuration } from '../../../shared/specimens.ts';
 import { timeToLabCsv, timeToLabFileName, timeToLabInputSchema, type TimeToLab, type TimeToLabGroup } from '../../../shared/time-to-lab.ts';
 import { useCall } from '../hooks.ts';
 import { useFormat, useT } from '../i18n.tsx';
-import { ProblemAlert } from '../ui.tsx';
+import { CONFLICT_COLOR, ProblemAlert } from '../ui.tsx';
 
 /** An axis tick: "30 min", "2 h". */
 const tickLabel = (m: number): string => (m >= 60 && m % 60 === 0 ? `${m / 60} h` : formatDuration(m));
@@ -17,7 +17,7 @@ const tickLabel = (m: number): string => (m >= 60 && m % 60 === 0 ? `${m / 60} h
 interface Bar { label: string; median: number; worst: number; tubes: number }
 
 const MEDIAN = '#087f5b'; // teal 9: 5:1 on white
-const WORST = '#c2410c'; // orange: 5.2:1 on white
+const WORST = CONFLICT_COLOR; // the warning orange (ui.tsx)
 
 /** A grouped bar chart (median and worst per label), minutes on the y axis; its numbers are in the table beside it. */
 function BarChart({ title, bars, testId }: { title: string; bars: Bar[]; testId: string }) {
