@@ -165,6 +165,8 @@ async function asAdministrator(page: Page, info: TestInfo, app: string, screens:
     if (screen === 'device') {
       await expect(page.getByTestId('keys-state')).toBeVisible();
       await expect(page.getByTestId('language').last()).toHaveValue(/Setswana/);
+      // Each setting in words, its name for `config set` under it.
+      await expect(page.getByRole('textbox', { name: tn.device.setting.siteCode, exact: true })).toHaveValue('S01');
     }
     await sweep(page, info, `${app}-${screen}`);
   }

@@ -5,6 +5,7 @@
  * (renderer/src/i18n.tsx). Words for people: participant (not subject), visit, blood tubes, changes waiting to be sent.
  */
 import type { ErrorCode } from '../errors.ts';
+import type { SettingKey } from '../settings.ts';
 
 export const en = {
   common: {
@@ -741,6 +742,31 @@ export const en = {
     pair: 'Pair',
     settingsTitle: 'Settings',
     listsHint: 'Lists (knownProducers) are written like ["ra-01","ra-02"].',
+    /** Each setting of settings.json (shared/settings.ts) in words; its name, for `config set`, stays beside it. */
+    setting: {
+      siteCode: 'Site code (starts every participant number)',
+      database: 'PostgreSQL database (empty: the data folder’s SQLite file)',
+      keyDir: 'Folder of the study keys',
+      allowModelSerialization: 'Changes become transactions to send',
+      hostname: 'Computer name written with each change (empty: this computer’s)',
+      localTransactionDir: 'Folder of files to send',
+      localArchiveDir: 'Folder of files already sent',
+      localMediaDir: 'Folder of media files',
+      importDir: 'Folder that files arrive in',
+      knownProducers: 'Devices whose files are accepted (empty: any with the study keys)',
+      unmatchedFileMinutes: 'Report a file without its other half after (minutes)',
+      stabilityMinutes: 'Longest time from draw to the lab, per test (minutes)',
+      timeZone: 'The site’s time zone (empty: this computer’s)',
+      labelWidthMm: 'Label width (mm)',
+      labelHeightMm: 'Label height (mm)',
+      remoteServerHost: 'SFTP server',
+      remotePort: 'SFTP port',
+      remoteUser: 'SFTP user',
+      privateKeyPath: 'SSH key file',
+      hostKeyFingerprint: 'Fingerprint of the SFTP server’s key',
+      remoteTransactionDir: 'Folder for files on the SFTP server',
+      remoteMediaDir: 'Folder for media on the SFTP server',
+    } satisfies Record<Exclude<SettingKey, 'role' | 'deviceId'>, string>,
     languageTitle: 'Language',
     doneSetup: 'Done.',
     urlInvalid: 'Enter the server address as the site shows it, e.g. http://10.0.0.5:8080.',

@@ -1,6 +1,6 @@
 import { Alert, Button, Card, FileInput, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
-import { ROLES, type Role } from '../../../shared/settings.ts';
+import { ROLES, SETTING_KEYS, type Role, type SettingKey } from '../../../shared/settings.ts';
 import { useAction, useApp } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
 import { CONFLICT_COLOR, LanguagePicker, ProblemAlert } from '../ui.tsx';
@@ -75,6 +75,10 @@ export function DeviceScreen() {
   );
 }
 
+/** The settings shown in the table (role and device id are the device's identity, set up once). */
+type ShownSetting = Exclude<SettingKey, 'role' | 'deviceId'>;
+const isLabelled = (k: string): k is ShownSetting => k !== 'role' && k !== 'deviceId' && (SETTING_KEYS as readonly string[]).includes(k);
+
 function SettingsTable({ editable }: { editable: boolean }) {
   const { info, refreshInfo } = useApp();
   const t = useT();
@@ -89,10 +93,12 @@ function SettingsTable({ editable }: { editable: boolean }) {
         <Table.Tbody>
           {entries.map(([k, v]) => {
             const shown = typeof v === 'string' ? v : JSON.stringify(v);
+            // The setting in words; its name (what `edc-sync config set` takes) under it.
+            const label = isLabelled(k) ? t(`device.setting.${k}`) : k;
             return (
               <Table.Tr key={k}>
-                <Table.Td w={220}><Text ff="monospace" size="sm">{k}</Text></Table.Td>
-                <Table.Td>{editable ? <TextInput aria-label={k} value={edits[k] ?? shown} onChange={(e) => setEdits({ ...edits, [k]: e.currentTarget.value })} /> : shown}</Table.Td>
+                <Table.Td w={300}><Text size="sm">{label}</Text>{label !== k && <Text ff="monospace" size="xs" c="dimmed">{k}</Text>}</Table.Td>
+                <Table.Td>{editable ? <TextInput aria-label={label} value={edits[k] ?? shown} onChange={(e) => setEdits({ ...edits, [k]: e.currentTarget.value })} /> : shown}</Table.Td>
                 <Table.Td w={100}>{editable && edits[k] !== undefined && edits[k] !== shown && (
                   <Button size="xs" loading={update.busy} onClick={async () => {
                     if (await update.run({ key: k, value: edits[k]! })) {
