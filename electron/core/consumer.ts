@@ -22,7 +22,7 @@ import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { upcast } from './domain/upcast.ts';
 import { markSetAside } from './set-aside.ts';
 import { envelopeAad, type RawRow } from './envelope.ts';
-import { jsonValues } from './db/dialect.ts';
+import { inJsonList } from './db/dialect.ts';
 import { dbFault, type Query } from './db/port.ts';
 import { incomingTransaction } from './db/schema.ts';
 import { typedStatements, type SqlRow } from './db/typed.ts';
@@ -391,7 +391,7 @@ export class Consumer {
     const revisions = new Map<string, Map<string, number | null>>();
     for (const [table, named] of wanted) {
       const known = new Map<string, number | null>([...named].map((id) => [id, null]));
-      const found = this.q.shaped(`revisions:${table}`, idRevision, () => `SELECT id, revision FROM "${table}" WHERE id IN (${jsonValues(this.store.sql.dialect)})`)
+      const found = this.q.shaped(`revisions:${table}`, idRevision, () => `SELECT id, revision FROM "${table}" WHERE ${inJsonList(this.store.sql.dialect, 'id')}`)
         .all(JSON.stringify([...named]));
       for (const r of found) known.set(r.id, Number(r.revision));
       revisions.set(table, known);
@@ -551,12 +551,17 @@ export class Consumer {
 
   /** Per producer, the ranges of producerSeq not received yet but needed before later ones can apply. */
   gaps(): Gap[] {
-    return this.q.shaped('gaps', gapSchema, () => `SELECT producer, prev + 1 AS "from", seq - 1 AS "to" FROM (
-        SELECT i.producer, i.producer_seq AS seq,
-          LAG(i.producer_seq, 1, coalesce(c.applied_seq, 0)) OVER (PARTITION BY i.producer ORDER BY i.producer_seq) AS prev
-        FROM incoming_transaction i LEFT JOIN producer_cursor c ON c.producer = i.producer
-        WHERE i.producer_seq > coalesce(c.applied_seq, 0)
-      ) AS g WHERE seq - prev > 1 ORDER BY producer, "from"`).all();
+    // Only producers with something beyond their cursor can have a gap; each is read from its cursor up the
+    // (producer, producer_seq) index: what is pending, never the whole history (nor a plan that scans it).
+    const cursor = this.q.shaped('get-cursor', appliedRow, () => 'SELECT applied_seq FROM producer_cursor WHERE producer = ?');
+    const gapsOf = this.q.shaped('gaps-of', gapSchema, () => `SELECT producer, prev + 1 AS "from", seq - 1 AS "to" FROM (
+        SELECT producer, producer_seq AS seq, LAG(producer_seq, 1, ?) OVER (ORDER BY producer_seq) AS prev
+        FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
+      ) AS g WHERE seq - prev > 1 ORDER BY "from"`);
+    return this.producersWithPending().flatMap((producer) => {
+      const from = cursor.get(producer)?.applied_seq ?? 0;
+      return gapsOf.all(from, producer, from);
+    });
   }
 
   /**

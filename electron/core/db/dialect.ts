@@ -10,6 +10,15 @@ export function jsonValues(d: Dialect): string {
   return d === 'postgres' ? 'SELECT value FROM json_array_elements_text(?::json) AS j(value)' : 'SELECT value FROM json_each(?)';
 }
 
+/**
+ * `column` is one of the strings of the JSON array bound at this `?`. PostgreSQL: as `= ANY(array)`, which it answers
+ * with an index scan of `column` whatever the table's size (an IN over a set-returning function it may plan as a scan
+ * of the whole table once the table has grown past the function's estimate of 100 rows).
+ */
+export function inJsonList(d: Dialect, column: string): string {
+  return d === 'postgres' ? `${column} = ANY(ARRAY(SELECT json_array_elements_text(?::json)))` : `${column} IN (SELECT value FROM json_each(?))`;
+}
+
 /** A FROM item: the elements of the JSON array held in `expr` (a column), as `alias.value`. */
 export function jsonEach(d: Dialect, expr: string, alias: string): string {
   return d === 'postgres' ? `LATERAL json_array_elements_text((${expr})::json) AS ${alias}(value)` : `json_each(${expr}) AS ${alias}`;
