@@ -3,9 +3,9 @@
  * CONFLICT_COLOR in place of Mantine's yellow and orange). Consumed batches with every kind of problem box at once:
  * a change that could not be applied (red), one that waits for its record (yellow), a producer's missing changes
  * (yellow), a file batch that has not arrived and a manifest without its data (yellow); on the same site the Devices
- * flags (owing, old version) and a tube the chain of custody does not know. On a field laptop: blood tubes near and
- * past their stability limit, changes waiting and with a driver, a file written and not sent, a share that stopped,
- * a delete's warning; on a driver's laptop the full-keys warning. axe (WCAG 2 A and AA) finds no serious or critical
+ * flags (owing, old version) and the chain of custody of a tube it does not know, one received unsigned by its giver
+ * and one missing at the lab. On a field laptop: blood tubes near and past their stability limit, changes waiting
+ * and with a driver, a file written and not sent, a share that stopped, a delete's warning; on a driver's laptop the full-keys warning. axe (WCAG 2 A and AA) finds no serious or critical
  * violation, colour contrast included, in each box and on each screen. The stores are prepared in-process and with
  * the command line before the servers start.
  */
@@ -17,6 +17,8 @@ import { Consumer } from '../electron/core/consumer.ts';
 import { copyFrom } from '../electron/core/copy.ts';
 import { Study } from '../electron/core/domain/study.ts';
 import { Store } from '../electron/core/store.ts';
+import { createBackend } from '../electron/app/backend.ts';
+import { callsAs } from '../electron/app/testing.ts';
 import { recordLive } from '../electron/core/fleet.ts';
 import { pairAt } from '../electron/core/testing/fixtures.ts';
 import { SCHEMA_VERSION } from '../electron/core/domain/registry.ts';
@@ -34,13 +36,14 @@ const person = (n: number) => ({ firstName: `Neo${n}`, lastName: 'Molefe', dob: 
 test('the problem boxes on Consumed batches pass axe (contrast included)', async ({ lab, browser }, info) => {
   lab.device('site-01', 'site');
   lab.user('site-01', 'dm', 'data-manager');
-  for (const d of ['ra-01', 'ra-02', 'ra-03', 'ra-04']) lab.device(d, 'field');
+  for (const d of ['ra-01', 'ra-02', 'ra-03', 'ra-04', 'ra-05']) lab.device(d, 'field');
   lab.device('mm-01', 'middleman');
   const site = Store.open(lab.dir('site-01'));
-  const stores = ['ra-01', 'ra-02', 'ra-03', 'ra-04', 'mm-01'].map((d) => Store.open(lab.dir(d)));
-  const [ra1, ra2, ra3, ra4, mm] = stores as [Store, Store, Store, Store, Store];
+  const stores = ['ra-01', 'ra-02', 'ra-03', 'ra-04', 'ra-05', 'mm-01'].map((d) => Store.open(lab.dir(d)));
+  const [ra1, ra2, ra3, ra4, ra5, mm] = stores as [Store, Store, Store, Store, Store, Store];
+  let tubes: string[] = [];
   try {
-    pairAt(site, ra1, ra2, ra3, ra4, mm);
+    pairAt(site, ra1, ra2, ra3, ra4, ra5, mm);
     // Waits for its record: the driver's laptop changes a participant the site has not received yet.
     const s = new Study(ra1).registerSubject(person(1), { user: 'ra' });
     copyFrom(mm, ra1.dir);
@@ -55,12 +58,24 @@ test('the problem boxes on Consumed batches pass axe (contrast included)', async
     new Study(ra3).registerSubject(person(4), { user: 'ra' });
     copyFrom(site, ra3.dir);
     site.sql.prepare("UPDATE incoming_transaction SET tx = ? WHERE producer = 'ra-03'").run(Buffer.from('damaged on the way'));
+    // Two tubes from ra-05 that arrive by sync, without the laptop's signed hand-over (the chain's yellow flags below).
+    const study5 = new Study(ra5);
+    const s5 = study5.registerSubject(person(6), { user: 'ra' });
+    const v5 = study5.write.insert('edc.visit', { subjectId: String(s5.id), visitCode: '1000', visitCodeSequence: 0, visitDatetime: new Date().toISOString(), reason: 'scheduled' }, { user: 'ra' });
+    tubes = (['Chemistry', 'Stored plasma'] as const).map((panel) => String(study5.requisition({ visitId: String(v5.id), panel, specimenType: panel === 'Chemistry' ? 'serum' : 'plasma', drawnDatetime: new Date().toISOString(), itemCount: 1 }, { user: 'ra' }).requisition_identifier));
+    copyFrom(site, ra5.dir);
     const r = new Consumer(site).consume();
     expect(r.deferred).toBeGreaterThan(0);
     expect(r.errors).toBeGreaterThan(0);
     expect(r.gaps.length).toBeGreaterThan(0);
     // A laptop with an old version that still owes changes (the Devices flags in orange and yellow).
     recordLive(site, { deviceId: 'ra-09', role: 'field', latestSeq: 5, appVersion: '0.0.1', schemaVersion: SCHEMA_VERSION, keyIds: [], clock: new Date().toISOString() }, 'contact');
+    // The lab assistant received the first tube from ra-05 and not the second: unsigned by the giver, and missing.
+    const backend = createBackend({ dataDir: site.dir, host: 'web', emit: () => {}, store: site });
+    await callsAs(backend, { username: 'lab', role: 'lab-assistant' }).call('reconciliation.save', {
+      scope: { kind: 'laptop', producer: 'ra-05' }, location: 'lab', scanned: [tubes[0]!], reasons: { [tubes[1]!]: { reason: 'not-collected', note: '' } }, missingConfirmed: 1,
+    });
+    await backend.close();
   } finally {
     for (const st of [site, ...stores]) st.close();
   }
@@ -110,6 +125,14 @@ test('the problem boxes on Consumed batches pass axe (contrast included)', async
   await shot(page, info, 'custody-unknown');
   expect(await axe(page, '[data-testid="custody-unknown"]')).toEqual([]);
   expect(await axe(page)).toEqual([]);
+  for (const [tube, flag] of [[tubes[0]!, 'unsigned'], [tubes[1]!, 'missing']] as const) {
+    await page.getByTestId('custody-tube').fill(tube);
+    await page.getByTestId('custody-show').click();
+    await expect(page.getByTestId(`custody-flag-${flag}`)).toBeVisible();
+    await shot(page, info, `custody-${flag}`);
+    expect(await axe(page, `[data-testid="custody-flag-${flag}"]`)).toEqual([]);
+    expect(await axe(page)).toEqual([]);
+  }
 });
 
 test('the warning colours on a field laptop and a driver’s laptop pass axe: late tubes, waiting changes, the yellow and orange boxes', async ({ lab, browser }, info) => {
