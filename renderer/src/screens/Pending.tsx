@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { PENDING_STATES, type PendingRow } from '../../../shared/contract.ts';
 import { TX_NAMES } from '../../../shared/domain.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
@@ -28,6 +28,14 @@ export function PendingScreen() {
   const list = useCall('pending.list', { source, ...(txName ? { txName } : {}), state, page, pageSize: PAGE });
   const open = useAction('pending.open');
   const [openId, setOpenId] = useState<string | null>(null);
+  // The change asked for last: one opened while another was still decrypting is asked for once that one is done, and
+  // only the content of the one on screen is shown (never the one before it).
+  const asked = useRef<string | null>(null);
+  useEffect(() => {
+    if (openId === null || open.busy || asked.current === openId) return;
+    asked.current = openId;
+    void open.run({ id: openId });
+  }, [openId, open.busy, open.run]);
   const canDecrypt = info.permissions.includes('decrypt');
   const columns = useMemo(() => [
     col.accessor('producer', { header: t('pending.colFrom') }),
@@ -61,15 +69,15 @@ export function PendingScreen() {
         <Table.Tbody>{table.getRowModel().rows.map((r) => (
           <Table.Tr key={r.id}>
             {r.getVisibleCells().map((c) => <Table.Td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</Table.Td>)}
-            <Table.Td>{canDecrypt && <Button size="xs" variant="light" onClick={() => { setOpenId(r.original.id); void open.run({ id: r.original.id }); }}>{t('common.open')}</Button>}</Table.Td>
+            <Table.Td>{canDecrypt && <Button size="xs" variant="light" onClick={() => setOpenId(r.original.id)}>{t('common.open')}</Button>}</Table.Td>
           </Table.Tr>
         ))}</Table.Tbody>
       </Table>
       <Pager total={list.data?.total ?? 0} page={page} pageSize={PAGE} onChange={setPage} />
-      <Modal opened={openId !== null} onClose={() => setOpenId(null)} title={t('pending.contentTitle')} size="xl">
-        {open.busy && <Text>{t('pending.decrypting')}</Text>}
+      <Modal opened={openId !== null} onClose={() => { setOpenId(null); asked.current = null; }} title={t('pending.contentTitle')} size="xl">
+        {(open.busy || open.result?.row.id !== openId) && !open.error && <Text>{t('pending.decrypting')}</Text>}
         <ProblemAlert state={open} />
-        {open.result && !open.busy && <TxContent content={open.result.content} />}
+        {open.result && !open.busy && open.result.row.id === openId && <TxContent content={open.result.content} />}
       </Modal>
     </Stack>
   );
