@@ -1,0 +1,12 @@
+/**
+ * Row shapes several modules read (db/typed.ts `shaped`): checked by zod where the rows are read. Counts and sums
+ * are numbers on both drivers (PostgreSQL's through the type parsers of db/pg-worker.ts).
+ */
+import { z } from 'zod';
+
+/** `SELECT count(*) AS n …` */
+export const countRow = z.object({ n: z.number() });
+/** One text column `id`. */
+export const idRow = z.object({ id: z.string() });
+/** `SELECT value FROM device_state …` */
+export const valueRow = z.object({ value: z.string() });
