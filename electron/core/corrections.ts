@@ -6,7 +6,7 @@
  * on it first (a participant's consents and visits, a visit's forms and tubes), each an audited delete with the same
  * reason, in one transaction, children before parents so every receiver applies them in that order.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { correctionSchema, RecordKind } from '../../shared/contract.ts';
 import type { ModelInput, TxName } from '../../shared/domain.ts';
 import { EdcError } from '../../shared/errors.ts';
@@ -15,10 +15,12 @@ import { checkRecordTime } from '../../shared/record-times.ts';
 import { correctionReasonSchema } from '../../shared/specimens.ts';
 import { deviceNow } from './clock.ts';
 import { jsonArrayItem, jsonValues } from './db/dialect.ts';
+import { shaped } from './db/typed.ts';
 import { MODELS } from './domain/registry.ts';
 import type { Study } from './domain/study.ts';
 import type { RawRow } from './envelope.ts';
 import { decryptChanges } from './review.ts';
+import { countRow, idRow } from './row-shapes.ts';
 import type { Store } from './store.ts';
 import type { Actor } from './write-path.ts';
 
@@ -45,10 +47,10 @@ function checkReason(reason: string): string {
  * for a visit not on a later day than any of its blood tubes was drawn (shared/record-times.ts, as the page checks it).
  */
 function checkTime(store: Store, table: 'consent' | 'visit', id: string, field: 'consentDatetime' | 'visitDatetime', iso: string): void {
-  const row = store.sql.prepare(`SELECT s.registration_datetime FROM "${table}" x JOIN subject s ON s.id = x.subject_id WHERE x.id = ?`).get(id) as { registration_datetime: string } | undefined;
+  const row = shaped(store.sql, registrationRow, `SELECT s.registration_datetime FROM "${table}" x JOIN subject s ON s.id = x.subject_id WHERE x.id = ?`).get(id);
   if (!row) throw new EdcError('RECORD_NOT_FOUND', `${table} ${id}`);
   const tubesDrawn = table === 'visit'
-    ? (store.sql.prepare('SELECT drawn_datetime FROM specimen_requisition WHERE visit_id = ?').all(id) as { drawn_datetime: string }[]).map((r) => r.drawn_datetime)
+    ? shaped(store.sql, drawnRow, 'SELECT drawn_datetime FROM specimen_requisition WHERE visit_id = ?').all(id).map((r) => r.drawn_datetime)
     : [];
   const check = checkRecordTime(iso, { nowMs: deviceNow(store).getTime(), registrationIso: row.registration_datetime, timeZone: zoneOrLocal(store.settings.timeZone), tubesDrawn });
   if (check.ok) return;
@@ -64,7 +66,7 @@ export function correctRecord(store: Store, study: Study, c: Correction, actor: 
   const reason = checkReason(c.reason);
   const txName = KIND_TX[c.kind];
   const model = MODELS.get(txName)!;
-  const before = store.sql.prepare(`SELECT revision FROM "${model.tableName}" WHERE id = ?`).get(c.id) as { revision: number } | undefined;
+  const before = shaped(store.sql, revisionRow, `SELECT revision FROM "${model.tableName}" WHERE id = ?`).get(c.id);
   if (!before) throw new EdcError('RECORD_NOT_FOUND', `${txName} ${c.id}`);
   if (c.kind === 'consent' && c.changes.consentDatetime !== undefined) checkTime(store, 'consent', c.id, 'consentDatetime', c.changes.consentDatetime);
   if (c.kind === 'visit' && c.changes.visitDatetime !== undefined) checkTime(store, 'visit', c.id, 'visitDatetime', c.changes.visitDatetime);
@@ -75,7 +77,7 @@ export function correctRecord(store: Store, study: Study, c: Correction, actor: 
 
 /** The records a delete of `kind` `id` removes, children first, the record itself last. */
 function deletionOrder(store: Store, kind: RecordKind, id: string): { txName: TxName; id: string }[] {
-  const ids = (sql: string, ...args: string[]) => (store.sql.prepare(sql).all(...args) as { id: string }[]).map((r) => r.id);
+  const ids = (sql: string, ...args: string[]) => shaped(store.sql, idRow, sql).all(...args).map((r) => r.id);
   const visitParts = (visitId: string) => [
     ...ids('SELECT id FROM specimen_requisition WHERE visit_id = ? ORDER BY id', visitId).map((x) => ({ txName: 'edc.specimen_requisition' as const, id: x })),
     ...ids('SELECT id FROM vital_signs WHERE visit_id = ?', visitId).map((x) => ({ txName: 'edc.vital_signs' as const, id: x })),
@@ -139,7 +141,17 @@ const LABEL_COLUMN: Partial<Record<TxName, string>> = {
   'edc.specimen_requisition': 'requisition_identifier',
 };
 
-interface AuditRow { tx_name: TxName; record_id: string; action: 'I' | 'U' | 'D'; revision: number; user: string; at: string; reason: string | null; changes: string }
+/** A stored transaction name (the registry's, as this app writes them; looked up in MODELS by the reader). */
+const txNameColumn = z.custom<TxName>((v) => typeof v === 'string');
+const auditRow = z.object({
+  tx_name: txNameColumn, record_id: z.string(), action: z.enum(['I', 'U', 'D']), revision: z.number(), user: z.string(), at: z.string(),
+  reason: z.string().nullable(), changes: z.string(),
+});
+const deletedRow = auditRow.pick({ record_id: true, user: true, at: true, reason: true, changes: true });
+const registrationRow = z.object({ registration_datetime: z.string() });
+const drawnRow = z.object({ drawn_datetime: z.string() });
+const revisionRow = z.object({ revision: z.number() });
+const recordIdRow = z.object({ record_id: z.string() });
 
 /**
  * A participant's whole history, oldest first: the participant and everything recorded for them (consents, visits,
@@ -150,16 +162,16 @@ export function subjectHistory(store: Store, subjectId: string): HistoryEntry[] 
   const childIds = (txNames: TxName[], parentCol: string, parents: string[]): string[] => {
     if (parents.length === 0) return [];
     const d = store.sql.dialect;
-    return (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name IN (${jsonValues(d)})
+    return shaped(store.sql, recordIdRow, `SELECT DISTINCT record_id FROM audit_history WHERE tx_name IN (${jsonValues(d)})
         AND action IN ('I', 'D') AND coalesce(${jsonArrayItem(d, 'changes', parentCol, 1)}, ${jsonArrayItem(d, 'changes', parentCol, 0)}) IN (${jsonValues(d)})`)
-      .all(JSON.stringify(txNames), JSON.stringify(parents)) as { record_id: string }[]).map((r) => r.record_id);
+      .all(JSON.stringify(txNames), JSON.stringify(parents)).map((r) => r.record_id);
   };
   const direct = childIds(['edc.consent', 'edc.visit'], 'subject_id', [subjectId]);
-  const visits = (store.sql.prepare(`SELECT DISTINCT record_id FROM audit_history WHERE tx_name = 'edc.visit' AND record_id IN (${jsonValues(store.sql.dialect)})`)
-    .all(JSON.stringify(direct)) as { record_id: string }[]).map((r) => r.record_id);
+  const visits = shaped(store.sql, recordIdRow, `SELECT DISTINCT record_id FROM audit_history WHERE tx_name = 'edc.visit' AND record_id IN (${jsonValues(store.sql.dialect)})`)
+    .all(JSON.stringify(direct)).map((r) => r.record_id);
   const grand = childIds(['edc.vital_signs', 'edc.medical_history', 'edc.specimen_requisition'], 'visit_id', visits);
-  const rows = store.sql.prepare(`SELECT tx_name, record_id, action, revision, "user", at, reason, changes FROM audit_history
-      WHERE record_id IN (${jsonValues(store.sql.dialect)}) ORDER BY at, id`).all(JSON.stringify([subjectId, ...direct, ...grand])) as AuditRow[];
+  const rows = shaped(store.sql, auditRow, `SELECT tx_name, record_id, action, revision, "user", at, reason, changes FROM audit_history
+      WHERE record_id IN (${jsonValues(store.sql.dialect)}) ORDER BY at, id`).all(JSON.stringify([subjectId, ...direct, ...grand]));
   const labels = new Map<string, string>();
   for (const r of rows) {
     const col = LABEL_COLUMN[r.tx_name];
@@ -198,9 +210,9 @@ export interface DeletedSubject {
 
 /** Participants deleted on this device (from the audit history), newest first, a page at a time. */
 export function deletedSubjects(store: Store, page: number, pageSize: number): { rows: DeletedSubject[]; total: number } {
-  const total = (store.sql.prepare(`SELECT count(*) AS n FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'`).get() as { n: number }).n;
-  const rows = store.sql.prepare(`SELECT record_id, "user", at, reason, changes FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'
-      ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`).all(pageSize, page * pageSize) as { record_id: string; user: string; at: string; reason: string | null; changes: string }[];
+  const total = shaped(store.sql, countRow, `SELECT count(*) AS n FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'`).get()!.n;
+  const rows = shaped(store.sql, deletedRow, `SELECT record_id, "user", at, reason, changes FROM audit_history WHERE tx_name = 'edc.subject' AND action = 'D'
+      ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`).all(pageSize, page * pageSize);
   return {
     total,
     rows: rows.map((r) => {

@@ -4,42 +4,41 @@
  * an import or a receipt updates one row per producer it names, so reading the Devices screen costs one row per
  * device and never a scan of the transaction log. Clock readings are recorded and flagged, never used to order.
  */
+import { z } from 'zod';
 import { EdcError } from '../../shared/errors.ts';
 import {
-  CLOCK_HISTORY_KEPT, CLOCK_SKEW_WARN_MS, compareVersions, type FleetSort, countHeld, mergeHeld, seqRangesSchema,
+  CLOCK_HISTORY_KEPT, CLOCK_SKEW_WARN_MS, clockReadingSchema, compareVersions, type FleetSort, countHeld, mergeHeld, seqRangesSchema,
   type CarriedState, type ClockReading, type ContactRequest, type ContactResponse, type DeviceFlag, type DeviceRow,
   type Holding, type Holdings, type ProducerState, type SeqRanges,
 } from '../../shared/fleet.ts';
 import type { Role } from '../../shared/settings.ts';
 import { deviceNow } from './clock.ts';
 import { containsText, jsonValues } from './db/dialect.ts';
+import { fleetDevice } from './db/schema.ts';
+import { rowsOf, shaped, type SqlRow } from './db/typed.ts';
 import { SCHEMA_VERSION } from './domain/registry.ts';
 import type { Store } from './store.ts';
 import { APP_VERSION } from './version.ts';
 
 export type HeardVia = 'contact' | 'push' | 'share' | 'middleman' | 'file';
 
-interface FleetRow {
-  device_id: string;
-  role: Role | null;
-  first_seen_at: string;
-  last_seen_at: string;
-  last_via: string;
-  made_seq: number | null;
-  received_seq: number;
-  site_seq: number | null;
-  central_seq: number | null;
-  central_extra: string | null;
-  app_version: string | null;
-  schema_version: number | null;
-  key_ids: string | null;
-  clock_skew_ms: number | null;
-  updated_at: string;
-}
+type FleetRow = SqlRow<typeof fleetDevice>;
+
+// Projections, checked where they are read (db/typed.ts).
+const seqRow = z.object({ seq: z.number().nullable() });
+const clockCut = z.object({ id: z.number() });
+const hopRow = z.object({ hop: z.enum(['here', 'middleman', 'site', 'central']), n: z.number() });
+const versionRow = z.object({ v: z.string() });
+const fleetCounts = z.object({ total: z.number(), owing: z.number() });
+const deviceIdRow = z.object({ device_id: z.string() });
+const appliedRow = z.object({ producer: z.string(), applied_seq: z.number() });
+const pairedRow = z.object({
+  device_id: z.string(), role: z.enum(['field', 'middleman', 'site', 'central']), paired_at: z.string(), revoked_at: z.string().nullable(), last_seen_at: z.string().nullable(),
+});
 
 /** This device's own state, as every hand-over announces it. */
 export function ownState(store: Store): ProducerState {
-  const row = store.sql.prepare('SELECT max(producer_seq) AS seq FROM outgoing_transaction WHERE producer = ?').get(store.deviceId) as { seq: number | null };
+  const row = shaped(store.sql, seqRow, 'SELECT max(producer_seq) AS seq FROM outgoing_transaction WHERE producer = ?').get(store.deviceId)!;
   let keyIds: string[] = [];
   try {
     keyIds = store.requireKeys().file.keys.map((k) => k.keyId);
@@ -53,7 +52,7 @@ export function ownState(store: Store): ProducerState {
 }
 
 function getRow(store: Store, deviceId: string): FleetRow | undefined {
-  return store.sql.prepare('SELECT * FROM fleet_device WHERE device_id = ?').get(deviceId) as FleetRow | undefined;
+  return rowsOf(store.sql, fleetDevice, 'SELECT * FROM fleet_device WHERE device_id = ?').get(deviceId);
 }
 
 function putRow(store: Store, r: FleetRow): void {
@@ -106,7 +105,7 @@ export function recordState(store: Store, state: ProducerState, via: HeardVia, s
     if (skewMs !== null && fresh) {
       store.sql.prepare('INSERT INTO clock_reading (device_id, at, device_clock, skew_ms, via) VALUES (?, ?, ?, ?, ?)').run(state.deviceId, at, state.clock, skewMs, via);
       // Keep the latest readings only: the oldest beyond the limit go (index on (device_id, id)).
-      const cut = store.sql.prepare('SELECT id FROM clock_reading WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(state.deviceId, CLOCK_HISTORY_KEPT) as { id: number } | undefined;
+      const cut = shaped(store.sql, clockCut, 'SELECT id FROM clock_reading WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(state.deviceId, CLOCK_HISTORY_KEPT);
       if (cut) store.sql.prepare('DELETE FROM clock_reading WHERE device_id = ? AND id <= ?').run(state.deviceId, cut.id);
     }
   });
@@ -251,8 +250,8 @@ export function hopSql(store: Store): { expr: string; params: number[] } {
 /** Own outgoing transactions per hop: on this device · with a middleman · at the site · at central. */
 export function hopCounts(store: Store): Record<Hop, number> {
   const { expr, params } = hopSql(store);
-  const rows = store.sql.prepare(`SELECT hop, count(*) AS n FROM (SELECT ${expr} AS hop FROM outgoing_transaction WHERE producer = ?) AS h GROUP BY hop`)
-    .all(...params, store.deviceId) as { hop: Hop; n: number }[];
+  const rows = shaped(store.sql, hopRow, `SELECT hop, count(*) AS n FROM (SELECT ${expr} AS hop FROM outgoing_transaction WHERE producer = ?) AS h GROUP BY hop`)
+    .all(...params, store.deviceId);
   const out: Record<Hop, number> = { here: 0, middleman: 0, site: 0, central: 0 };
   for (const r of rows) out[r.hop] = r.n;
   return out;
@@ -288,7 +287,7 @@ export function receiveContact(store: Store, who: { deviceId: string; role: Role
 export function carriedStates(store: Store, only?: readonly string[], limit = 500): CarriedState[] {
   const rows = (only
     ? only.map((p) => getRow(store, p)).filter((r): r is FleetRow => r !== undefined)
-    : store.sql.prepare("SELECT * FROM fleet_device WHERE role = 'field' ORDER BY last_seen_at DESC LIMIT ?").all(limit) as FleetRow[]);
+    : rowsOf(store.sql, fleetDevice, "SELECT * FROM fleet_device WHERE role = 'field' ORDER BY last_seen_at DESC LIMIT ?").all(limit));
   const out: CarriedState[] = [];
   for (const r of rows) {
     if (!r.role || r.app_version === null || r.schema_version === null || r.made_seq === null) continue;
@@ -333,7 +332,7 @@ export interface FleetQuery extends FleetOptions {
  */
 function fleetSql(store: Store): { from: string; params: unknown[] } {
   const d = store.sql.dialect;
-  const versions = (store.sql.prepare('SELECT DISTINCT app_version AS v FROM fleet_device WHERE app_version IS NOT NULL').all() as { v: string }[]).map((r) => r.v);
+  const versions = shaped(store.sql, versionRow, 'SELECT DISTINCT app_version AS v FROM fleet_device WHERE app_version IS NOT NULL').all().map((r) => r.v);
   const older = versions.filter((v) => compareVersions(v, APP_VERSION) < 0);
   let activeKey: string | null = null;
   try {
@@ -388,14 +387,14 @@ export function fleetPage(store: Store, q: FleetQuery = {}): { rows: DeviceRow[]
   const { from, params } = fleetSql(store);
   const where = q.seenSince ? 'WHERE fl.seen IS NOT NULL AND fl.seen >= ?' : '';
   const args = [...params, ...(q.seenSince ? [q.seenSince] : [])];
-  const counts = store.sql.prepare(`SELECT count(*) AS total, count(*) FILTER (WHERE fl.owing = 1) AS owing FROM ${from} ${where}`).get(...args) as { total: number; owing: number };
+  const counts = shaped(store.sql, fleetCounts, `SELECT count(*) AS total, count(*) FILTER (WHERE fl.owing = 1) AS owing FROM ${from} ${where}`).get(...args)!;
   const dir = q.desc ? 'DESC' : 'ASC';
   const order = !q.sort || q.sort === 'attention'
     ? 'fl.attention, coalesce(fl.owes, 0) DESC, fl.device_id'
     : `${SORT_EXPR[q.sort]} ${dir}, fl.device_id ${dir}`;
   const paged = q.pageSize !== undefined;
-  const ids = (store.sql.prepare(`SELECT fl.device_id FROM ${from} ${where} ORDER BY ${order}${paged ? ' LIMIT ? OFFSET ?' : ''}`)
-    .all(...args, ...(paged ? [q.pageSize, (q.page ?? 0) * q.pageSize!] : [])) as { device_id: string }[]).map((r) => r.device_id);
+  const ids = shaped(store.sql, deviceIdRow, `SELECT fl.device_id FROM ${from} ${where} ORDER BY ${order}${paged ? ' LIMIT ? OFFSET ?' : ''}`)
+    .all(...args, ...(paged ? [q.pageSize, (q.page ?? 0) * q.pageSize!] : [])).map((r) => r.device_id);
   return { rows: deviceRows(store, ids), total: counts.total, owing: counts.owing };
 }
 
@@ -408,10 +407,11 @@ export function listFleet(store: Store, opts: FleetOptions = {}): DeviceRow[] {
 function deviceRows(store: Store, ids: readonly string[]): DeviceRow[] {
   if (ids.length === 0) return [];
   const list = JSON.stringify(ids);
-  const fleet = new Map((store.sql.prepare(`SELECT f.*, c.applied_seq AS applied FROM fleet_device f LEFT JOIN producer_cursor c ON c.producer = f.device_id
-      WHERE f.device_id IN (${jsonValues(store.sql.dialect)})`).all(list) as (FleetRow & { applied: number | null })[]).map((r) => [r.device_id, r]));
-  const paired = new Map((store.sql.prepare(`SELECT device_id, role, paired_at, revoked_at, last_seen_at FROM device WHERE device_id IN (${jsonValues(store.sql.dialect)})`).all(list) as
-    { device_id: string; role: Role; paired_at: string; revoked_at: string | null; last_seen_at: string | null }[]).map((d) => [d.device_id, d]));
+  const fleet = new Map(rowsOf(store.sql, fleetDevice, `SELECT * FROM fleet_device WHERE device_id IN (${jsonValues(store.sql.dialect)})`).all(list).map((r) => [r.device_id, r]));
+  const applied = new Map(shaped(store.sql, appliedRow, `SELECT producer, applied_seq FROM producer_cursor WHERE producer IN (${jsonValues(store.sql.dialect)})`).all(list)
+    .map((c) => [c.producer, c.applied_seq]));
+  const paired = new Map(shaped(store.sql, pairedRow, `SELECT device_id, role, paired_at, revoked_at, last_seen_at FROM device WHERE device_id IN (${jsonValues(store.sql.dialect)})`).all(list)
+    .map((d) => [d.device_id, d]));
   let activeKey: string | null = null;
   try {
     activeKey = store.requireKeys().activeKeyId;
@@ -421,7 +421,7 @@ function deviceRows(store: Store, ids: readonly string[]): DeviceRow[] {
   return ids.map((id): DeviceRow => {
     const r = fleet.get(id);
     const p = paired.get(id) ?? null;
-    if (r) return toDeviceRow(store, r, r.applied ?? 0, p, activeKey);
+    if (r) return toDeviceRow(store, r, applied.get(id) ?? 0, p, activeKey);
     return {
       deviceId: id, role: p?.role ?? null, pairedAt: p?.paired_at ?? null, revokedAt: p?.revoked_at ?? null, lastSeenAt: p?.last_seen_at ?? null, lastVia: null, made: null,
       received: 0, applied: 0, atCentral: null, owes: null, appVersion: null, schemaVersion: null, keyIds: [], clockSkewMs: null,
@@ -454,8 +454,8 @@ export function startOfToday(store: Store): string {
 }
 
 export function clockHistory(store: Store, deviceId: string): ClockReading[] {
-  return store.sql.prepare('SELECT at, skew_ms AS "skewMs", via FROM clock_reading WHERE device_id = ? ORDER BY id DESC LIMIT ?')
-    .all(deviceId, CLOCK_HISTORY_KEPT) as ClockReading[];
+  return shaped(store.sql, clockReadingSchema, 'SELECT at, skew_ms AS "skewMs", via FROM clock_reading WHERE device_id = ? ORDER BY id DESC LIMIT ?')
+    .all(deviceId, CLOCK_HISTORY_KEPT);
 }
 
 /** Held at central of a producer up to `upTo` (for counts). */
