@@ -24,13 +24,17 @@
  * from a device that never received the tube is a hole; a signature that does not verify (an altered record, a
  * forged one) flags the chain; a hop without a giver's statement (an app from before signed custody) is unsigned.
  */
+import { z } from 'zod';
 import { shareHandoverSchema } from '../../shared/api.ts';
 import type { ChainFlag, ChainStep, CustodyKind, TubeChain, Verdict } from '../../shared/custody.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { signedBytes, verifySignature } from './crypto/device-key.ts';
 import { deviceNowIso } from './clock.ts';
+import { specimenCustody } from './db/schema.ts';
+import { rowsOf, shaped, type SqlRow } from './db/typed.ts';
 import { Study } from './domain/study.ts';
 import { peerKey } from './peer-keys.ts';
+import { idRow } from './row-shapes.ts';
 import { parseList } from './specimens.ts';
 import type { Store } from './store.ts';
 import type { Actor } from './write-path.ts';
@@ -73,26 +77,14 @@ export function signHandover(store: Store, s: Omit<HandoverStatement, 'fromDevic
   return { ...statement, handoverKey: store.signingKey.publicKey, handoverSig: store.signingKey.sign(handoverBytes(statement)) };
 }
 
-/** The columns of a custody record, as stored (snake_case, as the table holds them). */
-export interface CustodyRow {
-  custody_identifier: string;
-  kind: CustodyKind;
-  from_device: string;
-  to_device: string | null;
-  scope: string;
-  handed_at: string;
-  tubes: string;
-  handover_key: string | null;
-  handover_sig: string | null;
-  received_at: string | null;
-  matched: string | null;
-  missing: string | null;
-  unexpected: string | null;
-  reasons: string | null;
-  receipt_key: string | null;
-  receipt_sig: string | null;
-  device_id: string;
-}
+/** The columns of a custody record the chain reads, as stored (snake_case, as the table holds them). */
+export type CustodyRow = Pick<SqlRow<typeof specimenCustody>, 'custody_identifier' | 'kind' | 'from_device' | 'to_device' | 'scope' | 'handed_at' | 'tubes'
+  | 'handover_key' | 'handover_sig' | 'received_at' | 'matched' | 'missing' | 'unexpected' | 'reasons' | 'receipt_key' | 'receipt_sig' | 'device_id'>;
+
+// Projections, checked where they are read (db/typed.ts).
+const drawnRow = z.object({ requisition_identifier: z.string(), device_id: z.string(), drawn_datetime: z.string() });
+const heldRow = z.object({ matched: z.string().nullable(), unexpected: z.string().nullable() });
+const tubesRow = z.object({ tubes: z.string() });
 
 export interface ReceiptFields {
   custodyIdentifier: string;
@@ -185,8 +177,8 @@ interface Parsed {
   isReceipt: boolean;
 }
 
-const CUSTODY_SELECT = `SELECT custody_identifier, kind, from_device, to_device, scope, handed_at, tubes, handover_key, handover_sig,
-  received_at, matched, missing, unexpected, reasons, receipt_key, receipt_sig, device_id FROM specimen_custody`;
+/** Whole rows (rowsOf: no check at run time, however many records the site holds). */
+const CUSTODY_SELECT = 'SELECT * FROM specimen_custody';
 
 /**
  * Every custody record of this store, each verified once; chains are then built in memory (a site holds one record
@@ -204,7 +196,7 @@ export class CustodyBook {
       return keys.get(d)!;
     };
     const firstKey = new Map<string, string>();
-    const rows = store.sql.prepare(`${CUSTODY_SELECT} ORDER BY received_at IS NULL, coalesce(received_at, handed_at), custody_identifier`).all() as CustodyRow[];
+    const rows = rowsOf(store.sql, specimenCustody, `${CUSTODY_SELECT} ORDER BY received_at IS NULL, coalesce(received_at, handed_at), custody_identifier`).all();
     this.records = rows.map((row) => {
       const p: Parsed = {
         row, verdict: verifyRecord(row, keyOf, firstKey),
@@ -219,9 +211,9 @@ export class CustodyBook {
       return p;
     });
     // One tube looked up: its requisition by the natural-key index, not every requisition of the site.
-    const drawnRows = (opts.tubes
-      ? opts.tubes.flatMap((t) => store.sql.prepare('SELECT requisition_identifier, device_id, drawn_datetime FROM specimen_requisition WHERE requisition_identifier = ?').all(t))
-      : store.sql.prepare('SELECT requisition_identifier, device_id, drawn_datetime FROM specimen_requisition').all()) as { requisition_identifier: string; device_id: string; drawn_datetime: string }[];
+    const drawnRows = opts.tubes
+      ? opts.tubes.flatMap((t) => shaped(store.sql, drawnRow, 'SELECT requisition_identifier, device_id, drawn_datetime FROM specimen_requisition WHERE requisition_identifier = ?').all(t))
+      : shaped(store.sql, drawnRow, 'SELECT requisition_identifier, device_id, drawn_datetime FROM specimen_requisition').all();
     for (const r of drawnRows) this.drawn.set(r.requisition_identifier, { by: r.device_id, at: r.drawn_datetime });
   }
 
@@ -323,19 +315,19 @@ export function pullHandoverOf(store: Store, batchId: string): SignedHandover | 
  * in them), handed to `middleman`, signed.
  */
 export function laptopHandover(store: Store, range: { after: number; upTo: number }, middleman: string): SignedHandover {
-  const rows = store.sql.prepare(`SELECT r.requisition_identifier AS id FROM outgoing_transaction o JOIN specimen_requisition r ON r.id = o.tx_pk
+  const rows = shaped(store.sql, idRow, `SELECT r.requisition_identifier AS id FROM outgoing_transaction o JOIN specimen_requisition r ON r.id = o.tx_pk
       WHERE o.producer = ? AND o.producer_seq > ? AND o.producer_seq <= ? AND o.tx_name = 'edc.specimen_requisition' AND o.action = 'I'`)
-    .all(store.deviceId, range.after, range.upTo) as { id: string }[];
+    .all(store.deviceId, range.after, range.upTo);
   return signHandover(store, { kind: 'pull', toDevice: middleman, tubes: canonicalTubes(rows.map((r) => r.id)) });
 }
 
 /** Middleman at a push: the tubes it took in at its pulls and has not offered yet (what the driver brings the lab). */
 export function tubesToOffer(store: Store): string[] {
   const held = new Set<string>();
-  for (const r of store.sql.prepare("SELECT matched, unexpected FROM specimen_custody WHERE to_device = ? AND kind = 'pull'").all(store.deviceId) as { matched: string | null; unexpected: string | null }[]) {
+  for (const r of shaped(store.sql, heldRow, "SELECT matched, unexpected FROM specimen_custody WHERE to_device = ? AND kind = 'pull'").all(store.deviceId)) {
     for (const t of [...parseList(r.matched), ...parseList(r.unexpected)]) held.add(t);
   }
-  for (const r of store.sql.prepare('SELECT tubes FROM specimen_custody WHERE from_device = ? AND received_at IS NULL').all(store.deviceId) as { tubes: string }[]) {
+  for (const r of shaped(store.sql, tubesRow, 'SELECT tubes FROM specimen_custody WHERE from_device = ? AND received_at IS NULL').all(store.deviceId)) {
     for (const t of parseList(r.tubes)) held.delete(t);
   }
   return [...held].sort();

@@ -6,9 +6,11 @@
  * further on (central) sets aside its own copy of the same transaction when the decision reaches it, whichever of the
  * two arrives first (core/consumer.ts). The transactions blocked by it are listed for the same decision.
  */
+import { z } from 'zod';
 import { EdcError } from '../../shared/errors.ts';
 import type { Actor } from './write-path.ts';
 import { WritePath } from './write-path.ts';
+import { shaped } from './db/typed.ts';
 import type { Store } from './store.ts';
 
 export interface SetAsideCandidate {
@@ -21,10 +23,12 @@ export interface SetAsideCandidate {
   reason: string | null;
 }
 
-interface Row {
-  id: string; producer: string; producer_seq: number; tx_name: string; tx_pk: string;
-  is_error: number | boolean; error: string | null; blocked_by: string | null; blocked_reason: string | null;
-}
+/** What SELECT reads, checked where it is read (db/typed.ts); is_error as stored (0 | 1). */
+const candidateRow = z.object({
+  id: z.string(), producer: z.string(), producer_seq: z.number(), tx_name: z.string(), tx_pk: z.string(),
+  is_error: z.number(), error: z.string().nullable(), blocked_by: z.string().nullable(), blocked_reason: z.string().nullable(),
+});
+type Row = z.infer<typeof candidateRow>;
 
 function candidate(r: Row): SetAsideCandidate {
   const failed = Boolean(r.is_error);
@@ -44,11 +48,11 @@ export interface SetAsidePlan {
 
 /** The received transactions blocked by any of `ids`, once each and none of `ids` itself. */
 function waitingFor(store: Store, ids: readonly string[]): SetAsideCandidate[] {
-  const blockedBy = store.sql.prepare(`${SELECT} WHERE blocked_by = ? ORDER BY producer, producer_seq LIMIT 10000`);
+  const blockedBy = shaped(store.sql, candidateRow, `${SELECT} WHERE blocked_by = ? ORDER BY producer, producer_seq LIMIT 10000`);
   const seen = new Set(ids);
   const out: SetAsideCandidate[] = [];
   for (const id of ids) {
-    for (const d of blockedBy.all(id) as Row[]) {
+    for (const d of blockedBy.all(id)) {
       if (seen.has(d.id)) continue;
       seen.add(d.id);
       out.push(candidate(d));
@@ -59,11 +63,11 @@ function waitingFor(store: Store, ids: readonly string[]): SetAsideCandidate[] {
 
 /** What setting aside `id` would cover: the transaction, those blocked by it, and its like (see SetAsidePlan). */
 export function setAsidePlan(store: Store, id: string): SetAsidePlan {
-  const row = store.sql.prepare(`${SELECT} WHERE id = ?`).get(id) as Row | undefined;
+  const row = shaped(store.sql, candidateRow, `${SELECT} WHERE id = ?`).get(id);
   if (!row) throw new EdcError('TRANSACTION_UNKNOWN', id);
   if (!row.is_error && !row.blocked_by) throw new EdcError('SET_ASIDE_NOT_FAILED', `${id} has not failed and waits for no failed change`);
   const alike = row.is_error && row.error
-    ? (store.sql.prepare(`${SELECT} WHERE producer = ? AND is_error = 1 AND error = ? AND id <> ? ORDER BY producer_seq LIMIT 10000`).all(row.producer, row.error, id) as Row[])
+    ? shaped(store.sql, candidateRow, `${SELECT} WHERE producer = ? AND is_error = 1 AND error = ? AND id <> ? ORDER BY producer_seq LIMIT 10000`).all(row.producer, row.error, id)
     : [];
   return { root: candidate(row), dependants: waitingFor(store, [id]), alike: alike.map(candidate) };
 }
