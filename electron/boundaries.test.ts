@@ -32,9 +32,9 @@ describe('runtime boundaries', () => {
     assert.ok(msgs.some((m) => m.startsWith('no-restricted-imports') && m.includes('Only electron/main.ts')), msgs.join('\n'));
   });
 
-  it('the renderer uses the shared warning colours, not Mantine yellow or orange (WCAG AA contrast)', async () => {
-    const msgs = await lintProbe('renderer/src/__probe_colors.tsx', "import { Badge, Text } from '@mantine/core';\nexport const A = () => <Badge color=\"yellow\">a</Badge>;\nexport const B = () => <Text c={true ? 'orange.9' : 'red.9'}>b</Text>;\nexport const C = { late: { color: 'orange' } };\nexport const D = () => <Badge color=\"red\">d</Badge>;\n");
-    assert.equal(msgs.filter((m) => m.startsWith('no-restricted-syntax') && m.includes('WAIT_COLOR or CONFLICT_COLOR')).length, 3, msgs.join('\n'));
+  it('the renderer uses the shared status colours, not Mantine yellow, orange or green (WCAG AA contrast)', async () => {
+    const msgs = await lintProbe('renderer/src/__probe_colors.tsx', "import { Badge, Text } from '@mantine/core';\nexport const A = () => <Badge color=\"yellow\">a</Badge>;\nexport const B = () => <Text c={true ? 'orange.9' : 'red.9'}>b</Text>;\nexport const C = { late: { color: 'orange' } };\nexport const D = () => <Badge color=\"red\">d</Badge>;\nexport const E = () => <Badge color=\"green\">e</Badge>;\n");
+    assert.equal(msgs.filter((m) => m.startsWith('no-restricted-syntax') && m.includes('WAIT_COLOR, CONFLICT_COLOR or OK_COLOR')).length, 4, msgs.join('\n'));
   });
 
   it('a clean shared/ module passes', async () => {

@@ -9,7 +9,7 @@ import type { Permission, ReasonGroup, SessionRow } from '../../../shared/contra
 import { adviceFor } from '../../../shared/advice.ts';
 import { percent, useAction, useApp, useCall, useEvents, useProgress } from '../hooks.ts';
 import { useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { CONFLICT_COLOR, FileWaits, modelLabel, Pager, ProblemAlert, ProducerWaits, useProgressText, WAIT_COLOR, When } from '../ui.tsx';
+import { CONFLICT_COLOR, FileWaits, modelLabel, Pager, ProblemAlert, ProducerWaits, useProgressText, WAIT_COLOR, When, OK_COLOR } from '../ui.tsx';
 import { Inspector, plainReason, stateColor, TX_STATE } from './Inspector.tsx';
 
 const KIND = { push: 'batches.kindPush', pull: 'batches.kindPull', file: 'batches.kindFile', copy: 'batches.kindCopy' } as const satisfies Record<SessionRow['kind'], MessageKey>;
@@ -75,11 +75,11 @@ export function BatchesScreen() {
           </Group>
           {importFiles.busy && importProgress && <Progress mt="sm" value={percent(importProgress)} size="lg" striped animated aria-label={t('batches.importProgress')} />}
           {importFiles.busy && importProgress && <Text size="sm">{progressText(importProgress)}</Text>}
-          {importFiles.result && !importFiles.busy && <Alert mt="sm" color={importFiles.result.quarantined ? CONFLICT_COLOR : 'green'} data-testid="import-result">{t('batches.imported', { imported: importFiles.result.imported, transactions: importFiles.result.transactions, quarantined: importFiles.result.quarantined })}</Alert>}
+          {importFiles.result && !importFiles.busy && <Alert mt="sm" color={importFiles.result.quarantined ? CONFLICT_COLOR : OK_COLOR} data-testid="import-result">{t('batches.imported', { imported: importFiles.result.imported, transactions: importFiles.result.transactions, quarantined: importFiles.result.quarantined })}</Alert>}
           <ProblemAlert state={importFiles} mt="sm" />
         </Card>
       )}
-      {retry.result && !retry.busy && <Alert color={retry.result.errors ? CONFLICT_COLOR : 'green'} data-testid="retry-result">{t('batches.retried', { applied: retry.result.applied, errors: retry.result.errors, deferred: retry.result.deferred })}</Alert>}
+      {retry.result && !retry.busy && <Alert color={retry.result.errors ? CONFLICT_COLOR : OK_COLOR} data-testid="retry-result">{t('batches.retried', { applied: retry.result.applied, errors: retry.result.errors, deferred: retry.result.deferred })}</Alert>}
       <ProblemAlert state={retry} />
       {d?.consumerError && (
         <Alert color="red" title={t('batches.consumerTitle')} data-testid="consumer-error">

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { ConflictRow } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey } from '../i18n.tsx';
-import { modelLabel, Pager, ProblemAlert } from '../ui.tsx';
+import { modelLabel, Pager, ProblemAlert, OK_COLOR } from '../ui.tsx';
 import { fieldLabel } from './Inspector.tsx';
 
 const WHY = {
@@ -30,7 +30,7 @@ export function ConflictsScreen() {
       <Text>{t('conflicts.intro')}</Text>
       <Switch label={t('conflicts.showResolved')} checked={includeResolved} onChange={(e) => { setIncludeResolved(e.currentTarget.checked); setPage(0); }} />
       <ProblemAlert state={list} />
-      {rows.length === 0 && !list.loading && <Alert color="green" data-testid="no-conflicts">{t('conflicts.none')}</Alert>}
+      {rows.length === 0 && !list.loading && <Alert color={OK_COLOR} data-testid="no-conflicts">{t('conflicts.none')}</Alert>}
       {total > 0 && <Text fw={600} data-testid="conflicts-count">{t('conflicts.count', { n: total })}</Text>}
       {rows.map((c) => <ConflictCard key={c.incomingId} conflict={c} onDone={() => void list.reload()} />)}
       {total > 0 && <Pager total={total} page={page} pageSize={pageSize} onChange={setPage} testId="conflicts-pager" />}
@@ -52,7 +52,7 @@ function ConflictCard({ conflict: c, onDone }: { conflict: ConflictRow; onDone: 
       <Group mb="xs">
         <Title order={4} data-testid="conflict-title">{modelLabel(t, c.txName)} {c.label ?? ''}</Title>
         {/* Dark enough for white text (WCAG AA). */}
-        {c.resolvedAt ? <Badge color="#1f6f30">{c.resolution === 'keep-here' ? t('conflicts.kept') : t('conflicts.took')} · {c.resolvedBy}</Badge> : <Badge color="#8a3406">{t('conflicts.open')}</Badge>}
+        {c.resolvedAt ? <Badge color={OK_COLOR}>{c.resolution === 'keep-here' ? t('conflicts.kept') : t('conflicts.took')} · {c.resolvedBy}</Badge> : <Badge color="#8a3406">{t('conflicts.open')}</Badge>}
       </Group>
       <Text size="sm" data-testid="conflict-why">{t(WHY[c.kind], { here: c.localRevision ?? 0, base: c.incomingBaseRevision, who: c.changedIncomingBy ?? t('common.unknown') })}</Text>
       <Text size="xs" c="dimmed" mb="sm" data-details>{t('common.details', { details: c.reason ?? c.recordId })}</Text>

@@ -3,10 +3,10 @@ import { useState, type FormEvent } from 'react';
 import type { ChainFlag, ChainStep, TubeChain, Verdict } from '../../../shared/custody.ts';
 import { useAction, useCall, useEvents } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { CONFLICT_COLOR, Pager, ProblemAlert, WAIT_COLOR } from '../ui.tsx';
+import { CONFLICT_COLOR, Pager, ProblemAlert, WAIT_COLOR, OK_COLOR } from '../ui.tsx';
 
 const VERDICT: Record<Verdict, { label: MessageKey; color: string }> = {
-  valid: { label: 'custody.sigValid', color: '#1f6f30' }, // dark enough on its light tint (Mantine green: 3.9:1)
+  valid: { label: 'custody.sigValid', color: OK_COLOR }, // dark enough on its light tint (Mantine green: 3.9:1)
   invalid: { label: 'custody.sigInvalid', color: 'red' },
   unsigned: { label: 'custody.sigUnsigned', color: 'gray' },
 };
@@ -72,7 +72,7 @@ export function CustodyScreen() {
       <Title order={3} mt="md">{t('custody.flaggedTitle')}</Title>
       <ProblemAlert state={flagged} />
       {flagged.data && (flagged.data.total === 0
-        ? <Alert color="green" data-testid="custody-flagged-none">{t('custody.flaggedNone')}</Alert>
+        ? <Alert color={OK_COLOR} data-testid="custody-flagged-none">{t('custody.flaggedNone')}</Alert>
         : (
           <>
             <Text fw={600} data-testid="custody-flagged-count">{t('custody.flaggedCount', { n: flagged.data.total, records: flagged.data.records })}</Text>
@@ -106,7 +106,7 @@ function Chain({ chain }: { chain: TubeChain }) {
     <Stack gap="xs" data-testid="custody-chain" data-tube={chain.tube}>
       <Title order={3}><Text span ff="monospace" inherit>{chain.tube}</Text></Title>
       {chain.flags.length === 0
-        ? <Alert color="green" data-testid="custody-verified">{t('custody.verified')}</Alert>
+        ? <Alert color={OK_COLOR} data-testid="custody-verified">{t('custody.verified')}</Alert>
         : chain.flags.map((fl) => (
           <Alert key={fl} color={fl === 'bad-signature' ? 'red' : fl === 'hole' ? CONFLICT_COLOR : WAIT_COLOR} data-testid={`custody-flag-${fl}`}>{t(FLAG[fl], { device: holeAt(chain) })}</Alert>
         ))}

@@ -9,7 +9,7 @@ import { PANELS, VISIT_CODES, vitalSignsInput } from '../../../shared/domain.ts'
 import { useAction, useCall } from '../hooks.ts';
 import type { Formatters } from '../../../shared/i18n/format.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { Pager, ProblemAlert } from '../ui.tsx';
+import { Pager, ProblemAlert, OK_COLOR } from '../ui.tsx';
 import { RequisitionList } from './Requisitions.tsx';
 import { ChangeDialog, CorrectConsent, CorrectSubject, CorrectVisit, DeletedSubjects, DeleteRecord, RecordActions, SubjectHistory } from './Corrections.tsx';
 import { isFormField, SubjectFields, subjectFormSchema, type SubjectFormIn, type SubjectFormOut } from './subject-form.tsx';
@@ -351,7 +351,7 @@ function VitalsForm({ visit, title, onSaved }: { visit: Visit; title: string; on
             ))}
           </SimpleGrid>
           {!VITALS.some((x) => x.key === save.field) && <ProblemAlert state={save} />}
-          {save.result && !save.busy && <Alert color="green" data-testid="vitals-saved">{t('common.saved')}</Alert>}
+          {save.result && !save.busy && <Alert color={OK_COLOR} data-testid="vitals-saved">{t('common.saved')}</Alert>}
           <Group><Button type="submit" loading={save.busy}>{t('entry.vitalsSave')}</Button></Group>
         </Stack>
       </form>
@@ -383,7 +383,7 @@ function HistoryForm({ visit, title, onSaved }: { visit: Visit; title: string; o
       <Select label={t('entry.hivStatus')} data={[{ value: 'positive', label: t('entry.hivPositive') }, { value: 'negative', label: t('entry.hivNegative') }, { value: 'unknown', label: t('entry.hivUnknown') }]} value={hiv} onChange={(v) => setHiv((v ?? 'unknown') as typeof hiv)} allowDeselect={false} w={220} />
       <Textarea label={t('entry.medications')} value={meds} onChange={(e) => setMeds(e.currentTarget.value)} maxLength={2000} />
       <ProblemAlert state={save} />
-      {save.result && !save.busy && <Alert color="green">{t('common.saved')}</Alert>}
+      {save.result && !save.busy && <Alert color={OK_COLOR}>{t('common.saved')}</Alert>}
       <Group><Button loading={save.busy} onClick={async () => {
         const r = await save.run({ visitId: visit.id, hypertension, diabetes, hivStatus: hiv, currentMedications: meds.trim() ? meds.trim() : null });
         if (r) onSaved();

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ROLES, SETTING_KEYS, type Role, type SettingKey } from '../../../shared/settings.ts';
 import { useAction, useApp } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
-import { CONFLICT_COLOR, LanguagePicker, ProblemAlert } from '../ui.tsx';
+import { CONFLICT_COLOR, LanguagePicker, ProblemAlert, OK_COLOR } from '../ui.tsx';
 
 /** First-run setup (role, device id, keys, pairing) and the device's settings. */
 export function DeviceScreen() {
@@ -30,7 +30,7 @@ export function DeviceScreen() {
       </Card>
       {!canConfigure && <Alert>{t('device.onlyAdmin')}</Alert>}
       <ProblemAlert state={setup} />
-      {setup.result && !setup.busy && <Alert color="green">{t('device.doneSetup')} {setup.result.done.join('. ')}.</Alert>}
+      {setup.result && !setup.busy && <Alert color={OK_COLOR}>{t('device.doneSetup')} {setup.result.done.join('. ')}.</Alert>}
       {!info.initialised && canConfigure && (
         <Card withBorder p="lg">
           <Title order={3} mb="sm">{t('device.setupTitle')}</Title>

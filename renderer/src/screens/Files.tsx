@@ -2,9 +2,9 @@ import { Alert, Badge, Button, Card, Group, Progress, Stack, Table, Text, Title 
 import { useState } from 'react';
 import { useAction, useCall, percent, useProgress } from '../hooks.ts';
 import { useT, type MessageKey } from '../i18n.tsx';
-import { useProgressText, WAIT_COLOR, When, Pager, ProblemAlert } from '../ui.tsx';
+import { useProgressText, WAIT_COLOR, When, Pager, ProblemAlert, OK_COLOR } from '../ui.tsx';
 
-const COLOR = { pending: 'gray', written: WAIT_COLOR, sent: 'blue', acknowledged: 'green' } as const;
+const COLOR = { pending: 'gray', written: WAIT_COLOR, sent: 'blue', acknowledged: OK_COLOR } as const;
 /** What each state means to the person sending: a receipt from the receiver is what makes a batch delivered. */
 const LABEL = { pending: 'files.stPending', written: 'files.stWritten', sent: 'files.stSent', acknowledged: 'files.stAcknowledged' } as const satisfies Record<string, MessageKey>;
 
@@ -30,7 +30,7 @@ export function FilesScreen() {
             <Group><Button size="xl" disabled={!o.configured} loading={send.busy} onClick={async () => { reset(); await send.run({}); void overview.reload(); }} data-testid="files-send">{t('files.send')}</Button></Group>
             {(send.busy || progress) && <Progress value={send.busy ? percent(progress) : 100} size="xl" striped={send.busy} animated={send.busy} aria-label={t('files.sendProgress')} />}
             {send.busy && progress && <Text>{progressText(progress)}</Text>}
-            {send.result && !send.busy && <Alert color="green" data-testid="files-result">{t('files.sent', { sent: send.result.sent, transactions: send.result.transactions, receipts: send.result.receipts })}</Alert>}
+            {send.result && !send.busy && <Alert color={OK_COLOR} data-testid="files-result">{t('files.sent', { sent: send.result.sent, transactions: send.result.transactions, receipts: send.result.receipts })}</Alert>}
             <ProblemAlert state={send} />
             {resend.result && <Alert color="blue" data-testid="files-resent">{t('files.resent', { n: resend.result.batchSeq, count: resend.result.count })}</Alert>}
             <ProblemAlert state={resend} />

@@ -9,7 +9,7 @@ import { readConflictReason } from '../../../shared/conflict-reason.ts';
 import type { ConflictRow, InspectedTx } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
-import { CONFLICT_COLOR, modelLabel, ProblemAlert, WAIT_COLOR, When } from '../ui.tsx';
+import { CONFLICT_COLOR, modelLabel, ProblemAlert, WAIT_COLOR, When, OK_COLOR } from '../ui.tsx';
 
 export const TX_STATE = {
   consumed: 'batches.stateConsumed', pending: 'batches.statePending', deferred: 'batches.stateDeferred', blocked: 'batches.stateBlocked',
@@ -17,7 +17,7 @@ export const TX_STATE = {
 } as const satisfies Record<InspectedTx['state'], MessageKey>;
 
 /** Badge colours for a change's state; the green is dark enough for white text on a striped row (WCAG AA). */
-export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? '#1f6f30' : s === 'error' ? 'red' : s === 'conflict' ? CONFLICT_COLOR : s === 'ignored' || s === 'set-aside' ? 'gray' : WAIT_COLOR);
+export const stateColor = (s: InspectedTx['state']): string => (s === 'consumed' ? OK_COLOR : s === 'error' ? 'red' : s === 'conflict' ? CONFLICT_COLOR : s === 'ignored' || s === 'set-aside' ? 'gray' : WAIT_COLOR);
 
 const CONFLICT_SENTENCE = {
   'update-changed': 'batches.conflictUpdateChanged', 'update-deleted': 'batches.conflictUpdateDeleted', 'delete-changed': 'batches.conflictDeleteChanged',
@@ -156,7 +156,7 @@ export function Inspector({ id }: { id: string }) {
       {(tx.state === 'error' || tx.state === 'blocked') && info.permissions.includes('resolve') && (info.deviceRole === 'site' || info.deviceRole === 'central') && (
         <SetAside id={e.id} onDone={(n) => { setSetAsideCount(n); void q.reload(); }} />
       )}
-      {setAsideCount !== null && <Alert color="green" data-testid="set-aside-done">{t('inspector.setAsideDone', { n: setAsideCount })}</Alert>}
+      {setAsideCount !== null && <Alert color={OK_COLOR} data-testid="set-aside-done">{t('inspector.setAsideDone', { n: setAsideCount })}</Alert>}
     </Stack>
   );
 }

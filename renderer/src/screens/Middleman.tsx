@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import type { ShareState } from '../../../shared/contract.ts';
 import { useAction, useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
 import { useT, type MessageKey } from '../i18n.tsx';
-import { WAIT_COLOR } from '../ui.tsx';
+import { WAIT_COLOR, OK_COLOR } from '../ui.tsx';
 
 const CLOSED: Record<NonNullable<ShareState['closedReason']>, MessageKey> = {
   done: 'share.closedDone',
@@ -59,7 +59,7 @@ export function ShareScreen() {
         </Card>
       )}
       {s && !s.active && s.closedReason && (
-        <Alert color={s.closedReason === 'done' ? 'green' : WAIT_COLOR} data-testid="share-result">
+        <Alert color={s.closedReason === 'done' ? OK_COLOR : WAIT_COLOR} data-testid="share-result">
           {t(CLOSED[s.closedReason])} {t('share.wentToDriver', { n: s.acknowledged })} {t('share.stillWaiting', { n: s.waiting })}
         </Alert>
       )}
@@ -90,7 +90,7 @@ export function PullScreen() {
       {pull.busy && progress && <Text size="lg" data-testid="pull-progress">{t(progress.phase === 'pull' ? 'pull.takenOf' : 'pull.applyingOf', { done: progress.done, total: progress.total })}</Text>}
       {pull.error && <Alert color="red" role="alert">{pull.error}</Alert>}
       {pull.result && !pull.busy && (
-        <Alert color="green" data-testid="pull-result">
+        <Alert color={OK_COLOR} data-testid="pull-result">
           {t('pull.result', { n: pull.result.received, producer: pull.result.producer, duplicates: pull.result.duplicates, applied: pull.result.consumed.applied, errors: pull.result.consumed.errors })}
         </Alert>
       )}

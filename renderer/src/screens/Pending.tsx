@@ -5,7 +5,7 @@ import { PENDING_STATES, type PendingRow } from '../../../shared/contract.ts';
 import { TX_NAMES } from '../../../shared/domain.ts';
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey } from '../i18n.tsx';
-import { modelLabel, Pager, ProblemAlert, WAIT_COLOR } from '../ui.tsx';
+import { modelLabel, Pager, ProblemAlert, WAIT_COLOR, OK_COLOR } from '../ui.tsx';
 import { fieldLabel, isBookkeeping } from './Inspector.tsx';
 
 const col = createColumnHelper<PendingRow>();
@@ -13,7 +13,7 @@ const STATE_LABEL: Record<PendingRow['state'], MessageKey> = { 'pending-middlema
 const PAGE = 25;
 const HOP: Record<PendingRow['hop'], { label: MessageKey; color: string }> = {
   here: { label: 'status.hopHere', color: 'gray' }, middleman: { label: 'status.hopMiddleman', color: WAIT_COLOR },
-  site: { label: 'status.hopSite', color: 'blue' }, central: { label: 'status.hopCentral', color: 'green' },
+  site: { label: 'status.hopSite', color: 'blue' }, central: { label: 'status.hopCentral', color: OK_COLOR },
 };
 
 export function PendingScreen() {
@@ -43,7 +43,7 @@ export function PendingScreen() {
     col.accessor('txName', { header: t('pending.colModel'), cell: (c) => modelLabel(t, c.getValue()) }),
     col.accessor('action', { header: t('pending.colChange'), cell: (c) => t(`actions.${c.getValue()}`) }),
     col.accessor('timestamp', { header: t('pending.colWhen'), cell: (c) => f.dateTime(c.getValue()) }),
-    col.accessor('state', { header: t('pending.colState'), cell: (c) => <Badge color={c.getValue() === 'delivered' ? 'green' : WAIT_COLOR}>{t(STATE_LABEL[c.getValue()])}</Badge> }),
+    col.accessor('state', { header: t('pending.colState'), cell: (c) => <Badge color={c.getValue() === 'delivered' ? OK_COLOR : WAIT_COLOR}>{t(STATE_LABEL[c.getValue()])}</Badge> }),
     col.accessor('hop', { header: t('pending.colHop'), cell: (c) => <Badge variant="light" color={HOP[c.getValue()].color} data-testid="hop">{t(HOP[c.getValue()].label)}</Badge> }),
     col.accessor('keyId', { header: t('pending.colKey') }),
   ], [t, f]);

@@ -7,7 +7,7 @@ import { classifyScan, MISSING_REASONS, UNEXPECTED_REASONS, type Reason, type Sc
 import { useAction, useApp, useCall } from '../hooks.ts';
 import { useFormat, useT, type MessageKey, type TFunction } from '../i18n.tsx';
 import { playScanSound, soundName } from '../sounds.ts';
-import { CONFLICT_COLOR } from '../ui.tsx';
+import { CONFLICT_COLOR, OK_COLOR } from '../ui.tsx';
 import { SinceDraw, useNow } from './since-draw.tsx';
 
 const PAGE = 8;
@@ -293,7 +293,7 @@ export function ReconcileScreen() {
       <Tabs value={tab} onChange={setTab} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="missing">{t('reconcile.tabMissing')} <Badge color="red" data-testid="missing-count">{live.missing.length}</Badge></Tabs.Tab>
-          <Tabs.Tab value="matched">{t('reconcile.tabMatched')} <Badge color="green" data-testid="matched-count">{live.matched.length}</Badge></Tabs.Tab>
+          <Tabs.Tab value="matched">{t('reconcile.tabMatched')} <Badge color={OK_COLOR} data-testid="matched-count">{live.matched.length}</Badge></Tabs.Tab>
           <Tabs.Tab value="unexpected">{t('reconcile.tabUnexpected')} <Badge color={CONFLICT_COLOR} data-testid="unexpected-count">{live.unexpected.length}</Badge></Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="missing" pt="xs"><TubeList codes={live.missing} info={byCode} testId="missing" now={now} limits={limits} /></Tabs.Panel>
@@ -301,7 +301,7 @@ export function ReconcileScreen() {
         <Tabs.Panel value="unexpected" pt="xs"><TubeList codes={live.unexpected} info={byCode} testId="unexpected" now={now} limits={limits} /></Tabs.Panel>
       </Tabs>
       {save.result && !save.busy && (
-        <Alert color="green" data-testid="reconcile-result">
+        <Alert color={OK_COLOR} data-testid="reconcile-result">
           {t('reconcile.saved', { custody: save.result.custodyIdentifier, matched: save.result.matched.length, missing: save.result.missing.length, unexpected: save.result.unexpected.length })}
         </Alert>
       )}

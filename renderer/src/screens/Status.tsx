@@ -5,7 +5,7 @@ import type { Status } from '../../../shared/status.ts';
 import { ApiError, describeError } from '../api.ts';
 import { useApp, useCall, useEvents, percent, useProgress } from '../hooks.ts';
 import { useFormat, useT } from '../i18n.tsx';
-import { CONFLICT_COLOR, FileWaits, modelLabel, ProducerWaits, useProgressText, WAIT_COLOR, When, ProblemAlert } from '../ui.tsx';
+import { CONFLICT_COLOR, FileWaits, modelLabel, ProducerWaits, useProgressText, WAIT_COLOR, When, ProblemAlert, OK_COLOR } from '../ui.tsx';
 
 function Count({ label, value, testId }: { label: string; value: ReactNode; testId?: string }) {
   return (
@@ -132,7 +132,7 @@ function ServerLine({ recheck }: { recheck: number }) {
   }, [run, recheck]);
   if (checking) return <Group><Badge color="gray" size="lg" data-testid="server-state">{t('status.serverChecking')}</Badge></Group>;
   if (!check) return null;
-  const color = check.reachable ? 'green' : check.configured ? 'red' : 'gray';
+  const color = check.reachable ? OK_COLOR : check.configured ? 'red' : 'gray';
   return (
     <Stack gap={2}>
       <Group>
@@ -183,7 +183,7 @@ function SyncPanel({ waiting, onStart, onDone }: { waiting: number; onStart: () 
         )}
         {busy && <Text data-testid="sync-phase">{progress ? progressText(progress) : t('status.syncing')}</Text>}
         {outcome?.ok && !busy && (
-          <Alert color={outcome.value.rejected ? CONFLICT_COLOR : 'green'} data-testid="sync-result">
+          <Alert color={outcome.value.rejected ? CONFLICT_COLOR : OK_COLOR} data-testid="sync-result">
             {t('status.syncDone', { accepted: outcome.value.accepted })}
             {outcome.value.duplicates > 0 && <> {t('status.syncDuplicates', { n: outcome.value.duplicates })}</>}
             {outcome.value.rejected > 0 ? <> {t('status.syncRejected', { n: outcome.value.rejected })}</> : <> {t('status.syncAllDone')}</>}
