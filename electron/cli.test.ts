@@ -115,7 +115,7 @@ describe('cli', () => {
     assert.equal(readFileSync(path.join(dir, 'settings.json'), 'utf8'), before);
     const all = await run(['--data', dir, 'config', 'get']);
     assert.ok(all.out.includes('allowModelSerialization=false'));
-    assert.ok(all.out.includes('remoteServerHost="central.example.org"'));
+    assert.ok(all.out.includes('sftpHost="central.example.org"'), 'the original\'s remoteServerHost is the SFTP target\'s host');
   });
 
   it('bad input gets one line, a non-zero exit, and changes nothing', async () => {
@@ -183,7 +183,7 @@ describe('cli', () => {
       [['--data', site, 'devices', 'revoke', 'ra-99'], /\[RECORD_NOT_FOUND\]$/],
       [['--data', field, 'import'], /site and central servers do.*\[ROLE_NOT_ALLOWED\]$/],
       [['--data', site, 'import', '--dir', path.join(root, 'no-such-dir')], /no key set.*\[KEYS_MISSING\]$/],
-      [['--data', site, 'send'], /remoteServerHost.*\[SFTP_NOT_CONFIGURED\]$/],
+      [['--data', site, 'send'], /sftpHost.*\[SFTP_NOT_CONFIGURED\]$/],
       [['--data', site, 'import', '--watch', 'often'], /\[INPUT_INVALID\]$/],
       [['--data', field, 'receipts', '--dir', path.join(root, 'no-such-dir')], /\[IO_FAILED\]$/],
       [['--data', site, 'resolve-conflict', '0190d4c8-0000-7000-8000-000000000000'], /exactly one of.*\[INPUT_INVALID\]$/],

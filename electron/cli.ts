@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { classifyError, EdcError, isEdcError } from '../shared/errors.ts';
 import type { ProducerWait } from '../shared/status.ts';
-import { deviceIdSchema, ROLES, SETTING_KEYS, type Role } from '../shared/settings.ts';
+import { deviceIdSchema, ROLES, SETTING_KEYS, settingKeyOf, type Role } from '../shared/settings.ts';
 import { Consumer, type ConsumeResult } from './core/consumer.ts';
 import { listConflicts, resolveConflict } from './core/conflicts.ts';
 import { exportBatches, resendBatch } from './files/export.ts';
@@ -435,12 +435,17 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   program.command('receipts').description('read the receipts a receiver wrote (USB: the stick\'s receipts/ folder) and mark those batches delivered')
     .requiredOption('--dir <dir>', 'folder holding receipts/ (or the receipts themselves)')
-    .action((o: { dir: string }) => withStore((store) => {
-      const r = applyReceipts(store, readReceiptsDir(path.resolve(o.dir)), { via: 'usb' });
-      // What was marked, from this device's own batch records (not what a receipt claims).
-      io.out(`${r.acknowledged.length} batch(es) acknowledged (${r.acknowledged.reduce((n, b) => n + b.count, 0)} transactions marked delivered), ${r.ignored} receipt(s) not for pending batches of this device`);
-      for (const x of r.refused) io.out(`refused the receipt for batch ${x.batchId}: ${x.reason}`);
-    }));
+    .action(async (o: { dir: string }) => {
+      const store = Store.open(dataDir());
+      try {
+        const r = applyReceipts(store, await readReceiptsDir(path.resolve(o.dir)), { via: 'usb' });
+        // What was marked, from this device's own batch records (not what a receipt claims).
+        io.out(`${r.acknowledged.length} batch(es) acknowledged (${r.acknowledged.reduce((n, b) => n + b.count, 0)} transactions marked delivered), ${r.ignored} receipt(s) not for pending batches of this device`);
+        for (const x of r.refused) io.out(`refused the receipt for batch ${x.batchId}: ${x.reason}`);
+      } finally {
+        store.close();
+      }
+    });
 
   const specimens = program.command('specimens').description('specimen summaries');
   specimens.command('time-to-lab').description('site: draw-to-receipt time per local day of the draw and per laptop (receipt: the lab\'s reconciliation here matched the tube)')
@@ -543,8 +548,9 @@ export function buildProgram(io: Io = defaultIo): Command {
       for (const k of SETTING_KEYS) io.out(`${k}=${JSON.stringify(store.settings[k])}`);
       return;
     }
-    if (!(SETTING_KEYS as string[]).includes(key)) throw new EdcError('SETTING_UNKNOWN', `"${key}"`);
-    const v = store.settings[key as (typeof SETTING_KEYS)[number]];
+    const known = settingKeyOf(key); // a legacy name (remoteServerHost…) reads the setting it now is
+    if (!known) throw new EdcError('SETTING_UNKNOWN', `"${key}"`);
+    const v = store.settings[known];
     io.out(typeof v === 'string' ? v : JSON.stringify(v));
   }));
   config.command('set').argument('<key>').argument('<value>').description('change one setting').action((key: string, value: string) => withStore((store) => {

@@ -324,7 +324,7 @@ async function crfChild(n: number): Promise<void> {
     const remote = path.join(sshd.root, 'incoming');
     mkdirSync(remote);
     const ff = Store.open(filesDir);
-    ff.saveSettings({ ...ff.settings, remoteServerHost: sshd.host, remotePort: sshd.port, remoteUser: sshd.user, privateKeyPath: sshd.clientKey, hostKeyFingerprint: sshd.hostFingerprint, remoteTransactionDir: remote });
+    ff.saveSettings({ ...ff.settings, sftpHost: sshd.host, sftpPort: sshd.port, sftpUser: sshd.user, sftpPrivateKeyPath: sshd.clientKey, sftpHostKeyFingerprint: sshd.hostFingerprint, sftpTransactionDir: remote });
     ff.close();
     const centralDir = path.join(root, 'central');
     const central = Store.init(centralDir, 'central', 'central-01', { hostname: 'bench' });

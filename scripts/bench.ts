@@ -330,7 +330,7 @@ async function filesChild(n: number): Promise<void> {
     const baseline = await baselineRate(field, root);
     const remote = path.join(sshd.root, 'incoming');
     mkdirSync(remote);
-    field.saveSettings({ ...field.settings, remoteServerHost: sshd.host, remotePort: sshd.port, remoteUser: sshd.user, privateKeyPath: sshd.clientKey, hostKeyFingerprint: sshd.hostFingerprint, remoteTransactionDir: remote });
+    field.saveSettings({ ...field.settings, sftpHost: sshd.host, sftpPort: sshd.port, sftpUser: sshd.user, sftpPrivateKeyPath: sshd.clientKey, sftpHostKeyFingerprint: sshd.hostFingerprint, sftpTransactionDir: remote });
     const central = Store.init(path.join(root, 'central'), 'central', 'central-01', { hostname: 'bench' });
     writeKeySetFile(path.join(central.keyDir, KEYSET_FILE), keys);
     const t0 = process.hrtime.bigint();

@@ -234,7 +234,7 @@ describe('site review: sessions, filters, grouped reasons, inspector', () => {
       assert.deepEqual((await lab.call('transactions.inspect', { id })).hops.map((h) => h.step), ['made', 'received', 'applied', 'exported']);
       assert.ok(importBatches(central, usb).imported.length > 0);
       pinPeerKey(siteStore, central.deviceId, central.signingKey.publicKey, 'registered');
-      assert.ok(applyReceipts(siteStore, readReceiptsDir(usb), { via: 'usb' }).acknowledged.length > 0);
+      assert.ok(applyReceipts(siteStore, await readReceiptsDir(usb), { via: 'usb' }).acknowledged.length > 0);
       const atSite = await lab.call('transactions.inspect', { id });
       assert.deepEqual(atSite.hops.map((h) => h.step), ['made', 'received', 'applied', 'exported', 'atCentral']);
       assert.match(atSite.hops[3]!.detail!, /^site-01_/);

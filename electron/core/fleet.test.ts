@@ -198,7 +198,7 @@ describe('fleet: per-device state and receipts down every hop', () => {
     const site0 = row('ra-f5')!;
     assert.equal(site0.atCentral, null, 'not acknowledged yet');
     pinPeerKey(site, central.deviceId, central.signingKey.publicKey, 'registered');
-    const r = applyReceipts(site, readReceiptsDir(usb), { via: 'usb' });
+    const r = applyReceipts(site, await readReceiptsDir(usb), { via: 'usb' });
     assert.ok(r.acknowledged.length > 0);
     assert.equal(row('ra-f5')!.atCentral, made);
     // The middleman's next contact learns it; its next visit hands it to the laptop.

@@ -205,7 +205,7 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
     assertHoldsGolden(site2, 'copy of the untouched old store');
   });
 
-  it('via file import: the golden batch and manifest imported; the receipt clears the old laptop', () => {
+  it('via file import: the golden batch and manifest imported; the receipt clears the old laptop', async () => {
     const incoming = dirs.path('usb-golden');
     mkdirSync(incoming, { recursive: true });
     cpSync(path.join(GOLDEN, 'batch'), incoming, { recursive: true });
@@ -216,7 +216,7 @@ describe('golden schema-1 fixtures are consumed unchanged', () => {
     const laptop = goldenLaptop('laptop-file');
     assert.equal(exportBatches(laptop, dirs.path('laptop-file-out')).batches.length, 0, 'the golden batch is already the laptop\'s batch 1');
     pinPeerKey(laptop, central.deviceId, central.signingKey.publicKey, 'registered');
-    const ack = applyReceipts(laptop, readReceiptsDir(incoming), { via: 'usb' });
+    const ack = applyReceipts(laptop, await readReceiptsDir(incoming), { via: 'usb' });
     assert.equal(ack.acknowledged.length, 1);
     assert.equal(readStatus(laptop).outgoing.pendingServer, 0);
   });

@@ -97,7 +97,7 @@ describe('one writer at a time: concurrent drains of one store', () => {
       after.close();
     }
     assert.equal(existsSync(path.join(central.dir, IMPORT_LOCK_FILE)), false, 'the lock is released');
-    const receipts = readReceiptsDir(usb);
+    const receipts = await readReceiptsDir(usb);
     assert.equal(receipts.length, exported.length, 'a receipt for every batch');
   });
 });

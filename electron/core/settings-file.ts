@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EdcError } from '../../shared/errors.ts';
-import { SETTING_KEYS, settingsSchema, type SettingKey, type Settings } from '../../shared/settings.ts';
+import { migrateSettings, SETTING_KEYS, settingKeyOf, settingsSchema, type SettingKey, type Settings } from '../../shared/settings.ts';
 
 export const SETTINGS_FILE = 'settings.json';
 
+/** The data folder's settings; a file from an older version (the original's remote* names) reads the same (migrateSettings). */
 export function readSettings(dir: string): Settings {
   const file = path.join(dir, SETTINGS_FILE);
   if (!existsSync(file)) throw new EdcError('DATA_DIR_MISSING', `${dir} has no ${SETTINGS_FILE}`);
@@ -14,7 +15,7 @@ export function readSettings(dir: string): Settings {
   } catch (cause) {
     throw new EdcError('SETTINGS_INVALID', `${file} is not readable JSON`, { cause });
   }
-  const parsed = settingsSchema.safeParse(json);
+  const parsed = settingsSchema.safeParse(migrateSettings(json));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new EdcError('SETTINGS_INVALID', `${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
@@ -38,9 +39,13 @@ export function isSettingKey(key: string): key is SettingKey {
   return (SETTING_KEYS as string[]).includes(key);
 }
 
-/** `config set K V`: V is parsed as JSON when it is a number/boolean literal, else taken as a string; then validated. */
-export function withSetting(settings: Settings, key: string, raw: string): Settings {
-  if (!isSettingKey(key)) throw new EdcError('SETTING_UNKNOWN', `"${key}"`);
+/**
+ * `config set K V`: V is parsed as JSON when it is a number/boolean literal, else taken as a string; then validated.
+ * K may be a legacy name (remoteServerHost…): the setting it now has is changed.
+ */
+export function withSetting(settings: Settings, name: string, raw: string): Settings {
+  const key = settingKeyOf(name);
+  if (!key) throw new EdcError('SETTING_UNKNOWN', `"${name}"`);
   if (key === 'role' || key === 'deviceId') {
     throw new EdcError('SETTING_VALUE_INVALID', `${key} is fixed when the device is set up (init); changing it would break the transaction log`);
   }

@@ -34,7 +34,7 @@ describe('file transfer: export, import, receipts', () => {
   before(() => { dirs = new TestDirs(); });
   after(() => dirs.cleanup());
 
-  it('USB path: export --out DIR, import --dir DIR on another store; receipts clear the sender', () => {
+  it('USB path: export --out DIR, import --dir DIR on another store; receipts clear the sender', async () => {
     const field = dirs.store('field', 'ra-u1');
     seed(field, 25, { seed: 1 });
     const usb = dirs.path('usb');
@@ -49,16 +49,16 @@ describe('file transfer: export, import, receipts', () => {
     assert.deepEqual(batchFiles(usb), [], 'imported files are archived');
     assert.equal(readStatus(field).outgoing.pendingServer, readStatus(field).outgoing.total, 'export alone delivers nothing');
     // A USB stick proves nothing by itself: the laptop believes receipts signed by the site's key, registered here.
-    assert.equal(applyReceipts(field, readReceiptsDir(usb), { via: 'usb' }).refused.length, 1, 'the site\'s key is not known to the laptop yet');
+    assert.equal(applyReceipts(field, await readReceiptsDir(usb), { via: 'usb' }).refused.length, 1, 'the site\'s key is not known to the laptop yet');
     assert.equal(readStatus(field).outgoing.pendingServer, readStatus(field).outgoing.total);
     pinPeerKey(field, site.deviceId, site.signingKey.publicKey, 'registered');
-    const ack = applyReceipts(field, readReceiptsDir(usb), { via: 'usb' });
+    const ack = applyReceipts(field, await readReceiptsDir(usb), { via: 'usb' });
     assert.equal(ack.acknowledged.length, 1);
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
-    assert.equal(applyReceipts(field, readReceiptsDir(usb), { via: 'usb' }).acknowledged.length, 0, 'a receipt counts once');
+    assert.equal(applyReceipts(field, await readReceiptsDir(usb), { via: 'usb' }).acknowledged.length, 0, 'a receipt counts once');
   });
 
-  it('site → export → central import + consume: records equal; receipts clear the site', () => {
+  it('site → export → central import + consume: records equal; receipts clear the site', async () => {
     const fields = ['ra-s1', 'ra-s2'].map((id, i) => {
       const f = dirs.store('field', id);
       seed(f, 15, { seed: 10 + i });
@@ -78,7 +78,7 @@ describe('file transfer: export, import, receipts', () => {
     const forwardedBefore = (site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n;
     assert.ok(forwardedBefore > 0);
     pinPeerKey(site, central.deviceId, central.signingKey.publicKey, 'registered');
-    assert.equal(applyReceipts(site, readReceiptsDir(outbox), { via: 'usb' }).refused.length, 0);
+    assert.equal(applyReceipts(site, await readReceiptsDir(outbox), { via: 'usb' }).refused.length, 0);
     assert.equal((site.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n, 0);
     const vias = central.sql.prepare('SELECT DISTINCT producer FROM incoming_transaction ORDER BY producer').all();
     assert.deepEqual(vias, [{ producer: 'ra-s1' }, { producer: 'ra-s2' }], 'forwarded unchanged: original producers');

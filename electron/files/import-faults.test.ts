@@ -73,7 +73,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
   }
 
   /** Every record of the laptop once at the site, nothing left behind, and the receipts bring its pending count to 0. */
-  function assertConverged(field: Store, siteDir: string, stick: string) {
+  async function assertConverged(field: Store, siteDir: string, stick: string) {
     const archive = path.join(siteDir, 'transactions', 'archive');
     look(siteDir, (site) => {
       assert.deepEqual(snapshot(site), snapshot(field), 'the site holds exactly the laptop\'s records');
@@ -87,7 +87,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
     assert.equal(batchNames(archive).length, 4, 'both batches archived, data file and manifest');
     assert.deepEqual(readdirSync(archive).filter((f) => f.startsWith('.')), [], 'no temporary copy left in the archive');
     assert.equal(receiptsIn(stick).length, 2, 'a receipt per batch');
-    const ack = applyReceipts(field, readReceiptsDir(stick), { via: 'usb' });
+    const ack = applyReceipts(field, await readReceiptsDir(stick), { via: 'usb' });
     assert.deepEqual(ack.refused, []);
     assert.equal(readStatus(field).outgoing.pendingServer, 0, 'the laptop\'s pending count reaches 0');
   }
@@ -141,25 +141,25 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
   };
 
   for (const fault of Object.keys(atKill)) {
-    it(`killed at "${fault}" of the first batch, the next import converges: exact totals, every receipt, pending 0`, () => {
+    it(`killed at "${fault}" of the first batch, the next import converges: exact totals, every receipt, pending 0`, async () => {
       const { field, siteDir, stick } = setup(dirs.path(`usb-${fault}`));
       const b1 = firstBatch(stick);
       const r = killThenRerun(siteDir, stick, fault, () => atKill[fault]!(siteDir, stick, b1));
       assert.deepEqual(r.quarantined, []);
       assert.deepEqual(r.gaps, []);
-      assertConverged(field, siteDir, stick);
+      await assertConverged(field, siteDir, stick);
     });
   }
 
-  it('killed at the second batch\'s commit and at the move of its manifest: converges the same', () => {
+  it('killed at the second batch\'s commit and at the move of its manifest: converges the same', async () => {
     for (const fault of ['commit:2', 'archive-manifest:2']) {
       const { field, siteDir, stick } = setup(dirs.path(`usb-second-${fault.replace(':', '-')}`));
       killThenRerun(siteDir, stick, fault, () => assert.equal(batchNames(stick).length, fault.startsWith('commit') ? 2 : 0));
-      assertConverged(field, siteDir, stick);
+      await assertConverged(field, siteDir, stick);
     }
   });
 
-  it('a re-sent batch that was already imported gets its receipt again, also when the import is killed on the way', () => {
+  it('a re-sent batch that was already imported gets its receipt again, also when the import is killed on the way', async () => {
     const { field, siteDir, stick } = setup(dirs.path('usb-resent'));
     assert.equal(runImport(siteDir, stick).status, 0);
     rmSync(path.join(stick, 'receipts'), { recursive: true }); // the stick's receipts were lost
@@ -169,10 +169,10 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
     });
     assert.deepEqual(r.skipped.map((x) => x.reason), ['already imported', 'already imported']);
     assert.deepEqual(r.imported, []);
-    assertConverged(field, siteDir, stick);
+    await assertConverged(field, siteDir, stick);
   });
 
-  it('a damaged batch killed half-way into quarantine: quarantined once, whole; sent again, it imports', () => {
+  it('a damaged batch killed half-way into quarantine: quarantined once, whole; sent again, it imports', async () => {
     const { field, siteDir, stick } = setup(dirs.path('usb-damaged'));
     const b1 = firstBatch(stick);
     const bytes = readFileSync(path.join(stick, b1));
@@ -193,18 +193,18 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
       assert.deepEqual(snapshot(s), snapshot(field));
       assert.equal(count(s, "SELECT count(*) AS n FROM file_import WHERE status = 'imported'"), 2);
     });
-    assert.equal(applyReceipts(field, readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
+    assert.equal(applyReceipts(field, await readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
   });
 
-  it('the laptop reading receipts back from a stick reads regular files only: a link to /dev/zero, a pipe and a huge file are passed over', () => {
+  it('the laptop reading receipts back from a stick reads regular files only: a link to /dev/zero, a pipe and a huge file are passed over', async () => {
     const { field, siteDir, stick } = setup(dirs.path('usb-receipts-back'));
     assert.equal(runImport(siteDir, stick).status, 0);
     const folder = path.join(stick, 'receipts');
     symlinkSync('/dev/zero', path.join(folder, `${randomUUID()}.json`));
     execFileSync('mkfifo', [path.join(folder, `${randomUUID()}.json`)]);
     writeFileSync(path.join(folder, `${randomUUID()}.json`), Buffer.alloc(2 * 1024 * 1024, 0x20));
-    const receipts = readReceiptsDir(stick);
+    const receipts = await readReceiptsDir(stick);
     assert.equal(receipts.length, 2, 'the two real receipts');
     assert.equal(applyReceipts(field, receipts, { via: 'usb' }).acknowledged.length, 2);
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
@@ -213,7 +213,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
   const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
   it('a USB stick on another file system (tmpfs): archived by copy, flush, rename, remove; killed inside the copy, it converges', {
     skip: notRoot ? 'mounting a tmpfs needs root (CI runs the tests as root)' : false,
-  }, () => {
+  }, async () => {
     const mount = dirs.path('stick-mount');
     mkdirSync(mount);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0700', 'tmpfs', mount]);
@@ -222,7 +222,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
       const r = runImport(siteDir, stick);
       assert.equal(r.status, 0, r.stderr);
       assert.notEqual(lstatSync(stick).dev, lstatSync(archiveOf(siteDir)).dev, 'the stick is on another file system');
-      assertConverged(field, siteDir, stick);
+      await assertConverged(field, siteDir, stick);
       for (const fault of ['copy-synced', 'copy-placed', 'copy-placed:2', 'archive-data']) {
         const c = setup(path.join(mount, fault.replace(':', '-')));
         const b1 = firstBatch(c.stick);
@@ -233,7 +233,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
           }
           if (fault === 'copy-placed') assert.ok(existsSync(path.join(archiveOf(c.siteDir), b1)) && existsSync(path.join(c.stick, b1)), 'in place, the source not removed yet');
         });
-        assertConverged(c.field, c.siteDir, c.stick);
+        await assertConverged(c.field, c.siteDir, c.stick);
       }
     } finally {
       execFileSync('umount', ['-l', mount]);
@@ -292,7 +292,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
     assert.deepEqual(batchNames(stick), [], 'every hostile name dealt with, the good batches imported');
   }
 
-  it('hostile files are quarantined with plain reasons by `edc-sync import`, which goes on to import the good batches', () => {
+  it('hostile files are quarantined with plain reasons by `edc-sync import`, which goes on to import the good batches', async () => {
     const { field, siteDir, stick } = setup(dirs.path('usb-hostile'));
     const { reasons, outside } = plantHostile(field, stick);
     // receipts/ as a link to a folder elsewhere: receipts are never written through it.
@@ -310,7 +310,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
       assert.deepEqual(snapshot(s), snapshot(field));
       assert.equal(readStatus(s).incoming.quarantinedFiles, reasons.size);
     });
-    assert.equal(applyReceipts(field, readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
+    assert.equal(applyReceipts(field, await readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
   });
 
@@ -351,7 +351,7 @@ describe('import: kill -9 at every file step, a stick on another file system, ho
     });
     assert.equal(readFileSync(victim, 'utf8'), 'keep me\n', 'the file a planted link named is untouched');
     assert.ok(receiptsIn(stick).includes(`${first!.batch_id}.json`), 'and the receipt was written all the same');
-    assert.equal(applyReceipts(field, readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
+    assert.equal(applyReceipts(field, await readReceiptsDir(stick), { via: 'usb' }).acknowledged.length, 2);
     assert.equal(readStatus(field).outgoing.pendingServer, 0);
   });
 });

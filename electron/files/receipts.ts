@@ -5,16 +5,16 @@
  * Receipts of other devices' batches, or for batches this device does not know, are ignored; the rest are refused
  * with a reason and mark nothing.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { EdcError } from '../../shared/errors.ts';
+import { existsSync } from 'node:fs';
+import { EdcError, isEdcError } from '../../shared/errors.ts';
 import { receiptSchema, type Receipt } from '../../shared/files.ts';
 import { toRanges } from '../../shared/fleet.ts';
 import { recordAtCentral } from '../core/fleet.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
 import { checkDocument, pinPeerKey, RECEIPT_DOMAIN } from './signing.ts';
-import { readRegular } from './import.ts';
+import { FolderTarget } from './targets/folder.ts';
+import type { FileTarget } from './targets/target.ts';
 
 /** A receipt's bytes at most (one names at most 500 producers). */
 const MAX_RECEIPT_BYTES = 1024 * 1024;
@@ -28,11 +28,17 @@ export interface ReceiptResult {
 
 export interface ReceiptOptions {
   /**
-   * How the receipts came: `sftp` (fetched from the receiver's server, which the host key authenticates: an unknown
-   * receiver's key is pinned at its first signed receipt, and an older receiver's unsigned receipts are taken) or
-   * `usb` (a folder anyone could have written: only receipts signed under a key already on record here count).
+   * How the receipts came: `sftp` (from an authenticated target, the receiver's server, which the host key
+   * authenticates: an unknown receiver's key is pinned at its first signed receipt, and an older receiver's unsigned
+   * receipts are taken) or `usb` (a folder anyone could have written: only receipts signed under a key already on
+   * record here count). viaOf(target) tells which a target is.
    */
   via: 'sftp' | 'usb';
+}
+
+/** How receipts read from this target are believed (ReceiptOptions.via). */
+export function viaOf(target: FileTarget): ReceiptOptions['via'] {
+  return target.describe().authenticated ? 'sftp' : 'usb';
 }
 
 export function applyReceipts(store: Store, receipts: Receipt[], opts: ReceiptOptions): ReceiptResult {
@@ -71,21 +77,37 @@ export function applyReceipts(store: Store, receipts: Receipt[], opts: ReceiptOp
   return result;
 }
 
-/** Receipts from a folder (the USB path: the stick comes back with the receiver's receipts/). */
-export function readReceiptsDir(dir: string): Receipt[] {
-  const folder = existsSync(path.join(dir, 'receipts')) ? path.join(dir, 'receipts') : dir;
-  if (!existsSync(folder)) throw new EdcError('IO_FAILED', `${dir} does not exist`);
+/**
+ * The receipts in a target's `dir` (by default its receipts/ folder), read the same way from every target: regular
+ * `*.json` files of a receipt's size that parse as a receipt; anything else is passed over (receipts are advisory
+ * input: a bad one can only fail to acknowledge). `only`: just the receipts of these batch ids (named `<batchId>.json`).
+ */
+export async function receiptsFrom(target: FileTarget, dir = 'receipts', only?: ReadonlySet<string>): Promise<Receipt[]> {
   const out: Receipt[] = [];
-  for (const f of readdirSync(folder).filter((x) => x.endsWith('.json'))) {
-    // Only regular files, of a receipt's size: a link (to /dev/zero…), a pipe or a device on a stick is never read.
-    const read = readRegular(path.join(folder, f), 'receipt', MAX_RECEIPT_BYTES);
-    if ('reason' in read) continue;
+  for (const f of await target.list(dir)) {
+    if (!f.name.endsWith('.json') || f.name.startsWith('.')) continue;
+    if (only && !only.has(f.name.slice(0, -'.json'.length))) continue;
+    if (f.size > MAX_RECEIPT_BYTES) continue;
+    let data: Buffer;
     try {
-      const parsed = receiptSchema.safeParse(JSON.parse(read.data.toString('utf8')));
+      data = await target.read(dir ? `${dir}/${f.name}` : f.name, MAX_RECEIPT_BYTES);
+    } catch (e) {
+      if (isEdcError(e) && e.code === 'IO_FAILED') continue; // gone meanwhile, or not a regular file after all
+      throw e;
+    }
+    try {
+      const parsed = receiptSchema.safeParse(JSON.parse(data.toString('utf8')));
       if (parsed.success) out.push(parsed.data);
     } catch {
-      // not a receipt: ignored (receipts are advisory input; a bad one can only fail to acknowledge)
+      // not JSON: not a receipt
     }
   }
   return out;
+}
+
+/** Receipts from a folder (the USB path: the stick comes back with the receiver's receipts/, or the receipts themselves). */
+export async function readReceiptsDir(dir: string): Promise<Receipt[]> {
+  if (!existsSync(dir)) throw new EdcError('IO_FAILED', `${dir} does not exist`);
+  const target = new FolderTarget(dir);
+  return receiptsFrom(target, (await target.exists('receipts')) ? 'receipts' : '');
 }

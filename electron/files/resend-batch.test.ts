@@ -29,7 +29,7 @@ describe('re-send a batch, byte for byte', () => {
   before(() => { dirs = new TestDirs(); });
   after(() => dirs.cleanup());
 
-  it('a batch damaged on the way is quarantined; written again, it imports under its number and its receipt clears the site', () => {
+  it('a batch damaged on the way is quarantined; written again, it imports under its number and its receipt clears the site', async () => {
     const field = dirs.store('field', 'ra-b1');
     seed(field, 6, { seed: 1 });
     const site = dirs.store('site', 'site-b1');
@@ -60,11 +60,11 @@ describe('re-send a batch, byte for byte', () => {
     const s = dirs.track(Store.open(site.dir));
     assert.deepEqual(snapshot(central), snapshot(s));
     pinPeerKey(s, 'central-b1', central.signingKey.publicKey, 'registered');
-    assert.equal(applyReceipts(s, readReceiptsDir(usb), { via: 'usb' }).acknowledged.length, 1);
+    assert.equal(applyReceipts(s, await readReceiptsDir(usb), { via: 'usb' }).acknowledged.length, 1);
     assert.equal((s.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n, 0);
   });
 
-  it('a batch imported before whose receipt was lost: sent again, it is not applied twice and its receipt comes back', () => {
+  it('a batch imported before whose receipt was lost: sent again, it is not applied twice and its receipt comes back', async () => {
     const field = dirs.store('field', 'ra-b2');
     seed(field, 4, { seed: 2 });
     const usb = dirs.path('usb-b2');
@@ -79,7 +79,7 @@ describe('re-send a batch, byte for byte', () => {
     assert.deepEqual([r.imported.length, r.skipped.length, r.quarantined.length], [0, 1, 0]);
     assert.equal((site.sql.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n, history, 'nothing applied twice');
     pinPeerKey(field, 'site-b2', site.signingKey.publicKey, 'registered');
-    const ack = applyReceipts(field, readReceiptsDir(usb), { via: 'usb' });
+    const ack = applyReceipts(field, await readReceiptsDir(usb), { via: 'usb' });
     assert.deepEqual([ack.acknowledged.length, ack.refused.length], [1, 0]);
     assert.equal((field.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0').get() as { n: number }).n, 0);
   });

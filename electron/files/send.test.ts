@@ -36,8 +36,8 @@ describe('SFTP send', () => {
     mkdirSync(remoteDir, { recursive: true });
     mkdirSync(path.join(sshd.root, `${remote}-media`), { recursive: true });
     store.saveSettings({
-      ...store.settings, remoteServerHost: sshd.host, remotePort: sshd.port, remoteUser: sshd.user, privateKeyPath: sshd.clientKey,
-      hostKeyFingerprint: sshd.hostFingerprint, remoteTransactionDir: remoteDir, remoteMediaDir: `${remoteDir}-media`, ...over,
+      ...store.settings, sftpHost: sshd.host, sftpPort: sshd.port, sftpUser: sshd.user, sftpPrivateKeyPath: sshd.clientKey,
+      sftpHostKeyFingerprint: sshd.hostFingerprint, sftpTransactionDir: remoteDir, sftpMediaDir: `${remoteDir}-media`, ...over,
     });
     return remoteDir;
   }
@@ -93,7 +93,7 @@ describe('SFTP send', () => {
     const box: { proc?: ReturnType<typeof spawnCli> } = {};
     const proxy = await startTcpProxy(sshd.port, (bytes) => { if (bytes > 3_000_000) box.proc?.child.kill('SIGKILL'); });
     const reopened = dirs.track(Store.open(field.dir));
-    reopened.saveSettings({ ...reopened.settings, remotePort: proxy.port });
+    reopened.saveSettings({ ...reopened.settings, sftpPort: proxy.port });
     box.proc = spawnCli(['--data', field.dir, 'send']);
     assert.equal(await box.proc.exited, null, 'killed mid-upload');
     await proxy.close();
@@ -103,7 +103,7 @@ describe('SFTP send', () => {
     }
     const visible = readdirSync(remote).filter((x) => x.endsWith('.jsonl.gz'));
     assert.ok(visible.length < batches.length, `cut before the end (${visible.length} of ${batches.length})`);
-    reopened.saveSettings({ ...reopened.settings, remotePort: sshd.port });
+    reopened.saveSettings({ ...reopened.settings, sftpPort: sshd.port });
     const r = await send(reopened);
     assert.equal(r.sent.length + visible.length >= batches.length, true);
     assert.equal(readdirSync(remote).filter((x) => x.endsWith('.jsonl.gz')).length, batches.length);
@@ -128,13 +128,13 @@ describe('SFTP send', () => {
       assert.deepEqual(readdirSync(outgoing).sort(), before, 'nothing archived');
       assert.equal((field.sql.prepare("SELECT count(*) AS n FROM file_batch WHERE status != 'written'").get() as { n: number }).n, 0);
     };
-    await attempt({ remoteUser: 'nobody-here' }, 'SFTP_AUTH_FAILED');
-    await attempt({ hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 'HOST_KEY_MISMATCH', /presented SHA256:/);
-    await attempt({ remotePort: await freePort() }, 'SERVER_UNREACHABLE');
-    await attempt({ remoteServerHost: '' }, 'SFTP_NOT_CONFIGURED', /remoteServerHost/);
+    await attempt({ sftpUser: 'nobody-here' }, 'SFTP_AUTH_FAILED');
+    await attempt({ sftpHostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 'HOST_KEY_MISMATCH', /presented SHA256:/);
+    await attempt({ sftpPort: await freePort() }, 'SERVER_UNREACHABLE');
+    await attempt({ sftpHost: '' }, 'SFTP_NOT_CONFIGURED', /sftpHost/);
     writeFileSync(path.join(field.dir, 'a-file'), 'x');
     await attempt({ localArchiveDir: 'a-file/archive' }, 'IO_FAILED');
-    await attempt({ remoteTransactionDir: path.join(sshd.root, 'does-not-exist') }, 'SFTP_FAILED');
+    await attempt({ sftpTransactionDir: path.join(sshd.root, 'does-not-exist') }, 'SFTP_FAILED');
     assert.deepEqual(readdirSync(remote), []);
     field.saveSettings(base);
     assert.equal((await send(field)).sent.length, 1, 'with the settings right it goes');

@@ -131,7 +131,7 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     assert.equal(pinnedKey(site, 'ra-rv1'), null);
   });
 
-  it('receipts on a USB stick: hand-written, forged and mismatched ones mark nothing; the real one does; the CLI reports what it marked', () => {
+  it('receipts on a USB stick: hand-written, forged and mismatched ones mark nothing; the real one does; the CLI reports what it marked', async () => {
     const field = dirs.store('field', 'ra-r1');
     seed(field, 3, { seed: 7 });
     const site = dirs.store('site', 'site-r1');
@@ -160,20 +160,20 @@ describe('signed files: manifests by the exporter, receipts by the receiver', ()
     // 2. Signed by another device calling itself site-r1.
     const impostor = dirs.track(Store.init(dirs.path('impostor'), 'site', 'site-r1'));
     write(signDocument(impostor, RECEIPT_DOMAIN, base));
-    assert.match(applyReceipts(f, readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /signed with a key that is not site-r1's/);
+    assert.match(applyReceipts(f, await readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /signed with a key that is not site-r1's/);
     // 3. Signed by the real site, but for more transactions than were sent, or another file.
     write(signDocument(site, RECEIPT_DOMAIN, { ...base, count: base.count + 5 }));
-    assert.match(applyReceipts(f, readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /says \d+ transactions, the batch sent had/);
+    assert.match(applyReceipts(f, await readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /says \d+ transactions, the batch sent had/);
     write(signDocument(site, RECEIPT_DOMAIN, { ...base, sha256: 'f'.repeat(64) }));
-    assert.match(applyReceipts(f, readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /names another file/);
+    assert.match(applyReceipts(f, await readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /names another file/);
     // 4. A signature copied onto an altered receipt.
     const good = signDocument(site, RECEIPT_DOMAIN, base);
     write({ ...good, errors: 3 });
-    assert.match(applyReceipts(f, readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /signature does not verify/);
+    assert.match(applyReceipts(f, await readReceiptsDir(usb), { via: 'usb' }).refused[0]?.reason ?? '', /signature does not verify/);
     assert.equal(readStatus(f).outgoing.pendingServer, pending, 'still nothing marked delivered');
     // 5. The real receipt from the site's import.
     importBatches(site, usb);
-    const ok = applyReceipts(f, readReceiptsDir(usb), { via: 'usb' });
+    const ok = applyReceipts(f, await readReceiptsDir(usb), { via: 'usb' });
     assert.deepEqual([ok.acknowledged.length, ok.refused.length], [1, 0]);
     assert.equal(readStatus(f).outgoing.pendingServer, 0);
   });

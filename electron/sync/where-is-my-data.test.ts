@@ -104,8 +104,8 @@ describe('where is my data: receipts down every hop, real processes', () => {
     const remote = path.join(sshd.root, 'central-in');
     mkdirSync(remote, { recursive: true });
     site.saveSettings({
-      ...site.settings, remoteServerHost: sshd.host, remotePort: sshd.port, remoteUser: sshd.user, privateKeyPath: sshd.clientKey,
-      hostKeyFingerprint: sshd.hostFingerprint, remoteTransactionDir: remote,
+      ...site.settings, sftpHost: sshd.host, sftpPort: sshd.port, sftpUser: sshd.user, sftpPrivateKeyPath: sshd.clientKey,
+      sftpHostKeyFingerprint: sshd.hostFingerprint, sftpTransactionDir: remote,
     });
     siteDir = site.dir;
     site.close();

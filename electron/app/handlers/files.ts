@@ -1,28 +1,25 @@
 /** File transfer: what waits to be written, Send files (export + SFTP), and importing the files that arrived (site, central). */
 import { importInThread } from '../../files/import-in-thread.ts';
-import { EdcError } from '../../../shared/errors.ts';
 import { exportBatches, pendingForExport, resendBatch } from '../../files/export.ts';
 import { importSteps } from '../../files/import.ts';
 import { drainYielding } from '../../core/steps.ts';
 import { send } from '../../files/send.ts';
+import { requireTargetSettings, targetLabel } from '../../files/targets/index.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
-/** What Send files needs (the same list `send` checks). */
-const SFTP_SETTINGS = ['remoteServerHost', 'remoteUser', 'privateKeyPath', 'hostKeyFingerprint', 'remoteTransactionDir'] as const;
 
 export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import' | 'files.resend' | 'files.setAside'> {
   return {
     'files.overview': async ({ page, pageSize }) => {
       const s = ctx.need();
-      const st = s.settings;
-      const configured = SFTP_SETTINGS.every((k) => st[k]);
+      const target = targetLabel(s.settings);
       const totalBatches = (s.sql.prepare('SELECT count(*) AS n FROM file_batch').get() as { n: number }).n;
       const batches = (s.sql.prepare('SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT ? OFFSET ?').all(pageSize, page * pageSize) as Record<string, unknown>[]).map((b) => ({
         batchId: String(b.batch_id), batchSeq: Number(b.batch_seq), fileName: String(b.file_name), count: Number(b.count),
         status: b.status as 'pending' | 'written' | 'sent' | 'acknowledged', createdAt: String(b.created_at),
         sentAt: (b.sent_at as string | null) ?? null, acknowledgedAt: (b.acknowledged_at as string | null) ?? null, receipt: (b.receipt as string | null) ?? null,
       }));
-      return { configured, target: configured ? `${st.remoteUser}@${st.remoteServerHost}:${st.remoteTransactionDir}` : null, pendingTransactions: pendingForExport(s), batches, totalBatches };
+      return { configured: target !== null, target, pendingTransactions: pendingForExport(s), batches, totalBatches };
     },
 
     'files.setAside': async ({ page, pageSize }) => {
@@ -35,9 +32,8 @@ export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview'
 
     'files.send': async () => ctx.exclusive('files.send', async () => {
       const s = ctx.need();
-      const missing = SFTP_SETTINGS.filter((k) => !s.settings[k]);
       // Nothing is exported when it cannot be sent (export alone is `edc-sync export`, e.g. to a USB stick).
-      if (missing.length) throw new EdcError('SFTP_NOT_CONFIGURED', `missing: ${missing.join(', ')}`);
+      requireTargetSettings(s.settings);
       const onProgress = ctx.progress('files.send');
       const exported = exportBatches(s, undefined, onProgress);
       const r = await send(s, { onProgress });
