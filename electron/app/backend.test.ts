@@ -117,7 +117,7 @@ describe('app backend', () => {
   it('settings: validated one key at a time; role and device id are fixed', async () => {
     const api = client(field);
     const r = await api.call('settings.update', { key: 'remotePort', value: '2222' });
-    assert.equal(r.settings.remotePort, 2222);
+    assert.equal(r.settings.sftpPort, 2222, 'the original\'s remotePort is the SFTP target\'s port');
     assert.equal(await api.fail('settings.update', { key: 'remotePort', value: 'ninety' }), 'SETTING_VALUE_INVALID');
     assert.equal(await api.fail('settings.update', { key: 'role', value: 'site' }), 'SETTING_VALUE_INVALID');
     assert.equal(await api.fail('settings.update', { key: 'noSuchKey', value: '1' }), 'SETTING_UNKNOWN');
