@@ -1,4 +1,5 @@
 /** Conflicts kept by the consumer, with both versions decrypted for review (`edc-sync conflicts`). */
+import { z } from 'zod';
 import type { TxName } from '../../shared/domain.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { CONSUMING_ROLES } from '../../shared/settings.ts';
@@ -7,6 +8,8 @@ import { Study } from './domain/study.ts';
 import type { Actor } from './write-path.ts';
 import type { RawRow } from './envelope.ts';
 import type { Store } from './store.ts';
+import { shaped } from './db/typed.ts';
+import { countRow } from './row-shapes.ts';
 
 /** What happened, for the screen's sentence (the stored reason stays the details line). */
 export const CONFLICT_KINDS = ['update-changed', 'update-deleted', 'delete-changed', 'exists', 'natural-key'] as const;
@@ -45,17 +48,25 @@ export interface ConflictView {
 export const RESOLUTIONS = ['keep-here', 'take-incoming'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
 
+/** A conflict with its incoming transaction's reason and action, checked where it is read (db/typed.ts). */
+const conflictRow = z.object({
+  id: z.number(), incoming_id: z.string(), tx_name: z.string(), tx_pk: z.string(), local_revision: z.number().nullable(), incoming_base_revision: z.number(),
+  local_record: z.string().nullable(), incoming_record: z.string(), detected_at: z.string(), resolved_at: z.string().nullable(),
+  resolution: z.enum(RESOLUTIONS).nullable(), resolved_by: z.string().nullable(), reason: z.string().nullable(), action: z.enum(['I', 'U', 'D']),
+});
+const actionRow = z.object({ action: z.enum(['I', 'U', 'D']) });
+
 /** How many conflicts listConflicts would list (open ones, or all). */
 export function countConflicts(store: Store, opts: { includeResolved?: boolean } = {}): number {
-  return (store.sql.prepare(`SELECT count(*) AS n FROM sync_conflict ${opts.includeResolved ? '' : 'WHERE resolved_at IS NULL'}`).get() as { n: number }).n;
+  return shaped(store.sql, countRow, `SELECT count(*) AS n FROM sync_conflict ${opts.includeResolved ? '' : 'WHERE resolved_at IS NULL'}`).get()!.n;
 }
 
 /** Conflicts oldest first (open ones, or all), optionally one page of them (paged in SQL: only that page is decrypted). */
 export function listConflicts(store: Store, opts: { includeResolved?: boolean; page?: number; pageSize?: number } = {}): ConflictView[] {
   const study = new Study(store);
   const limit = opts.pageSize ?? Number.MAX_SAFE_INTEGER; // all of them (LIMIT -1 is SQLite's alone)
-  const rows = store.sql.prepare(`SELECT c.*, i.error AS reason, i.action FROM sync_conflict c JOIN incoming_transaction i ON i.id = c.incoming_id
-    ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id LIMIT ? OFFSET ?`).all(limit, opts.pageSize === undefined ? 0 : (opts.page ?? 0) * limit) as Record<string, string | number | null>[];
+  const rows = shaped(store.sql, conflictRow, `SELECT c.*, i.error AS reason, i.action FROM sync_conflict c JOIN incoming_transaction i ON i.id = c.incoming_id
+    ${opts.includeResolved ? '' : 'WHERE c.resolved_at IS NULL'} ORDER BY c.id LIMIT ? OFFSET ?`).all(limit, opts.pageSize === undefined ? 0 : (opts.page ?? 0) * limit);
   return rows.map((r) => {
     const txName = String(r.tx_name) as TxName;
     const hidden: string[] = [];
@@ -81,7 +92,7 @@ export function listConflicts(store: Store, opts: { includeResolved?: boolean; p
       incomingBaseRevision: Number(r.incoming_base_revision), detectedAt: String(r.detected_at), reason: r.reason === null ? null : String(r.reason),
       differences, protectedFields: hidden, local, incoming,
       resolvedAt: r.resolved_at === null ? null : String(r.resolved_at),
-      resolution: r.resolution === null ? null : (String(r.resolution) as Resolution),
+      resolution: r.resolution,
       resolvedBy: r.resolved_by === null ? null : String(r.resolved_by),
       canTakeIncoming: local !== null && String(local.id) === String(r.tx_pk) && (r.action === 'D' || Object.keys(incoming).length > 0),
     };
@@ -107,7 +118,7 @@ export function resolveConflict(store: Store, incomingId: string, resolution: Re
         throw new EdcError('KEYS_CARRIER', `taking the incoming version of a ${view.txName} record needs the key for participants' details; keep the version here (the site settles it)`);
       }
       if (!view.canTakeIncoming) throw new EdcError('INPUT_INVALID', `${view.txName} ${view.recordId} does not exist here as that record, so the incoming version cannot replace it; keep this version (and re-enter the change if needed)`);
-      const action = (store.sql.prepare('SELECT action FROM incoming_transaction WHERE id = ?').get(incomingId) as { action: string }).action;
+      const action = shaped(store.sql, actionRow, 'SELECT action FROM incoming_transaction WHERE id = ?').get(incomingId)!.action;
       if (action === 'D') {
         study.write.delete(view.txName as TxName, view.recordId, actor);
         recordRevision = null;

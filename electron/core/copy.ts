@@ -5,14 +5,21 @@
  * every channel: a site takes only its paired devices' transactions; a refused one is listed with the reason and
  * stores nothing, so its producer's sequence numbers stay free.
  */
+import { z } from 'zod';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EdcError } from '../../shared/errors.ts';
 import { Consumer, type IngestResult } from './consumer.ts';
-import { toWire, type EnvelopeRow } from './envelope.ts';
+import { SqlitePort } from './db/port.ts';
+import { outgoingTransaction } from './db/schema.ts';
+import { rowsOf, shaped } from './db/typed.ts';
+import { toWire } from './envelope.ts';
+import { countRow } from './row-shapes.ts';
 import { LAST_SYNC_KEY } from './status.ts';
 import { DB_FILE, type Store } from './store.ts';
+
+const producerRow = z.object({ producer: z.string() });
 
 export interface CopyResult {
   accepted: number;
@@ -36,16 +43,18 @@ export function copyFrom(store: Store, sourceDir: string, onProgress?: (p: { don
   const consumer = new Consumer(store);
   const result: CopyResult = { accepted: 0, duplicates: 0, rejected: [] };
   try {
-    const total = (source.prepare('SELECT count(*) AS n FROM outgoing_transaction').get() as { n: number }).n;
-    const producers = (source.prepare('SELECT DISTINCT producer FROM outgoing_transaction').all() as { producer: string }[]).map((r) => r.producer);
+    const port = new SqlitePort(source);
+    const total = shaped(port, countRow, 'SELECT count(*) AS n FROM outgoing_transaction').get()!.n;
+    const producers = shaped(port, producerRow, 'SELECT DISTINCT producer FROM outgoing_transaction').all().map((r) => r.producer);
     // Keyset pagination on the (producer, producer_seq) index: each page is an index range, never a scan.
     // `*`: a store of an older version (read as it is, never migrated) has no sig column; toWire takes what exists.
-    const page = source.prepare(`SELECT *
+    // Whole rows (rowsOf: no check per row, however large the store).
+    const page = rowsOf(port, outgoingTransaction, `SELECT *
       FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT ${CHUNK}`);
     let done = 0;
     for (const producer of producers) {
       for (let after = 0; ;) {
-        const rows = page.all(producer, after) as EnvelopeRow[];
+        const rows = page.all(producer, after);
         if (rows.length === 0) break;
         const r = consumer.ingest(rows.map(toWire), 'copy');
         result.accepted += r.accepted.length;

@@ -14,6 +14,11 @@ import { signedBytes, verifySignature } from './crypto/device-key.ts';
 import { canonicalJson, documentSignatureValid, signDocumentWith } from './crypto/signed-json.ts';
 import { createHash } from 'node:crypto';
 import type { Store } from './store.ts';
+import { shaped } from './db/typed.ts';
+
+const listedRow = z.object({
+  device_id: z.string(), role: z.enum(['field', 'middleman', 'site', 'central']), public_key: z.string().nullable(), revoked_at: z.string().nullable(),
+});
 
 export const DEVICE_LIST_DOMAIN = 'edc-device-list/1';
 export const SHARE_SESSION_DOMAIN = 'edc-share-session/1';
@@ -27,7 +32,7 @@ const serverKeySchema = z.object({ deviceId: z.string(), publicKey: z.string() }
 
 /** Site: the current list, signed; its number grows only when a device is paired, replaced, revoked or reinstated. */
 export function issueDeviceList(store: Store): DeviceList {
-  const rows = store.sql.prepare('SELECT device_id, role, public_key, revoked_at FROM device ORDER BY device_id').all() as { device_id: string; role: DeviceList['devices'][number]['role']; public_key: string | null; revoked_at: string | null }[];
+  const rows = shaped(store.sql, listedRow, 'SELECT device_id, role, public_key, revoked_at FROM device ORDER BY device_id').all();
   const devices = rows.map((r) => ({ deviceId: r.device_id, role: r.role, publicKey: r.public_key, revoked: r.revoked_at !== null }));
   const hash = createHash('sha256').update(canonicalJson(devices)).digest('hex');
   let issued = store.getStateJson(ISSUED_STATE, issuedSchema);

@@ -6,6 +6,10 @@
  */
 import { z } from 'zod';
 import type { Store } from './store.ts';
+import { shaped } from './db/typed.ts';
+
+const publicKeyRow = z.object({ public_key: z.string().nullable() });
+const revokedRow = z.object({ revoked_at: z.string().nullable() });
 
 const PEER_KEY_STATE = 'peerKey:';
 /** A middleman's record of a laptop's key, from the share session (sync/pull.ts). */
@@ -16,14 +20,14 @@ export type PinnedKey = z.infer<typeof pinnedSchema>;
 
 export function peerKey(store: Store, deviceId: string): string | null {
   if (deviceId === store.deviceId) return store.signingKey.publicKey;
-  const paired = store.sql.prepare('SELECT public_key FROM device WHERE device_id = ?').get(deviceId) as { public_key: string | null } | undefined;
+  const paired = shaped(store.sql, publicKeyRow, 'SELECT public_key FROM device WHERE device_id = ?').get(deviceId);
   if (paired?.public_key) return paired.public_key;
   return pinnedKey(store, deviceId)?.publicKey ?? store.getState(`${PRODUCER_KEY_STATE}${deviceId}`);
 }
 
 /** Whether the device is paired here and revoked: what it signs now is not believed. */
 export function revokedHere(store: Store, deviceId: string): boolean {
-  const row = store.sql.prepare('SELECT revoked_at FROM device WHERE device_id = ?').get(deviceId) as { revoked_at: string | null } | undefined;
+  const row = shaped(store.sql, revokedRow, 'SELECT revoked_at FROM device WHERE device_id = ?').get(deviceId);
   return Boolean(row?.revoked_at);
 }
 

@@ -10,3 +10,5 @@ export const countRow = z.object({ n: z.number() });
 export const idRow = z.object({ id: z.string() });
 /** `SELECT value FROM device_state …` */
 export const valueRow = z.object({ value: z.string() });
+/** A record of any model, as stored (its columns are the model's: domain/registry.ts; no model has a blob column). */
+export const recordRow = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));

@@ -5,6 +5,8 @@
  */
 import { PANELS, VISIT_CODES } from '../../shared/domain.ts';
 import { Study } from './domain/study.ts';
+import { shaped } from './db/typed.ts';
+import { countRow } from './row-shapes.ts';
 import type { Store } from './store.ts';
 import type { Actor } from './write-path.ts';
 
@@ -41,7 +43,7 @@ export function seed(store: Store, subjects: number, opts: { seed?: number; acto
   const actor = opts.actor ?? { user: `ra.${store.deviceId}` };
   const study = new Study(store);
   const w = study.write;
-  const before = (store.sql.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
+  const before = shaped(store.sql, countRow, 'SELECT count(*) AS n FROM audit_history').get()!.n;
   const start = Date.UTC(2026, 0, 5, 7, 0, 0);
   const BATCH = 50;
   for (let done = 0; done < subjects; done += BATCH) {
@@ -85,6 +87,6 @@ export function seed(store: Store, subjects: number, opts: { seed?: number; acto
     });
     opts.onProgress?.({ done: Math.min(subjects, done + BATCH), total: subjects });
   }
-  const after = (store.sql.prepare('SELECT count(*) AS n FROM audit_history').get() as { n: number }).n;
+  const after = shaped(store.sql, countRow, 'SELECT count(*) AS n FROM audit_history').get()!.n;
   return { subjects, changes: after - before };
 }

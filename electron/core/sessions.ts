@@ -4,9 +4,14 @@
  * id is grouped by the device and channel while its requests follow each other within SESSION_GAP_MS. A pull (a
  * middleman pulling a laptop) and a file are each one session, named by their batch id.
  */
+import { z } from 'zod';
 import type { ReceivedVia } from '../../shared/envelope.ts';
+import { shaped } from './db/typed.ts';
 import { uuidv7 } from './ids.ts';
 import type { Store } from './store.ts';
+import { idRow } from './row-shapes.ts';
+
+const producersRow = z.object({ producers: z.string() });
 
 /** An older device's requests further apart than this start a new session. */
 export const SESSION_GAP_MS = 2 * 60_000;
@@ -26,15 +31,15 @@ export interface SessionSpec {
  */
 export function pushSession(store: Store, via: ReceivedVia, device: string, clientSession: string | null, now = Date.now()): SessionSpec {
   const found = clientSession
-    ? store.sql.prepare('SELECT id FROM receive_session WHERE device = ? AND client_session = ?').get(device, clientSession) as { id: string } | undefined
-    : store.sql.prepare(`SELECT id FROM receive_session WHERE device = ? AND via = ? AND client_session IS NULL AND last_at >= ?
-        ORDER BY last_at DESC LIMIT 1`).get(device, via, new Date(now - SESSION_GAP_MS).toISOString()) as { id: string } | undefined;
+    ? shaped(store.sql, idRow, 'SELECT id FROM receive_session WHERE device = ? AND client_session = ?').get(device, clientSession)
+    : shaped(store.sql, idRow, `SELECT id FROM receive_session WHERE device = ? AND via = ? AND client_session IS NULL AND last_at >= ?
+        ORDER BY last_at DESC LIMIT 1`).get(device, via, new Date(now - SESSION_GAP_MS).toISOString());
   return { id: found?.id ?? uuidv7(now), via, device, clientSession };
 }
 
 /** One request (or page, or file) stored `stored` transactions of `producers` into the session. */
 export function recordSessionRequest(store: Store, spec: SessionSpec, producers: Iterable<string>, stored: number, at: string): void {
-  const row = store.sql.prepare('SELECT producers FROM receive_session WHERE id = ?').get(spec.id) as { producers: string } | undefined;
+  const row = shaped(store.sql, producersRow, 'SELECT producers FROM receive_session WHERE id = ?').get(spec.id);
   const merged = [...new Set([...(row?.producers ? row.producers.split(',') : []), ...producers])].filter(Boolean).sort().join(',');
   if (!row) {
     store.sql.prepare(`INSERT INTO receive_session (id, via, device, client_session, label, started_at, last_at, requests, transactions, producers)

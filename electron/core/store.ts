@@ -11,16 +11,21 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { EdcError } from '../../shared/errors.ts';
 import { settingsSchema, type Role, type Settings } from '../../shared/settings.ts';
 import { deviceKey, type DeviceKey } from './crypto/device-key.ts';
 import { assertScopeFits, KEYSET_FILE, keySetExists, loadKeySet, type KeySet } from './crypto/keyset.ts';
 import { PgPort, redactUrl } from './db/pg-port.ts';
 import { SqlitePort, type SqlPort } from './db/port.ts';
-import { envelopeSignedBytes, type EnvelopeRow } from './envelope.ts';
+import { envelopeSignedBytes } from './envelope.ts';
+import { rowsOf, shaped } from './db/typed.ts';
+import { valueRow } from './row-shapes.ts';
 import * as schema from './db/schema.ts';
 import { readSettings, writeSettings } from './settings-file.ts';
+
+/** drizzle's migration table: created_at is the migration's time in ms (null: none applied). */
+const newestMigration = z.object({ newest: z.union([z.number(), z.string()]).nullable() });
 
 export const DB_FILE = 'edc-sync.db';
 const BACKLOG_SIGNED_KEY = 'outgoingSignedByDeviceKey';
@@ -122,8 +127,7 @@ export class Store {
     if (this.getState(BACKLOG_SIGNED_KEY) === '1') return;
     const key = this.deviceKey!;
     this.sql.transaction(() => {
-      const rows = this.sql.prepare('SELECT id, producer, producer_seq, tx_name, tx_pk, action, timestamp, schema_version, key_id, tx FROM outgoing_transaction WHERE producer = ? AND sig IS NULL')
-        .all(this.deviceId) as Omit<EnvelopeRow, 'sig'>[];
+      const rows = rowsOf(this.sql, schema.outgoingTransaction, 'SELECT * FROM outgoing_transaction WHERE producer = ? AND sig IS NULL').all(this.deviceId);
       const set = this.sql.prepare('UPDATE outgoing_transaction SET sig = ? WHERE id = ?');
       for (const r of rows) set.run(key.sign(envelopeSignedBytes(r)), r.id);
       this.setState(BACKLOG_SIGNED_KEY, '1');
@@ -294,7 +298,7 @@ export class Store {
   }
 
   getState(key: string): string | null {
-    const row = this.sql.prepare('SELECT value FROM device_state WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = shaped(this.sql, valueRow, 'SELECT value FROM device_state WHERE key = ?').get(key);
     return row?.value ?? null;
   }
 
@@ -373,7 +377,7 @@ function applyMigrations(sqlite: Database.Database, db: Db, migrationsDir: strin
   const newestKnown = Math.max(...journal.entries.map((e) => e.when));
   const hasTable = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
   if (hasTable) {
-    const row = sqlite.prepare('SELECT max(created_at) AS newest FROM __drizzle_migrations').get() as { newest: number | null };
+    const row = newestMigration.parse(sqlite.prepare('SELECT max(created_at) AS newest FROM __drizzle_migrations').get());
     if (row.newest !== null && Number(row.newest) > newestKnown) {
       throw new EdcError('STORE_NEWER', `the store has a migration from ${new Date(Number(row.newest)).toISOString()}`);
     }

@@ -6,8 +6,9 @@
  * writer (the app, the CLI's seed, a conflict resolution) without a hook in the write path. ~500 participants: one
  * indexed scan of two columns per search, decrypting only the changed rows.
  */
+import { z } from 'zod';
 import { jsonValues } from './db/dialect.ts';
-import type { RawRow } from './envelope.ts';
+import { shaped } from './db/typed.ts';
 import type { Store } from './store.ts';
 
 interface Entry {
@@ -27,6 +28,13 @@ export function normaliseText(s: string): string {
   return s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().trim();
 }
 
+// What the index reads, checked where it is read (db/typed.ts); PII as stored (ciphertext), phone optional.
+const idRevision = z.object({ id: z.string(), revision: z.number() });
+const indexedRow = z.object({
+  id: z.string(), revision: z.number(), created: z.string(), subject_identifier: z.string(), first_name: z.string(), last_name: z.string(),
+  identity_number: z.string(), phone: z.string().nullable(),
+});
+
 const compact = (s: string) => normaliseText(s).replace(/[^\p{L}\p{N}]/gu, '');
 const digits = (s: string) => s.replace(/\D/g, '');
 
@@ -39,17 +47,20 @@ export class SubjectIndex {
   refresh(): void {
     const seen = new Set<string>();
     const stale: string[] = [];
-    for (const r of this.store.sql.prepare('SELECT id, revision FROM subject').all() as { id: string; revision: number }[]) {
+    for (const r of shaped(this.store.sql, idRevision, 'SELECT id, revision FROM subject').all()) {
       seen.add(r.id);
       if (this.entries.get(r.id)?.revision !== r.revision) stale.push(r.id);
     }
     for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
     if (stale.length === 0) return;
     const keys = this.store.requireKeys();
-    const q = this.store.sql.prepare(`SELECT id, revision, created, subject_identifier, first_name, last_name, identity_number, phone FROM subject WHERE id IN (${jsonValues(this.store.sql.dialect)})`);
+    const q = shaped(this.store.sql, indexedRow, `SELECT id, revision, created, subject_identifier, first_name, last_name, identity_number, phone FROM subject WHERE id IN (${jsonValues(this.store.sql.dialect)})`);
     for (let i = 0; i < stale.length; i += 500) {
-      for (const r of q.all(JSON.stringify(stale.slice(i, i + 500))) as RawRow[]) {
-        const open = (col: string) => (typeof r[col] === 'string' ? keys.decryptField(col, r[col]) : '');
+      for (const r of q.all(JSON.stringify(stale.slice(i, i + 500)))) {
+        const open = (col: 'first_name' | 'last_name' | 'identity_number' | 'phone') => {
+          const v = r[col];
+          return typeof v === 'string' ? keys.decryptField(col, v) : '';
+        };
         this.entries.set(String(r.id), {
           revision: Number(r.revision),
           created: String(r.created),

@@ -12,13 +12,17 @@
  * lists (json_each) and the requisitions they name (unique index on requisition_identifier); no transaction log
  * is read. The summary is then a sort per group in memory (see shared/time-to-lab.ts).
  */
+import { z } from 'zod';
 import { addDays, localDate, localToMs, zoneOrLocal } from '../../shared/local-time.ts';
 import { summariseTimeToLab, type ReceivedTube, type TimeToLab, type TimeToLabInput } from '../../shared/time-to-lab.ts';
 import { deviceNow } from './clock.ts';
 import type { Store } from './store.ts';
+import { shaped } from './db/typed.ts';
 import { jsonEach, orderedJoin } from './db/dialect.ts';
 
 const DAY_MS = 86_400_000;
+
+const receivedTube = z.object({ requisitionIdentifier: z.string(), producer: z.string(), panel: z.string(), drawnAt: z.string(), receivedAt: z.string() }) satisfies z.ZodType<ReceivedTube>;
 
 /**
  * This site's received tubes drawn between two instants (a day's margin either way; the summary filters exactly).
@@ -28,12 +32,12 @@ const DAY_MS = 86_400_000;
 export function receivedTubes(store: Store, fromMs: number, toMs: number): ReceivedTube[] {
   const lo = new Date(fromMs - DAY_MS).toISOString();
   const hi = new Date(toMs + DAY_MS).toISOString();
-  return store.sql.prepare(`SELECT r.requisition_identifier AS "requisitionIdentifier", r.device_id AS producer, r.panel AS panel,
+  return shaped(store.sql, receivedTube, `SELECT r.requisition_identifier AS "requisitionIdentifier", r.device_id AS producer, r.panel AS panel,
         r.drawn_datetime AS "drawnAt", min(x.reconciled_at) AS "receivedAt"
       FROM specimen_reconciliation x CROSS JOIN ${jsonEach(store.sql.dialect, 'x.matched', 'j')}
       ${orderedJoin(store.sql.dialect)} specimen_requisition r ON r.requisition_identifier = j.value
       WHERE x.device_id = ? AND x.reconciled_at >= ? AND r.drawn_datetime >= ? AND r.drawn_datetime < ?
-      GROUP BY r.requisition_identifier, r.device_id, r.panel, r.drawn_datetime`).all(store.deviceId, lo, lo, hi) as ReceivedTube[];
+      GROUP BY r.requisition_identifier, r.device_id, r.panel, r.drawn_datetime`).all(store.deviceId, lo, lo, hi);
 }
 
 /** The summary for the asked local days (default: the 14 days up to today on this device's clock). */

@@ -13,9 +13,13 @@
  *   channel (knownProducers, the study's keys).
  * A refusal stores nothing, so the producer's sequence numbers stay free for the real device.
  */
+import { z } from 'zod';
 import type { WireEnvelope } from '../../shared/envelope.ts';
 import { wireSignatureValid } from './envelope.ts';
 import type { Store } from './store.ts';
+import { shaped } from './db/typed.ts';
+
+const standingRow = z.object({ revoked_at: z.string().nullable(), public_key: z.string().nullable() });
 
 export type ProducerStanding =
   | { kind: 'key'; publicKey: string }
@@ -24,7 +28,7 @@ export type ProducerStanding =
   | { kind: 'unknown' };
 
 export function producerStanding(store: Store, producer: string): ProducerStanding {
-  const row = store.sql.prepare('SELECT revoked_at, public_key FROM device WHERE device_id = ?').get(producer) as { revoked_at: string | null; public_key: string | null } | undefined;
+  const row = shaped(store.sql, standingRow, 'SELECT revoked_at, public_key FROM device WHERE device_id = ?').get(producer);
   if (!row) return { kind: 'unknown' };
   if (row.revoked_at) return { kind: 'revoked' };
   return row.public_key ? { kind: 'key', publicKey: row.public_key } : { kind: 'unsigned' };

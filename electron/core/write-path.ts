@@ -6,13 +6,15 @@
  */
 import { uuidv7 } from './ids.ts';
 import { deviceNowIso } from './clock.ts';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ModelInput, TxName } from '../../shared/domain.ts';
 import type { Action, Payload } from '../../shared/envelope.ts';
 import { EdcError } from '../../shared/errors.ts';
 import { MODELS, SCHEMA_VERSION, type Model } from './domain/registry.ts';
 import { envelopeAad, envelopeSignedBytes, type RawRow, type RawValue } from './envelope.ts';
-import { dbFault, statementCache, type Query } from './db/port.ts';
+import { dbFault, type Query } from './db/port.ts';
+import { typedStatements } from './db/typed.ts';
+import { recordRow } from './row-shapes.ts';
 import type { Store } from './store.ts';
 
 export interface Actor {
@@ -27,12 +29,17 @@ export interface ChangeOptions {
   reason?: string;
 }
 
+const nextSeqRow = z.object({ seq: z.number() });
+
 export class WritePath {
+  private readonly q: ReturnType<typeof typedStatements>;
+  /** Statements whose rows nobody reads (writes). */
   private readonly stmt: (key: string, sql: () => string) => Query;
   private readonly partials = new Map<string, z.ZodType>();
 
   constructor(private readonly store: Store) {
-    this.stmt = statementCache(store.sql);
+    this.q = typedStatements(store.sql);
+    this.stmt = this.q.write;
   }
 
   /** Run several writes in one SQLite transaction (all or nothing). */
@@ -114,7 +121,7 @@ export class WritePath {
     if (!txId) return;
     const keys = this.store.requireKeys();
     const producer = this.store.deviceId;
-    const seqRow = this.stmt('seq', () => 'SELECT coalesce(max(producer_seq), 0) + 1 AS seq FROM outgoing_transaction WHERE producer = ?').get(producer) as { seq: number };
+    const seqRow = this.q.shaped('seq', nextSeqRow, () => 'SELECT coalesce(max(producer_seq), 0) + 1 AS seq FROM outgoing_transaction WHERE producer = ?').get(producer)!;
     const history: Payload['history'] = { id: historyId, user: actor.user, hostname: this.store.hostname, at };
     if (action === 'U') history.changes = changes; // derivable from record for I and D: not sent twice
     if (reason) history.reason = reason;
@@ -162,7 +169,7 @@ export class WritePath {
   }
 
   private current(model: Model, id: string): RawRow {
-    const row = this.stmt(`get:${model.txName}`, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id) as RawRow | undefined;
+    const row = this.q.shaped(`get:${model.txName}`, recordRow, () => `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id);
     if (!row) throw new EdcError('RECORD_NOT_FOUND', `${model.txName} ${id}`);
     return row;
   }

@@ -6,6 +6,9 @@ import type { ModelInput, TxName } from '../../../shared/domain.ts';
 import { EdcError } from '../../../shared/errors.ts';
 import { requisitionIdentifier, subjectIdentifier } from '../../../shared/identifiers.ts';
 import type { RawRow } from '../envelope.ts';
+import { subject } from '../db/schema.ts';
+import { rowsOf, shaped } from '../db/typed.ts';
+import { recordRow } from '../row-shapes.ts';
 import type { Store } from '../store.ts';
 import { WritePath, type Actor } from '../write-path.ts';
 import { MODELS } from './registry.ts';
@@ -59,13 +62,13 @@ export class Study {
   /** Exact lookup through the keyed hash: the database never sees the plaintext. */
   findSubjectsByIdentityNumber(identityNumber: string): RawRow[] {
     const hash = this.store.requireKeys().lookupHash('identity_number', identityNumber);
-    const rows = this.store.sql.prepare('SELECT * FROM subject WHERE identity_number_hash = ?').all(hash) as RawRow[];
+    const rows = rowsOf(this.store.sql, subject, 'SELECT * FROM subject WHERE identity_number_hash = ?').all(hash);
     return rows.map((r) => this.decrypted('edc.subject', r));
   }
 
   get(txName: TxName, id: string): RawRow | undefined {
     const model = MODELS.get(txName)!;
-    const row = this.store.sql.prepare(`SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id) as RawRow | undefined;
+    const row = shaped(this.store.sql, recordRow, `SELECT * FROM "${model.tableName}" WHERE id = ?`).get(id);
     return row && this.decrypted(txName, row);
   }
 

@@ -6,7 +6,10 @@ import type { WireEnvelope } from '../../../shared/envelope.ts';
 import type { Role } from '../../../shared/settings.ts';
 import { MODELS } from '../domain/registry.ts';
 import { Study } from '../domain/study.ts';
-import { toWire, type EnvelopeRow, type RawRow } from '../envelope.ts';
+import { toWire, type RawRow } from '../envelope.ts';
+import { outgoingTransaction } from '../db/schema.ts';
+import { rowsOf, shaped } from '../db/typed.ts';
+import { recordRow } from '../row-shapes.ts';
 import { KeySet, KEYSET_FILE, writeKeySetFile } from '../crypto/keyset.ts';
 import { Store } from '../store.ts';
 import { issuePairingCode, pairDevice } from '../../server/auth.ts';
@@ -66,7 +69,7 @@ export function damage(e: WireEnvelope): WireEnvelope {
 }
 
 export function outgoingWire(store: Store): WireEnvelope[] {
-  return (store.sql.prepare('SELECT * FROM outgoing_transaction ORDER BY producer_seq').all() as EnvelopeRow[]).map(toWire);
+  return rowsOf(store.sql, outgoingTransaction, 'SELECT * FROM outgoing_transaction ORDER BY producer_seq').all().map(toWire);
 }
 
 /** Every synced table of a store, decrypted, keyed by txName, rows sorted by id. */
@@ -74,7 +77,7 @@ export function snapshot(store: Store): Record<string, RawRow[]> {
   const study = new Study(store);
   const out: Record<string, RawRow[]> = {};
   for (const m of MODELS.values()) {
-    out[m.txName] = (store.sql.prepare(`SELECT * FROM "${m.tableName}" ORDER BY id`).all() as RawRow[]).map((r) => study.decrypted(m.txName, r));
+    out[m.txName] = shaped(store.sql, recordRow, `SELECT * FROM "${m.tableName}" ORDER BY id`).all().map((r) => study.decrypted(m.txName, r));
   }
   return out;
 }

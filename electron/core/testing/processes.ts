@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { readStatus } from '../status.ts';
+import { outgoingTransaction } from '../db/schema.ts';
+import { rowsOf } from '../db/typed.ts';
 import { Store } from '../store.ts';
 
 export const BIN = fileURLToPath(new URL('../../../scripts/edc-sync.mjs', import.meta.url));
@@ -180,7 +182,7 @@ export async function pushAsOlderApp(store: Store, batchSize = 500): Promise<{ a
   const { toWire } = await import('../envelope.ts');
   const { randomUUID } = await import('node:crypto');
   const link = readServerLink(store.dir);
-  const rows = store.sql.prepare('SELECT * FROM outgoing_transaction WHERE is_consumed_server = 0 ORDER BY producer_seq').all() as Parameters<typeof toWire>[0][];
+  const rows = rowsOf(store.sql, outgoingTransaction, 'SELECT * FROM outgoing_transaction WHERE is_consumed_server = 0 ORDER BY producer_seq').all();
   const session = randomUUID();
   const accepted: string[] = [];
   for (let i = 0; i < rows.length; i += batchSize) {
