@@ -1,6 +1,8 @@
 /** Consumed batches as receive sessions (core/review.ts), grouped reasons, the transaction inspector, retry, and conflicts to settle (middleman, site, central). */
 import { setAsidePlan, setAsideTransactions } from '../../core/set-aside.ts';
 import { Consumer } from '../../core/consumer.ts';
+import { incomingTransaction } from '../../core/db/schema.ts';
+import { rowsOf } from '../../core/db/typed.ts';
 import { batchGaps, producerWaits, unmatchedFiles } from '../../core/waits.ts';
 import { drainYielding } from '../../core/steps.ts';
 import { countConflicts, listConflicts, resolveConflict } from '../../core/conflicts.ts';
@@ -43,7 +45,7 @@ export function batchHandlers(ctx: HandlerContext): AreaHandlers<'batches.list' 
       let contentError: ErrorCode | null = null;
       if (mayDecrypt) {
         try {
-          content = decryptEnvelope(s, s.sql.prepare('SELECT * FROM incoming_transaction WHERE id = ?').get(id) as Record<string, unknown>);
+          content = decryptEnvelope(s, rowsOf(s.sql, incomingTransaction, 'SELECT * FROM incoming_transaction WHERE id = ?').get(id)!);
         } catch (e) {
           contentError = isEdcError(e) ? e.code : 'INTERNAL';
         }

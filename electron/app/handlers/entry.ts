@@ -3,6 +3,9 @@ import { EdcError } from '../../../shared/errors.ts';
 import { MODELS, toJs } from '../../core/domain/registry.ts';
 import type { Study } from '../../core/domain/study.ts';
 import type { RawRow } from '../../core/envelope.ts';
+import { consent, medicalHistory, specimenRequisition, subject, visit, vitalSigns } from '../../core/db/schema.ts';
+import { rowsOf, shaped } from '../../core/db/typed.ts';
+import { countRow, idRow } from '../../core/row-shapes.ts';
 import type { Store } from '../../core/store.ts';
 import type { Actor } from '../../core/write-path.ts';
 import type { ModelInput } from '../../../shared/domain.ts';
@@ -32,14 +35,14 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
     'subjects.search': async ({ query, page, pageSize }) => {
       const s = ctx.need();
       if (query === '') {
-        const total = (s.sql.prepare('SELECT count(*) AS n FROM subject').get() as { n: number }).n;
-        const rows = s.sql.prepare('SELECT * FROM subject ORDER BY created DESC, id DESC LIMIT ? OFFSET ?').all(pageSize, page * pageSize) as RawRow[];
+        const total = shaped(s.sql, countRow, 'SELECT count(*) AS n FROM subject').get()!.n;
+        const rows = rowsOf(s.sql, subject, 'SELECT * FROM subject ORDER BY created DESC, id DESC LIMIT ? OFFSET ?').all(pageSize, page * pageSize);
         return { rows: rows.map(subjectSummary), total };
       }
       // Decrypted names and numbers are searched in memory only (core/subject-index.ts); the page is read by id.
       const ids = subjectIndex(s).search(query);
-      const one = s.sql.prepare('SELECT * FROM subject WHERE id = ?');
-      const rows = ids.slice(page * pageSize, (page + 1) * pageSize).map((id) => one.get(id) as RawRow | undefined).filter((r): r is RawRow => r !== undefined);
+      const one = rowsOf(s.sql, subject, 'SELECT * FROM subject WHERE id = ?');
+      const rows = ids.slice(page * pageSize, (page + 1) * pageSize).map((id) => one.get(id)).filter((r) => r !== undefined);
       return { rows: rows.map(subjectSummary), total: ids.length };
     },
 
@@ -47,11 +50,13 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
 
     'subjects.get': async ({ id }) => {
       const s = ctx.need();
-      const row = s.sql.prepare('SELECT * FROM subject WHERE id = ?').get(id) as RawRow | undefined;
+      const row = rowsOf(s.sql, subject, 'SELECT * FROM subject WHERE id = ?').get(id);
       if (!row) throw new EdcError('RECORD_NOT_FOUND', `subject ${id}`);
-      const visits = s.sql.prepare('SELECT * FROM visit WHERE subject_id = ? ORDER BY visit_datetime, visit_code, visit_code_sequence').all(id) as RawRow[];
-      const one = (table: string, visitId: unknown) => s.sql.prepare(`SELECT * FROM "${table}" WHERE visit_id = ?`).get(visitId) as RawRow | undefined;
-      const consents = (s.sql.prepare('SELECT * FROM consent WHERE subject_id = ? ORDER BY consent_datetime').all(id) as RawRow[]).map((c) => {
+      const visits = rowsOf(s.sql, visit, 'SELECT * FROM visit WHERE subject_id = ? ORDER BY visit_datetime, visit_code, visit_code_sequence').all(id);
+      const vitals = rowsOf(s.sql, vitalSigns, 'SELECT * FROM vital_signs WHERE visit_id = ?');
+      const history = rowsOf(s.sql, medicalHistory, 'SELECT * FROM medical_history WHERE visit_id = ?');
+      const tubes = rowsOf(s.sql, specimenRequisition, 'SELECT * FROM specimen_requisition WHERE visit_id = ? ORDER BY requisition_identifier');
+      const consents = rowsOf(s.sql, consent, 'SELECT * FROM consent WHERE subject_id = ? ORDER BY consent_datetime').all(id).map((c) => {
         const js = rowOf('edc.consent', c);
         return { id: String(js.id), version: String(js.version), consentDatetime: String(js.consentDatetime), isLiterate: Boolean(js.isLiterate), language: String(js.language) };
       });
@@ -61,8 +66,8 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
         consents,
         visits: visits.map((v) => {
           const vis = rowOf('edc.visit', v);
-          const vs = one('vital_signs', v.id);
-          const mh = one('medical_history', v.id);
+          const vs = vitals.get(v.id);
+          const mh = history.get(v.id);
           const pick = <T extends string>(txName: string, r: RawRow | undefined, keys: readonly T[]) => {
             if (!r) return null;
             const js = rowOf(txName, r);
@@ -73,7 +78,7 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
             visitDatetime: String(vis.visitDatetime), reason: String(vis.reason),
             vitalSigns: pick('edc.vital_signs', vs, ['weightKg', 'heightCm', 'systolic', 'diastolic', 'temperatureC', 'oxygenSaturation'] as const) as never,
             medicalHistory: pick('edc.medical_history', mh, ['hypertension', 'diabetes', 'hivStatus', 'currentMedications'] as const) as never,
-            requisitions: (s.sql.prepare('SELECT * FROM specimen_requisition WHERE visit_id = ? ORDER BY requisition_identifier').all(v.id) as RawRow[]).map(requisitionOf),
+            requisitions: tubes.all(v.id).map(requisitionOf),
           };
         }),
       };
@@ -112,7 +117,7 @@ export function entryHandlers(ctx: HandlerContext): AreaHandlers<'subjects.searc
 /** Insert the CRF of a visit, or update it when the visit already has one (one per visit: the natural key). */
 function upsertByVisit<K extends 'edc.vital_signs' | 'edc.medical_history'>(store: Store, study: Study, txName: K, input: ModelInput<K>, actor: Actor): RawRow {
   const table = MODELS.get(txName)!.tableName;
-  const row = store.sql.prepare(`SELECT id FROM "${table}" WHERE visit_id = ?`).get(input.visitId) as { id: string } | undefined;
+  const row = shaped(store.sql, idRow, `SELECT id FROM "${table}" WHERE visit_id = ?`).get(input.visitId);
   if (!row) return study.write.insert(txName, input, actor);
   const { visitId: _visitId, ...patch } = input;
   return study.write.update(txName, row.id, patch as Partial<ModelInput<K>>, actor);

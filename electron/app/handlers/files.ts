@@ -1,31 +1,35 @@
 /** File transfer: what waits to be written, Send files (export + SFTP), and importing the files that arrived (site, central). */
+import { z } from 'zod';
 import { importInThread } from '../../files/import-in-thread.ts';
 import { exportBatches, pendingForExport, resendBatch } from '../../files/export.ts';
 import { importSteps } from '../../files/import.ts';
 import { drainYielding } from '../../core/steps.ts';
+import { fileBatch } from '../../core/db/schema.ts';
+import { rowsOf, shaped } from '../../core/db/typed.ts';
+import { countRow } from '../../core/row-shapes.ts';
 import { send } from '../../files/send.ts';
 import { requireTargetSettings, targetLabel } from '../../files/targets/index.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
 
+const quarantinedRow = z.object({ file_name: z.string(), reason: z.string().nullable(), at: z.string() });
 
 export function fileHandlers(ctx: HandlerContext): AreaHandlers<'files.overview' | 'files.send' | 'files.import' | 'files.resend' | 'files.setAside'> {
   return {
     'files.overview': async ({ page, pageSize }) => {
       const s = ctx.need();
       const target = targetLabel(s.settings);
-      const totalBatches = (s.sql.prepare('SELECT count(*) AS n FROM file_batch').get() as { n: number }).n;
-      const batches = (s.sql.prepare('SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT ? OFFSET ?').all(pageSize, page * pageSize) as Record<string, unknown>[]).map((b) => ({
-        batchId: String(b.batch_id), batchSeq: Number(b.batch_seq), fileName: String(b.file_name), count: Number(b.count),
-        status: b.status as 'pending' | 'written' | 'sent' | 'acknowledged', createdAt: String(b.created_at),
-        sentAt: (b.sent_at as string | null) ?? null, acknowledgedAt: (b.acknowledged_at as string | null) ?? null, receipt: (b.receipt as string | null) ?? null,
+      const totalBatches = shaped(s.sql, countRow, 'SELECT count(*) AS n FROM file_batch').get()!.n;
+      const batches = rowsOf(s.sql, fileBatch, 'SELECT * FROM file_batch ORDER BY batch_seq DESC LIMIT ? OFFSET ?').all(pageSize, page * pageSize).map((b) => ({
+        batchId: b.batch_id, batchSeq: b.batch_seq, fileName: b.file_name, count: b.count,
+        status: b.status, createdAt: b.created_at, sentAt: b.sent_at, acknowledgedAt: b.acknowledged_at, receipt: b.receipt,
       }));
       return { configured: target !== null, target, pendingTransactions: pendingForExport(s), batches, totalBatches };
     },
 
     'files.setAside': async ({ page, pageSize }) => {
       const s = ctx.need();
-      const total = (s.sql.prepare("SELECT count(*) AS n FROM file_import WHERE status = 'quarantined'").get() as { n: number }).n;
-      const rows = (s.sql.prepare("SELECT file_name, reason, at FROM file_import WHERE status = 'quarantined' ORDER BY id DESC LIMIT ? OFFSET ?").all(pageSize, page * pageSize) as { file_name: string; reason: string | null; at: string }[])
+      const total = shaped(s.sql, countRow, "SELECT count(*) AS n FROM file_import WHERE status = 'quarantined'").get()!.n;
+      const rows = shaped(s.sql, quarantinedRow, "SELECT file_name, reason, at FROM file_import WHERE status = 'quarantined' ORDER BY id DESC LIMIT ? OFFSET ?").all(pageSize, page * pageSize)
         .map((q) => ({ fileName: q.file_name, reason: q.reason, at: q.at }));
       return { rows, total };
     },

@@ -1,14 +1,19 @@
 /** The field share ("Let the driver pull"), the middleman's pull, and specimen reconciliation against the requisitions held here. */
+import { z } from 'zod';
 import type { ShareState } from '../../../shared/contract.ts';
 import { EdcError } from '../../../shared/errors.ts';
 import { reconcile } from '../../../shared/reconcile.ts';
 import type { Scope } from '../../../shared/specimens.ts';
 import { canonicalReasons, canonicalTubes, CustodyBook, flaggedChains, pullHandoverOf, signReceipt } from '../../core/custody.ts';
 import { expectedTubes, firstWithoutReason, listPulls, sources } from '../../core/specimens.ts';
+import { shaped } from '../../core/db/typed.ts';
+import { countRow } from '../../core/row-shapes.ts';
 import type { Store } from '../../core/store.ts';
 import { pull } from '../../sync/pull.ts';
 import { startShare, type Share } from '../../sync/share.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
+
+const firstReceived = z.object({ at: z.string().nullable() });
 
 const IDLE_SHARE: ShareState = { active: false, url: null, code: null, middleman: null, acknowledged: 0, waiting: 0, closedReason: null };
 
@@ -26,7 +31,7 @@ export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.star
     'share.start': async ({ host, idleMinutes }) => {
       const s = ctx.need();
       if (share) throw new EdcError('SHARE_ACTIVE');
-      const waiting = () => (s.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0 AND is_consumed_middleman = 0').get() as { n: number }).n;
+      const waiting = () => shaped(s.sql, countRow, 'SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0 AND is_consumed_middleman = 0').get()!.n;
       let acknowledged = 0;
       const started = await startShare(s, {
         host, port: 0, idleMs: idleMinutes * 60_000,
@@ -128,6 +133,6 @@ export function middlemanHandlers(ctx: HandlerContext): AreaHandlers<'share.star
 /** When the tubes changed hands: a pull's time on this device's clock, otherwise now. */
 function handedAt(store: Store, scope: Scope, now: string): string {
   if (scope.kind !== 'pull' || !scope.batchId) return now;
-  const r = store.sql.prepare('SELECT min(received_at) AS at FROM incoming_transaction WHERE batch_id = ?').get(scope.batchId) as { at: string | null };
+  const r = shaped(store.sql, firstReceived, 'SELECT min(received_at) AS at FROM incoming_transaction WHERE batch_id = ?').get(scope.batchId)!;
   return r.at ?? now;
 }

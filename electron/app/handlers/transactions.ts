@@ -1,15 +1,24 @@
 /** Pending transactions: this device's own, or (middleman) those it pulled and passes on; decrypted for authorised readers. */
+import { z } from 'zod';
 import type { TxName } from '../../../shared/domain.ts';
 import type { PendingRow } from '../../../shared/contract.ts';
 import { EdcError } from '../../../shared/errors.ts';
 import { MODELS, SCHEMA_VERSION, toJs } from '../../core/domain/registry.ts';
 import { upcast } from '../../core/domain/upcast.ts';
+import { incomingTransaction, outgoingTransaction } from '../../core/db/schema.ts';
+import { rowsOf, shaped } from '../../core/db/typed.ts';
+import { countRow } from '../../core/row-shapes.ts';
 import { Study } from '../../core/domain/study.ts';
 import { envelopeAad, type EnvelopeRow, type RawRow } from '../../core/envelope.ts';
 import type { Store } from '../../core/store.ts';
 import { heldIn } from '../../../shared/fleet.ts';
 import { holdingFor, ownHolding } from '../../core/fleet.ts';
 import type { AreaHandlers, HandlerContext } from '../context.ts';
+
+// The pending list's columns (each table's own), checked where they are read (core/db/typed.ts).
+const pendingBase = { id: z.string(), producer: z.string(), producer_seq: z.number(), tx_name: z.string(), action: z.enum(['I', 'U', 'D']), timestamp: z.string(), key_id: z.string(), batch_id: z.string().nullable() };
+const outgoingPending = z.object({ ...pendingBase, is_consumed_server: z.number(), is_consumed_middleman: z.number() });
+const incomingPending = z.object({ ...pendingBase, forwarded_at: z.string().nullable() });
 
 export function transactionHandlers(ctx: HandlerContext): AreaHandlers<'pending.list' | 'pending.open'> {
   /** Where an own transaction is now (see core/fleet.ts hopSql; same rule). */
@@ -59,27 +68,28 @@ export function transactionHandlers(ctx: HandlerContext): AreaHandlers<'pending.
       const table = forwarding ? 'incoming_transaction' : 'outgoing_transaction';
       const cols = forwarding ? 'forwarded_at' : 'is_consumed_server, is_consumed_middleman';
       const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const total = (s.sql.prepare(`SELECT count(*) AS n FROM ${table} ${w}`).get(...args) as { n: number }).n;
-      const rows = s.sql.prepare(`SELECT id, producer, producer_seq, tx_name, action, timestamp, key_id, batch_id, ${cols}
-        FROM ${table} ${w} ORDER BY ${forwarding ? 'received_at DESC, producer, producer_seq DESC' : 'producer_seq DESC'} LIMIT ? OFFSET ?`)
-        .all(...args, pageSize, page * pageSize) as Record<string, unknown>[];
-      return { rows: rows.map(forwarding ? incomingRow : outgoingRow), total };
+      const total = shaped(s.sql, countRow, `SELECT count(*) AS n FROM ${table} ${w}`).get(...args)!.n;
+      const sql = `SELECT id, producer, producer_seq, tx_name, action, timestamp, key_id, batch_id, ${cols}
+        FROM ${table} ${w} ORDER BY ${forwarding ? 'received_at DESC, producer, producer_seq DESC' : 'producer_seq DESC'} LIMIT ? OFFSET ?`;
+      const rows = forwarding
+        ? shaped(s.sql, incomingPending, sql).all(...args, pageSize, page * pageSize).map(incomingRow)
+        : shaped(s.sql, outgoingPending, sql).all(...args, pageSize, page * pageSize).map(outgoingRow);
+      return { rows, total };
     },
 
     'pending.open': async ({ id }) => {
       const s = ctx.need();
-      const own = s.sql.prepare('SELECT * FROM outgoing_transaction WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-      const received = own ? undefined : s.sql.prepare('SELECT * FROM incoming_transaction WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-      const r = own ?? received;
-      if (!r) throw new EdcError('RECORD_NOT_FOUND', `transaction ${id}`);
-      return { row: own ? outgoingRow(r) : incomingRow(r), content: decryptEnvelope(s, r) };
+      const own = rowsOf(s.sql, outgoingTransaction, 'SELECT * FROM outgoing_transaction WHERE id = ?').get(id);
+      if (own) return { row: outgoingRow(own), content: decryptEnvelope(s, own) };
+      const received = rowsOf(s.sql, incomingTransaction, 'SELECT * FROM incoming_transaction WHERE id = ?').get(id);
+      if (!received) throw new EdcError('RECORD_NOT_FOUND', `transaction ${id}`);
+      return { row: incomingRow(received), content: decryptEnvelope(s, received) };
     },
   };
 }
 
 /** A transaction's content (outgoing, or received to pass on) for an authorised reader: envelope decrypted, then the PII fields. */
-export function decryptEnvelope(store: Store, r: Record<string, unknown>): Record<string, unknown> {
-  const row = r as unknown as EnvelopeRow;
+export function decryptEnvelope(store: Store, row: EnvelopeRow): Record<string, unknown> {
   let payload: { record?: RawRow; history?: unknown };
   try {
     payload = JSON.parse(store.requireKeys().decrypt(row.key_id, row.tx, envelopeAad(row)).toString('utf8')) as typeof payload;
