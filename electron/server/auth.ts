@@ -2,11 +2,13 @@
  * Device pairing and tokens on the site/central server. Codes and tokens are random; only their SHA-256 is
  * stored. A pairing code is single-use and expires; a token is per device and revocable.
  */
+import { z } from 'zod';
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { EdcError } from '../../shared/errors.ts';
-import { deviceIdSchema, type Role } from '../../shared/settings.ts';
+import { deviceIdSchema, roleSchema, type Role } from '../../shared/settings.ts';
 import { isDevicePublicKey } from '../core/crypto/device-key.ts';
 import type { Store } from '../core/store.ts';
+import { shaped } from '../core/db/typed.ts';
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I
 export const PAIRING_CODE_TTL_MS = 10 * 60_000;
@@ -69,10 +71,18 @@ export function issuePairingCode(store: Store, target: PairingTarget, now = Date
   return { code, expiresAt, deviceId: target.deviceId, role: target.role, purpose };
 }
 
-interface DeviceRow { device_id: string; role: Role; revoked_at: string | null; public_key: string | null }
+// What is read of the device and pairing tables, checked where it is read (core/db/typed.ts).
+const deviceRowSchema = z.object({ device_id: z.string(), role: roleSchema, revoked_at: z.string().nullable(), public_key: z.string().nullable() });
+type DeviceRow = z.infer<typeof deviceRowSchema>;
+const pairingRow = z.object({
+  expires_at: z.string(), used_at: z.string().nullable(), device_id: z.string().nullable(), role: roleSchema.nullable(), purpose: z.enum(['pair', 'replace']).nullable(),
+});
+const pairedRow = z.object({
+  device_id: z.string(), role: roleSchema, paired_at: z.string(), revoked_at: z.string().nullable(), last_seen_at: z.string().nullable(), public_key: z.string().nullable(),
+});
 
 function deviceRow(store: Store, deviceId: string): DeviceRow | undefined {
-  return store.sql.prepare('SELECT device_id, role, revoked_at, public_key FROM device WHERE device_id = ?').get(deviceId) as DeviceRow | undefined;
+  return shaped(store.sql, deviceRowSchema, 'SELECT device_id, role, revoked_at, public_key FROM device WHERE device_id = ?').get(deviceId);
 }
 
 export function recordDeviceEvent(store: Store, deviceId: string, action: 'code-issued' | 'paired' | 'replaced' | 'revoked' | 'reinstated' | 'key-registered', actor: string, detail: string | null, at = new Date().toISOString()): void {
@@ -88,8 +98,7 @@ export function pairDevice(store: Store, code: string, deviceId: string, role: R
   const token = newToken();
   store.sql.transaction(() => {
     const hash = sha256(normalizeCode(code));
-    const row = store.sql.prepare('SELECT expires_at, used_at, device_id, role, purpose FROM pairing_code WHERE code_hash = ?').get(hash) as
-      { expires_at: string; used_at: string | null; device_id: string | null; role: Role | null; purpose: 'pair' | 'replace' | null } | undefined;
+    const row = shaped(store.sql, pairingRow, 'SELECT expires_at, used_at, device_id, role, purpose FROM pairing_code WHERE code_hash = ?').get(hash);
     if (!row || row.used_at || row.expires_at < new Date(now).toISOString() || !row.device_id) throw new EdcError('PAIRING_CODE_INVALID');
     if (row.device_id !== deviceId || row.role !== role) {
       throw new EdcError('PAIRING_CODE_INVALID', `this code was issued for ${row.device_id} as ${row.role ?? '?'}, not for ${deviceId} as ${role}`);
@@ -120,7 +129,7 @@ export interface PairedDevice {
 
 /** The device a bearer token belongs to, or AUTH_INVALID (unknown or revoked). */
 export function authenticate(store: Store, token: string): PairedDevice {
-  const row = store.sql.prepare('SELECT device_id, role, revoked_at, public_key FROM device WHERE token_hash = ?').get(sha256(token)) as DeviceRow | undefined;
+  const row = shaped(store.sql, deviceRowSchema, 'SELECT device_id, role, revoked_at, public_key FROM device WHERE token_hash = ?').get(sha256(token));
   if (!row || row.revoked_at) throw new EdcError('AUTH_INVALID');
   return { deviceId: row.device_id, role: row.role, publicKey: row.public_key };
 }
@@ -141,8 +150,8 @@ export function registerDeviceKey(store: Store, who: PairedDevice, publicKey: st
 export interface DeviceListing { deviceId: string; role: Role; pairedAt: string; revokedAt: string | null; lastSeenAt: string | null; publicKey: string | null }
 
 export function listDevices(store: Store): DeviceListing[] {
-  return (store.sql.prepare('SELECT device_id, role, paired_at, revoked_at, last_seen_at, public_key FROM device ORDER BY device_id').all() as Record<string, string | null>[])
-    .map((r) => ({ deviceId: r.device_id!, role: r.role as Role, pairedAt: r.paired_at!, revokedAt: r.revoked_at ?? null, lastSeenAt: r.last_seen_at ?? null, publicKey: r.public_key ?? null }));
+  return shaped(store.sql, pairedRow, 'SELECT device_id, role, paired_at, revoked_at, last_seen_at, public_key FROM device ORDER BY device_id').all()
+    .map((r) => ({ deviceId: r.device_id, role: r.role, pairedAt: r.paired_at, revokedAt: r.revoked_at, lastSeenAt: r.last_seen_at, publicKey: r.public_key }));
 }
 
 export function revokeDevice(store: Store, deviceId: string, actor = 'admin'): void {

@@ -10,7 +10,10 @@
  * number is bound into the ciphertext and the signature). Every change is kept; what the receiver already holds
  * (the restored rows it counted as duplicates, and what it got before the backup was restored) is not made again.
  */
-import { envelopeAad, envelopeSignedBytes, type EnvelopeRow } from '../core/envelope.ts';
+import { outgoingTransaction } from '../core/db/schema.ts';
+import { rowsOf, shaped } from '../core/db/typed.ts';
+import { envelopeAad, envelopeSignedBytes } from '../core/envelope.ts';
+import { countRow } from '../core/row-shapes.ts';
 import type { Store } from '../core/store.ts';
 import { jsonValues } from '../core/db/dialect.ts';
 
@@ -27,7 +30,7 @@ export interface Renumbered {
 
 /** This device's own highest producerSeq (0 with none). */
 export function ownLastSeq(store: Store): number {
-  return (store.sql.prepare('SELECT coalesce(max(producer_seq), 0) AS n FROM outgoing_transaction WHERE producer = ?').get(store.deviceId) as { n: number }).n;
+  return shaped(store.sql, countRow, 'SELECT coalesce(max(producer_seq), 0) AS n FROM outgoing_transaction WHERE producer = ?').get(store.deviceId)!.n;
 }
 
 /**
@@ -39,9 +42,9 @@ export function renumberPastMark(store: Store, ids: readonly string[], mark: num
   const keys = store.requireKeys();
   return store.guarded(() => {
     const ownLast = ownLastSeq(store);
-    const rows = store.sql.prepare(`SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq <= ? AND is_consumed_server = 0
+    const rows = rowsOf(store.sql, outgoingTransaction, `SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq <= ? AND is_consumed_server = 0
       AND is_consumed_middleman = 0 AND batch_id IS NULL AND id IN (${jsonValues(store.sql.dialect)}) ORDER BY producer_seq`)
-      .all(store.deviceId, mark, JSON.stringify(ids)) as EnvelopeRow[];
+      .all(store.deviceId, mark, JSON.stringify(ids));
     if (rows.length === 0) return null;
     const update = store.sql.prepare('UPDATE outgoing_transaction SET producer_seq = ?, key_id = ?, tx = ?, sig = ? WHERE id = ?');
     let seq = Math.max(mark, ownLast);

@@ -3,14 +3,18 @@
  * producer) and which transactions it wants sent again. A server without the endpoint is an older version: null,
  * and the client pushes as before.
  */
+import { z } from 'zod';
 import { preflightResponseSchema, type PreflightResponse } from '../../shared/api.ts';
 import type { Store } from '../core/store.ts';
+import { shaped } from '../core/db/typed.ts';
+
+const producerRow = z.object({ producer: z.string() });
 import type { HttpClient } from './client.ts';
 
 /** The producers this device sends for: itself, and (a middleman) every laptop it pulled from. */
 export function producersSentFor(store: Store): string[] {
   const forwarded = store.role === 'middleman'
-    ? (store.sql.prepare('SELECT producer FROM producer_cursor ORDER BY producer').all() as { producer: string }[]).map((r) => r.producer)
+    ? shaped(store.sql, producerRow, 'SELECT producer FROM producer_cursor ORDER BY producer').all().map((r) => r.producer)
     : [];
   return [store.deviceId, ...forwarded.filter((p) => p !== store.deviceId)].slice(0, 1000);
 }

@@ -4,6 +4,7 @@
  * answer lists it as accepted or duplicate, which it sends only after committing. A push cut at any point is
  * resumed by the next one: unacknowledged transactions are sent again and the server counts them as duplicates.
  */
+import { z } from 'zod';
 import os from 'node:os';
 import { DEVICE_KEY_HEADER, LIMITS, PUSH_SESSION_HEADER, pushResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError, isEdcError } from '../../shared/errors.ts';
@@ -11,7 +12,10 @@ import { contactResponseSchema, type ContactRequest, type Holdings } from '../..
 import { offerHeldTubes } from '../core/custody.ts';
 import { acceptDeviceList } from '../core/device-list.ts';
 import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
+import { incomingTransaction, outgoingTransaction } from '../core/db/schema.ts';
+import { rowsOf, shaped } from '../core/db/typed.ts';
 import { toWire, wireSignatureValid, type EnvelopeRow } from '../core/envelope.ts';
+import { countRow } from '../core/row-shapes.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
@@ -22,6 +26,8 @@ import { ownLastSeq, renumberPastMark, type Renumbered } from './back-in-time.ts
 export { behindSentence, renumberedSentence } from './back-in-time.ts';
 import { applyResendRequests, preflight } from './preflight.ts';
 import { readServerLink } from './server-link.ts';
+
+const producerRow = z.object({ producer: z.string() });
 
 export interface PushResult {
   sent: number;
@@ -64,12 +70,12 @@ interface Source {
 /** This device's own transactions not yet delivered to the server. */
 function ownOutgoing(store: Store): Source {
   let after = 0;
-  const page = store.sql.prepare(`SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? AND is_consumed_server = 0
+  const page = rowsOf(store.sql, outgoingTransaction, `SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? AND is_consumed_server = 0
     ORDER BY producer_seq LIMIT ?`);
   const mark = store.sql.prepare('UPDATE outgoing_transaction SET is_consumed_server = 1, consumed_server_at = ?, consumer_server = ? WHERE id = ? AND is_consumed_server = 0');
   return {
     next(n) {
-      const rows = page.all(store.deviceId, after, n) as EnvelopeRow[];
+      const rows = page.all(store.deviceId, after, n);
       if (rows.length) after = rows[rows.length - 1]!.producer_seq;
       return rows;
     },
@@ -81,16 +87,16 @@ function ownOutgoing(store: Store): Source {
 
 /** A middleman's pulled transactions not yet forwarded, producer by producer, in sequence. */
 function forwarded(store: Store): Source {
-  const producers = (store.sql.prepare('SELECT DISTINCT producer FROM incoming_transaction').all() as { producer: string }[]).map((r) => r.producer);
+  const producers = shaped(store.sql, producerRow, 'SELECT DISTINCT producer FROM incoming_transaction').all().map((r) => r.producer);
   let i = 0;
   let after = 0;
-  const page = store.sql.prepare(`SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ? AND forwarded_at IS NULL
+  const page = rowsOf(store.sql, incomingTransaction, `SELECT * FROM incoming_transaction WHERE producer = ? AND producer_seq > ? AND forwarded_at IS NULL
     ORDER BY producer_seq LIMIT ?`);
   const mark = store.sql.prepare('UPDATE incoming_transaction SET forwarded_at = ? WHERE id = ? AND forwarded_at IS NULL');
   return {
     next(n) {
       while (i < producers.length) {
-        const rows = page.all(producers[i], after, n) as EnvelopeRow[];
+        const rows = page.all(producers[i], after, n);
         if (rows.length) {
           after = rows[rows.length - 1]!.producer_seq;
           return rows;
@@ -107,9 +113,9 @@ function forwarded(store: Store): Source {
 }
 
 export function pendingForServer(store: Store): number {
-  const own = (store.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0').get() as { n: number }).n;
+  const own = shaped(store.sql, countRow, 'SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_server = 0').get()!.n;
   if (store.role !== 'middleman') return own;
-  return own + (store.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get() as { n: number }).n;
+  return own + shaped(store.sql, countRow, 'SELECT count(*) AS n FROM incoming_transaction WHERE forwarded_at IS NULL').get()!.n;
 }
 
 /**

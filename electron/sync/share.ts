@@ -11,7 +11,10 @@ import { shareReceiptsRequestSchema } from '../../shared/fleet.ts';
 import { laptopHandover } from '../core/custody.ts';
 import { acceptDeviceList, middlemanRefusal } from '../core/device-list.ts';
 import { ownState, recordOwnHolding } from '../core/fleet.ts';
-import { toWire, type EnvelopeRow } from '../core/envelope.ts';
+import { outgoingTransaction } from '../core/db/schema.ts';
+import { rowsOf, shaped } from '../core/db/typed.ts';
+import { toWire } from '../core/envelope.ts';
+import { countRow } from '../core/row-shapes.ts';
 import type { Store } from '../core/store.ts';
 import { codesEqual, newCode, newToken } from '../server/auth.ts';
 import { bearer, createHttp, parseWith, sendJson } from '../server/http.ts';
@@ -57,8 +60,8 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
     idle = setTimeout(() => close('idle'), idleMs);
   };
   touch();
-  const total = () => (store.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE producer = ?').get(store.deviceId) as { n: number }).n;
-  const pending = () => (store.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_middleman = 0 AND is_consumed_server = 0').get() as { n: number }).n;
+  const total = () => shaped(store.sql, countRow, 'SELECT count(*) AS n FROM outgoing_transaction WHERE producer = ?').get(store.deviceId)!.n;
+  const pending = () => shaped(store.sql, countRow, 'SELECT count(*) AS n FROM outgoing_transaction WHERE is_consumed_middleman = 0 AND is_consumed_server = 0').get()!.n;
   const session = (token: string): string => {
     const who = sessions.get(token);
     if (!who) throw new EdcError('AUTH_INVALID');
@@ -92,11 +95,11 @@ export async function startShare(store: Store, opts: { host: string; port: numbe
     return { token, producer: store.deviceId, total: total(), state: ownState(store), publicKey: store.signingKey.publicKey } satisfies ShareSessionResponse;
   });
 
-  const page = store.sql.prepare('SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT ?');
+  const page = rowsOf(store.sql, outgoingTransaction, 'SELECT * FROM outgoing_transaction WHERE producer = ? AND producer_seq > ? ORDER BY producer_seq LIMIT ?');
   app.get('/share/v1/transactions', async (req, reply) => {
     session(bearer(req));
     const q = parseWith(sharePageQuerySchema, req.query, 'page query');
-    const rows = page.all(store.deviceId, q.after, q.limit + 1) as EnvelopeRow[];
+    const rows = page.all(store.deviceId, q.after, q.limit + 1);
     const more = rows.length > q.limit;
     return sendJson(req, reply, { transactions: rows.slice(0, q.limit).map(toWire), more } satisfies SharePage);
   });

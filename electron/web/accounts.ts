@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { userRoleSchema, type UserRole } from '../../shared/contract.ts';
 import { EdcError } from '../../shared/errors.ts';
 import type { Store } from '../core/store.ts';
+import { shaped } from '../core/db/typed.ts';
 import { newToken, sha256 } from '../server/auth.ts';
+
+// What is read of the accounts, checked where it is read (core/db/typed.ts).
+const userRow = z.object({ username: z.string(), role: userRoleSchema, created_at: z.string() });
+const loginRow = z.object({ username: z.string(), role: userRoleSchema, password_hash: z.string() });
+const sessionRow = z.object({ username: z.string(), role: userRoleSchema, expires_at: z.string() });
 
 export const SESSION_TTL_MS = 12 * 3600_000;
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
@@ -61,7 +67,7 @@ export function removeUser(store: Store, username: string): void {
 }
 
 export function listUsers(store: Store): { username: string; role: UserRole; createdAt: string }[] {
-  return (store.sql.prepare('SELECT username, role, created_at FROM web_user ORDER BY username').all() as { username: string; role: UserRole; created_at: string }[])
+  return shaped(store.sql, userRow, 'SELECT username, role, created_at FROM web_user ORDER BY username').all()
     .map((u) => ({ username: u.username, role: u.role, createdAt: u.created_at }));
 }
 
@@ -69,8 +75,7 @@ export function listUsers(store: Store): { username: string; role: UserRole; cre
 let dummyHash: Promise<string> | undefined;
 
 export async function login(store: Store, username: string, password: string, now = Date.now()): Promise<{ token: string; username: string; role: UserRole }> {
-  const user = store.sql.prepare('SELECT username, role, password_hash FROM web_user WHERE username = ?').get(username) as
-    { username: string; role: UserRole; password_hash: string } | undefined;
+  const user = shaped(store.sql, loginRow, 'SELECT username, role, password_hash FROM web_user WHERE username = ?').get(username);
   dummyHash ??= hashPassword(randomBytes(12).toString('hex'));
   const ok = await verifyPassword(password, user?.password_hash ?? await dummyHash);
   if (!user || !ok) throw new EdcError('LOGIN_FAILED');
@@ -83,8 +88,8 @@ export async function login(store: Store, username: string, password: string, no
 
 export function sessionUser(store: Store, token: string | undefined, now = Date.now()): { username: string; role: UserRole } {
   if (!token || !/^[A-Za-z0-9_-]{20,200}$/.test(token)) throw new EdcError('SESSION_REQUIRED');
-  const row = store.sql.prepare(`SELECT u.username, u.role, s.expires_at FROM web_session s JOIN web_user u ON u.username = s.username
-    WHERE s.token_hash = ?`).get(sha256(token)) as { username: string; role: UserRole; expires_at: string } | undefined;
+  const row = shaped(store.sql, sessionRow, `SELECT u.username, u.role, s.expires_at FROM web_session s JOIN web_user u ON u.username = s.username
+    WHERE s.token_hash = ?`).get(sha256(token));
   if (!row || row.expires_at < new Date(now).toISOString()) throw new EdcError('SESSION_REQUIRED');
   return { username: row.username, role: row.role };
 }
