@@ -19,6 +19,15 @@ import { carriedStates, ownState } from '../core/fleet.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { Store } from '../core/store.ts';
 import { APP_VERSION } from '../core/version.ts';
+import { z } from 'zod';
+import { fileBatch, incomingTransaction, outgoingTransaction } from '../core/db/schema.ts';
+import { rowsOf, shaped } from '../core/db/typed.ts';
+import { countRow } from '../core/row-shapes.ts';
+
+const pendingRow = z.object({ id: z.string(), tx: z.instanceof(Buffer), producer_seq: z.number() });
+const batchRef = z.object({ batch_id: z.string(), batch_seq: z.number() });
+const batchStatus = z.object({ batch_id: z.string(), status: z.string() });
+const producerRow = z.object({ producer: z.string() });
 
 export const BATCH_MAX_COUNT = 5000;
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;
@@ -51,8 +60,8 @@ export function resolveDir(store: Store, dir: string): string {
 
 /** Transactions no batch file holds yet: this device's undelivered ones, and (middleman, site) what it passes on. */
 export function pendingForExport(store: Store): number {
-  return (store.sql.prepare('SELECT count(*) AS n FROM outgoing_transaction WHERE batch_id IS NULL AND is_consumed_server = 0').get() as { n: number }).n
-    + (store.role === 'field' ? 0 : (store.sql.prepare('SELECT count(*) AS n FROM incoming_transaction WHERE export_batch_id IS NULL AND forwarded_at IS NULL').get() as { n: number }).n);
+  return (shaped(store.sql, countRow, 'SELECT count(*) AS n FROM outgoing_transaction WHERE batch_id IS NULL AND is_consumed_server = 0').get()?.n ?? 0)
+    + (store.role === 'field' ? 0 : shaped(store.sql, countRow, 'SELECT count(*) AS n FROM incoming_transaction WHERE export_batch_id IS NULL AND forwarded_at IS NULL').get()?.n ?? 0);
 }
 
 export function exportBatches(store: Store, outDir?: string, onProgress?: (p: Progress) => void): ExportResult {
@@ -64,27 +73,27 @@ export function exportBatches(store: Store, outDir?: string, onProgress?: (p: Pr
     throw new EdcError('IO_FAILED', `cannot create ${dir}`, { cause });
   }
   const result: ExportResult = { dir, batches: [] };
-  const pendingOwn = store.sql.prepare(`SELECT id, tx, producer_seq FROM outgoing_transaction WHERE producer = ? AND producer_seq > ?
+  const pendingOwn = shaped(store.sql, pendingRow, `SELECT id, tx, producer_seq FROM outgoing_transaction WHERE producer = ? AND producer_seq > ?
     AND batch_id IS NULL AND is_consumed_server = 0 ORDER BY producer_seq LIMIT ?`);
-  const pendingForwarded = store.sql.prepare(`SELECT id, tx, producer, producer_seq FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
+  const pendingForwarded = shaped(store.sql, pendingRow, `SELECT id, tx, producer_seq FROM incoming_transaction WHERE producer = ? AND producer_seq > ?
     AND export_batch_id IS NULL AND forwarded_at IS NULL ORDER BY producer_seq LIMIT ?`);
   const assignOwn = store.sql.prepare('UPDATE outgoing_transaction SET batch_id = ?, batch_seq = ? WHERE id = ?');
   const assignForwarded = store.sql.prepare('UPDATE incoming_transaction SET export_batch_id = ? WHERE id = ?');
   const total = pendingForExport(store);
 
   // 1. Batches allocated earlier whose files were never completed (a crash): write them again.
-  for (const b of store.sql.prepare("SELECT batch_id, batch_seq FROM file_batch WHERE status = 'pending' ORDER BY batch_seq").all() as { batch_id: string; batch_seq: number }[]) {
+  for (const b of shaped(store.sql, batchRef, "SELECT batch_id, batch_seq FROM file_batch WHERE status = 'pending' ORDER BY batch_seq").all()) {
     result.batches.push(writeBatch(store, dir, b.batch_id));
   }
 
   // 2. New batches: own transactions first, then (site, middleman) received ones travelling on, producer by producer.
-  const producers = store.role === 'field' ? [] : (store.sql.prepare('SELECT producer FROM producer_cursor ORDER BY producer').all() as { producer: string }[]).map((r) => r.producer);
+  const producers = store.role === 'field' ? [] : shaped(store.sql, producerRow, 'SELECT producer FROM producer_cursor ORDER BY producer').all().map((r) => r.producer);
   const sources: { producer: string; own: boolean }[] = [{ producer: store.deviceId, own: true }, ...producers.map((p) => ({ producer: p, own: false }))];
   let done = 0;
   for (const src of sources) {
     let after = 0;
     for (;;) {
-      const rows = (src.own ? pendingOwn : pendingForwarded).all(src.producer, after, BATCH_MAX_COUNT) as { id: string; tx: Buffer; producer_seq: number }[];
+      const rows = (src.own ? pendingOwn : pendingForwarded).all(src.producer, after, BATCH_MAX_COUNT);
       if (rows.length === 0) break;
       let bytes = 0;
       let n = 0;
@@ -95,7 +104,7 @@ export function exportBatches(store: Store, outDir?: string, onProgress?: (p: Pr
       const chosen = rows.slice(0, n);
       after = chosen[chosen.length - 1]!.producer_seq;
       const batchId = store.sql.transaction(() => {
-        const last = store.sql.prepare('SELECT batch_id, batch_seq FROM file_batch ORDER BY batch_seq DESC LIMIT 1').get() as { batch_id: string; batch_seq: number } | undefined;
+        const last = shaped(store.sql, batchRef, 'SELECT batch_id, batch_seq FROM file_batch ORDER BY batch_seq DESC LIMIT 1').get();
         const id = uuidv7();
         const seq = (last?.batch_seq ?? 0) + 1;
         store.sql.prepare("INSERT INTO file_batch (batch_id, batch_seq, previous_batch_id, status, file_name, count, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)")
@@ -122,9 +131,9 @@ export function exportBatches(store: Store, outDir?: string, onProgress?: (p: Pr
  */
 export function resendBatch(store: Store, batch: string, outDir?: string): { dir: string; fileName: string; batchSeq: number; count: number } {
   if (store.role === 'central') throw new EdcError('ROLE_NOT_ALLOWED', 'the central server imports files; it does not export them');
-  const row = (/^\d+$/.test(batch)
-    ? store.sql.prepare('SELECT batch_id, status FROM file_batch WHERE batch_seq = ?').get(Number(batch))
-    : store.sql.prepare('SELECT batch_id, status FROM file_batch WHERE batch_id = ? OR file_name = ?').get(batch, batch)) as { batch_id: string; status: string } | undefined;
+  const row = /^\d+$/.test(batch)
+    ? shaped(store.sql, batchStatus, 'SELECT batch_id, status FROM file_batch WHERE batch_seq = ?').get(Number(batch))
+    : shaped(store.sql, batchStatus, 'SELECT batch_id, status FROM file_batch WHERE batch_id = ? OR file_name = ?').get(batch, batch);
   if (!row) throw new EdcError('RECORD_NOT_FOUND', `this device exported no batch ${batch} (give its number or id, as File transfer lists them)`);
   const dir = outDir ? path.resolve(outDir) : resolveDir(store, store.settings.localTransactionDir);
   try {
@@ -142,10 +151,11 @@ export function resendBatch(store: Store, batch: string, outDir?: string): { dir
 
 /** Writes one allocated batch (data file, then manifest) and marks it written. Deterministic for a given batch. */
 function writeBatch(store: Store, dir: string, batchId: string): { fileName: string; batchSeq: number; count: number } {
-  const batch = store.sql.prepare('SELECT * FROM file_batch WHERE batch_id = ?').get(batchId) as { batch_seq: number; previous_batch_id: string | null; file_name: string; created_at: string; status: string; manifest: string | null };
-  const rows = [
-    ...(store.sql.prepare('SELECT * FROM outgoing_transaction WHERE batch_id = ? ORDER BY producer_seq').all(batchId) as EnvelopeRow[]),
-    ...(store.sql.prepare('SELECT * FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq').all(batchId) as EnvelopeRow[]),
+  const batch = rowsOf(store.sql, fileBatch, 'SELECT * FROM file_batch WHERE batch_id = ?').get(batchId);
+  if (!batch) throw new EdcError('STORE_CORRUPT', `export batch ${batchId} is not recorded`);
+  const rows: EnvelopeRow[] = [
+    ...rowsOf(store.sql, outgoingTransaction, 'SELECT * FROM outgoing_transaction WHERE batch_id = ? ORDER BY producer_seq').all(batchId),
+    ...rowsOf(store.sql, incomingTransaction, 'SELECT * FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq').all(batchId),
   ];
   if (rows.length === 0) throw new EdcError('STORE_CORRUPT', `export batch ${batchId} has no transactions`);
   const data = gzipSync(rows.map((r) => JSON.stringify(toWire(r))).join('\n') + '\n', { level: 1 }); // Node's gzip header carries no timestamp: same batch, same bytes

@@ -30,9 +30,14 @@ import type { Store } from '../core/store.ts';
 import { checkDocument, MANIFEST_DOMAIN, pinPeerKey, RECEIPT_DOMAIN, signDocument } from './signing.ts';
 import { resolveDir, writeAtomic } from './export.ts';
 import { drain } from '../core/steps.ts';
-import { jsonValues } from '../core/db/dialect.ts';
+import { inJsonList } from '../core/db/dialect.ts';
 import { faultPoint } from './faults.ts';
 import { z } from 'zod';
+import { shaped } from '../core/db/typed.ts';
+
+const sums = z.object({ consumed: z.number().nullable(), errors: z.number().nullable() });
+const seqRow = z.object({ seq: z.number() });
+const importedRow = z.object({ count: z.number().nullable(), accepted: z.number().nullable(), duplicates: z.number().nullable(), sha256: z.string().nullable(), at: z.string() });
 
 export interface ImportResult {
   imported: { fileName: string; count: number; accepted: number; duplicates: number }[];
@@ -181,8 +186,8 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
   /** The receipt of a batch imported here, signed; `ids` null: counted by its batch id (a batch imported before). */
   const writeReceipt = (inDir: string, b: ReceiptBase, ids: string[] | null) => {
     const counts = (ids
-      ? store.sql.prepare(`SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE id IN (${jsonValues(store.sql.dialect)})`).get(JSON.stringify(ids))
-      : store.sql.prepare('SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE batch_id = ?').get(b.batchId)) as { consumed: number | null; errors: number | null };
+      ? shaped(store.sql, sums, `SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE ${inJsonList(store.sql.dialect, 'id')}`).get(JSON.stringify(ids))
+      : shaped(store.sql, sums, 'SELECT sum(is_consumed) AS consumed, sum(is_error) AS errors FROM incoming_transaction WHERE batch_id = ?').get(b.batchId)) ?? { consumed: 0, errors: 0 };
     const receipt: Receipt = {
       format: 'edc-sync-receipt', version: 1, batchId: b.batchId, producer: b.producer, batchSeq: b.batchSeq, receiver: store.deviceId,
       count: b.count, sha256: b.sha256, accepted: b.accepted, duplicates: b.duplicates,
@@ -276,18 +281,18 @@ function* importLocked(store: Store, dirOpt?: string, onProgress?: (p: Progress)
     manifests.push({ name, manifest: parsed.data });
   }
 
-  const lastSeq = store.sql.prepare("SELECT coalesce(max(batch_seq), 0) AS seq FROM file_import WHERE producer = ? AND status = 'imported'");
-  const importedBatch = store.sql.prepare("SELECT count, accepted, duplicates, sha256, at FROM file_import WHERE batch_id = ? AND status = 'imported' LIMIT 1");
+  const lastSeq = shaped(store.sql, seqRow, "SELECT coalesce(max(batch_seq), 0) AS seq FROM file_import WHERE producer = ? AND status = 'imported'");
+  const importedBatch = shaped(store.sql, importedRow, "SELECT count, accepted, duplicates, sha256, at FROM file_import WHERE batch_id = ? AND status = 'imported' LIMIT 1");
   const byProducer = new Map<string, { name: string; manifest: Manifest }[]>();
   for (const m of manifests) byProducer.set(m.manifest.producer, [...(byProducer.get(m.manifest.producer) ?? []), m]);
   let done = 0;
   for (const [producer, list] of [...byProducer].sort(([a], [b]) => a.localeCompare(b))) {
     list.sort((a, b) => a.manifest.batchSeq - b.manifest.batchSeq);
-    let expected = (lastSeq.get(producer) as { seq: number }).seq + 1;
+    let expected = (lastSeq.get(producer)?.seq ?? 0) + 1;
     for (const { name, manifest } of list) {
       const files = [name, name + MANIFEST_SUFFIX];
       const producers = manifest.ranges.map((g) => g.producer);
-      const before = importedBatch.get(manifest.batchId) as { count: number | null; accepted: number | null; duplicates: number | null; sha256: string | null; at: string } | undefined;
+      const before = importedBatch.get(manifest.batchId);
       if (before) {
         if (before.sha256 && before.sha256 !== manifest.sha256) {
           toQuarantine(name, `batch ${manifest.batchId} of ${producer} was imported before with other content`, manifest);

@@ -15,6 +15,11 @@ import type { Store } from '../core/store.ts';
 import { checkDocument, pinPeerKey, RECEIPT_DOMAIN } from './signing.ts';
 import { FolderTarget } from './targets/folder.ts';
 import type { FileTarget } from './targets/target.ts';
+import { z } from 'zod';
+import { shaped } from '../core/db/typed.ts';
+
+const sentBatch = z.object({ status: z.string(), count: z.number(), sha256: z.string().nullable() });
+const producerSeq = z.object({ producer: z.string(), producer_seq: z.number() });
 
 /** A receipt's bytes at most (one names at most 500 producers). */
 const MAX_RECEIPT_BYTES = 1024 * 1024;
@@ -43,11 +48,11 @@ export function viaOf(target: FileTarget): ReceiptOptions['via'] {
 
 export function applyReceipts(store: Store, receipts: Receipt[], opts: ReceiptOptions): ReceiptResult {
   const result: ReceiptResult = { acknowledged: [], ignored: 0, refused: [] };
-  const batch = store.sql.prepare('SELECT status, count, sha256 FROM file_batch WHERE batch_id = ? AND batch_seq = ?');
-  const byBatch = store.sql.prepare('SELECT producer, producer_seq FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq');
+  const batch = shaped(store.sql, sentBatch, 'SELECT status, count, sha256 FROM file_batch WHERE batch_id = ? AND batch_seq = ?');
+  const byBatch = shaped(store.sql, producerSeq, 'SELECT producer, producer_seq FROM incoming_transaction WHERE export_batch_id = ? ORDER BY producer, producer_seq');
   store.sql.transaction(() => {
     for (const r of receipts) {
-      const b = batch.get(r.batchId, r.batchSeq) as { status: string; count: number; sha256: string | null } | undefined;
+      const b = batch.get(r.batchId, r.batchSeq);
       if (r.producer !== store.deviceId || !b || b.status === 'acknowledged') {
         result.ignored++;
         continue;
@@ -66,7 +71,7 @@ export function applyReceipts(store: Store, receipts: Receipt[], opts: ReceiptOp
       // A site's receipts come from central: what central now holds of each original producer, to hand back down.
       if (store.role === 'site') {
         const seqs = new Map<string, number[]>();
-        for (const row of byBatch.all(r.batchId) as { producer: string; producer_seq: number }[]) seqs.set(row.producer, [...(seqs.get(row.producer) ?? []), row.producer_seq]);
+        for (const row of byBatch.all(r.batchId)) seqs.set(row.producer, [...(seqs.get(row.producer) ?? []), row.producer_seq]);
         for (const [p, list] of seqs) recordAtCentral(store, p, toRanges(list));
         for (const h of r.held ?? []) if (h.contiguous > 0) recordAtCentral(store, h.producer, [[1, h.contiguous]]);
       }

@@ -17,6 +17,11 @@ import type { Store } from '../core/store.ts';
 import { resolveDir } from './export.ts';
 import { applyReceipts, receiptsFrom, viaOf, type ReceiptResult } from './receipts.ts';
 import { openTarget, requireTargetSettings, type OpenTargets } from './targets/index.ts';
+import { z } from 'zod';
+import { shaped } from '../core/db/typed.ts';
+
+const batchIdRow = z.object({ batch_id: z.string() });
+const writtenBatch = z.object({ batch_id: z.string(), batch_seq: z.number(), file_name: z.string(), count: z.number(), bytes: z.number() });
 
 export interface SendResult {
   receipts: ReceiptResult;
@@ -54,12 +59,12 @@ async function sendTo(store: Store, { transactions: target, media: mediaTarget }
   const s = store.settings;
   const result: SendResult = { receipts: { acknowledged: [], ignored: 0, refused: [] }, sent: [], media: { sent: 0, skipped: 0 } };
   // 1. Receipts of what the receiver imported since last time.
-  const waiting = new Set((store.sql.prepare("SELECT batch_id FROM file_batch WHERE status IN ('written', 'sent')").all() as { batch_id: string }[]).map((r) => r.batch_id));
+  const waiting = new Set(shaped(store.sql, batchIdRow, "SELECT batch_id FROM file_batch WHERE status IN ('written', 'sent')").all().map((r) => r.batch_id));
   const receipts = waiting.size ? await receiptsFrom(target, 'receipts', waiting) : [];
   result.receipts = applyReceipts(store, receipts, { via: viaOf(target) });
 
   // 2. Written batches, in order.
-  const batches = store.sql.prepare("SELECT batch_id, batch_seq, file_name, count, bytes FROM file_batch WHERE status = 'written' ORDER BY batch_seq").all() as { batch_id: string; batch_seq: number; file_name: string; count: number; bytes: number }[];
+  const batches = shaped(store.sql, writtenBatch, "SELECT batch_id, batch_seq, file_name, count, bytes FROM file_batch WHERE status = 'written' ORDER BY batch_seq").all();
   let done = 0;
   const total = batches.reduce((n, b) => n + b.count, 0);
   for (const b of batches) {
