@@ -32,6 +32,7 @@ import { recordSessionRequest, type SessionSpec } from './sessions.ts';
 import { uuidv7 } from './ids.ts';
 import type { Store } from './store.ts';
 import { insertSql, mapDbError, updateSql } from './write-path.ts';
+import { countRow, idRow, producerRow, recordRow } from './row-shapes.ts';
 
 export interface IngestResult {
   accepted: string[];
@@ -67,11 +68,8 @@ type Outcome =
 type IncomingRow = SqlRow<typeof incomingTransaction>;
 
 // The shapes of the consumer's projections, checked where they are read (db/typed.ts).
-const ids = z.object({ id: z.string() });
 const revisionRow = z.object({ revision: z.number() });
 const idRevision = z.object({ id: z.string(), revision: z.number() });
-const producerRow = z.object({ producer: z.string() });
-const countRow = z.object({ n: z.number() });
 const cursorRow = z.object({ producer: z.string(), applied_seq: z.number() });
 const appliedRow = z.object({ applied_seq: z.number() });
 const seqRow = z.object({ producer_seq: z.number() });
@@ -79,8 +77,7 @@ const keyRow = z.object({ key_id: z.string() });
 const setAsideRow = z.object({ id: z.string(), reason: z.string(), user_created: z.string() });
 const failedInsert = z.object({ id: z.string(), blocked_by: z.string().nullable(), blocked_reason: z.string().nullable(), error: z.string().nullable() });
 const asideInsert = z.object({ transaction_id: z.string(), reason: z.string() });
-/** A record of any model, as stored (its columns are the model's: registry.ts). */
-const recordRow = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
+
 
 const CHUNK = 500;
 const HISTORY_SQL = `INSERT INTO audit_history (id, tx_name, record_id, action, revision, changes, "user", hostname, device_id, at, transaction_id, reason)
@@ -197,7 +194,7 @@ export class Consumer {
       for (let i = 0; i < envelopes.length; i += INGEST_ROWS) {
         const group = envelopes.slice(i, i + INGEST_ROWS);
         const values = group.flatMap((e) => [e.id, e.producer, e.producerSeq, e.txName, e.txPk, e.action, e.timestamp, e.schemaVersion, e.keyId, Buffer.from(e.tx, 'base64'), now, via, batchId, e.sig ?? null, spec.id]);
-        for (const r of this.q.shaped(`ingest:${group.length}`, ids, () => ingestSql(group.length)).all(values)) stored.add(r.id);
+        for (const r of this.q.shaped(`ingest:${group.length}`, idRow, () => ingestSql(group.length)).all(values)) stored.add(r.id);
       }
       for (const e of envelopes) {
         const id = e.id;
@@ -256,7 +253,7 @@ export class Consumer {
     // The first drain after an upgrade: what an older version of this app kept waiting as written by a newer schema
     // (SCHEMA_TOO_NEW) and is readable now applies without anyone asking (once per upgrade: a scan of the failed).
     if (Number(this.store.getState(CONSUMER_SCHEMA_STATE) ?? 0) < SCHEMA_VERSION) {
-      const readable = this.q.shaped('schema-readable', ids, () => `SELECT id FROM incoming_transaction WHERE is_error = 1 AND schema_version <= ?
+      const readable = this.q.shaped('schema-readable', idRow, () => `SELECT id FROM incoming_transaction WHERE is_error = 1 AND schema_version <= ?
         AND error LIKE 'SCHEMA_TOO_NEW%' ORDER BY producer, producer_seq`).all(SCHEMA_VERSION);
       for (const { id } of readable) {
         this.retryStillFailed(id, keys, result);
@@ -441,7 +438,7 @@ export class Consumer {
     this.assertConsumingRole('consume transactions');
     const keys = this.store.requireKeys();
     // Ids only: each is read again, whole, inside its own write transaction (retryStillFailed).
-    const rows = this.q.shaped('error-ids', ids, () => 'SELECT id FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all();
+    const rows = this.q.shaped('error-ids', idRow, () => 'SELECT id FROM incoming_transaction WHERE is_error = 1 ORDER BY producer, producer_seq').all();
     const result: ConsumeResult = { applied: 0, ignored: 0, errors: 0, conflicts: 0, deferred: 0, blocked: 0, gaps: [] };
     let done = 0;
     for (const listed of rows) {
@@ -519,7 +516,7 @@ export class Consumer {
 
   /** Ids of `producer`'s transactions this receiver wants sent again (undecryptable or invalid here, or asked by a person). */
   resendWanted(producer: string, limit = 1000): string[] {
-    return this.q.shaped('resend-wanted', ids, () => `SELECT id FROM incoming_transaction WHERE producer = ? AND resend_requested_at IS NOT NULL
+    return this.q.shaped('resend-wanted', idRow, () => `SELECT id FROM incoming_transaction WHERE producer = ? AND resend_requested_at IS NOT NULL
       AND resend_answered_at IS NULL ORDER BY producer_seq LIMIT ?`).all(producer, limit).map((r) => r.id);
   }
 

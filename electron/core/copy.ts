@@ -5,7 +5,6 @@
  * every channel: a site takes only its paired devices' transactions; a refused one is listed with the reason and
  * stores nothing, so its producer's sequence numbers stay free.
  */
-import { z } from 'zod';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -15,11 +14,10 @@ import { SqlitePort } from './db/port.ts';
 import { outgoingTransaction } from './db/schema.ts';
 import { rowsOf, shaped } from './db/typed.ts';
 import { toWire } from './envelope.ts';
-import { countRow } from './row-shapes.ts';
+import { countRow, producerRow } from './row-shapes.ts';
 import { LAST_SYNC_KEY } from './status.ts';
 import { DB_FILE, type Store } from './store.ts';
 
-const producerRow = z.object({ producer: z.string() });
 
 export interface CopyResult {
   accepted: number;

@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const countRow = z.object({ n: z.number() });
 /** One text column `id`. */
 export const idRow = z.object({ id: z.string() });
+/** One text column `producer`. */
+export const producerRow = z.object({ producer: z.string() });
 /** `SELECT value FROM device_state …` */
 export const valueRow = z.object({ value: z.string() });
 /** A record of any model, as stored (its columns are the model's: domain/registry.ts; no model has a blob column). */

@@ -10,6 +10,7 @@ import { EdcError } from '../../shared/errors.ts';
 import { oldestFirst, type Reason, type Scope } from '../../shared/specimens.ts';
 import type { Store } from './store.ts';
 import { shaped } from './db/typed.ts';
+import { producerRow } from './row-shapes.ts';
 
 export interface PullSummary {
   batchId: string;
@@ -28,7 +29,6 @@ const matchedRow = z.object({ matched: z.string().nullable() });
 const pullRow = z.object({ batch_id: z.string(), producer: z.string(), at: z.string(), n: z.number() });
 const deviceIdRow = z.object({ device_id: z.string() });
 const toDeviceRow = z.object({ to_device: z.string() });
-const producerRow = z.object({ producer: z.string() });
 
 const TUBE_SELECT = `SELECT r.requisition_identifier, r.panel, r.specimen_type, r.drawn_datetime, r.device_id, s.subject_identifier
   FROM specimen_requisition r LEFT JOIN visit v ON v.id = r.visit_id LEFT JOIN subject s ON s.id = v.subject_id`;

@@ -22,12 +22,11 @@ import { APP_VERSION } from '../core/version.ts';
 import { z } from 'zod';
 import { fileBatch, incomingTransaction, outgoingTransaction } from '../core/db/schema.ts';
 import { rowsOf, shaped } from '../core/db/typed.ts';
-import { countRow } from '../core/row-shapes.ts';
+import { countRow, producerRow } from '../core/row-shapes.ts';
 
 const pendingRow = z.object({ id: z.string(), tx: z.instanceof(Buffer), producer_seq: z.number() });
 const batchRef = z.object({ batch_id: z.string(), batch_seq: z.number() });
 const batchStatus = z.object({ batch_id: z.string(), status: z.string() });
-const producerRow = z.object({ producer: z.string() });
 
 export const BATCH_MAX_COUNT = 5000;
 export const BATCH_MAX_BYTES = 8 * 1024 * 1024;

@@ -3,13 +3,12 @@
  * producer) and which transactions it wants sent again. A server without the endpoint is an older version: null,
  * and the client pushes as before.
  */
-import { z } from 'zod';
 import { preflightResponseSchema, type PreflightResponse } from '../../shared/api.ts';
 import type { Store } from '../core/store.ts';
 import { shaped } from '../core/db/typed.ts';
 
-const producerRow = z.object({ producer: z.string() });
 import type { HttpClient } from './client.ts';
+import { producerRow } from '../core/row-shapes.ts';
 
 /** The producers this device sends for: itself, and (a middleman) every laptop it pulled from. */
 export function producersSentFor(store: Store): string[] {

@@ -4,7 +4,6 @@
  * answer lists it as accepted or duplicate, which it sends only after committing. A push cut at any point is
  * resumed by the next one: unacknowledged transactions are sent again and the server counts them as duplicates.
  */
-import { z } from 'zod';
 import os from 'node:os';
 import { DEVICE_KEY_HEADER, LIMITS, PUSH_SESSION_HEADER, pushResponseSchema, type Progress } from '../../shared/api.ts';
 import { EdcError, isEdcError } from '../../shared/errors.ts';
@@ -15,7 +14,7 @@ import { carriedStates, ownState, recordHolding } from '../core/fleet.ts';
 import { incomingTransaction, outgoingTransaction } from '../core/db/schema.ts';
 import { rowsOf, shaped } from '../core/db/typed.ts';
 import { toWire, wireSignatureValid, type EnvelopeRow } from '../core/envelope.ts';
-import { countRow } from '../core/row-shapes.ts';
+import { countRow, producerRow } from '../core/row-shapes.ts';
 import { uuidv7 } from '../core/ids.ts';
 import { LAST_SYNC_KEY } from '../core/status.ts';
 import type { Store } from '../core/store.ts';
@@ -27,7 +26,6 @@ export { behindSentence, renumberedSentence } from './back-in-time.ts';
 import { applyResendRequests, preflight } from './preflight.ts';
 import { readServerLink } from './server-link.ts';
 
-const producerRow = z.object({ producer: z.string() });
 
 export interface PushResult {
   sent: number;

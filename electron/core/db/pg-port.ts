@@ -12,6 +12,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { EdcError } from '../../../shared/errors.ts';
 import { startWorker } from '../worker-thread.ts';
+import { cut } from './pg-script.ts';
 import type { Query, SqlPort } from './port.ts';
 import type { Reply, Request } from './pg-worker.ts';
 
@@ -41,21 +42,8 @@ function inlinedSize(values: readonly unknown[]): number {
 
 /** `?` → `$n`, outside quoted strings and identifiers. */
 export function numberPlaceholders(sql: string): string {
-  let out = '';
-  let n = 0;
-  let quote: string | null = null;
-  for (const ch of sql) {
-    if (quote) {
-      if (ch === quote) quote = null;
-      out += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      out += ch;
-    } else if (ch === '?') {
-      out += `$${++n}`;
-    } else out += ch;
-  }
-  return out;
+  const { pieces, slots } = cut(sql);
+  return pieces.reduce((out, piece, k) => `${out}$${slots[k - 1]}${piece}`);
 }
 
 /** A database URL with its password removed, for messages and logs. */

@@ -26,7 +26,7 @@ export function script(items: readonly Deferred[], escape: (text: string) => str
   return statements.join(';\n');
 }
 
-/** A statement cut at its `$n` placeholders (outside quoted strings and identifiers): text pieces and value numbers. */
+/** A statement cut at its `?` or `$n` placeholders (outside quoted strings and identifiers): text pieces and value numbers. */
 interface Cut { pieces: string[]; slots: number[] }
 interface Template { whole: Cut; rows: { head: string; tuple: Cut; tail: string } | null }
 const templates = new Map<string, Template>();
@@ -55,12 +55,13 @@ export function cut(text: string): Cut {
     } else if (ch === "'" || ch === '"') {
       quote = ch;
       piece += ch;
-    } else if (ch === '$' && /[0-9]/.test(text[i + 1] ?? '')) {
+    } else if (ch === '?' || (ch === '$' && /[0-9]/.test(text[i + 1] ?? ''))) {
+      // `?` (the port's own placeholders, numbered in order) or `$n`.
       let j = i + 1;
-      while (j < text.length && /[0-9]/.test(text[j]!)) j++;
+      while (ch === '$' && j < text.length && /[0-9]/.test(text[j]!)) j++;
       pieces.push(piece);
       piece = '';
-      slots.push(Number(text.slice(i + 1, j)));
+      slots.push(ch === '?' ? slots.length + 1 : Number(text.slice(i + 1, j)));
       i = j - 1;
     } else piece += ch;
   }
